@@ -1,0 +1,58 @@
+// Records the parsers produce. Field names are part of the library API (README "Library API").
+
+export interface ArpEntry {
+  ip: string;
+  /** Lower-case, colon-separated; null when the router printed none (incomplete entry). */
+  mac: string | null;
+  iface: string | null;
+  /** False for incomplete/failed entries, flags 0x0, or an all-zero MAC: not a live host. */
+  isComplete: boolean;
+}
+
+export interface LeaseEntry {
+  mac: string;
+  ip: string;
+  /** Raw name as the router printed it (hostile: sanitise before display); null when none. */
+  hostname: string | null;
+  /** Seconds left on the lease, or null when the source does not say. */
+  leaseSeconds: number | null;
+}
+
+export interface Rule {
+  num: number | null;
+  pkts: number;
+  bytes: number;
+  /** False when the listing was printed without -x and carried K/M/G suffixes. */
+  isExact: boolean;
+  target: string | null;
+  prot: string;
+  opt: string;
+  in: string;
+  out: string;
+  source: string;
+  destination: string;
+  /** Matches and target options after the address columns, comment removed. */
+  extra: string;
+  comment: string | null;
+}
+
+export interface Chain {
+  name: string;
+  /** ACCEPT/DROP for built-in chains, null for user chains. */
+  policy: string | null;
+  /** "(N references)" of a user chain; null for built-ins. */
+  references: number | null;
+  /** Chain-level counters when printed (built-in chains with -v). */
+  rules: Rule[];
+}
+
+export interface ParseReport {
+  /** Lines the parser could not read, kept for diagnostics (raw: sanitise before display). */
+  skipped: string[];
+}
+
+export interface IptablesListing {
+  chains: Chain[];
+  warnings: string[];
+  errors: string[];
+}
