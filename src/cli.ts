@@ -1,2 +1,157 @@
 #!/usr/bin/env node
-console.log("lantop");
+// Composition root: argv → a plain command or the Ink app. Real dependencies are built here once
+// and handed down; nothing below this file reads process.argv or decides exit codes.
+import { Command, CommanderError, Option } from 'commander';
+import { createRequire } from 'node:module';
+import { EXIT, LantopError, NotImplementedError, UsageError, exitCodeOf } from './errors.js';
+import { sanitizeText } from './sanitize.js';
+import type { GlobalFlags } from './config/resolve.js';
+
+const require = createRequire(import.meta.url);
+const { version } = require('../package.json') as { version: string };
+
+export interface CommandContext {
+  flags: GlobalFlags;
+  env: NodeJS.ProcessEnv;
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  stdin: NodeJS.ReadStream;
+}
+
+type Action = (ctx: CommandContext, options: Record<string, unknown>, args: string[]) => Promise<number | void>;
+
+function notYet(name: string): Action {
+  return async () => {
+    throw new NotImplementedError(name);
+  };
+}
+
+export function buildProgram(run: (action: Action, cmd: Command, args: string[]) => Promise<void>): Command {
+  const program = new Command('lantop')
+    .description('Who on my network is eating the bandwidth? Per-host traffic accounting for consumer routers (telnet/SSH + iptables).')
+    .version(version, '-V, --version')
+    .option('--host <address>', 'router address (env LANTOP_HOST)')
+    .option('--port <n>', 'router port (default 23 for telnet, 22 for ssh; env LANTOP_PORT)')
+    .addOption(new Option('--protocol <protocol>', 'telnet or ssh (env LANTOP_PROTOCOL; default telnet)').choices(['telnet', 'ssh']))
+    .option('--user <name>', 'login user (env LANTOP_USER; default admin)')
+    .option('--password-env <VAR>', 'read the password from this environment variable', 'LANTOP_PASSWORD')
+    .option('--password-file <path>', 'read the password from the first line of this file')
+    .option('--wan <iface>', 'WAN interface on the router (env LANTOP_WAN; default ppp0)')
+    .option('--firmware <family>', 'skip detection and treat the router as this family')
+    .option('--profile <name>', 'use this saved router profile (env LANTOP_PROFILE; default "default")')
+    .option('--timeout <ms>', 'connect and command timeout in milliseconds (default 10000)')
+    .option('--db <path>', 'history database (env LANTOP_DB; default in the XDG data directory)')
+    .option('--no-color', 'disable colour (NO_COLOR is honoured too)')
+    .option('--debug', 'show stack traces for unexpected errors')
+    .showHelpAfterError('(run `lantop --help` for usage)')
+    .exitOverride();
+
+  program.allowExcessArguments(true).action(async function (this: Command) {
+    const [unknown] = this.args;
+    if (unknown !== undefined) {
+      throw new UsageError(`unknown command '${sanitizeText(unknown, 40)}'.`, 'Run `lantop --help` to see the commands.');
+    }
+    await run(notYet('(interactive app)'), this, []);
+  });
+
+  const sub = (name: string, description: string) => program.command(name).description(description).exitOverride();
+
+  sub('demo', 'start the built-in emulated router and run lantop against it (no real router needed)').action(async function (this: Command) {
+    await run(notYet('demo'), this, []);
+  });
+  sub('hosts', 'list the hosts the router reports (ARP + DHCP names)')
+    .option('--json', 'machine-readable output')
+    .option('--csv', 'CSV output')
+    .action(async function (this: Command) {
+      await run(notYet('hosts'), this, []);
+    });
+  for (const [name, description] of [
+    ['setup', 'create the TRAFFIC chain, the FORWARD jump and per-host accounting rules'],
+    ['flush', 'empty the TRAFFIC chain (chain and jump stay; setup re-adds rules)'],
+    ['teardown', "remove lantop's jump and the TRAFFIC chain, nothing else"],
+  ] as const) {
+    const cmd = sub(name, description)
+      .option('--dry-run', 'print the exact commands and change nothing')
+      .option('--yes', 'do not ask for confirmation');
+    if (name === 'setup') cmd.option('--adopt', 'take over an existing TRAFFIC chain with rules lantop did not write');
+    cmd.action(async function (this: Command) {
+      await run(notYet(name), this, []);
+    });
+  }
+  sub('usage', 'show live per-host usage')
+    .option('--json', 'JSON (with --watch: one object per line)')
+    .option('--csv', 'CSV output')
+    .option('--watch', 'keep polling')
+    .option('--interval <ms>', 'poll interval in milliseconds (minimum 500)', '2000')
+    .option('--count <n>', 'stop after N polls')
+    .action(async function (this: Command) {
+      await run(notYet('usage'), this, []);
+    });
+  sub('report', 'show usage history')
+    .addOption(new Option('--period <period>', 'time period').choices(['today', 'yesterday', 'week', 'month', 'cycle', 'all']).default('today'))
+    .option('--since <date>', 'start of a custom range (YYYY-MM-DD or ISO time)')
+    .option('--until <date>', 'end of a custom range (exclusive)')
+    .option('--cycle-day <n>', 'first day of the billing cycle (with --period cycle)', '1')
+    .option('--json', 'JSON output')
+    .option('--csv', 'CSV output')
+    .action(async function (this: Command) {
+      await run(notYet('report'), this, []);
+    });
+  sub('serve', 'Prometheus exporter: poll the router(s) and serve /metrics')
+    .option('--listen <host:port>', 'address to listen on (loopback unless you ask)', '127.0.0.1:9464')
+    .action(async function (this: Command) {
+      await run(notYet('serve'), this, []);
+    });
+  const config = sub('config', 'show or change saved router profiles');
+  config.command('path').description('print where the configuration file lives').action(async function (this: Command) {
+    await run(notYet('config path'), this, []);
+  });
+  return program;
+}
+
+function report(error: unknown, stderr: NodeJS.WriteStream, isDebug: boolean): number {
+  if (error instanceof LantopError) {
+    stderr.write(`lantop: ${sanitizeText(error.message, 2000)}\n`);
+    if (error.nextStep) stderr.write(`  → ${error.nextStep}\n`);
+    if (isDebug && error.cause) stderr.write(`${String((error.cause as Error).stack ?? error.cause)}\n`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  stderr.write(`lantop: unexpected error: ${sanitizeText(message, 2000)}\n  → This is a bug in lantop; please report it${isDebug ? '' : ' (run again with --debug for details)'}.\n`);
+  if (isDebug && error instanceof Error && error.stack) stderr.write(`${error.stack}\n`);
+  return exitCodeOf(error);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = buildProgram(async (action, cmd) => {
+    const flags = cmd.optsWithGlobals() as GlobalFlags & Record<string, unknown>;
+    const ctx: CommandContext = { flags, env: process.env, stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };
+    try {
+      const code = await action(ctx, cmd.opts(), cmd.args);
+      exitCode = code ?? EXIT.ok;
+    } catch (error) {
+      exitCode = report(error, process.stderr, flags.debug === true);
+    }
+  });
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version exit 0; everything commander rejects is a usage error.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    return report(error, process.stderr, argv.includes('--debug'));
+  }
+  return exitCode;
+}
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`lantop: fatal: ${String(error)}\n`);
+    process.exitCode = EXIT.bug;
+  },
+);

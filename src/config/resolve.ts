@@ -1,0 +1,100 @@
+// Where each connection setting comes from: flags > environment > profile > defaults.
+// Pure: the CLI hands in what commander parsed, process.env and the stored profile.
+import { UsageError } from '../errors.js';
+import type { Protocol } from '../transport/session.js';
+import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS } from '../transport/session.js';
+
+export interface Profile {
+  host?: string;
+  port?: number;
+  protocol?: Protocol;
+  user?: string;
+  wan?: string;
+  firmware?: string;
+  /** Obfuscated, not encrypted; only present when the user asked to save it. */
+  savedPassword?: string;
+  /** Pinned SSH host key fingerprint (SHA256:…), set on first use. */
+  hostKey?: string;
+}
+
+export interface GlobalFlags {
+  host?: string;
+  port?: string | number;
+  protocol?: string;
+  user?: string;
+  passwordEnv?: string;
+  passwordFile?: string;
+  wan?: string;
+  profile?: string;
+  timeout?: string | number;
+  db?: string;
+  color?: boolean;
+  firmware?: string;
+  debug?: boolean;
+}
+
+export interface ResolvedSettings {
+  profileName: string;
+  host: string | null;
+  port: number;
+  protocol: Protocol;
+  user: string;
+  wan: string;
+  firmware: string | null;
+  passwordEnv: string;
+  passwordFile: string | null;
+  connectTimeoutMs: number;
+  commandTimeoutMs: number;
+  dbPath: string | null;
+  isColor: boolean;
+}
+
+export const DEFAULT_PROFILE = 'default';
+export const DEFAULT_WAN = 'ppp0';
+export const DEFAULT_USER = 'admin';
+const DEFAULT_PORTS: Record<Protocol, number> = { telnet: 23, ssh: 22 };
+
+export type Env = Record<string, string | undefined>;
+
+function parseProtocol(value: string, from: string): Protocol {
+  if (value === 'telnet' || value === 'ssh') return value;
+  throw new UsageError(`${from}: protocol must be 'telnet' or 'ssh', not '${value}'.`);
+}
+
+function parsePositiveInt(value: string | number, from: string, max: number): number {
+  const text = String(value).trim();
+  if (!/^\d+$/.test(text)) throw new UsageError(`${from}: expected a whole number, got '${text}'.`);
+  const n = Number(text);
+  if (n < 1 || n > max) throw new UsageError(`${from}: ${n} is out of range (1–${max}).`);
+  return n;
+}
+
+const IFACE = /^[A-Za-z0-9_.:@-]{1,15}$/;
+
+export function resolveSettings(flags: GlobalFlags, env: Env, profile: Profile | undefined, profileName: string): ResolvedSettings {
+  const protocolText = flags.protocol ?? env.LANTOP_PROTOCOL ?? profile?.protocol;
+  const protocol = protocolText === undefined ? 'telnet' : parseProtocol(protocolText, flags.protocol ? '--protocol' : env.LANTOP_PROTOCOL ? 'LANTOP_PROTOCOL' : `profile '${profileName}'`);
+  const portText = flags.port ?? env.LANTOP_PORT ?? profile?.port;
+  const port = portText === undefined ? DEFAULT_PORTS[protocol] : parsePositiveInt(portText, flags.port !== undefined ? '--port' : 'LANTOP_PORT', 65535);
+  const wan = flags.wan ?? env.LANTOP_WAN ?? profile?.wan ?? DEFAULT_WAN;
+  if (!IFACE.test(wan)) throw new UsageError(`--wan: '${wan}' is not a valid interface name.`, 'Use the router\'s WAN interface, e.g. ppp0 or eth0.');
+  const timeoutText = flags.timeout ?? env.LANTOP_TIMEOUT;
+  const timeoutMs = timeoutText === undefined ? null : parsePositiveInt(timeoutText, '--timeout', 600_000);
+  const passwordEnv = flags.passwordEnv ?? 'LANTOP_PASSWORD';
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(passwordEnv)) throw new UsageError(`--password-env: '${passwordEnv}' is not an environment variable name.`);
+  return {
+    profileName,
+    host: flags.host ?? env.LANTOP_HOST ?? profile?.host ?? null,
+    port,
+    protocol,
+    user: flags.user ?? env.LANTOP_USER ?? profile?.user ?? DEFAULT_USER,
+    wan,
+    firmware: flags.firmware ?? env.LANTOP_FIRMWARE ?? profile?.firmware ?? null,
+    passwordEnv,
+    passwordFile: flags.passwordFile ?? env.LANTOP_PASSWORD_FILE ?? null,
+    connectTimeoutMs: timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    commandTimeoutMs: timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+    dbPath: flags.db ?? env.LANTOP_DB ?? null,
+    isColor: flags.color !== false && env.NO_COLOR === undefined,
+  };
+}
