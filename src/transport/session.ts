@@ -21,6 +21,12 @@ export interface Session {
   exec(command: string, options?: ExecOptions): Promise<string>;
   /** Which shell commands currently go to. */
   readonly mode: ShellMode;
+  /**
+   * Moves from the vendor CLI to the BusyBox shell (`sh`, `shell`); no-op when already there.
+   * Optional: sessions that always land in a shell need not implement it. A reconnecting session
+   * re-enters the shell after a reconnect.
+   */
+  enterShell?(): Promise<void>;
   close(): Promise<void>;
 }
 

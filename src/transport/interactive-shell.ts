@@ -1,0 +1,404 @@
+// Prompt-framed command execution over an interactive text stream: the telnet connection, or an SSH
+// shell() channel when the router refuses exec. Knows nothing about sockets: the owner feeds it
+// decoded text and tells it when the connection ended; it writes through a ShellChannel.
+//
+// Framing rules (issue 4): a reply is complete only when the prompt is seen at the very end of what
+// arrived — in the BusyBox shell after a sentinel line we asked for (`cmd; echo "__LANTOP""_END_…"`,
+// the quotes keep the echoed command from matching), in a vendor CLI after a newline plus the exact
+// prompt learned at login and a short quiet period. Any failure (timeout, close, refused login)
+// destroys the connection: leftovers of a hung command must never glue onto the next reply.
+import { randomBytes } from 'node:crypto';
+import { ConnectionLostError, RouterError } from '../errors.js';
+import type { ShellMode } from './session.js';
+import {
+  authError,
+  commandTimeoutError,
+  connectTimeoutError,
+  connectionLostError,
+  notUnderstoodError,
+  type Endpoint,
+} from './errors.js';
+import {
+  LOGIN_FAILED,
+  LOGIN_PROMPT,
+  LineEndNormalizer,
+  PAGER,
+  PASSWORD_PROMPT,
+  isPromptLike,
+  lastLine,
+  renderTerminalLine,
+  renderText,
+  stripEcho,
+  tailLines,
+} from './text-framing.js';
+
+export interface ShellChannel {
+  write(text: string): void;
+  /** Tears the connection down; the owner later calls connectionClosed(). */
+  destroy(): void;
+}
+
+export interface InteractiveShellOptions {
+  endpoint: Endpoint;
+  protocol: 'telnet' | 'ssh';
+  /** Line end sent after each command; RFC 854 NVT newline by default. */
+  newline?: string;
+  /** Quiet time after a vendor-CLI prompt before the reply counts as complete (default 60 ms). */
+  cliSettleMs?: number;
+  /** Commands that lead from a vendor CLI to the BusyBox shell, tried in order. */
+  shellEntryCommands?: readonly string[];
+}
+
+export const DEFAULT_SHELL_ENTRY_COMMANDS: readonly string[] = ['sh', 'shell'];
+const PROBE_LINE = 'echo "__LANTOP""_PROBE__"';
+const PROBE_OUTPUT = /(?:^|\n)__LANTOP_PROBE__(?:\n|$)/;
+const MAX_PAGER_ANSWERS = 10_000;
+const PROMPT_CONFIRM_ROUNDS = 4;
+
+interface WaitSpec<T> {
+  step: () => T | undefined;
+  timeoutMs: number;
+  settleMs?: number;
+  onTimeout: () => Error;
+  onClose?: () => Error | undefined;
+}
+
+interface Waiter {
+  evaluate: () => void;
+  closed: () => void;
+}
+
+export class InteractiveShell {
+  private raw = '';
+  private readonly normalizer = new LineEndNormalizer();
+  private waiter: Waiter | null = null;
+  private failure: Error | null = null;
+  private hasReceived = false;
+  private pagerAnswers = 0;
+  private promptText: string | null = null;
+  private currentMode: ShellMode = 'cli';
+  private shellEnteredWith: string | null = null;
+  private readonly newline: string;
+  private readonly cliSettleMs: number;
+  private readonly shellEntryCommands: readonly string[];
+
+  constructor(
+    private readonly channel: ShellChannel,
+    private readonly options: InteractiveShellOptions,
+  ) {
+    this.newline = options.newline ?? '\r\n';
+    this.cliSettleMs = options.cliSettleMs ?? 60;
+    this.shellEntryCommands = options.shellEntryCommands ?? DEFAULT_SHELL_ENTRY_COMMANDS;
+  }
+
+  get mode(): ShellMode {
+    return this.currentMode;
+  }
+
+  /** The prompt learned at login (after the last mode change), as rendered. */
+  get prompt(): string | null {
+    return this.promptText;
+  }
+
+  get isAlive(): boolean {
+    return this.failure === null;
+  }
+
+  /** Decoded text from the connection (telnet commands already removed). */
+  receive(text: string): void {
+    if (text.length === 0) return;
+    this.hasReceived = true;
+    this.raw += this.normalizer.push(text);
+    this.waiter?.evaluate();
+  }
+
+  /** The connection ended (closed by the router, or destroyed by us). */
+  connectionClosed(cause?: unknown): void {
+    this.raw += this.normalizer.flush();
+    this.failure ??= connectionLostError(this.options.endpoint, 'unexpectedly', cause);
+    this.waiter?.closed();
+  }
+
+  /** Discards the connection for good: used after any failure, and by close(). */
+  destroy(reason?: Error): void {
+    this.failure ??=
+      reason ??
+      new ConnectionLostError(
+        `The session with ${this.options.endpoint.host}:${this.options.endpoint.port} was discarded after a failure or close.`,
+        'Open a new session (the reconnecting session does this by itself).',
+      );
+    this.channel.destroy();
+  }
+
+  /**
+   * Answers the login dialogue (telnet) and learns the prompt. Reports a refused login as soon as
+   * the router shows it, including `Login incorrect` and the next `login:` in one TCP write.
+   */
+  async login(user: string, password: string, timeoutMs: number): Promise<void> {
+    let loginPrompts = 0;
+    let hasSentPassword = false;
+    let hasSeenFailure = false;
+    const endpoint = this.options.endpoint;
+    const refused = () => authError(endpoint, user, this.options.protocol);
+    const candidate = await this.wait<string>({
+      timeoutMs,
+      step: () => {
+        const text = renderText(this.raw);
+        const last = lastLine(text);
+        if (hasSentPassword && LOGIN_FAILED.test(text)) hasSeenFailure = true;
+        if (LOGIN_PROMPT.test(last)) {
+          // Asked for the user again: the previous attempt was refused.
+          if (hasSentPassword || loginPrompts >= 2) throw refused();
+          loginPrompts += 1;
+          this.send(user);
+          return undefined;
+        }
+        if (PASSWORD_PROMPT.test(last)) {
+          if (hasSentPassword) throw refused();
+          hasSentPassword = true;
+          this.send(password);
+          return undefined;
+        }
+        return isPromptLike(last) ? last : undefined;
+      },
+      onTimeout: () =>
+        this.hasReceived
+          ? notUnderstoodError(endpoint, `showed no login or shell prompt within ${timeoutMs / 1000} s`, tailLines(renderText(this.raw)))
+          : connectTimeoutError(endpoint, timeoutMs, 'waiting for the login prompt'),
+      onClose: () => (hasSeenFailure ? refused() : undefined),
+    });
+    await this.learnPrompt(candidate, timeoutMs);
+  }
+
+  /** Learns the prompt when there is no login dialogue (SSH shell channel). */
+  async awaitPrompt(timeoutMs: number): Promise<void> {
+    this.send('');
+    const candidate = await this.wait<string>({
+      timeoutMs,
+      settleMs: this.cliSettleMs,
+      step: () => {
+        const last = renderTerminalLine(lastLine(this.raw));
+        return isPromptLike(last) ? last : undefined;
+      },
+      onTimeout: () => notUnderstoodError(this.options.endpoint, `showed no prompt within ${timeoutMs / 1000} s`, tailLines(renderText(this.raw))),
+    });
+    await this.learnPrompt(candidate, timeoutMs);
+  }
+
+  /**
+   * Confirms a prompt candidate by sending an empty line and seeing the same prompt again; a banner
+   * line that merely ends in `>` does not survive this.
+   */
+  private async learnPrompt(candidate: string, timeoutMs: number): Promise<void> {
+    let current = candidate;
+    for (let round = 0; round < PROMPT_CONFIRM_ROUNDS; round += 1) {
+      this.send('');
+      const next = await this.wait<string>({
+        timeoutMs,
+        settleMs: this.cliSettleMs,
+        step: () => {
+          const last = renderTerminalLine(lastLine(this.raw));
+          return isPromptLike(last) ? last : undefined;
+        },
+        onTimeout: () => notUnderstoodError(this.options.endpoint, 'did not show its prompt again after an empty line', tailLines(renderText(this.raw))),
+      });
+      if (next.trimEnd() === current.trimEnd()) {
+        this.promptText = next;
+        return;
+      }
+      current = next;
+    }
+    const error = notUnderstoodError(this.options.endpoint, 'kept changing its prompt', tailLines(renderText(this.raw)));
+    this.destroy();
+    throw error;
+  }
+
+  /** Finds out whether commands land in a POSIX shell or a vendor CLI. */
+  async probeMode(timeoutMs: number): Promise<ShellMode> {
+    const output = await this.runFramedByPrompt(PROBE_LINE, timeoutMs);
+    this.currentMode = PROBE_OUTPUT.test(output) ? 'shell' : 'cli';
+    return this.currentMode;
+  }
+
+  /** Runs one command; the caller serialises calls. */
+  async run(command: string, timeoutMs: number): Promise<string> {
+    if (/[\r\n]/.test(command)) throw new RouterError('lantop tried to send a command with a line break; refused.', undefined);
+    return this.currentMode === 'shell'
+      ? (await this.runFramedBySentinel(command, timeoutMs)).output
+      : this.runFramedByPrompt(command, timeoutMs);
+  }
+
+  /** From the vendor CLI into the BusyBox shell (`sh`, then `shell`); no-op when already there. */
+  async enterShell(timeoutMs: number, password?: string): Promise<void> {
+    if (this.currentMode === 'shell') return;
+    for (const entry of this.shellEntryCommands) {
+      let hasSentPassword = false;
+      this.send(entry);
+      const candidate = await this.wait<string>({
+        timeoutMs,
+        settleMs: this.cliSettleMs,
+        step: () => {
+          const body = stripEcho(renderText(this.raw), entry);
+          const last = lastLine(body);
+          if (password !== undefined && !hasSentPassword && PASSWORD_PROMPT.test(last)) {
+            hasSentPassword = true;
+            this.send(password);
+            return undefined;
+          }
+          return body.length > 0 && isPromptLike(last) ? last : undefined;
+        },
+        onTimeout: () => notUnderstoodError(this.options.endpoint, `showed no prompt after '${entry}'`, tailLines(renderText(this.raw))),
+      });
+      await this.learnPrompt(candidate, timeoutMs);
+      if ((await this.probeMode(timeoutMs)) === 'shell') {
+        this.shellEnteredWith = entry;
+        return;
+      }
+    }
+    const error = new RouterError(
+      `Could not reach a shell from the router's command line (tried ${this.shellEntryCommands.join(', ')}).`,
+      'lantop needs the BusyBox shell (iptables); check whether this router offers one to this user.',
+      { seen: undefined },
+    );
+    throw error;
+  }
+
+  /** Back from the shell to the vendor CLI it was entered from; no-op when not entered by us. */
+  async exitShell(timeoutMs: number): Promise<void> {
+    if (this.currentMode !== 'shell' || this.shellEnteredWith === null) return;
+    this.send('exit');
+    const candidate = await this.wait<string>({
+      timeoutMs,
+      settleMs: this.cliSettleMs,
+      step: () => {
+        const body = stripEcho(renderText(this.raw), 'exit');
+        const last = lastLine(body);
+        return body.length > 0 && isPromptLike(last) ? last : undefined;
+      },
+      onTimeout: () => notUnderstoodError(this.options.endpoint, "showed no prompt after 'exit'", tailLines(renderText(this.raw))),
+    });
+    await this.learnPrompt(candidate, timeoutMs);
+    this.shellEnteredWith = null;
+    await this.probeMode(timeoutMs);
+  }
+
+  private async runFramedBySentinel(command: string, timeoutMs: number): Promise<{ output: string; exitStatus: number }> {
+    const nonce = randomBytes(6).toString('hex');
+    const sentinel = new RegExp(`(?:^|\\n)__LANTOP_END_${nonce}_(\\d+)__\\n`);
+    const line = `${command}; echo "__LANTOP""_END_${nonce}_$?__"`;
+    this.send(line);
+    const framed = await this.wait<{ body: string; exitStatus: number }>({
+      timeoutMs,
+      step: () => {
+        this.answerPager();
+        const match = sentinel.exec(this.raw);
+        if (!match) return undefined;
+        const rest = this.raw.slice(match.index + match[0].length);
+        if (rest.includes('\n')) return undefined;
+        const prompt = renderTerminalLine(rest);
+        if (!isPromptLike(prompt)) return undefined;
+        this.promptText = prompt;
+        return { body: this.raw.slice(0, match.index), exitStatus: Number(match[1]) };
+      },
+      onTimeout: () => commandTimeoutError(this.options.endpoint, command, timeoutMs),
+      onClose: () => connectionLostError(this.options.endpoint, `while running '${command}'`),
+    });
+    return { output: this.cleanReply(framed.body, line, false), exitStatus: framed.exitStatus };
+  }
+
+  private async runFramedByPrompt(line: string, timeoutMs: number): Promise<string> {
+    const prompt = this.promptText;
+    if (prompt === null) throw new RouterError('No prompt learned yet.', undefined);
+    this.send(line);
+    const body = await this.wait<string>({
+      timeoutMs,
+      settleMs: this.cliSettleMs,
+      step: () => {
+        this.answerPager();
+        const lineStart = this.raw.lastIndexOf('\n') + 1;
+        const last = renderTerminalLine(this.raw.slice(lineStart));
+        if (last.trimEnd() !== prompt.trimEnd()) return undefined;
+        return this.raw.slice(0, lineStart);
+      },
+      onTimeout: () => commandTimeoutError(this.options.endpoint, line, timeoutMs),
+      onClose: () => connectionLostError(this.options.endpoint, `while running '${line}'`),
+    });
+    return this.cleanReply(body, line, true);
+  }
+
+  /** Echo, a stray earlier prompt, CRs and the final line end removed; lines joined with '\n'. */
+  private cleanReply(body: string, sentLine: string, endsWithNewline: boolean): string {
+    let text = renderText(body);
+    if (endsWithNewline && text.endsWith('\n')) text = text.slice(0, -1);
+    const withoutEcho = stripEcho(text, sentLine);
+    if (withoutEcho !== text) return withoutEcho;
+    const prompt = this.promptText?.trimEnd();
+    if (prompt && text.startsWith(prompt)) {
+      const afterPrompt = stripEcho(text.slice(prompt.length), sentLine);
+      if (afterPrompt !== text.slice(prompt.length)) return afterPrompt;
+    }
+    // Nothing echoed; an empty echo-less reply may still carry the newline of the Enter key.
+    return text === '\n' ? '' : text;
+  }
+
+  /** `--More--` at the end of what arrived: drop it from the reply and press space. */
+  private answerPager(): void {
+    const lineStart = this.raw.lastIndexOf('\n') + 1;
+    const last = renderTerminalLine(this.raw.slice(lineStart));
+    if (!PAGER.test(last)) return;
+    this.pagerAnswers += 1;
+    if (this.pagerAnswers > MAX_PAGER_ANSWERS) {
+      throw new RouterError('The router kept paging output (--More--) without end.', 'Disable paging on the router CLI and try again.');
+    }
+    this.raw = this.raw.slice(0, lineStart) + last.replace(PAGER, '');
+    this.channel.write(' ');
+  }
+
+  private send(line: string): void {
+    this.raw = '';
+    this.channel.write(line + this.newline);
+  }
+
+  /**
+   * Resolves when step() returns a value (after settleMs of quiet, if given); re-evaluated on every
+   * arrival. Rejects on timeout, on close, or when step throws — and then destroys the connection.
+   */
+  private wait<T>(spec: WaitSpec<T>): Promise<T> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.waiter) return Promise.reject(new RouterError('lantop sent two commands at once (bug).', undefined));
+    return new Promise<T>((resolve, reject) => {
+      let settleTimer: NodeJS.Timeout | undefined;
+      const finish = (error: Error | null, value?: T) => {
+        clearTimeout(timer);
+        clearTimeout(settleTimer);
+        this.waiter = null;
+        if (error) {
+          this.destroy();
+          reject(error);
+        } else {
+          resolve(value as T);
+        }
+      };
+      const timer = setTimeout(() => finish(spec.onTimeout()), spec.timeoutMs);
+      this.waiter = {
+        evaluate: () => {
+          clearTimeout(settleTimer);
+          let value: T | undefined;
+          try {
+            value = spec.step();
+          } catch (error) {
+            finish(error instanceof Error ? error : new Error(String(error)));
+            return;
+          }
+          if (value === undefined) return;
+          if (spec.settleMs) settleTimer = setTimeout(() => finish(null, value), spec.settleMs);
+          else finish(null, value);
+        },
+        closed: () => {
+          finish(spec.onClose?.() ?? this.failure ?? connectionLostError(this.options.endpoint, 'unexpectedly'));
+        },
+      };
+      this.waiter.evaluate();
+    });
+  }
+}

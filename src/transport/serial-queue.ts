@@ -1,0 +1,10 @@
+// One command in flight per session (issue 4): later calls wait for earlier ones, whatever their outcome.
+export class SerialQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task, task);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}

@@ -1,0 +1,167 @@
+// One telnet connection, logged in, framing replies itself. telnet-client 2.2.14 (mandated) opens
+// the TCP connection (negotiationMandatory: false resolves on connect); lantop then takes the
+// socket over — option negotiation (telnet-protocol.ts), UTF-8 decoding and prompt framing
+// (interactive-shell.ts) — because the library's own login/exec survive none of the five defect
+// classes of issue 4. A TelnetSession is one connection: after any failure it is dead, and
+// ReconnectingSession opens a new one.
+import { StringDecoder } from 'node:string_decoder';
+import type { Socket } from 'node:net';
+import telnetClient from 'telnet-client';
+import type { ExecOptions, Session, ShellMode } from './session.js';
+import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS } from './session.js';
+import { InteractiveShell } from './interactive-shell.js';
+import { SerialQueue } from './serial-queue.js';
+import { TelnetDecoder } from './telnet-protocol.js';
+import { mapConnectError, type Endpoint } from './errors.js';
+
+const { Telnet } = telnetClient;
+
+export interface TelnetConnectOptions {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  connectTimeoutMs?: number;
+  commandTimeoutMs?: number;
+  /** Sent after each command; default CR LF (RFC 854). */
+  newline?: string;
+  /** From a vendor CLI to BusyBox; default `sh`, then `shell`. */
+  shellEntryCommands?: readonly string[];
+  /** Quiet time after a vendor-CLI prompt before its reply counts as complete; default 60 ms. */
+  cliSettleMs?: number;
+  /** Go to the shell right after login (see Session.enterShell). */
+  enterShell?: boolean;
+}
+
+export class TelnetSession implements Session {
+  private readonly queue = new SerialQueue();
+  private readonly closeListeners = new Set<() => void>();
+  private hasClosed = false;
+
+  /** @internal use connectTelnet() */
+  constructor(
+    private readonly shell: InteractiveShell,
+    private readonly socket: Socket,
+    private readonly options: Required<Pick<TelnetConnectOptions, 'commandTimeoutMs' | 'password'>>,
+    /** Milliseconds from connect() to a learned prompt: TCP, negotiation, login, prompt, mode probe. */
+    readonly loginMs: number,
+  ) {
+    socket.once('close', () => {
+      this.hasClosed = true;
+      for (const listener of this.closeListeners) listener();
+    });
+  }
+
+  get mode(): ShellMode {
+    return this.shell.mode;
+  }
+
+  get prompt(): string | null {
+    return this.shell.prompt;
+  }
+
+  /** False once the connection failed or closed; a dead session never comes back. */
+  get isAlive(): boolean {
+    return this.shell.isAlive && !this.hasClosed;
+  }
+
+  /** Called once when the connection closes (any reason). */
+  onClose(listener: () => void): () => void {
+    this.closeListeners.add(listener);
+    return () => this.closeListeners.delete(listener);
+  }
+
+  exec(command: string, options?: ExecOptions): Promise<string> {
+    return this.queue.run(() => this.shell.run(command, options?.timeoutMs ?? this.options.commandTimeoutMs));
+  }
+
+  enterShell(): Promise<void> {
+    return this.queue.run(() => this.shell.enterShell(this.options.commandTimeoutMs, this.options.password));
+  }
+
+  exitShell(): Promise<void> {
+    return this.queue.run(() => this.shell.exitShell(this.options.commandTimeoutMs));
+  }
+
+  async close(): Promise<void> {
+    if (this.hasClosed) return;
+    const closed = new Promise<void>((resolve) => this.socket.once('close', () => resolve()));
+    this.shell.destroy();
+    await closed;
+  }
+}
+
+/** Connects, negotiates, logs in and learns the prompt. Rejects with AuthError, UnreachableError, TimeoutError or RouterError. */
+export async function connectTelnet(options: TelnetConnectOptions): Promise<TelnetSession> {
+  const startedMs = Date.now();
+  const endpoint: Endpoint = { host: options.host, port: options.port };
+  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+
+  const telnet = new Telnet();
+  // telnet-client emits 'error' only when someone listens; failures reach us through connect()'s promise.
+  telnet.on('error', () => undefined);
+  try {
+    await telnet.connect({
+      host: options.host,
+      port: options.port,
+      timeout: connectTimeoutMs,
+      negotiationMandatory: false,
+      disableLogon: true,
+      encoding: 'utf8',
+    });
+  } catch (error) {
+    telnet.getSocket()?.destroy();
+    throw mapConnectError(error, endpoint, connectTimeoutMs);
+  }
+  const socket = telnet.getSocket();
+  if (!socket) throw mapConnectError(new Error('no socket after connect'), endpoint, connectTimeoutMs);
+
+  // Take the stream over: the library's data handler would negotiate only chunk-leading IACs and
+  // queue every chunk in memory for a reader that never comes.
+  for (const listener of socket.listeners('data')) socket.removeListener('data', listener as (...args: unknown[]) => void);
+  socket.setTimeout(0);
+  socket.setNoDelay(true);
+
+  const negotiation = new TelnetDecoder();
+  const utf8 = new StringDecoder('utf8');
+  const shell = new InteractiveShell(
+    {
+      write: (text) => {
+        if (socket.writable) socket.write(text, 'utf8');
+      },
+      destroy: () => socket.destroy(),
+    },
+    {
+      endpoint,
+      protocol: 'telnet',
+      ...(options.newline !== undefined ? { newline: options.newline } : {}),
+      ...(options.cliSettleMs !== undefined ? { cliSettleMs: options.cliSettleMs } : {}),
+      ...(options.shellEntryCommands !== undefined ? { shellEntryCommands: options.shellEntryCommands } : {}),
+    },
+  );
+  let socketError: unknown;
+  socket.on('data', (chunk: Buffer) => {
+    const { data, reply } = negotiation.feed(chunk);
+    if (reply.length > 0 && socket.writable) socket.write(reply);
+    if (data.length > 0) shell.receive(utf8.write(data));
+  });
+  socket.on('error', (error) => {
+    socketError = error;
+  });
+  socket.once('close', () => {
+    shell.receive(utf8.end());
+    shell.connectionClosed(socketError);
+  });
+
+  try {
+    const loginBudgetMs = Math.max(1000, connectTimeoutMs - (Date.now() - startedMs));
+    await shell.login(options.user, options.password, loginBudgetMs);
+    await shell.probeMode(commandTimeoutMs);
+    if (options.enterShell) await shell.enterShell(commandTimeoutMs, options.password);
+  } catch (error) {
+    shell.destroy();
+    throw error;
+  }
+  return new TelnetSession(shell, socket, { commandTimeoutMs, password: options.password }, Date.now() - startedMs);
+}
