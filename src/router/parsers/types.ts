@@ -42,7 +42,12 @@ export interface Chain {
   policy: string | null;
   /** "(N references)" of a user chain; null for built-ins. */
   references: number | null;
-  /** Chain-level counters when printed (built-in chains with -v). */
+  /**
+   * Policy counters of a built-in chain as printed with -v ("policy ACCEPT 12 packets, 3456
+   * bytes"); null or absent for user chains and listings without -v. (Added by issue 5.)
+   */
+  policyPkts?: number | null;
+  policyBytes?: number | null;
   rules: Rule[];
 }
 
