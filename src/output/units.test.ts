@@ -1,0 +1,39 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { formatBytes, formatRate, formatShare, formatDuration } from './units.js';
+import { renderTable, renderCsv } from './table.js';
+
+test('bytes in SI units with sensible precision, never "1000.0 kB"', () => {
+  assert.equal(formatBytes(0), '0 B');
+  assert.equal(formatBytes(999), '999 B');
+  assert.equal(formatBytes(1000), '1.00 kB');
+  assert.equal(formatBytes(15_300), '15.3 kB');
+  assert.equal(formatBytes(999_960), '1.00 MB');
+  assert.equal(formatBytes(5_000_000_000), '5.00 GB');
+  assert.equal(formatBytes(2 ** 53), '9.01 PB');
+  assert.equal(formatBytes(-1), '–');
+  assert.equal(formatRate(2_500_000), '2.50 MB/s');
+  assert.equal(formatShare(0.4219), '42.2%');
+  assert.equal(formatShare(0), '0.0%');
+  assert.equal(formatDuration(250), '250 ms');
+  assert.equal(formatDuration(95_000), '1 min 35 s');
+});
+
+test('tables align, sanitise hostile cells and drop low-priority columns when narrow', () => {
+  const rows = [{ name: '\u001b[31mevil\u001b[0m\u0007', ip: '198.51.100.10', mac: '02:00:00:00:00:01' }];
+  const columns = [
+    { header: 'NAME', value: (r: (typeof rows)[0]) => r.name, priority: 3 },
+    { header: 'IP', value: (r: (typeof rows)[0]) => r.ip, priority: 2 },
+    { header: 'MAC', value: (r: (typeof rows)[0]) => r.mac, priority: 1 },
+  ];
+  const wide = renderTable(rows, columns);
+  assert.equal(wide, 'NAME  IP             MAC\nevil  198.51.100.10  02:00:00:00:00:01\n');
+  assert.ok(!/[\u0000-\u001f]/.test(wide.replace(/\n/g, '')));
+  const narrow = renderTable(rows, columns, 25);
+  assert.ok(!narrow.includes('MAC') && narrow.includes('IP'));
+  assert.ok(narrow.split('\n').every((line) => line.length <= 25));
+});
+
+test('CSV quotes, escapes and defuses formulas', () => {
+  assert.equal(renderCsv(['a', 'b'], [['=cmd|calc', 'x,"y"'], [null, 3]]), `a,b\n'=cmd|calc,"x,""y"""\n,3\n`);
+});
