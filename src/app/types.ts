@@ -1,0 +1,67 @@
+// The seam between the screens/commands and everything that talks to a router or the database.
+// The Ink app and the plain commands call a RouterController; tests pass a fake one.
+import type { Snapshot } from '../domain/snapshot.js';
+
+export interface DiscoveredHost {
+  ip: string;
+  mac: string | null;
+  /** Raw from the router (hostile): sanitise at display time. */
+  hostname: string | null;
+  iface: string | null;
+  /** True when lantop has accounting rules for this host. */
+  isCounted: boolean;
+}
+
+export interface RulePlanView {
+  action: 'setup' | 'flush' | 'teardown';
+  /** The exact commands that would be sent, in order. Empty = nothing to do. */
+  commands: string[];
+  notes: string[];
+  /** Rules in lantop's chains that lantop did not write, rendered as listing lines (raw). */
+  foreignRules: string[];
+  /** Hosts that get no rule because their address is not a valid IPv4 address (raw). */
+  rejectedHosts: string[];
+}
+
+export interface ApplyResult {
+  /** Commands that succeeded. */
+  applied: string[];
+  /** The first command that failed and what the router said (sanitised), if any. */
+  failed: { command: string; output: string } | null;
+  /** Verification after applying: does the router now match the plan? */
+  isVerified: boolean;
+  notes: string[];
+}
+
+export interface HistoryRow {
+  identity: string;
+  ip: string | null;
+  mac: string | null;
+  hostname: string | null;
+  downBytes: number;
+  upBytes: number;
+}
+
+export interface HistoryView {
+  period: string;
+  startMs: number;
+  endMs: number;
+  rows: HistoryRow[];
+  totals: { downBytes: number; upBytes: number };
+}
+
+export type HistoryPeriod = 'today' | 'yesterday' | 'week' | 'month' | 'cycle' | 'all';
+
+export interface RouterController {
+  /** e.g. "198.51.100.1 over telnet" — for the connect spinner and status line. */
+  readonly label: string;
+  readonly protocol: 'telnet' | 'ssh';
+  connect(): Promise<void>;
+  listHosts(): Promise<DiscoveredHost[]>;
+  plan(action: RulePlanView['action'], options?: { isAdopting?: boolean }): Promise<RulePlanView>;
+  apply(plan: RulePlanView): Promise<ApplyResult>;
+  /** Starts polling (idempotent); every poll's snapshot goes to the listener. Returns stop(). */
+  watch(listener: (snapshot: Snapshot) => void): () => void;
+  history(period: HistoryPeriod): Promise<HistoryView>;
+  close(): Promise<void>;
+}
