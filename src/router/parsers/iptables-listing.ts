@@ -15,6 +15,8 @@
 
 import type { Chain, IptablesListing, ParseReport, Rule } from './types.js';
 
+const MAX_LINE_LENGTH = 4096;
+
 /** parseIptablesListing's result: the documented API fields plus the lines it skipped. */
 export type IptablesListingReport = IptablesListing & ParseReport;
 
@@ -188,6 +190,11 @@ export function parseIptablesListing(text: string): IptablesListingReport {
   for (const rawLine of text.split(/\r?\n|\r/)) {
     const line = rawLine.trimEnd();
     if (line.trim() === '') continue;
+    // No real line is this long; refusing it keeps every regex below linear on hostile input.
+    if (line.length > MAX_LINE_LENGTH) {
+      skipped.push(rawLine.slice(0, 200));
+      continue;
+    }
     const chainMatch = CHAIN_LINE.exec(line.trim());
     if (chainMatch) {
       const policyPkts = chainMatch[3] !== undefined ? parseCounter(chainMatch[3]) : null;
