@@ -1,0 +1,141 @@
+// Versioned schema migrations. The version lives in the one-row table schema_version; each
+// migration runs in its own transaction together with the version bump, so a crash leaves the
+// database at one version or the next, never between. Append new migrations; never edit old ones.
+// docs/history.md describes the tables.
+
+import type Database from 'better-sqlite3';
+import { UsageError } from '../errors.js';
+
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'routers, hosts, per-minute samples with hourly and daily rollups, accounting state, writer lease',
+    sql: `
+      CREATE TABLE routers (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        created_ms INTEGER NOT NULL
+      );
+      CREATE TABLE hosts (
+        id INTEGER PRIMARY KEY,
+        router_id INTEGER NOT NULL REFERENCES routers(id),
+        identity TEXT NOT NULL,
+        mac TEXT,
+        ip TEXT NOT NULL,
+        hostname TEXT,
+        first_seen_ms INTEGER NOT NULL,
+        last_seen_ms INTEGER NOT NULL,
+        UNIQUE (router_id, identity)
+      );
+      -- Bucket = UTC minute / hour / day index (ms / bucket length). Only non-zero buckets are stored.
+      CREATE TABLE samples_minute (
+        host_id INTEGER NOT NULL,
+        minute INTEGER NOT NULL,
+        down_bytes INTEGER NOT NULL,
+        up_bytes INTEGER NOT NULL,
+        PRIMARY KEY (host_id, minute)
+      ) WITHOUT ROWID;
+      CREATE TABLE samples_hour (
+        host_id INTEGER NOT NULL,
+        hour INTEGER NOT NULL,
+        down_bytes INTEGER NOT NULL,
+        up_bytes INTEGER NOT NULL,
+        PRIMARY KEY (host_id, hour)
+      ) WITHOUT ROWID;
+      CREATE TABLE samples_day (
+        host_id INTEGER NOT NULL,
+        day INTEGER NOT NULL,
+        down_bytes INTEGER NOT NULL,
+        up_bytes INTEGER NOT NULL,
+        PRIMARY KEY (host_id, day)
+      ) WITHOUT ROWID;
+      -- The accounting state (last raw counters, epoch, totals) as of the last recorded poll.
+      CREATE TABLE router_state (
+        router_id INTEGER PRIMARY KEY REFERENCES routers(id),
+        epoch INTEGER NOT NULL,
+        boot_marker TEXT,
+        last_poll_ms INTEGER,
+        state_json TEXT NOT NULL,
+        updated_ms INTEGER NOT NULL
+      );
+      -- At most one history writer per router.
+      CREATE TABLE writer_lease (
+        router_id INTEGER PRIMARY KEY REFERENCES routers(id),
+        holder TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        hostname TEXT NOT NULL,
+        acquired_ms INTEGER NOT NULL,
+        expires_ms INTEGER NOT NULL
+      );
+      -- Retention cut-offs: minutes_from_ms, hours_from_ms, days_from_ms.
+      CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+    `,
+  },
+  {
+    version: 2,
+    description: 'notices: resets, gaps and discarded deltas, kept with the history they explain',
+    sql: `
+      CREATE TABLE notices (
+        id INTEGER PRIMARY KEY,
+        router_id INTEGER NOT NULL REFERENCES routers(id),
+        at_ms INTEGER NOT NULL,
+        level TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        text TEXT NOT NULL,
+        -- For resets: the window whose bytes could not be read (missing_from_ms may be NULL).
+        missing_from_ms INTEGER,
+        missing_to_ms INTEGER
+      );
+      CREATE INDEX notices_by_time ON notices (router_id, at_ms);
+    `,
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+
+export function schemaVersion(db: Database.Database): number {
+  const hasTable = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'`).get();
+  if (!hasTable) return 0;
+  const row = db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
+  return row?.version ?? 0;
+}
+
+/**
+ * Brings the database to `target` (default: the latest). Returns the versions applied.
+ * Refuses a database written by a newer lantop rather than guessing at its schema.
+ */
+export function migrate(db: Database.Database, target = LATEST_SCHEMA_VERSION, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  const applied: number[] = [];
+  const step = db.transaction((m: Migration) => {
+    // Re-read inside the write transaction: another process may have migrated meanwhile.
+    if (schemaVersion(db) >= m.version) return false;
+    db.exec(m.sql);
+    db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+    db.exec('DELETE FROM schema_version');
+    db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(m.version);
+    return true;
+  });
+  const current = schemaVersion(db);
+  const newest = migrations[migrations.length - 1]?.version ?? 0;
+  if (current > newest) {
+    throw new UsageError(
+      `The history database has schema version ${current}, newer than this lantop understands (${newest}).`,
+      'Upgrade lantop, or point --db at another file.',
+    );
+  }
+  for (const m of migrations) {
+    if (m.version > target) break;
+    if (m.version <= current) continue;
+    if (step.immediate(m)) applied.push(m.version);
+  }
+  return applied;
+}
