@@ -1,0 +1,466 @@
+// The emulated router's telnet server: an in-process TCP server on loopback that negotiates telnet
+// options for real, logs users in like the firmware does, and hands command lines to the Broadcom
+// CLI or the BusyBox shell. A test double and a demo — never a real router (see README.md).
+//
+// Fault knobs reproduce what real routers do to clients (issue 4): replies in small TCP chunks,
+// IAC sequences inside text and alone in a chunk, LF-only line ends, no echo, and the login failure
+// text glued to the next `Login:` in one write.
+
+import net from 'node:net';
+import type { IptablesDialect } from './iptables.js';
+import { runBroadcomCli, runBusyboxShell, type CommandOutcome, type ShellSession } from './commands.js';
+import { advanceModel, createRouterModel, rebootModel, type Flavour, type HostSpec, type RouterModel } from './model.js';
+import { chance, createPrng, nextInt, type Prng } from './prng.js';
+import {
+  GA, IAC, NOP, OPT_ECHO, OPT_NAWS, OPT_SGA, OPT_TTYPE, WILL, TelnetDecoder, answerTelnetEvent, createNegotiationState,
+  escapeIac, openingNegotiation, type NegotiationPolicy, type NegotiationState,
+} from './telnet-protocol.js';
+
+export interface EmulatedRouterOptions {
+  flavour?: Flavour;
+  /** Loopback only: '127.0.0.1' (default) or '::1'. */
+  host?: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  user?: string;
+  password?: string;
+  /** Seeds hosts, MACs, traffic and the fault knobs' randomness. */
+  seed?: number;
+  /** Number of simulated hosts (default: 8 on the LAN plus 2 visitors who come and go). */
+  hostCount?: number;
+  /** Exact hosts instead of generated ones (hostnames may be empty or hostile). */
+  hosts?: HostSpec[];
+  /** Simulated traffic through the iptables rules (default true). */
+  traffic?: boolean;
+  /** Hosts joining and leaving, leases and ARP entries changing (default: same as traffic). */
+  churn?: boolean;
+  /**
+   * Where simulated time comes from: 'manual' (default; only tick() moves it, for deterministic
+   * tests), 'real' (wall clock, for the demo), or a function returning epoch milliseconds.
+   */
+  clock?: 'manual' | 'real' | (() => number);
+  /** Model time at start for the manual clock (default 2024-01-15T18:00:00Z). */
+  startTimeMs?: number;
+  iptablesDialect?: IptablesDialect;
+  /** Send every reply in small random chunks (1–16 bytes), with `chunkDelayMs` between them. */
+  splitWrites?: boolean;
+  chunkDelayMs?: number;
+  /** Put IAC sequences (NOP, GA, repeated WILL) inside replies and alone in their own TCP writes. */
+  iacInterleave?: boolean;
+  /** Line end the router sends (default '\r\n'). */
+  lineEnding?: '\r\n' | '\n';
+  /** Echo what the client types (default true; when false the server refuses the ECHO option). */
+  echo?: boolean;
+  /** Put `Login incorrect…` and the next `Login: ` in one TCP write (default false: two writes). */
+  loginFailureOneWrite?: boolean;
+  /** Pause between the failure text and the next login prompt when they go as two writes (default 50 ms). */
+  loginFailureGapMs?: number;
+  /** Real login programs wait after a wrong password; default 0 to keep tests fast. */
+  loginFailureDelayMs?: number;
+  /** After reboot() new connections are dropped at once for this long (default 0). */
+  rebootDowntimeMs?: number;
+  /** BusyBox flavour prompt (default 'root@OpenWrt:~# '). */
+  shellPrompt?: string;
+}
+
+export interface EmulatorStats {
+  connections: number;
+  logins: number;
+  failedLogins: number;
+  /** The last command lines received after login, oldest first (at most 200). */
+  commands: string[];
+}
+
+export interface EmulatedRouter {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  readonly flavour: Flavour;
+  /** The model: hosts, iptables tables, clock. Tests may read and change it. */
+  readonly state: RouterModel;
+  readonly stats: EmulatorStats;
+  /** Advances simulated time by `ms` (traffic flows, hosts come and go). */
+  tick(ms: number): void;
+  /** Brings the model up to the injected clock (done before every command anyway). */
+  sync(): void;
+  /** Reboots: drops every connection and zeroes the state, like pulling the plug. */
+  reboot(): Promise<void>;
+  /** Open telnet connections right now. */
+  connectionCount(): number;
+  close(): Promise<void>;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+const MAX_LINE_BYTES = 4096;
+const MAX_FAILURES = 3;
+const COMMAND_LOG_SIZE = 200;
+
+interface Shared {
+  options: Required<Pick<EmulatedRouterOptions, 'user' | 'password' | 'lineEnding' | 'echo' | 'loginFailureOneWrite' | 'loginFailureGapMs' | 'loginFailureDelayMs' | 'shellPrompt' | 'chunkDelayMs'>> & {
+    splitWrites: boolean;
+    iacInterleave: boolean;
+  };
+  model: RouterModel;
+  stats: EmulatorStats;
+  sync(): void;
+  reboot(): Promise<void>;
+}
+
+export async function startEmulatedRouter(options: EmulatedRouterOptions = {}): Promise<EmulatedRouter> {
+  const host = options.host ?? '127.0.0.1';
+  if (!LOOPBACK.has(host)) throw new RangeError(`the emulated router listens on loopback only, not on ${host}`);
+  const flavour = options.flavour ?? 'broadcom';
+  const clockOption = options.clock ?? 'manual';
+  const clock = clockOption === 'manual' ? null : clockOption === 'real' ? Date.now : clockOption;
+  const model = createRouterModel({
+    flavour,
+    seed: options.seed ?? 1,
+    ...(options.hostCount !== undefined ? { hostCount: options.hostCount } : {}),
+    ...(options.hosts !== undefined ? { hosts: options.hosts } : {}),
+    traffic: options.traffic ?? true,
+    churn: options.churn ?? options.traffic ?? true,
+    startTimeMs: options.startTimeMs ?? (clock ? clock() : Date.UTC(2024, 0, 15, 18, 0, 0)),
+    iptablesDialect: options.iptablesDialect ?? '1.4.21',
+  });
+  const stats: EmulatorStats = { connections: 0, logins: 0, failedLogins: 0, commands: [] };
+  const sessions = new Set<TelnetSession>();
+  let rebootingUntil = 0;
+  let connectionIndex = 0;
+  const seed = options.seed ?? 1;
+
+  const sync = (): void => {
+    if (clock) advanceModel(model, clock());
+  };
+  const reboot = async (): Promise<void> => {
+    sync();
+    rebootModel(model);
+    rebootingUntil = Date.now() + (options.rebootDowntimeMs ?? 0);
+    for (const session of [...sessions]) session.destroy();
+  };
+  const shared: Shared = {
+    options: {
+      user: options.user ?? (flavour === 'broadcom' ? 'admin' : 'root'),
+      password: options.password ?? (flavour === 'broadcom' ? 'admin' : 'root'),
+      lineEnding: options.lineEnding ?? '\r\n',
+      echo: options.echo ?? true,
+      loginFailureOneWrite: options.loginFailureOneWrite ?? false,
+      loginFailureGapMs: options.loginFailureGapMs ?? 50,
+      loginFailureDelayMs: options.loginFailureDelayMs ?? 0,
+      shellPrompt: options.shellPrompt ?? 'root@OpenWrt:~# ',
+      chunkDelayMs: options.chunkDelayMs ?? 1,
+      splitWrites: options.splitWrites ?? false,
+      iacInterleave: options.iacInterleave ?? false,
+    },
+    model,
+    stats,
+    sync,
+    reboot,
+  };
+
+  const server = net.createServer((socket) => {
+    if (Date.now() < rebootingUntil) {
+      socket.destroy();
+      return;
+    }
+    stats.connections++;
+    const session = new TelnetSession(socket, shared, createPrng(seed * 7919 + ++connectionIndex));
+    sessions.add(session);
+    socket.on('close', () => {
+      session.destroy();
+      sessions.delete(session);
+    });
+    session.start();
+  });
+  server.maxConnections = 32;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as net.AddressInfo;
+  let isClosed = false;
+
+  return {
+    host: host === 'localhost' ? '127.0.0.1' : host,
+    port: address.port,
+    user: shared.options.user,
+    password: shared.options.password,
+    flavour,
+    state: model,
+    stats,
+    tick(ms: number) {
+      if (!(ms >= 0) || !Number.isFinite(ms)) throw new RangeError('tick(ms) needs a finite, non-negative number');
+      advanceModel(model, model.nowMs + ms);
+    },
+    sync,
+    reboot,
+    connectionCount: () => sessions.size,
+    async close() {
+      if (isClosed) return;
+      isClosed = true;
+      for (const session of [...sessions]) session.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+type SessionState = 'login-user' | 'login-password' | 'cli' | 'shell' | 'closed';
+
+class TelnetSession {
+  private readonly decoder = new TelnetDecoder();
+  private readonly negotiation: NegotiationState = createNegotiationState();
+  private readonly policy: NegotiationPolicy;
+  private state: SessionState = 'login-user';
+  private line: number[] = [];
+  private lastWasCr = false;
+  private failures = 0;
+  private attemptedUser = '';
+  private readonly shell: ShellSession = { lastStatus: 0 };
+  private queue: Promise<void> = Promise.resolve();
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly shared: Shared,
+    private readonly prng: Prng,
+  ) {
+    this.policy = {
+      localOptions: new Set(shared.options.echo ? [OPT_ECHO, OPT_SGA] : [OPT_SGA]),
+      remoteOptions: new Set([OPT_TTYPE, OPT_NAWS]),
+    };
+    socket.setNoDelay(true);
+    socket.on('error', () => this.destroy());
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+  }
+
+  start(): void {
+    this.sendRaw(openingNegotiation(this.negotiation, this.policy));
+    const model = this.shared.model;
+    if (model.flavour === 'broadcom') this.send(`${model.routerName} xDSL Router\nLogin: `);
+    else this.send(`\n${model.routerName} login: `);
+  }
+
+  destroy(): void {
+    this.state = 'closed';
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    if (!this.socket.destroyed) this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.state === 'closed') return;
+    const { data, events } = this.decoder.feed(chunk);
+    for (const event of events) {
+      const answer = answerTelnetEvent(this.negotiation, this.policy, event);
+      if (answer.length > 0) this.sendRaw(answer);
+    }
+    const isEchoing = this.shared.options.echo && this.negotiation.local.get(OPT_ECHO) !== 'off';
+    let echo: number[] = [];
+    const flushEcho = (): void => {
+      if (echo.length > 0) this.sendRaw(escapeIac(Buffer.from(echo)));
+      echo = [];
+    };
+    for (const byte of data) {
+      if (this.isClosed()) return;
+      if (byte === 10 && this.lastWasCr) {
+        this.lastWasCr = false;
+        continue;
+      }
+      this.lastWasCr = byte === 13;
+      if (byte === 13 || byte === 10) {
+        flushEcho();
+        const text = Buffer.from(this.line).toString('utf8');
+        this.line = [];
+        if (isEchoing || this.state === 'login-password') this.send('\n');
+        this.onLine(text);
+      } else if (byte === 8 || byte === 127) {
+        if (this.line.length > 0) {
+          this.line.pop();
+          if (isEchoing && this.state !== 'login-password') echo.push(8, 32, 8);
+        }
+      } else if (byte === 3) {
+        this.line = [];
+        flushEcho();
+        if (this.state === 'cli' || this.state === 'shell') this.send(`^C\n${this.prompt()}`);
+      } else if (byte === 4) {
+        if (this.line.length === 0 && this.state === 'shell') {
+          flushEcho();
+          this.onLine('exit');
+        }
+      } else if (byte >= 32 || byte === 9) {
+        if (this.line.length < MAX_LINE_BYTES) {
+          this.line.push(byte);
+          if (isEchoing && this.state !== 'login-password') echo.push(byte);
+        }
+      }
+    }
+    flushEcho();
+  }
+
+  private isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  private prompt(): string {
+    if (this.state === 'cli') return ' > ';
+    if (this.shared.model.flavour === 'busybox') return this.shared.options.shellPrompt;
+    return '# ';
+  }
+
+  private onLine(text: string): void {
+    const { options, model, stats } = this.shared;
+    switch (this.state) {
+      case 'login-user':
+        this.attemptedUser = text;
+        this.send('Password: ');
+        this.state = 'login-password';
+        return;
+      case 'login-password': {
+        if (this.attemptedUser === options.user && text === options.password) {
+          stats.logins++;
+          this.failures = 0;
+          if (model.flavour === 'broadcom') {
+            this.state = 'cli';
+            this.send(this.prompt());
+          } else {
+            this.state = 'shell';
+            this.send(`\n\nBusyBox v1.36.1 (2023-10-09 21:45:35 UTC) built-in shell (ash)\n\n OpenWrt 23.05.0, r23497-6637af95aa\n -----------------------------------------------------\n${this.prompt()}`);
+          }
+          return;
+        }
+        stats.failedLogins++;
+        this.failures++;
+        this.state = 'login-user';
+        const incorrect = model.flavour === 'broadcom' ? 'Login incorrect. Try again.\n' : '\nLogin incorrect\n';
+        const loginPrompt = model.flavour === 'broadcom' ? 'Login: ' : `${model.routerName} login: `;
+        if (options.loginFailureDelayMs > 0) this.pause(options.loginFailureDelayMs);
+        if (this.failures >= MAX_FAILURES) {
+          this.state = 'closed';
+          this.send(model.flavour === 'broadcom' ? `${incorrect}Authorization failed after trying ${MAX_FAILURES} times!!!.\n` : incorrect);
+          this.endAfterFlush();
+          return;
+        }
+        if (options.loginFailureOneWrite) this.send(incorrect + loginPrompt);
+        else {
+          this.send(incorrect);
+          this.pause(options.loginFailureGapMs);
+          this.send(loginPrompt);
+        }
+        return;
+      }
+      case 'cli':
+      case 'shell': {
+        stats.commands.push(text);
+        if (stats.commands.length > COMMAND_LOG_SIZE) stats.commands.shift();
+        this.shared.sync();
+        const outcome: CommandOutcome =
+          this.state === 'cli'
+            ? runBroadcomCli(model, text)
+            : runBusyboxShell(model, this.shell, text, model.flavour);
+        if (outcome.next === 'logout') {
+          this.state = 'closed';
+          this.send(outcome.output);
+          this.endAfterFlush();
+        } else if (outcome.next === 'reboot') {
+          this.state = 'closed';
+          this.send(outcome.output);
+          this.queue = this.queue.then(() => this.shared.reboot());
+        } else {
+          this.state = outcome.next;
+          this.send(outcome.output + this.prompt());
+        }
+        return;
+      }
+      case 'closed':
+        return;
+    }
+  }
+
+  // ---- output -------------------------------------------------------------------------------
+
+  /** Text with '\n' line ends, converted to the wire's line end, UTF-8, IAC escaped, faults applied. */
+  private send(text: string): void {
+    if (text === '') return;
+    const wire = text.replace(/\n/g, this.shared.options.lineEnding);
+    const bytes = Buffer.from(wire, 'utf8');
+    const { splitWrites, iacInterleave } = this.shared.options;
+    if (!splitWrites && !iacInterleave) {
+      this.write(escapeIac(bytes));
+      return;
+    }
+    // Cut the unescaped text into pieces so an injected IAC never lands inside an escaped IAC IAC.
+    const pieces: Buffer[] = [];
+    let at = 0;
+    while (at < bytes.length) {
+      const size = splitWrites ? nextInt(this.prng, 1, 16) : nextInt(this.prng, 8, 200);
+      pieces.push(escapeIac(bytes.subarray(at, at + size)));
+      at += size;
+    }
+    pieces.forEach((piece, i) => {
+      if (iacInterleave && i > 0 && chance(this.prng, 0.3)) {
+        const sequence = this.injectedSequence();
+        // Sometimes alone in its own TCP write, sometimes glued to the text around it.
+        if (chance(this.prng, 0.5)) {
+          this.write(sequence);
+          this.pause(this.shared.options.chunkDelayMs);
+        } else piece = Buffer.concat([sequence, piece]);
+      }
+      this.write(piece);
+      if (splitWrites && i < pieces.length - 1) this.pause(this.shared.options.chunkDelayMs);
+    });
+  }
+
+  private injectedSequence(): Buffer {
+    const choices: number[][] = [[IAC, NOP], [IAC, GA], [IAC, WILL, OPT_SGA]];
+    if (this.negotiation.local.get(OPT_ECHO) === 'on') choices.push([IAC, WILL, OPT_ECHO]);
+    return Buffer.from(choices[nextInt(this.prng, 0, choices.length - 1)] as number[]);
+  }
+
+  /** Negotiation replies and echo: not chunked, but still queued behind earlier output. */
+  private sendRaw(bytes: Buffer): void {
+    if (this.shared.options.splitWrites && bytes.length > 1) {
+      // Negotiation split across TCP writes too: "IAC WILL" | "ECHO IAC" | …
+      let at = 0;
+      while (at < bytes.length) {
+        const size = nextInt(this.prng, 1, 4);
+        this.write(bytes.subarray(at, at + size));
+        at += size;
+        if (at < bytes.length) this.pause(this.shared.options.chunkDelayMs);
+      }
+      return;
+    }
+    this.write(bytes);
+  }
+
+  private write(bytes: Buffer): void {
+    const copy = Buffer.from(bytes);
+    this.queue = this.queue.then(() => {
+      if (this.socket.destroyed || !this.socket.writable) return;
+      this.socket.write(copy);
+    });
+  }
+
+  private pause(ms: number): void {
+    if (ms <= 0) return;
+    this.queue = this.queue.then(
+      () =>
+        new Promise<void>((resolve) => {
+          if (this.socket.destroyed) return resolve();
+          const timer = setTimeout(() => {
+            this.timers.delete(timer);
+            resolve();
+          }, ms);
+          this.timers.add(timer);
+        }),
+    );
+  }
+
+  private endAfterFlush(): void {
+    this.queue = this.queue.then(() => {
+      if (!this.socket.destroyed) this.socket.end();
+    });
+  }
+}
