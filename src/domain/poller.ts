@@ -1,0 +1,211 @@
+// The poller: one counter listing per poll, discovery every 30 s, both through the same session
+// and never overlapping; each poll becomes one Snapshot (the model every output renders).
+// All effects come in through ports, and time through a clock, so whole sessions run in tests.
+import { Accountant, type AccountingOptions, type AccountingResult, type AccountingState, type CounterPair, type PollHost } from './accounting.js';
+import type { Clock } from './clock.js';
+import type { ConnectionState, HostUsage, Notice, Snapshot } from './snapshot.js';
+
+export interface TrafficReading {
+  /** Cumulative router counters per IP with accounting rules. */
+  counters: Map<string, CounterPair>;
+  hasChain: boolean;
+  hasJump: boolean;
+}
+
+export interface SyncOutcome {
+  /** IPs whose rules were (re)installed: their counters start from 0. */
+  newRuleIps: string[];
+  /** The chain or the jump had to be created again. */
+  isChainRecreated: boolean;
+  notes: string[];
+}
+
+export interface PollPort {
+  readTraffic(): Promise<TrafficReading>;
+  discover(): Promise<PollHost[]>;
+  /** Adds rules for new hosts and repairs a missing chain/jump; absent = never change the router. */
+  sync?(hosts: PollHost[], reading: TrafficReading): Promise<SyncOutcome>;
+  /** The connection's state as the transport sees it. */
+  connectionState?(): ConnectionState;
+}
+
+export interface HistoryPort {
+  ensureRole(): { role: 'writer' | 'reader'; becameWriter: boolean; restore: AccountingState | null };
+  record(result: AccountingResult, state: AccountingState): boolean;
+}
+
+export interface PollerOptions {
+  router: string;
+  port: PollPort;
+  clock: Clock;
+  history?: HistoryPort;
+  accounting?: AccountingOptions;
+  /** State to continue from when there is no history port (tests, one-shot readers). */
+  initialState?: AccountingState;
+  intervalMs?: number;
+  discoveryIntervalMs?: number;
+  /** Called with every poll's snapshot (also failed polls: connection state and notices). */
+  onSnapshot?: (snapshot: Snapshot) => void;
+  /** How many notices the snapshot carries (newest last). */
+  maxNotices?: number;
+  timers?: { setTimeout(fn: () => void, ms: number): unknown; clearTimeout(handle: unknown): void };
+}
+
+export const DEFAULT_INTERVAL_MS = 2000;
+export const MIN_INTERVAL_MS = 500;
+export const DEFAULT_DISCOVERY_INTERVAL_MS = 30_000;
+
+export class Poller {
+  private accountant: Accountant;
+  private hosts: PollHost[] = [];
+  private lastDiscoveryMs: number | null = null;
+  private countedIps = new Set<string>();
+  private notices: Notice[] = [];
+  private lastSnapshot: Snapshot | null = null;
+  private pendingNewRuleIps: string[] = [];
+  private pendingChainRecreated = false;
+  private handle: unknown = null;
+  private isRunning = false;
+  private inFlight: Promise<Snapshot> | null = null;
+  private readonly intervalMs: number;
+  private readonly discoveryIntervalMs: number;
+
+  constructor(private readonly options: PollerOptions) {
+    this.intervalMs = Math.max(MIN_INTERVAL_MS, options.intervalMs ?? DEFAULT_INTERVAL_MS);
+    this.discoveryIntervalMs = options.discoveryIntervalMs ?? DEFAULT_DISCOVERY_INTERVAL_MS;
+    this.accountant = new Accountant(options.accounting, options.initialState);
+  }
+
+  get snapshot(): Snapshot | null {
+    return this.lastSnapshot;
+  }
+
+  /** One poll; concurrent callers share the poll in flight (polls never overlap). */
+  pollOnce(): Promise<Snapshot> {
+    if (this.inFlight === null) {
+      this.inFlight = this.runPoll().finally(() => {
+        this.inFlight = null;
+      });
+    }
+    return this.inFlight;
+  }
+
+  start(): void {
+    if (this.isRunning) return;
+    this.isRunning = true;
+    const loop = async () => {
+      if (!this.isRunning) return;
+      const startedMs = this.options.clock.now();
+      await this.pollOnce();
+      if (!this.isRunning) return;
+      const elapsedMs = this.options.clock.now() - startedMs;
+      this.handle = this.timers().setTimeout(() => void loop(), Math.max(0, this.intervalMs - elapsedMs));
+    };
+    void loop();
+  }
+
+  stop(): void {
+    this.isRunning = false;
+    if (this.handle !== null) this.timers().clearTimeout(this.handle);
+    this.handle = null;
+  }
+
+  private timers() {
+    return this.options.timers ?? { setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) };
+  }
+
+  private notify(level: Notice['level'], text: string): void {
+    this.notices.push({ atMs: this.options.clock.now(), level, text });
+    const max = this.options.maxNotices ?? 20;
+    if (this.notices.length > max) this.notices.splice(0, this.notices.length - max);
+  }
+
+  private async runPoll(): Promise<Snapshot> {
+    const { clock, port } = this.options;
+    const startedMs = clock.now();
+    try {
+      if (this.lastDiscoveryMs === null || startedMs - this.lastDiscoveryMs >= this.discoveryIntervalMs) {
+        this.hosts = await port.discover();
+        this.lastDiscoveryMs = startedMs;
+      }
+      const reading = await port.readTraffic();
+      const atMs = clock.now();
+      const latencyMs = atMs - startedMs;
+      this.countedIps = new Set(reading.counters.keys());
+
+      const role = this.options.history?.ensureRole();
+      if (role?.becameWriter && role.restore) this.accountant = new Accountant(this.options.accounting, role.restore);
+
+      const result = this.accountant.process({
+        atMs,
+        counters: reading.counters,
+        hosts: this.hosts,
+        chainRecreated: this.pendingChainRecreated,
+        newRuleIps: this.pendingNewRuleIps,
+      });
+      this.pendingChainRecreated = false;
+      this.pendingNewRuleIps = [];
+      for (const notice of result.notices) this.notify(notice.level, notice.text);
+      if (role?.role === 'writer') this.options.history?.record(result, this.accountant.exportState());
+
+      // Sync after accounting: rules added now start at 0 and are counted from the next poll.
+      if (port.sync) {
+        const outcome = await port.sync(this.hosts, reading);
+        this.pendingNewRuleIps = outcome.newRuleIps;
+        this.pendingChainRecreated = outcome.isChainRecreated;
+        for (const ip of outcome.newRuleIps) this.countedIps.add(ip);
+        for (const note of outcome.notes) this.notify('info', note);
+      } else if (!reading.hasChain || !reading.hasJump) {
+        this.notify('warn', `the TRAFFIC ${reading.hasChain ? 'jump from FORWARD' : 'chain'} is missing: nothing is being counted (run \`lantop setup\`)`);
+      }
+      return this.emit(this.buildSnapshot(result, latencyMs));
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      const connection: ConnectionState = port.connectionState?.() ?? { kind: 'failed', reason };
+      if (connection.kind === 'connected') this.notify('error', `poll failed: ${reason}`);
+      const previous = this.lastSnapshot;
+      return this.emit({
+        schema: 1,
+        router: this.options.router,
+        atMs: clock.now(),
+        // Rates are unknown while disconnected: keep the totals, zero the rates.
+        hosts: (previous?.hosts ?? []).map((h) => ({ ...h, downBps: 0, upBps: 0 })),
+        totals: { ...(previous?.totals ?? { downBytes: 0, upBytes: 0 }), downBps: 0, upBps: 0 },
+        pollLatencyMs: null,
+        connection,
+        notices: [...this.notices],
+      });
+    }
+  }
+
+  private emit(snapshot: Snapshot): Snapshot {
+    this.lastSnapshot = snapshot;
+    this.options.onSnapshot?.(snapshot);
+    return snapshot;
+  }
+
+  private buildSnapshot(result: AccountingResult, latencyMs: number): Snapshot {
+    const hosts: HostUsage[] = result.hosts.map((h) => ({
+      ip: h.ip,
+      mac: h.mac,
+      hostname: h.hostname,
+      downBytes: h.downBytes,
+      upBytes: h.upBytes,
+      downBps: h.downBps,
+      upBps: h.upBps,
+      downShare: h.downShare,
+      upShare: h.upShare,
+      isCounted: this.countedIps.has(h.ip),
+    }));
+    return {
+      schema: 1,
+      router: this.options.router,
+      atMs: result.atMs,
+      hosts,
+      totals: { ...result.totals },
+      pollLatencyMs: latencyMs,
+      connection: this.options.port.connectionState?.() ?? { kind: 'connected' },
+      notices: [...this.notices],
+    };
+  }
+}
