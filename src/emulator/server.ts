@@ -207,6 +207,36 @@ export async function startEmulatedRouter(options: EmulatedRouterOptions = {}): 
   };
 }
 
+// Typed bytes that are not UTF-8 (a 0xFF sent as IAC IAC, Latin-1 from an old client) survive the
+// round trip through a command and back as the same bytes, as they would through BusyBox: they are
+// carried as lone surrogates U+DC80–U+DCFF in between (Python's "surrogateescape").
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function decodeLine(bytes: Buffer): string {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    let out = '';
+    for (const byte of bytes) out += byte < 0x80 ? String.fromCharCode(byte) : String.fromCharCode(0xdc00 + byte);
+    return out;
+  }
+}
+
+export function encodeText(text: string): Buffer {
+  if (!/[\udc80-\udcff]/.test(text)) return Buffer.from(text, 'utf8');
+  const parts: Buffer[] = [];
+  let run = '';
+  for (const ch of text) {
+    const code = ch.charCodeAt(0);
+    if (ch.length === 1 && code >= 0xdc80 && code <= 0xdcff) {
+      parts.push(Buffer.from(run, 'utf8'), Buffer.from([code - 0xdc00]));
+      run = '';
+    } else run += ch;
+  }
+  parts.push(Buffer.from(run, 'utf8'));
+  return Buffer.concat(parts);
+}
+
 type SessionState = 'login-user' | 'login-password' | 'cli' | 'shell' | 'closed';
 
 class TelnetSession {
@@ -272,7 +302,7 @@ class TelnetSession {
       this.lastWasCr = byte === 13;
       if (byte === 13 || byte === 10) {
         flushEcho();
-        const text = Buffer.from(this.line).toString('utf8');
+        const text = decodeLine(Buffer.from(this.line));
         this.line = [];
         if (isEchoing || this.state === 'login-password') this.send('\n');
         this.onLine(text);
@@ -385,7 +415,7 @@ class TelnetSession {
   private send(text: string): void {
     if (text === '') return;
     const wire = text.replace(/\n/g, this.shared.options.lineEnding);
-    const bytes = Buffer.from(wire, 'utf8');
+    const bytes = encodeText(wire);
     const { splitWrites, iacInterleave } = this.shared.options;
     if (!splitWrites && !iacInterleave) {
       this.write(escapeIac(bytes));
