@@ -176,8 +176,8 @@ export interface CommandContext {
 export type CommandReply = string | ((context: CommandContext) => Promise<string | void>);
 
 export interface FakeRouterOptions {
-  /** Sent first, before anything else (e.g. IAC negotiation). */
-  greeting?: string | number[];
+  /** Sent first, before anything else (e.g. IAC negotiation), each piece as a separate write. */
+  greeting?: Array<string | number[]>;
   banner?: string;
   /** null: no login dialogue at all. */
   loginPrompt?: string | null;
@@ -213,7 +213,7 @@ export function fakeRouter(options: FakeRouterOptions = {}) {
   const shellPrompt = options.shellPrompt ?? '# ';
 
   return async (connection: RawTelnetConnection): Promise<void> => {
-    if (options.greeting !== undefined) await connection.write(options.greeting);
+    if (options.greeting !== undefined) await connection.writeSeparately(...options.greeting);
     if (options.banner) await connection.write(toEol(options.banner));
     if (loginPrompt !== null) {
       let isPromptSent = false;
