@@ -1,0 +1,89 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { discoverHosts } from './discovery.js';
+import { parseArpTable } from './parsers/arp-table.js';
+import { parseLanHosts } from './parsers/lan-hosts.js';
+import { parseDhcpLeases } from './parsers/dhcp-leases.js';
+import type { ArpEntry } from './parsers/types.js';
+import { ipv4ToNumber } from './tokens.js';
+import { readFixture } from '../../test/fixtures.js';
+
+describe('discoverHosts', () => {
+  test('Broadcom: arp show + lanhosts → live LAN hosts, names by MAC, WAN peer and incomplete out, duplicates merged', () => {
+    const arp = parseArpTable(readFixture('broadcom-cli/cms-cli-lanhosts/arp-show.txt'));
+    const names = parseLanHosts(readFixture('broadcom-cli/cms-cli-lanhosts/lanhosts-show-all.txt'));
+    assert.deepEqual(discoverHosts(arp, names), [
+      { ip: '198.51.100.10', mac: '02:00:00:00:00:10', hostname: 'laptop-h1', iface: 'br0' },
+      { ip: '198.51.100.11', mac: '02:00:00:00:00:11', hostname: null, iface: 'br0' },
+      { ip: '198.51.100.12', mac: '02:00:00:00:00:12', hostname: 'Living Room TV', iface: 'br0' },
+      { ip: '198.51.100.13', mac: '02:00:00:00:00:13', hostname: 'evil;reboot $(id)', iface: 'br0' },
+    ]);
+  });
+
+  test('real namespace capture: /proc/net/arp + dnsmasq leases (names matched by MAC, not IP)', () => {
+    const arp = parseArpTable(readFixture('generic-linux/debian-12/proc-net-arp.txt'));
+    const leases = parseDhcpLeases(readFixture('dnsmasq/2.90/dhcp.leases'));
+    // The leases were handed out for other addresses (.139/.140) than the hosts use (.10/.11):
+    // the name still follows the MAC.
+    assert.deepEqual(discoverHosts(arp, leases), [
+      { ip: '198.51.100.10', mac: '02:00:00:00:00:10', hostname: 'laptop-h1', iface: 'br0' },
+      { ip: '198.51.100.11', mac: '02:00:00:00:00:11', hostname: null, iface: 'br0' },
+    ]);
+  });
+
+  test('WAN interfaces are options; lanInterfaces restricts', () => {
+    const arp: ArpEntry[] = [
+      { ip: '203.0.113.1', mac: '02:00:00:00:0e:01', iface: 'eth1', isComplete: true },
+      { ip: '198.51.100.20', mac: '02:00:00:00:00:20', iface: 'br0', isComplete: true },
+      { ip: '198.51.100.21', mac: '02:00:00:00:00:21', iface: 'wlan0', isComplete: true },
+    ];
+    assert.deepEqual(discoverHosts(arp, [], { wanInterfaces: ['eth1'] }).map((h) => h.ip), ['198.51.100.20', '198.51.100.21']);
+    assert.deepEqual(discoverHosts(arp, [], { wanInterfaces: ['eth1'], lanInterfaces: ['br0'] }).map((h) => h.ip), ['198.51.100.20']);
+  });
+
+  test('same IP with two MACs: the lease-confirmed one wins; else the first', () => {
+    const arp: ArpEntry[] = [
+      { ip: '198.51.100.30', mac: '02:00:00:00:00:aa', iface: 'br0', isComplete: true },
+      { ip: '198.51.100.30', mac: '02:00:00:00:00:bb', iface: 'br0', isComplete: true },
+    ];
+    assert.equal(discoverHosts(arp, [])[0]!.mac, '02:00:00:00:00:aa');
+    const lease = { mac: '02:00:00:00:00:bb', ip: '198.51.100.30', hostname: 'b', leaseSeconds: 10 };
+    assert.deepEqual(discoverHosts(arp, [lease]), [{ ip: '198.51.100.30', mac: '02:00:00:00:00:bb', hostname: 'b', iface: 'br0' }]);
+  });
+
+  test('zero, multicast and incomplete entries are not hosts', () => {
+    const arp: ArpEntry[] = [
+      { ip: '198.51.100.40', mac: '00:00:00:00:00:00', iface: 'br0', isComplete: true },
+      { ip: '198.51.100.41', mac: '01:00:5e:00:00:01', iface: 'br0', isComplete: true },
+      { ip: '198.51.100.42', mac: '02:00:00:00:00:42', iface: 'br0', isComplete: false },
+      { ip: '198.51.100.043', mac: '02:00:00:00:00:43', iface: 'br0', isComplete: true },
+    ];
+    assert.deepEqual(discoverHosts(arp, []), []);
+  });
+
+  test('property: one host per IP, sorted numerically, all live and off the WAN, whatever the input order', () => {
+    const octet = fc.integer({ min: 1, max: 254 });
+    const entry = fc.record({
+      ip: fc.tuple(fc.constantFrom(198, 203), octet).map(([a, b]) => (a === 198 ? `198.51.100.${b}` : `203.0.113.${b}`)),
+      mac: fc.option(fc.integer({ min: 0, max: 255 }).map((n) => `02:00:00:00:00:${n.toString(16).padStart(2, '0')}`), { nil: null }),
+      iface: fc.constantFrom('br0', 'ppp0', null),
+      isComplete: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(entry, { maxLength: 60 }), (arp) => {
+        const hosts = discoverHosts(arp, []);
+        const ips = hosts.map((h) => h.ip);
+        assert.equal(new Set(ips).size, ips.length);
+        assert.deepEqual(ips, [...ips].sort((a, b) => ipv4ToNumber(a) - ipv4ToNumber(b)));
+        for (const h of hosts) {
+          assert.notEqual(h.iface, 'ppp0');
+          assert.ok(arp.some((e) => e.ip === h.ip && e.mac === h.mac && e.isComplete));
+        }
+        const expectedIps = new Set(arp.filter((e) => e.isComplete && e.mac !== null && e.iface !== 'ppp0').map((e) => e.ip));
+        assert.equal(hosts.length, expectedIps.size);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
