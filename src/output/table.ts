@@ -45,8 +45,9 @@ export function renderTable<Row>(rows: readonly Row[], columns: readonly Column<
 }
 
 /** RFC 4180 CSV; cells that a spreadsheet would run as a formula are prefixed with a quote. */
-export function renderCsv(header: readonly string[], rows: readonly (readonly (string | number | boolean | null))[]): string {
-  const escape = (value: string | number | boolean | null): string => {
+export type CsvCell = string | number | boolean | null;
+export function renderCsv(header: readonly string[], rows: ReadonlyArray<ReadonlyArray<CsvCell>>): string {
+  const escape = (value: CsvCell): string => {
     if (value === null) return '';
     if (typeof value !== 'string') return String(value);
     let text = sanitizeText(value, 10_000);
