@@ -222,7 +222,7 @@ describe('ReconnectingSession', () => {
   test('the shell it was in is re-entered after a reconnect', async () => {
     const connections: FakeConnection[] = [];
     const { session, timers } = setup(async () => {
-      const connection = new FakeConnection(async (command) => `${connection.mode}:${command}`, 'cli');
+      const connection: FakeConnection = new FakeConnection(async (command): Promise<string> => `${connection.mode}:${command}`, 'cli');
       connections.push(connection);
       return connection;
     });
