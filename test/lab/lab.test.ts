@@ -4,6 +4,7 @@
 // Needs root; otherwise skipped with one loud line (an error with LANTOP_REQUIRE_LAB=1, as in CI).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { Client } from 'ssh2';
 import { labSkipReason, startLab, type IptablesBackend, type Lab } from './lab.js';
 import { RawTelnet, loginCli } from './raw-telnet.js';
@@ -288,3 +289,85 @@ for (const backend of ['legacy', 'nft'] as const satisfies readonly IptablesBack
     });
   });
 }
+
+describe('lab cleanup', { skip, timeout: 60_000 }, () => {
+  const labModule = new URL('./lab.ts', import.meta.url).pathname;
+  const cleanupScript = new URL('./cleanup.sh', import.meta.url).pathname;
+
+  /** Starts a lab in a child process running `then` (JS) after startLab; returns the lab prefix and the child. */
+  function childLab(then: string): { prefix: Promise<string>; exited: Promise<number | null>; kill: () => void } {
+    const code = `const { startLab } = await import(${JSON.stringify(labModule)});
+const lab = await startLab({ hosts: 1 });
+process.stdout.write(lab.prefix + '\\n');
+${then}`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (status) => { clearTimeout(timer); resolve(status); }));
+    const prefix = new Promise<string>((resolve, reject) => {
+      child.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
+      void exited.then(() => reject(new Error('child exited before its lab was up')));
+    });
+    return { prefix, exited, kill: () => child.kill('SIGKILL') };
+  }
+
+  async function leftovers(prefix: string): Promise<string> {
+    const namespaces = (await run(['ip', 'netns', 'list'])).stdout.split('\n').filter((l) => l.startsWith(`${prefix}-`));
+    const link = (await run(['ip', 'link', 'show', `${prefix}c`])).code === 0 ? [`${prefix}c`] : [];
+    const route = (await run(['ip', '-o', 'route', 'show', 'root', '198.51.100.0/24'])).stdout.trim();
+    return [...namespaces, ...link, ...(route ? [route] : [])].join(', ');
+  }
+
+  test('a process that exits without stop() leaves nothing behind', async () => {
+    const child = childLab('process.exit(0);');
+    const prefix = await child.prefix;
+    assert.match(prefix, /^lt\d+[a-z]$/);
+    assert.equal(await child.exited, 0);
+    assert.equal(await leftovers(prefix), '');
+  });
+
+  test('a SIGKILLed owner: its daemons die with it, cleanup.sh removes namespaces, veth and route', async () => {
+    const child = childLab('setInterval(() => {}, 1000);');
+    const prefix = await child.prefix;
+    assert.notEqual(await leftovers(prefix), '', 'the lab is up');
+    child.kill();
+    await child.exited;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal((await run(['ip', 'netns', 'pids', `${prefix}-r`])).stdout.trim(), '', 'no orphaned router processes');
+    assert.notEqual(await leftovers(prefix), '', 'namespaces outlive a SIGKILL');
+    const cleaned = await run([cleanupScript], { timeoutMs: 20_000 });
+    assert.equal(cleaned.code, 0, cleaned.stderr);
+    assert.match(cleaned.stdout, new RegExp(`removed lab ${prefix}`));
+    assert.equal(await leftovers(prefix), '');
+  });
+});
+
+describe('lab options', { skip, timeout: 60_000 }, () => {
+  test('root login, custom banner, BusyBox ash with line editing; one lab per process at a time', async () => {
+    const lab = await startLab({ hosts: 1, backend: 'nft', user: 'root', password: 'p w$1', banner: 'DSL-2750U', shell: 'busybox' });
+    try {
+      await assert.rejects(startLab({ hosts: 1 }), /already runs a lab/);
+      const cli = await loginCli(lab.routerIp, lab.telnetPort, 'root', 'p w$1');
+      try {
+        assert.match(cli.transcript, /^\s*DSL-2750U\r?\nLogin: /);
+        const help = await cli.command('help', / > $/);
+        for (const command of ['arp', 'lanhosts', 'iptables', 'sh', 'logout']) assert.match(help, new RegExp(`^${command}\\r?$`, 'm'));
+        const unknown = await cli.command('ls -l', / > $/);
+        assert.match(unknown, /telnetd:error:\d+\.\d+:processInput:406:unrecognized command ls -l/);
+        // Debian's BusyBox ash asks the terminal for the cursor position after each prompt.
+        const shell = await cli.command('sh', /# \u001b\[6n$/);
+        assert.match(shell, /BusyBox v\S+ .*built-in shell \(ash\)/);
+      } finally {
+        cli.close();
+      }
+      const ssh = await sshConnect(lab);
+      try {
+        const id = await sshExec(ssh, 'id -u; iptables -V');
+        assert.match(id.stdout, /^0\n.*nf_tables/s);
+      } finally {
+        ssh.end();
+      }
+    } finally {
+      await lab.stop();
+    }
+  });
+});

@@ -265,7 +265,7 @@ function isAlive(pid: number): boolean {
 
 function readOwner(dir: string): number | undefined {
   try {
-    const pid = Number(readFileSync(join(dir, 'owner'), 'utf8').trim());
+    const pid = Number(readFileSync(join(dir, 'owner'), 'utf8').split('\n')[0]);
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
@@ -324,6 +324,7 @@ async function acquireConsoleLock(prefix: string): Promise<void> {
       rmSync(staging, { recursive: true, force: true });
     }
     const owner = readOwner(CONSOLE_LOCK);
+    if (owner === process.pid) throw new LabError('lab: this process already runs a lab; stop() it before starting another');
     if (owner !== undefined && !isAlive(owner)) {
       rmSync(CONSOLE_LOCK, { recursive: true, force: true });
       continue;
