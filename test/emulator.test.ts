@@ -193,6 +193,29 @@ describe('emulated Broadcom router through telnet-client 2.2.14', () => {
   });
 });
 
+describe('emulated router clock', () => {
+  test('an injected clock is read before every command: counters move only when it does', async () => {
+    let now = Date.UTC(2024, 5, 1, 12, 0, 0);
+    await withRouter({ seed: 6, churn: false, clock: () => now }, async (router) => {
+      const client = await login(router);
+      try {
+        await client.exec('iptables -N TRAFFIC');
+        await client.exec('iptables -I FORWARD -j TRAFFIC');
+        const bytes = async () => Number(lines(await client.exec('iptables -L FORWARD -v -x -n'))[2]?.trim().split(/\s+/)[1]);
+        assert.equal(await bytes(), 0);
+        assert.equal(await bytes(), 0, 'no time passed, no traffic');
+        now += 10_000;
+        const after = await bytes();
+        assert.ok(after > 0);
+        assert.equal(after, router.state.hosts.reduce((sum, host) => sum + host.downBytes + host.upBytes, 0));
+        assert.equal(router.state.nowMs, now);
+      } finally {
+        await client.destroy();
+      }
+    });
+  });
+});
+
 describe('emulated router on a raw socket', () => {
   test('opens with WILL ECHO, WILL SGA, DO TTYPE, DO NAWS and copes with answers split across TCP writes', async () => {
     await withRouter({ seed: 1 }, async (router) => {

@@ -437,7 +437,7 @@ export function formatDhcpLeases(model: RouterModel): string {
     .sort((a, b) => (b.leaseEndsAtMs ?? 0) - (a.leaseEndsAtMs ?? 0))
     .map((host) => {
       // dnsmasq keeps only legal host names; anything else becomes "*".
-      const name = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(host.hostname) ? host.hostname : '*';
+      const name = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(host.hostname) ? host.hostname : '*';
       const clientId = host.kind === 'iot' ? '*' : `01:${host.mac}`;
       return `${Math.floor((host.leaseEndsAtMs as number) / 1000)} ${host.mac} ${host.ip} ${name} ${clientId}\n`;
     })
