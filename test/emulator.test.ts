@@ -320,9 +320,10 @@ describe('emulated router on a raw socket', () => {
       return result;
     };
     const plain = await transcript({});
-    const faulty = await transcript({ splitWrites: true, iacInterleave: true });
+    // 5 ms between writes so even a busy machine reads most of them separately.
+    const faulty = await transcript({ splitWrites: true, iacInterleave: true, chunkDelayMs: 5 });
     assert.equal(faulty.text, plain.text);
-    assert.ok(faulty.reads.length > plain.reads.length * 5, `many more TCP reads (${faulty.reads.length} vs ${plain.reads.length})`);
+    assert.ok(faulty.reads.length > plain.reads.length * 3, `many more TCP reads (${faulty.reads.length} vs ${plain.reads.length})`);
     const loneIac = faulty.reads.filter((read) => read[0] === 255 && new TelnetDecoder().feed(read).data.length === 0);
     assert.ok(loneIac.length > 0, 'some reads carry nothing but an IAC sequence');
     const textWithIac = faulty.reads.filter((read) => read.includes(255) && new TelnetDecoder().feed(read).data.length > 0);

@@ -434,6 +434,7 @@ class TelnetSession {
         const sequence = this.injectedSequence();
         // Sometimes alone in its own TCP write, sometimes glued to the text around it.
         if (chance(this.prng, 0.5)) {
+          if (!splitWrites) this.pause(this.shared.options.chunkDelayMs);
           this.write(sequence);
           this.pause(this.shared.options.chunkDelayMs);
         } else piece = Buffer.concat([sequence, piece]);
