@@ -188,11 +188,18 @@ export function emptyAccountingState(): AccountingState {
   return { version: 1, epoch: 0, bootMarker: null, lastAtMs: null, counters: {}, hosts: {}, present: [] };
 }
 
+const sortKeyCache = new Map<string, number>();
+
+/** IPv4 addresses in numeric order; anything else after them. Cached: it runs per host per poll. */
 function ipSortKey(ip: string): number {
+  let key = sortKeyCache.get(ip);
+  if (key !== undefined) return key;
   const parts = ip.split('.');
-  if (parts.length !== 4) return Number.MAX_SAFE_INTEGER;
-  let key = 0;
-  for (const p of parts) key = key * 256 + (Number(p) || 0);
+  key = 0;
+  if (parts.length !== 4) key = Number.MAX_SAFE_INTEGER;
+  else for (const p of parts) key = key * 256 + (Number(p) || 0);
+  if (sortKeyCache.size > 65_536) sortKeyCache.clear();
+  sortKeyCache.set(ip, key);
   return key;
 }
 
@@ -245,20 +252,35 @@ export class Accountant {
     this.lastRates = new Map(Object.entries(copy.lastRates ?? {}));
   }
 
-  /** A deep copy of the state, ready for JSON. */
-  exportState(): AccountingState {
-    const rec = <V>(m: Map<string, V>): Record<string, V> => Object.fromEntries(m);
-    return structuredClone({
+  /**
+   * A copy of the state, ready for JSON. Built by hand rather than structuredClone: it runs on
+   * every poll. `includeRates: false` leaves out the rate window (the store does not keep it).
+   */
+  exportState(options: { includeRates?: boolean } = {}): AccountingState {
+    const counters: Record<string, CounterBaseline> = {};
+    for (const [ip, c] of this.counters) counters[ip] = { identity: c.identity, downBytes: c.downBytes, upBytes: c.upBytes };
+    const hosts: Record<string, HostRecord> = {};
+    for (const [identity, h] of this.hosts) hosts[identity] = { ...h };
+    const state: AccountingState = {
       version: 1,
       epoch: this.epoch,
       bootMarker: this.bootMarker,
       lastAtMs: this.lastAtMs,
-      counters: rec(this.counters),
-      hosts: rec(this.hosts),
+      counters,
+      hosts,
       present: [...this.present],
-      rateWindow: this.window.map((p) => ({ atMs: p.atMs, deltas: rec(p.deltas) })),
-      lastRates: rec(this.lastRates),
-    });
+    };
+    if (options.includeRates ?? true) {
+      state.rateWindow = this.window.map((p) => {
+        const deltas: Record<string, [number, number]> = {};
+        for (const [identity, [d, u]] of p.deltas) deltas[identity] = [d, u];
+        return { atMs: p.atMs, deltas };
+      });
+      const lastRates: Record<string, [number, number]> = {};
+      for (const [identity, [d, u]] of this.lastRates) lastRates[identity] = [d, u];
+      state.lastRates = lastRates;
+    }
+    return state;
   }
 
   get currentEpoch(): number {

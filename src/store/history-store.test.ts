@@ -8,7 +8,7 @@ import { Accountant, type AccountingResult, type PollInput } from '../domain/acc
 import { FakeClock } from '../domain/clock.js';
 import { fixedZone, resolvePeriod } from '../domain/periods.js';
 import { UsageError } from '../errors.js';
-import { defaultHistoryPath, HistoryStore, type HistoryStoreOptions, type LeaseHolder } from './history-store.js';
+import { decodeState, defaultHistoryPath, encodeState, HistoryStore, type HistoryStoreOptions, type LeaseHolder } from './history-store.js';
 import { LATEST_SCHEMA_VERSION, migrate, MIGRATIONS, schemaVersion } from './migrations.js';
 import { HistoryRecorder } from './recorder.js';
 
@@ -201,7 +201,7 @@ describe('recording and rollups', () => {
         assert.ok(d > 0);
         for (const g of ['minute', 'hour', 'day'] as const) {
           const points = store.series(h.routerId, id, T0, T0 + 2 * DAY, g);
-          const sum = points.reduce((acc, p) => [acc[0] + (p.downBytes ?? 0), acc[1] + (p.upBytes ?? 0)], [0, 0]);
+          const sum = points.reduce<[number, number]>((acc, p) => [acc[0] + (p.downBytes ?? 0), acc[1] + (p.upBytes ?? 0)], [0, 0]);
           assert.deepEqual(sum, [d, u], `${g} series of ${id}`);
         }
         const total = store.hostTotals(h.routerId, 0, T0 + 10 * DAY).hosts.find((x) => x.identity === id);
@@ -309,6 +309,69 @@ describe('recording and rollups', () => {
     } finally {
       store.close();
     }
+  });
+
+  test('hours and days are rolled up once per minute; the newest minute is still counted everywhere', () => {
+    const store = open({ autoPrune: false });
+    try {
+      const h = new Harness(store, T0 + 23 * HOUR + 59 * MIN);
+      h.run(5, 10_000); // all within 23:59..00:00:40 across midnight
+      const check = () => {
+        for (let i = 0; i < IPS.length; i++) {
+          const id = identityOf(i);
+          const [d] = h.truth(id, 0, T0 + 3 * DAY);
+          for (const g of ['minute', 'hour', 'day'] as const) {
+            const sum = store.series(h.routerId, id, T0, T0 + 2 * DAY, g).reduce((a, p) => a + (p.downBytes ?? 0), 0);
+            assert.equal(sum, d, `${g} of ${id}`);
+          }
+          const all = store.series(h.routerId, null, T0, T0 + 2 * DAY, 'day').reduce((a, p) => a + (p.downBytes ?? 0), 0);
+          const truthAll = IPS.reduce((a, _ip, k) => a + h.truth(identityOf(k), 0, T0 + 3 * DAY)[0], 0);
+          assert.equal(all, truthAll);
+          assert.equal(store.hostTotals(h.routerId, T0, T0 + 2 * DAY).hosts.find((x) => x.identity === id)?.downBytes, d);
+        }
+      };
+      check();
+      // The wall clock steps back by two minutes, into minutes already rolled up.
+      h.clock.advance(-2 * MIN);
+      h.poll();
+      check();
+      h.clock.advance(5 * MIN);
+      h.poll();
+      check();
+    } finally {
+      store.close();
+    }
+  });
+
+  test('minutes of a router whose writer stopped are kept past retention until rolled up', () => {
+    const retention = { minuteMs: HOUR, hourMs: 10 * DAY, dayMs: null };
+    const store = open({ retention, autoPrune: false });
+    try {
+      const h = new Harness(store, T0);
+      h.run(3, 20_000); // one minute, not yet rolled up when the writer stops
+      const [d] = h.truth(identityOf(0), 0, T0 + DAY);
+      store.prune(T0 + 5 * DAY);
+      assert.equal(store.hostTotals(h.routerId, T0, T0 + DAY).hosts.find((x) => x.identity === identityOf(0))?.downBytes, d);
+      // A writer comes back days later: the old minute is rolled up, then pruned.
+      h.clock.set(T0 + 5 * DAY);
+      h.poll();
+      store.prune(T0 + 5 * DAY);
+      assert.ok(store.availability().minutesFromMs > T0 + 4 * DAY);
+      const day0 = store.hostTotals(h.routerId, T0, T0 + DAY);
+      assert.equal(day0.hosts.find((x) => x.identity === identityOf(0))?.downBytes, d);
+      assert.equal(day0.startPrecision, 'hour');
+    } finally {
+      store.close();
+    }
+  });
+
+  test('the stored state encoding round-trips (without the rate window)', () => {
+    const acct = new Accountant();
+    acct.process({ atMs: T0, counters: new Map([[IPS[0] ?? '', { downBytes: 5, upBytes: 6 }]]), hosts: [{ ip: IPS[0] ?? '', mac: MACS[0] ?? null, hostname: 'n\u001b[31m' }], newRuleIps: IPS, bootMarker: 'b' });
+    const full = acct.exportState();
+    const { rateWindow: _w, lastRates: _r, ...expected } = full;
+    assert.deepEqual(decodeState(encodeState(full)), expected);
+    assert.ok(encodeState(full).length < JSON.stringify(expected).length);
   });
 
   test('a reset is kept as a notice with the window whose bytes may be missing', () => {

@@ -184,6 +184,8 @@ export class HistoryStore {
   private readonly hostname: string;
   private readonly hostCache = new Map<number, Map<string, CachedHost>>();
   private readonly routerKeys = new Map<number, string>();
+  /** Per router: minutes before this are rolled up into hours and days (see router_state). */
+  private readonly rolledMinute = new Map<number, number>();
   private lastPrunedHour: number | null = null;
   private readonly s: ReturnType<HistoryStore['prepareStatements']>;
   private readonly writePoll: Database.Transaction<
@@ -234,6 +236,7 @@ export class HistoryStore {
 
   private prepareStatements() {
     const db = this.db;
+    const each = <T>(f: (g: Granularity) => T): Record<Granularity, T> => ({ minute: f('minute'), hour: f('hour'), day: f('day') });
     const upsert = (g: Granularity) =>
       db.prepare<[number, number, number, number]>(
         `INSERT INTO ${TABLE[g].table} (host_id, ${TABLE[g].column}, down_bytes, up_bytes) VALUES (?, ?, ?, ?)
@@ -267,7 +270,6 @@ export class HistoryStore {
            down_bytes = down_bytes + excluded.down_bytes, up_bytes = up_bytes + excluded.up_bytes`,
       );
     const deleteSamples = (g: Granularity) => db.prepare<[number]>(`DELETE FROM ${TABLE[g].table} WHERE host_id = ?`);
-    const each = <T>(f: (g: Granularity) => T): Record<Granularity, T> => ({ minute: f('minute'), hour: f('hour'), day: f('day') });
     return {
       upsert: each(upsert),
       sumByHost: each(sumByHost),
@@ -305,10 +307,31 @@ export class HistoryStore {
         'SELECT at_ms, level, kind, text, missing_from_ms, missing_to_ms FROM notices WHERE router_id = ? AND at_ms >= ? AND at_ms < ? ORDER BY at_ms, id',
       ),
       pruneNotices: db.prepare<[number]>('DELETE FROM notices WHERE at_ms < ?'),
-      upsertState: db.prepare<[number, number, string | null, number | null, string, number]>(
-        `INSERT INTO router_state (router_id, epoch, boot_marker, last_poll_ms, state_json, updated_ms) VALUES (?, ?, ?, ?, ?, ?)
+      upsertState: db.prepare<[number, number, string | null, number | null, string, number, number]>(
+        `INSERT INTO router_state (router_id, epoch, boot_marker, last_poll_ms, state_json, updated_ms, rolled_minute) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (router_id) DO UPDATE SET epoch = excluded.epoch, boot_marker = excluded.boot_marker,
-           last_poll_ms = excluded.last_poll_ms, state_json = excluded.state_json, updated_ms = excluded.updated_ms`,
+           last_poll_ms = excluded.last_poll_ms, state_json = excluded.state_json, updated_ms = excluded.updated_ms,
+           rolled_minute = excluded.rolled_minute`,
+      ),
+      rolledMinute: db.prepare<[number], { rolled_minute: number }>('SELECT rolled_minute FROM router_state WHERE router_id = ?'),
+      minRolledMinute: db.prepare<[], { m: number | null }>('SELECT MIN(rolled_minute) AS m FROM router_state'),
+      rollUp: each((g) =>
+        db.prepare<[number, number, number]>(
+          `INSERT INTO ${TABLE[g].table} (host_id, ${TABLE[g].column}, down_bytes, up_bytes)
+           SELECT host_id, minute / ${BUCKET_MS[g] / BUCKET_MS.minute}, SUM(down_bytes), SUM(up_bytes) FROM samples_minute
+           WHERE host_id IN (SELECT id FROM hosts WHERE router_id = ?) AND minute >= ? AND minute < ?
+           GROUP BY host_id, minute / ${BUCKET_MS[g] / BUCKET_MS.minute}
+           ON CONFLICT (host_id, ${TABLE[g].column}) DO UPDATE SET
+             down_bytes = down_bytes + excluded.down_bytes, up_bytes = up_bytes + excluded.up_bytes`,
+        ),
+      ),
+      minutesGroupedAll: db.prepare<[number, number, number, number], { b: number; d: number; u: number }>(
+        `SELECT minute / CAST(? AS INTEGER) AS b, SUM(down_bytes) AS d, SUM(up_bytes) AS u FROM samples_minute
+         WHERE host_id IN (SELECT id FROM hosts WHERE router_id = ?) AND minute >= ? AND minute < ? GROUP BY b`,
+      ),
+      minutesGroupedOne: db.prepare<[number, number, string, number, number], { b: number; d: number; u: number }>(
+        `SELECT minute / CAST(? AS INTEGER) AS b, SUM(down_bytes) AS d, SUM(up_bytes) AS u FROM samples_minute
+         WHERE host_id = (SELECT id FROM hosts WHERE router_id = ? AND identity = ?) AND minute >= ? AND minute < ? GROUP BY b`,
       ),
       loadState: db.prepare<[number], { epoch: number; last_poll_ms: number | null; state_json: string; updated_ms: number }>(
         'SELECT epoch, last_poll_ms, state_json, updated_ms FROM router_state WHERE router_id = ?',
@@ -422,13 +445,18 @@ export class HistoryStore {
   loadState(routerId: number): StoredState | null {
     const row = this.s.loadState.get(routerId);
     if (!row) return null;
-    return { state: JSON.parse(row.state_json) as AccountingState, epoch: row.epoch, lastPollMs: row.last_poll_ms, updatedMs: row.updated_ms };
+    return { state: decodeState(row.state_json), epoch: row.epoch, lastPollMs: row.last_poll_ms, updatedMs: row.updated_ms };
   }
 
   /** Forgets cached host rows (after another process may have written). */
   invalidateCache(routerId?: number): void {
-    if (routerId === undefined) this.hostCache.clear();
-    else this.hostCache.delete(routerId);
+    if (routerId === undefined) {
+      this.hostCache.clear();
+      this.rolledMinute.clear();
+    } else {
+      this.hostCache.delete(routerId);
+      this.rolledMinute.delete(routerId);
+    }
   }
 
   // ---- writing a poll ------------------------------------------------------------------------
@@ -443,7 +471,9 @@ export class HistoryStore {
     try {
       ok = this.writePoll.immediate(routerId, holderId, result, state, leaseTtlMs);
     } catch (error) {
-      this.hostCache.delete(routerId); // the cache may hold rows the rollback removed
+      // The caches may hold what the rollback removed.
+      this.hostCache.delete(routerId);
+      this.rolledMinute.delete(routerId);
       throw error;
     }
     if (!ok) return false;
@@ -465,6 +495,16 @@ export class HistoryStore {
     for (const e of result.events) {
       if (e.kind === 'identity-merged') this.mergeHost(routerId, e.fromIdentity, e.toIdentity);
     }
+    // Hours and days are rolled up from the minutes once per minute, not on every poll: a new
+    // minute closes all earlier ones (polls of one writer move forward in time).
+    let rolled = this.rolledMinute.get(routerId) ?? this.s.rolledMinute.get(routerId)?.rolled_minute ?? minute;
+    if (minute > rolled) {
+      this.s.rollUp.hour.run(routerId, rolled, minute);
+      this.s.rollUp.day.run(routerId, rolled, minute);
+      rolled = minute;
+    }
+    // A minute already rolled up (the clock went back) goes straight into the rollups as well.
+    const isRolled = minute < rolled;
     let cache = this.hostCache.get(routerId);
     if (!cache) {
       cache = new Map();
@@ -474,8 +514,10 @@ export class HistoryStore {
     for (const d of result.deltas) {
       const id = this.ensureHost(routerId, cache, d, atMs, minute);
       this.s.upsert.minute.run(id, minute, d.downBytes, d.upBytes);
-      this.s.upsert.hour.run(id, hour, d.downBytes, d.upBytes);
-      this.s.upsert.day.run(id, day, d.downBytes, d.upBytes);
+      if (isRolled) {
+        this.s.upsert.hour.run(id, hour, d.downBytes, d.upBytes);
+        this.s.upsert.day.run(id, day, d.downBytes, d.upBytes);
+      }
     }
     for (const e of result.events) {
       for (const n of noticeFor(e, atMs)) {
@@ -484,7 +526,14 @@ export class HistoryStore {
         this.s.insertNotice.run(routerId, atMs, n.level, e.kind, n.text, missingFrom, missingTo);
       }
     }
-    this.s.upsertState.run(routerId, state.epoch, state.bootMarker, state.lastAtMs, JSON.stringify(withoutRateWindow(state)), atMs);
+    this.s.upsertState.run(routerId, state.epoch, state.bootMarker, state.lastAtMs, encodeState(state), atMs, rolled);
+    this.rolledMinute.set(routerId, rolled);
+  }
+
+  /** Minutes from here on are not in the hour/day tables yet (Infinity: nothing recorded). */
+  private unrolledFromMs(routerId: number): number {
+    const row = this.s.rolledMinute.get(routerId);
+    return row ? row.rolled_minute * BUCKET_MS.minute : Infinity;
   }
 
   private ensureHost(routerId: number, cache: Map<string, CachedHost>, h: AccountedHost | HostDelta, atMs: number, minute: number): number {
@@ -542,7 +591,10 @@ export class HistoryStore {
       .transaction((): PruneResult => {
         const before = this.availability();
         const r = this.retention;
-        const minutesFromMs = Math.max(before.minutesFromMs, floorTo(nowMs - r.minuteMs, HOUR));
+        // Minutes not yet rolled up (a router whose writer stopped mid-minute) are kept until they are.
+        const unrolled = this.s.minRolledMinute.get()?.m ?? null;
+        const keepFrom = unrolled === null ? Infinity : floorTo(unrolled * BUCKET_MS.minute, HOUR);
+        const minutesFromMs = Math.max(before.minutesFromMs, Math.min(floorTo(nowMs - r.minuteMs, HOUR), keepFrom));
         const hoursFromMs = Math.max(before.hoursFromMs, floorTo(nowMs - r.hourMs, DAY));
         const daysFromMs = r.dayMs === null ? before.daysFromMs : Math.max(before.daysFromMs, floorTo(nowMs - r.dayMs, DAY));
         const minutesDeleted = this.s.prune.minute.run(minutesFromMs / BUCKET_MS.minute).changes;
@@ -569,13 +621,24 @@ export class HistoryStore {
     const plan = this.plan(startMs, endMs);
     const read = this.db.transaction(() => {
       const sums = new Map<number, [number, number]>();
-      for (const piece of plan.pieces) {
-        for (const row of this.s.sumByHost[piece.granularity].iterate(routerId, piece.fromBucket, piece.toBucket)) {
+      const add = (g: Granularity, from: number, to: number) => {
+        if (from >= to) return;
+        for (const row of this.s.sumByHost[g].iterate(routerId, from, to)) {
           const s = sums.get(row.host_id);
           if (s) {
             s[0] += row.d;
             s[1] += row.u;
           } else sums.set(row.host_id, [row.d, row.u]);
+        }
+      };
+      const unrolledMs = this.unrolledFromMs(routerId);
+      for (const piece of plan.pieces) {
+        add(piece.granularity, piece.fromBucket, piece.toBucket);
+        if (piece.granularity !== 'minute') {
+          // The newest minutes are not in the rollups yet: take them from the minute table.
+          const len = BUCKET_MS[piece.granularity];
+          const from = Math.max(piece.fromBucket * len, unrolledMs);
+          add('minute', from / BUCKET_MS.minute, (piece.toBucket * len) / BUCKET_MS.minute);
         }
       }
       return { sums, hosts: this.s.hostsOfRouter.all(routerId) };
@@ -617,11 +680,33 @@ export class HistoryStore {
     if (to - from > MAX_SERIES_POINTS) throw new UsageError(`That series would have ${to - from} points.`, 'Choose a coarser granularity or a shorter range.');
     const a = this.availability();
     const availableFrom = { minute: a.minutesFromMs, hour: a.hoursFromMs, day: a.daysFromMs }[granularity];
-    const rows =
-      identity === null
-        ? this.s.seriesAll[granularity].all(routerId, from, to)
-        : this.s.seriesOne[granularity].all(routerId, identity, from, to);
-    const byBucket = new Map(rows.map((r) => [r.b, r]));
+    const read = this.db.transaction(() => {
+      const rows =
+        identity === null
+          ? this.s.seriesAll[granularity].all(routerId, from, to)
+          : this.s.seriesOne[granularity].all(routerId, identity, from, to);
+      if (granularity !== 'minute') {
+        const unrolledMinute = Math.max(from * len, this.unrolledFromMs(routerId)) / BUCKET_MS.minute;
+        const toMinute = (to * len) / BUCKET_MS.minute;
+        if (unrolledMinute < toMinute) {
+          const per = len / BUCKET_MS.minute;
+          rows.push(
+            ...(identity === null
+              ? this.s.minutesGroupedAll.all(per, routerId, unrolledMinute, toMinute)
+              : this.s.minutesGroupedOne.all(per, routerId, identity, unrolledMinute, toMinute)),
+          );
+        }
+      }
+      return rows;
+    });
+    const byBucket = new Map<number, { d: number; u: number }>();
+    for (const r of read.deferred()) {
+      const cur = byBucket.get(r.b);
+      if (cur) {
+        cur.d += r.d;
+        cur.u += r.u;
+      } else byBucket.set(r.b, { d: r.d, u: r.u });
+    }
     const points: SeriesPoint[] = [];
     for (let b = from; b < to; b++) {
       const startOfBucket = b * len;
@@ -672,9 +757,34 @@ export class HistoryStore {
   }
 }
 
-function withoutRateWindow(state: AccountingState): AccountingState {
-  // Rates restart after a restart anyway (the first rate spans the gap); keep the row small.
-  const { rateWindow: _w, lastRates: _r, ...rest } = state;
-  return rest;
+/**
+ * The accounting state as stored: arrays instead of objects (about half the size of plain JSON; it
+ * is written on every poll) and without the rate window (after a restart the first rate spans the
+ * gap anyway).
+ */
+export function encodeState(state: AccountingState): string {
+  const counters: Array<[string, string, number, number]> = [];
+  for (const [ip, c] of Object.entries(state.counters)) counters.push([ip, c.identity, c.downBytes, c.upBytes]);
+  const hosts: Array<[string, string | null, string, string | null, number, number, number, number]> = [];
+  for (const h of Object.values(state.hosts)) hosts.push([h.identity, h.mac, h.ip, h.hostname, h.downBytes, h.upBytes, h.firstSeenMs, h.lastSeenMs]);
+  return JSON.stringify({ v: state.version, e: state.epoch, b: state.bootMarker, l: state.lastAtMs, c: counters, h: hosts, p: state.present });
+}
+
+export function decodeState(text: string): AccountingState {
+  const o = JSON.parse(text) as {
+    v: 1;
+    e: number;
+    b: string | null;
+    l: number | null;
+    c: Array<[string, string, number, number]>;
+    h: Array<[string, string | null, string, string | null, number, number, number, number]>;
+    p: string[];
+  };
+  const state: AccountingState = { version: o.v, epoch: o.e, bootMarker: o.b, lastAtMs: o.l, counters: {}, hosts: {}, present: o.p };
+  for (const [ip, identity, downBytes, upBytes] of o.c) state.counters[ip] = { identity, downBytes, upBytes };
+  for (const [identity, mac, ip, hostname, downBytes, upBytes, firstSeenMs, lastSeenMs] of o.h) {
+    state.hosts[identity] = { identity, mac, ip, hostname, downBytes, upBytes, firstSeenMs, lastSeenMs };
+  }
+  return state;
 }
 

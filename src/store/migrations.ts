@@ -56,13 +56,16 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (host_id, day)
       ) WITHOUT ROWID;
       -- The accounting state (last raw counters, epoch, totals) as of the last recorded poll.
+      -- rolled_minute: every minute before it is also in samples_hour and samples_day; minutes from
+      -- it on are only in samples_minute (rolled up when the next minute begins).
       CREATE TABLE router_state (
         router_id INTEGER PRIMARY KEY REFERENCES routers(id),
         epoch INTEGER NOT NULL,
         boot_marker TEXT,
         last_poll_ms INTEGER,
         state_json TEXT NOT NULL,
-        updated_ms INTEGER NOT NULL
+        updated_ms INTEGER NOT NULL,
+        rolled_minute INTEGER NOT NULL
       );
       -- At most one history writer per router.
       CREATE TABLE writer_lease (
