@@ -1,0 +1,76 @@
+// The plain per-host usage table: `lantop usage` on a TTY and the snapshot `lantop` prints when
+// stdout is not a terminal. Pure: snapshot + width → text. Same units and columns as the live
+// screen; narrow widths drop the percentages, then the totals, then the IP (never name or rates).
+import type { HostUsage, Snapshot } from '../domain/snapshot.js';
+import { renderTable, type Column } from './table.js';
+import { formatBytes, formatRate, formatShare } from './units.js';
+import { sanitizeText } from '../sanitize.js';
+
+interface UsageRow {
+  name: string;
+  ip: string;
+  downBps: number;
+  upBps: number;
+  downBytes: number;
+  upBytes: number;
+  downShare: number | null;
+  upShare: number | null;
+}
+
+export const USAGE_COLUMNS: readonly Column<UsageRow>[] = [
+  { header: 'NAME', value: (r) => r.name, maxWidth: 32, priority: 10 },
+  { header: 'IP', value: (r) => r.ip, maxWidth: 15, priority: 5 },
+  { header: '↓RATE', value: (r) => formatRate(r.downBps), align: 'right', priority: 9 },
+  { header: '↑RATE', value: (r) => formatRate(r.upBps), align: 'right', priority: 8 },
+  { header: '↓TOTAL', value: (r) => formatBytes(r.downBytes), align: 'right', priority: 4 },
+  { header: '↑TOTAL', value: (r) => formatBytes(r.upBytes), align: 'right', priority: 3 },
+  { header: '↓%', value: (r) => (r.downShare === null ? '' : formatShare(r.downShare)), align: 'right', priority: 2 },
+  { header: '↑%', value: (r) => (r.upShare === null ? '' : formatShare(r.upShare)), align: 'right', priority: 1 },
+];
+
+/** Busiest first (current rate, then bytes so far), then by address so output is stable. */
+export function compareByActivity(a: HostUsage, b: HostUsage): number {
+  return b.downBps + b.upBps - (a.downBps + a.upBps) || b.downBytes + b.upBytes - (a.downBytes + a.upBytes) || compareIp(a.ip, b.ip);
+}
+
+/** Numeric IPv4 order (198.51.100.9 before 198.51.100.10); anything else after, as text. */
+export function compareIp(a: string, b: string): number {
+  const key = (ip: string) => {
+    const parts = ip.split('.');
+    if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p))) return null;
+    return parts.reduce((n, p) => n * 256 + Number(p), 0);
+  };
+  const ka = key(a);
+  const kb = key(b);
+  if (ka !== null && kb !== null) return ka - kb;
+  if (ka !== null) return -1;
+  if (kb !== null) return 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function renderPlainSnapshot(snapshot: Snapshot, width: number): string {
+  const rows: UsageRow[] = [...snapshot.hosts].sort(compareByActivity).map((h) => ({
+    // Hostnames are router text: cleaned here (so an all-escape name reads "(no name)") and again,
+    // with the cut to maxWidth, in renderTable.
+    name: (h.hostname === null ? '' : sanitizeText(h.hostname, 32).trim()) || '(no name)',
+    ip: h.ip,
+    downBps: h.downBps,
+    upBps: h.upBps,
+    downBytes: h.downBytes,
+    upBytes: h.upBytes,
+    downShare: h.downShare,
+    upShare: h.upShare,
+  }));
+  const { totals } = snapshot;
+  rows.push({
+    name: `TOTAL (${snapshot.hosts.length} ${snapshot.hosts.length === 1 ? 'host' : 'hosts'})`,
+    ip: '',
+    downBps: totals.downBps,
+    upBps: totals.upBps,
+    downBytes: totals.downBytes,
+    upBytes: totals.upBytes,
+    downShare: null,
+    upShare: null,
+  });
+  return renderTable(rows, USAGE_COLUMNS, Math.max(1, width));
+}

@@ -1,0 +1,26 @@
+import { Box, Text } from 'ink';
+import { useTheme } from '../theme.js';
+
+export interface KeyHint {
+  keys: string;
+  action: string;
+}
+
+/** The always-visible key line: "q back · ? help · …", cut at the terminal edge. */
+export function Footer({ hints, extra }: { hints: readonly KeyHint[]; extra?: string }) {
+  const theme = useTheme();
+  return (
+    <Box>
+      <Text wrap="truncate-end">
+        {hints.map((h, i) => (
+          <Text key={h.keys}>
+            {i > 0 ? <Text {...theme.dim}> · </Text> : null}
+            <Text bold>{h.keys}</Text>
+            <Text {...theme.dim}> {h.action}</Text>
+          </Text>
+        ))}
+        {extra ? <Text {...theme.dim}>{`  ${extra}`}</Text> : null}
+      </Text>
+    </Box>
+  );
+}

@@ -1,0 +1,76 @@
+// `?` help: every key of the current screen plus the global ones. The screen underneath stays
+// mounted (live polling continues); ? / q / Esc close this.
+import { Box, Text } from 'ink';
+import type { ScreenId } from '../use-app-state.js';
+import { useTheme } from '../theme.js';
+import { Footer } from './footer.js';
+
+const SCREEN_KEYS: Record<ScreenId, ReadonlyArray<readonly [string, string]>> = {
+  connect: [
+    ['Enter', 'connect with the typed password'],
+    ['r', 'retry after a failure'],
+    ['p', 'type the password again'],
+  ],
+  menu: [
+    ['1 … 5', 'open a menu entry'],
+    ['↑ ↓ / j k', 'move'],
+    ['Enter', 'open the highlighted entry'],
+    ['q / Esc', 'quit lantop'],
+  ],
+  devices: [
+    ['↑ ↓ PgUp PgDn Home End', 'scroll'],
+    ['r', 'ask the router again'],
+    ['q / Esc', 'back to the menu'],
+  ],
+  live: [
+    ['d', 'sort by download rate'],
+    ['u', 'sort by upload rate'],
+    ['t', 'sort by total traffic'],
+    ['n', 'sort by name'],
+    ['↑ ↓ PgUp PgDn Home End', 'scroll'],
+    ['q / Esc', 'back to the menu (polling stops)'],
+  ],
+  setup: [
+    ['y / n', 'apply the plan / cancel'],
+    ['a', "adopt rules lantop did not write (like --adopt)"],
+    ['r', 'plan again after a failure'],
+    ['↑ ↓ PgUp PgDn', 'scroll the commands'],
+    ['q / Esc', 'back to the menu'],
+  ],
+  flush: [
+    ['y / n', 'apply the plan / cancel'],
+    ['r', 'plan again after a failure'],
+    ['↑ ↓ PgUp PgDn', 'scroll the commands'],
+    ['q / Esc', 'back to the menu'],
+  ],
+  history: [
+    ['t y w m c a', 'today, yesterday, week, month, billing cycle, all time'],
+    ['r', 'read again'],
+    ['↑ ↓ PgUp PgDn Home End', 'scroll'],
+    ['q / Esc', 'back to the menu'],
+  ],
+};
+
+const GLOBAL_KEYS: ReadonlyArray<readonly [string, string]> = [
+  ['?', 'show or hide this help'],
+  ['Ctrl-C', 'exit lantop at once (the terminal is restored)'],
+];
+
+export function HelpOverlay({ screen }: { screen: ScreenId }) {
+  const theme = useTheme();
+  const entries = [...SCREEN_KEYS[screen], ...GLOBAL_KEYS];
+  const keyWidth = Math.max(...entries.map(([k]) => k.length));
+  return (
+    <Box flexDirection="column">
+      <Text bold>Help · keys</Text>
+      <Box flexDirection="column" marginY={1}>
+        {entries.map(([keys, what]) => (
+          <Text key={keys} wrap="truncate-end">
+            <Text {...theme.accent}>{keys.padEnd(keyWidth)}</Text>  {what}
+          </Text>
+        ))}
+      </Box>
+      <Footer hints={[{ keys: '? / q / Esc', action: 'close help' }]} />
+    </Box>
+  );
+}

@@ -1,0 +1,63 @@
+// Mounts the Ink app on the given streams and resolves with the exit code once the user quits:
+// 0 from the menu, 130 on Ctrl-C (key or SIGINT), the error's code when quitting a failed connect.
+// The terminal is restored on every path (raw mode off, cursor shown, alternate screen left).
+// The caller owns the controller and closes it afterwards.
+import { render } from 'ink';
+import type { RouterController } from '../app/types.js';
+import { App } from './app.js';
+import { EXIT_INTERRUPTED } from './use-app.js';
+
+export interface RunAppOptions {
+  controller: RouterController;
+  stdin: NodeJS.ReadStream;
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  /** False for NO_COLOR / --no-color / dumb terminals: no colour props reach any <Text>. */
+  isColor: boolean;
+  needsPassword?: boolean;
+  onPassword?(password: string): void;
+  telnetWarning?: string;
+  /** Injected clock (default Date.now). */
+  now?: () => number;
+  /** Draw on the terminal's alternate screen, like htop (default: when stdout is a TTY). */
+  isAlternateScreen?: boolean;
+}
+
+const ENTER_ALTERNATE_SCREEN = '\u001b[?1049h';
+const LEAVE_ALTERNATE_SCREEN = '\u001b[?1049l';
+
+export async function runApp(options: RunAppOptions): Promise<number> {
+  const { stdin, stdout, stderr } = options;
+  const isAlternateScreen = options.isAlternateScreen ?? stdout.isTTY === true;
+  let exitCode = 0;
+  if (isAlternateScreen) stdout.write(ENTER_ALTERNATE_SCREEN);
+  const instance = render(
+    <App
+      controller={options.controller}
+      isColor={options.isColor}
+      needsPassword={options.needsPassword}
+      onPassword={options.onPassword}
+      telnetWarning={options.telnetWarning}
+      now={options.now}
+      onExit={(code) => {
+        exitCode = code;
+      }}
+    />,
+    // Ctrl-C is handled by the app (as a key in raw mode) so it can exit with 130 and unmount cleanly.
+    { stdin, stdout, stderr, exitOnCtrlC: false, patchConsole: false },
+  );
+  // Without raw mode (stdin not a TTY) Ctrl-C arrives as SIGINT instead of a key.
+  const onSigint = () => {
+    exitCode = EXIT_INTERRUPTED;
+    instance.unmount();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    await instance.waitUntilExit();
+  } finally {
+    process.off('SIGINT', onSigint);
+    instance.cleanup();
+    if (isAlternateScreen) stdout.write(LEAVE_ALTERNATE_SCREEN);
+  }
+  return exitCode;
+}

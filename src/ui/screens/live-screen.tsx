@@ -1,0 +1,157 @@
+// Live usage: one row per host (rates, totals, shares, a share bar and the last minute as a
+// sparkline), a totals row, single-key sorting, the top talker marked ▶, and scrolling for
+// hundreds of hosts. Subscribes to the controller's polls while mounted and stops on unmount.
+import { useEffect, useMemo, useReducer } from 'react';
+import { Box, Text } from 'ink';
+import type { RouterController } from '../../app/types.js';
+import { formatBytes, formatRate, formatShare } from '../../output/units.js';
+import { layoutColumns, type ColumnSpec } from '../columns.js';
+import { TableHeader, TableRow } from '../components/table.js';
+import { Footer } from '../components/footer.js';
+import { Spinner } from '../components/spinner.js';
+import { StatusLine } from '../components/status-line.js';
+import { cellText, displayName, NO_NAME } from '../text.js';
+import { clampScrollTop, describeScroll } from '../scroll.js';
+import { shareBar, sparkline } from '../sparkline.js';
+import { useTerminalSize } from '../use-terminal-size.js';
+import { useTheme } from '../theme.js';
+import { hostKey, initialLiveState, liveReducer, sortHosts, topTalker, SORT_LABELS, type SortKey } from './use-live-state.js';
+import { useLiveKeys } from './use-live.js';
+
+export type LiveColumn = 'mark' | 'name' | 'ip' | 'down' | 'up' | 'downTotal' | 'upTotal' | 'downPct' | 'upPct' | 'bar' | 'spark';
+
+// Drop order when narrow: sparkline, share bar, totals, IP, percentages; name and rates stay.
+export const LIVE_COLUMNS: readonly ColumnSpec<LiveColumn>[] = [
+  { id: 'mark', header: '', width: 1, priority: 100 },
+  { id: 'name', header: 'NAME', width: 12, maxWidth: 28, priority: 99 },
+  { id: 'ip', header: 'IP', width: 15, priority: 45 },
+  { id: 'down', header: '↓RATE', width: 10, align: 'right', priority: 98 },
+  { id: 'up', header: '↑RATE', width: 10, align: 'right', priority: 97 },
+  { id: 'downTotal', header: '↓TOTAL', width: 8, align: 'right', priority: 40 },
+  { id: 'upTotal', header: '↑TOTAL', width: 8, align: 'right', priority: 39 },
+  { id: 'downPct', header: '↓%', width: 6, align: 'right', priority: 70 },
+  { id: 'upPct', header: '↑%', width: 6, align: 'right', priority: 69 },
+  { id: 'bar', header: 'SHARE', width: 10, priority: 20 },
+  { id: 'spark', header: 'LAST MINUTE', width: 20, maxWidth: 30, priority: 10 },
+];
+
+const SORTED_COLUMN: Record<SortKey, LiveColumn[]> = { down: ['down'], up: ['up'], total: ['downTotal', 'upTotal'], name: ['name'] };
+
+// Title, status, notice, header, totals, footer, and one spare so Ink never reaches the last row.
+const CHROME_ROWS = 7;
+
+export interface LiveScreenProps {
+  controller: RouterController;
+  now: () => number;
+  isInputActive: boolean;
+  onBack: () => void;
+}
+
+export function LiveScreen({ controller, now, isInputActive, onBack }: LiveScreenProps) {
+  const theme = useTheme();
+  const { columns: width, rows } = useTerminalSize();
+  const [state, dispatch] = useReducer(liveReducer, initialLiveState);
+  const viewportRows = Math.max(3, rows - CHROME_ROWS);
+
+  useEffect(() => controller.watch((snapshot) => dispatch({ type: 'snapshot', snapshot })), [controller]);
+  useLiveKeys({ dispatch, onBack, viewportRows, isEnabled: isInputActive });
+
+  const { snapshot, sortKey, samples } = state;
+  const columns = useMemo(() => {
+    const placed = layoutColumns(LIVE_COLUMNS, width);
+    return placed.map((c) =>
+      SORTED_COLUMN[sortKey].includes(c.id) ? { ...c, header: c.header + (sortKey === 'name' ? '▲' : '▼') } : c,
+    );
+  }, [width, sortKey]);
+  const columnStyles = useMemo(() => ({ bar: theme.accent, spark: theme.accent }), [theme]);
+  const sorted = useMemo(() => (snapshot ? sortHosts(snapshot.hosts, sortKey) : []), [snapshot, sortKey]);
+  const top = useMemo(() => (snapshot ? topTalker(snapshot.hosts) : null), [snapshot]);
+  const sparkMax = useMemo(() => {
+    let max = 0;
+    for (const list of samples.values()) for (const v of list) if (v > max) max = v;
+    return max;
+  }, [samples]);
+
+  const first = clampScrollTop(state.scrollTop, sorted.length, viewportRows);
+  const visible = sorted.slice(first, first + viewportRows);
+  const widthOf = (id: LiveColumn) => columns.find((c) => c.id === id)?.width ?? 0;
+  const hasIp = widthOf('ip') > 0;
+  const nameWidth = widthOf('name');
+  const totalBps = snapshot ? snapshot.totals.downBps + snapshot.totals.upBps : 0;
+
+  return (
+    <Box flexDirection="column">
+      <Text wrap="truncate-end">
+        <Text bold>Live usage</Text>
+        <Text {...theme.dim}>
+          {snapshot ? ` · ${snapshot.hosts.length} ${snapshot.hosts.length === 1 ? 'host' : 'hosts'}` : ''} · sorted by {SORT_LABELS[sortKey]}
+          {top ? ` · top talker ▶ ${displayName(top.hostname, 32) === NO_NAME ? top.ip : displayName(top.hostname, 32)}` : ''}
+        </Text>
+      </Text>
+      <StatusLine label={controller.label} protocol={controller.protocol} snapshot={snapshot} now={now} />
+      {snapshot === null ? (
+        <Box marginY={1}>
+          <Spinner label="Waiting for the first poll…" />
+        </Box>
+      ) : snapshot.hosts.length === 0 ? (
+        <Box flexDirection="column" marginY={1}>
+          <Text wrap="truncate-end">No hosts are being counted yet.</Text>
+          <Text {...theme.dim} wrap="truncate-end">
+            Set up TRAFFIC rules (menu 3) so the router counts each device's traffic.
+          </Text>
+        </Box>
+      ) : (
+        <Box flexDirection="column">
+          <TableHeader columns={columns} style={theme.accent} />
+          {visible.map((h) => {
+            const isTop = h === top;
+            const name = displayName(h.hostname, nameWidth);
+            return (
+              <TableRow
+                key={hostKey(h)}
+                columns={columns}
+                style={isTop ? theme.top : undefined}
+                columnStyles={columnStyles}
+                cells={{
+                  mark: isTop ? '▶' : ' ',
+                  name: name === NO_NAME && !hasIp ? cellText(h.ip, nameWidth) : name,
+                  ip: hasIp ? cellText(h.ip, 15) : '',
+                  down: formatRate(h.downBps),
+                  up: formatRate(h.upBps),
+                  downTotal: formatBytes(h.downBytes),
+                  upTotal: formatBytes(h.upBytes),
+                  downPct: formatShare(h.downShare),
+                  upPct: formatShare(h.upShare),
+                  bar: shareBar(totalBps > 0 ? (h.downBps + h.upBps) / totalBps : 0, widthOf('bar')),
+                  spark: sparkline(samples.get(hostKey(h)) ?? [], widthOf('spark'), sparkMax),
+                }}
+              />
+            );
+          })}
+          <TableRow
+            columns={columns}
+            style={{ bold: true }}
+            cells={{
+              mark: ' ',
+              name: `TOTAL (${snapshot.hosts.length})`,
+              down: formatRate(snapshot.totals.downBps),
+              up: formatRate(snapshot.totals.upBps),
+              downTotal: formatBytes(snapshot.totals.downBytes),
+              upTotal: formatBytes(snapshot.totals.upBytes),
+            }}
+          />
+        </Box>
+      )}
+      <Footer
+        hints={[
+          { keys: 'd/u/t/n', action: 'sort ↓ ↑ total name' },
+          { keys: '↑↓ PgUp PgDn Home End', action: 'scroll' },
+          { keys: 'q/Esc', action: 'back' },
+          { keys: '?', action: 'help' },
+        ]}
+        extra={describeScroll(first, sorted.length, viewportRows)}
+      />
+    </Box>
+  );
+}
+

@@ -1,0 +1,46 @@
+import { Box, Text } from 'ink';
+import { MENU_ITEMS, type AppAction } from '../use-app-state.js';
+import { Footer } from '../components/footer.js';
+import { useTheme } from '../theme.js';
+import { useMenuKeys } from './use-menu.js';
+import { sanitizeText } from '../../sanitize.js';
+
+export interface MenuScreenProps {
+  label: string;
+  menuIndex: number;
+  dispatch: (action: AppAction) => void;
+  onQuit: () => void;
+  isInputActive: boolean;
+}
+
+export function MenuScreen({ label, menuIndex, dispatch, onQuit, isInputActive }: MenuScreenProps) {
+  const theme = useTheme();
+  useMenuKeys({ menuIndex, dispatch, onQuit, isEnabled: isInputActive });
+  return (
+    <Box flexDirection="column">
+      <Text wrap="truncate-end">
+        <Text bold>lantop</Text> <Text {...theme.dim}>· connected to {sanitizeText(label, 120)}</Text>
+      </Text>
+      <Box flexDirection="column" marginY={1}>
+        {MENU_ITEMS.map((item, i) => {
+          const isSelected = i === menuIndex;
+          return (
+            <Text key={item.key} {...(isSelected ? theme.selected : {})} wrap="truncate-end">
+              {isSelected ? '❯ ' : '  '}
+              {item.key} {item.label}
+            </Text>
+          );
+        })}
+        <Text wrap="truncate-end">{'  '}q Quit</Text>
+      </Box>
+      <Footer
+        hints={[
+          { keys: '1-5', action: 'open' },
+          { keys: '↑↓ Enter', action: 'choose' },
+          { keys: '?', action: 'help' },
+          { keys: 'q', action: 'quit' },
+        ]}
+      />
+    </Box>
+  );
+}

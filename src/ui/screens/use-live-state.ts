@@ -1,0 +1,91 @@
+// Live usage state: the latest snapshot, the last minute of rate samples per host (for the
+// sparklines), the sort order and the scroll offset. Samples are capped per host and hosts that
+// leave the snapshot lose theirs, so memory stays bounded however long the screen runs.
+import type { HostUsage, Snapshot } from '../../domain/snapshot.js';
+import { compareIp } from '../../output/usage-table.js';
+import { sanitizeText } from '../../sanitize.js';
+import { scrollTopAfter, type ScrollAction } from '../scroll.js';
+
+export const SAMPLE_LIMIT = 60;
+
+export type SortKey = 'down' | 'up' | 'total' | 'name';
+
+export const SORT_LABELS: Readonly<Record<SortKey, string>> = {
+  down: '↓ rate',
+  up: '↑ rate',
+  total: 'total traffic',
+  name: 'name',
+};
+
+export interface LiveState {
+  snapshot: Snapshot | null;
+  /** hostKey → combined (↓+↑) bytes/s, oldest first, at most SAMPLE_LIMIT. */
+  samples: ReadonlyMap<string, readonly number[]>;
+  sortKey: SortKey;
+  scrollTop: number;
+}
+
+export type LiveAction =
+  | { type: 'snapshot'; snapshot: Snapshot }
+  | { type: 'sort'; sortKey: SortKey }
+  | { type: 'scroll'; action: ScrollAction; viewportRows: number };
+
+export const initialLiveState: LiveState = { snapshot: null, samples: new Map(), sortKey: 'down', scrollTop: 0 };
+
+/** A row's identity across polls. The snapshot has one row per address (one device may hold two). */
+export function hostKey(host: Pick<HostUsage, 'ip'>): string {
+  return host.ip;
+}
+
+export function liveReducer(state: LiveState, action: LiveAction): LiveState {
+  switch (action.type) {
+    case 'snapshot': {
+      const { snapshot } = action;
+      // A repeated or out-of-order snapshot must not add a sample twice.
+      if (state.snapshot !== null && snapshot.atMs <= state.snapshot.atMs) return { ...state, snapshot: snapshot.atMs === state.snapshot.atMs ? snapshot : state.snapshot };
+      const samples = new Map<string, readonly number[]>();
+      for (const host of snapshot.hosts) {
+        const key = hostKey(host);
+        const previous = state.samples.get(key) ?? [];
+        const rate = Math.max(0, (Number.isFinite(host.downBps) ? host.downBps : 0) + (Number.isFinite(host.upBps) ? host.upBps : 0));
+        const kept = previous.length >= SAMPLE_LIMIT ? previous.slice(previous.length - SAMPLE_LIMIT + 1) : previous;
+        samples.set(key, [...kept, rate]);
+      }
+      return { ...state, snapshot, samples };
+    }
+    case 'sort':
+      return { ...state, sortKey: action.sortKey, scrollTop: 0 };
+    case 'scroll':
+      return { ...state, scrollTop: scrollTopAfter(state.scrollTop, action.action, state.snapshot?.hosts.length ?? 0, action.viewportRows) };
+  }
+}
+
+const sortName = (h: HostUsage) => (h.hostname === null ? '' : sanitizeText(h.hostname, 64).trim().toLowerCase());
+
+/** Hosts in display order; ties fall back to IP order so rows never jump between equal polls. */
+export function sortHosts(hosts: readonly HostUsage[], sortKey: SortKey): HostUsage[] {
+  const byIp = (a: HostUsage, b: HostUsage) => compareIp(a.ip, b.ip);
+  const compare: Record<SortKey, (a: HostUsage, b: HostUsage) => number> = {
+    down: (a, b) => b.downBps - a.downBps || b.downBytes - a.downBytes || byIp(a, b),
+    up: (a, b) => b.upBps - a.upBps || b.upBytes - a.upBytes || byIp(a, b),
+    total: (a, b) => b.downBytes + b.upBytes - (a.downBytes + a.upBytes) || b.downBps + b.upBps - (a.downBps + a.upBps) || byIp(a, b),
+    name: (a, b) => {
+      const na = sortName(a);
+      const nb = sortName(b);
+      // Named hosts first, alphabetically; nameless ones after, by address.
+      if (na !== nb) return na === '' ? 1 : nb === '' ? -1 : na < nb ? -1 : 1;
+      return byIp(a, b);
+    },
+  };
+  return [...hosts].sort(compare[sortKey]);
+}
+
+/** The host moving the most bytes right now, or null when nothing moves. */
+export function topTalker(hosts: readonly HostUsage[]): HostUsage | null {
+  let best: HostUsage | null = null;
+  for (const h of hosts) {
+    const rate = h.downBps + h.upBps;
+    if (rate > 0 && (best === null || rate > best.downBps + best.upBps)) best = h;
+  }
+  return best;
+}

@@ -1,0 +1,57 @@
+// Which screen is showing, whether help is open, and where the menu cursor was.
+export type ScreenId = 'connect' | 'menu' | 'devices' | 'live' | 'setup' | 'flush' | 'history';
+
+export interface MenuItem {
+  key: string;
+  label: string;
+  screen: Exclude<ScreenId, 'connect' | 'menu'>;
+}
+
+export const MENU_ITEMS: readonly MenuItem[] = [
+  { key: '1', label: 'Connected devices', screen: 'devices' },
+  { key: '2', label: 'Live usage', screen: 'live' },
+  { key: '3', label: 'Set up TRAFFIC rules', screen: 'setup' },
+  { key: '4', label: 'Flush TRAFFIC rules', screen: 'flush' },
+  { key: '5', label: 'History', screen: 'history' },
+];
+
+export interface AppState {
+  screen: ScreenId;
+  isHelpOpen: boolean;
+  menuIndex: number;
+}
+
+export type AppAction =
+  | { type: 'connected' }
+  | { type: 'open'; screen: MenuItem['screen'] }
+  | { type: 'back' }
+  | { type: 'menuMove'; by: number }
+  | { type: 'menuSelect'; index: number }
+  | { type: 'toggleHelp' }
+  | { type: 'closeHelp' };
+
+export const initialAppState: AppState = { screen: 'connect', isHelpOpen: false, menuIndex: 0 };
+
+export function appReducer(state: AppState, action: AppAction): AppState {
+  switch (action.type) {
+    case 'connected':
+      return state.screen === 'connect' ? { ...state, screen: 'menu' } : state;
+    case 'open': {
+      if (state.screen === 'connect') return state;
+      const index = MENU_ITEMS.findIndex((item) => item.screen === action.screen);
+      return { ...state, screen: action.screen, menuIndex: index === -1 ? state.menuIndex : index, isHelpOpen: false };
+    }
+    case 'back':
+      return state.screen === 'connect' || state.screen === 'menu' ? state : { ...state, screen: 'menu', isHelpOpen: false };
+    case 'menuMove': {
+      const count = MENU_ITEMS.length;
+      return { ...state, menuIndex: (((state.menuIndex + action.by) % count) + count) % count };
+    }
+    case 'menuSelect':
+      return action.index >= 0 && action.index < MENU_ITEMS.length ? { ...state, menuIndex: action.index } : state;
+    case 'toggleHelp':
+      return { ...state, isHelpOpen: !state.isHelpOpen };
+    case 'closeHelp':
+      return state.isHelpOpen ? { ...state, isHelpOpen: false } : state;
+  }
+}

@@ -1,0 +1,229 @@
+// A scripted RouterController for UI and command tests (STYLE.md principle 3): a test declares
+// the calls it expects and what each returns; an unexpected call is recorded (and rejects), and
+// verify() fails the test on unexpected calls *and* on expected ones never made.
+import type {
+  ApplyResult,
+  DiscoveredHost,
+  HistoryPeriod,
+  HistoryView,
+  RouterController,
+  RulePlanView,
+} from '../../src/app/types.js';
+import type { HostUsage, Snapshot } from '../../src/domain/snapshot.js';
+
+/** A scripted reply: a value, an Error to reject with, or a Deferred the test settles later. */
+export type Reply<T> = T | Error | Deferred<T>;
+
+export class Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve!: (value: T) => void;
+  reject!: (error: Error) => void;
+  constructor() {
+    this.promise = new Promise<T>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+}
+
+type Method = 'connect' | 'listHosts' | 'plan' | 'apply' | 'watch' | 'history' | 'close';
+
+interface Expectation {
+  method: Method;
+  /** Checked against the call's arguments when present. */
+  matches?: (args: unknown[]) => boolean;
+  describe: string;
+  reply: Reply<unknown>;
+}
+
+export interface RecordedCall {
+  method: Method;
+  args: unknown[];
+}
+
+export class FakeController implements RouterController {
+  readonly label: string;
+  readonly protocol: 'telnet' | 'ssh';
+  readonly calls: RecordedCall[] = [];
+  readonly unexpected: string[] = [];
+  private readonly expected: Expectation[] = [];
+  private readonly listeners = new Set<(snapshot: Snapshot) => void>();
+  /** How many watch() subscriptions have been stopped. */
+  stoppedWatches = 0;
+
+  constructor(options: { label?: string; protocol?: 'telnet' | 'ssh' } = {}) {
+    this.protocol = options.protocol ?? 'telnet';
+    this.label = options.label ?? `198.51.100.1 over ${this.protocol}`;
+  }
+
+  // --- scripting -------------------------------------------------------------------------
+  expectConnect(reply: Reply<void> = undefined): this {
+    return this.push({ method: 'connect', describe: 'connect()', reply });
+  }
+  expectListHosts(reply: Reply<DiscoveredHost[]>): this {
+    return this.push({ method: 'listHosts', describe: 'listHosts()', reply });
+  }
+  expectPlan(action: RulePlanView['action'], reply: Reply<RulePlanView>, options: { isAdopting?: boolean } = {}): this {
+    const isAdopting = options.isAdopting === true;
+    return this.push({
+      method: 'plan',
+      describe: `plan(${action}, isAdopting=${isAdopting})`,
+      matches: ([a, o]) => a === action && ((o as { isAdopting?: boolean } | undefined)?.isAdopting === true) === isAdopting,
+      reply,
+    });
+  }
+  /** Matches the plan passed in by its commands, so the UI must apply exactly what it showed. */
+  expectApply(plan: RulePlanView, reply: Reply<ApplyResult>): this {
+    const commands = JSON.stringify(plan.commands);
+    return this.push({
+      method: 'apply',
+      describe: `apply(${plan.action}, ${plan.commands.length} commands)`,
+      matches: ([p]) => JSON.stringify((p as RulePlanView | undefined)?.commands) === commands && (p as RulePlanView).action === plan.action,
+      reply,
+    });
+  }
+  expectWatch(): this {
+    return this.push({ method: 'watch', describe: 'watch()', reply: undefined });
+  }
+  expectHistory(period: HistoryPeriod, reply: Reply<HistoryView>): this {
+    return this.push({ method: 'history', describe: `history(${period})`, matches: ([p]) => p === period, reply });
+  }
+  expectClose(): this {
+    return this.push({ method: 'close', describe: 'close()', reply: undefined });
+  }
+
+  /** Sends a snapshot to every active watch() listener, as a poll would. */
+  emit(snapshot: Snapshot): void {
+    for (const listener of [...this.listeners]) listener(snapshot);
+  }
+  get activeWatches(): number {
+    return this.listeners.size;
+  }
+  /** Expected calls not made yet. */
+  get pending(): string[] {
+    return this.expected.map((e) => e.describe);
+  }
+
+  /** Throws when a call was unexpected or an expected call never happened. */
+  verify(): void {
+    const problems = [
+      ...this.unexpected.map((u) => `unexpected call: ${u}`),
+      ...this.expected.map((e) => `expected call never made: ${e.describe}`),
+    ];
+    if (problems.length > 0) throw new Error(`FakeController:\n  ${problems.join('\n  ')}`);
+  }
+
+  // --- RouterController --------------------------------------------------------------------
+  connect(): Promise<void> {
+    return this.take<void>('connect', []);
+  }
+  listHosts(): Promise<DiscoveredHost[]> {
+    return this.take<DiscoveredHost[]>('listHosts', []);
+  }
+  plan(action: RulePlanView['action'], options?: { isAdopting?: boolean }): Promise<RulePlanView> {
+    return this.take<RulePlanView>('plan', [action, options]);
+  }
+  apply(plan: RulePlanView): Promise<ApplyResult> {
+    return this.take<ApplyResult>('apply', [plan]);
+  }
+  history(period: HistoryPeriod): Promise<HistoryView> {
+    return this.take<HistoryView>('history', [period]);
+  }
+  close(): Promise<void> {
+    return this.take<void>('close', []);
+  }
+  watch(listener: (snapshot: Snapshot) => void): () => void {
+    this.calls.push({ method: 'watch', args: [] });
+    const index = this.expected.findIndex((e) => e.method === 'watch');
+    if (index === -1) {
+      this.unexpected.push('watch()');
+      return () => {};
+    }
+    this.expected.splice(index, 1);
+    this.listeners.add(listener);
+    let isStopped = false;
+    return () => {
+      if (isStopped) return;
+      isStopped = true;
+      this.listeners.delete(listener);
+      this.stoppedWatches += 1;
+    };
+  }
+
+  private push(expectation: Expectation): this {
+    this.expected.push(expectation);
+    return this;
+  }
+
+  private take<T>(method: Method, args: unknown[]): Promise<T> {
+    this.calls.push({ method, args });
+    // The first expectation for this method must match: calls of one kind happen in script order.
+    const index = this.expected.findIndex((e) => e.method === method);
+    const expectation = index === -1 ? undefined : this.expected[index];
+    if (expectation === undefined || (expectation.matches && !expectation.matches(args))) {
+      const text = `${method}(${args.map((a) => JSON.stringify(a) ?? 'undefined').join(', ')})`;
+      this.unexpected.push(expectation ? `${text}, expected ${expectation.describe}` : text);
+      return Promise.reject(new Error(`FakeController: unexpected call ${text}`));
+    }
+    this.expected.splice(index, 1);
+    const { reply } = expectation;
+    if (reply instanceof Deferred) return reply.promise as Promise<T>;
+    if (reply instanceof Error) return Promise.reject(reply);
+    return Promise.resolve(reply as T);
+  }
+}
+
+// --- builders for scripted data -----------------------------------------------------------
+
+export function host(ip: string, fields: Partial<HostUsage> = {}): HostUsage {
+  return {
+    ip,
+    mac: null,
+    hostname: null,
+    downBytes: 0,
+    upBytes: 0,
+    downBps: 0,
+    upBps: 0,
+    downShare: 0,
+    upShare: 0,
+    isCounted: true,
+    ...fields,
+  };
+}
+
+/** A snapshot whose totals and shares follow from its hosts (as the real accounting computes them). */
+export function makeSnapshot(hosts: HostUsage[], fields: Partial<Snapshot> = {}): Snapshot {
+  const totals = hosts.reduce(
+    (t, h) => ({ downBytes: t.downBytes + h.downBytes, upBytes: t.upBytes + h.upBytes, downBps: t.downBps + h.downBps, upBps: t.upBps + h.upBps }),
+    { downBytes: 0, upBytes: 0, downBps: 0, upBps: 0 },
+  );
+  const withShares = hosts.map((h) => ({
+    ...h,
+    downShare: totals.downBps > 0 ? h.downBps / totals.downBps : 0,
+    upShare: totals.upBps > 0 ? h.upBps / totals.upBps : 0,
+  }));
+  return {
+    schema: 1,
+    router: '198.51.100.1',
+    atMs: 1_700_000_000_000,
+    hosts: withShares,
+    totals,
+    pollLatencyMs: 42,
+    connection: { kind: 'connected' },
+    notices: [],
+    ...fields,
+  };
+}
+
+export function discovered(ip: string, fields: Partial<DiscoveredHost> = {}): DiscoveredHost {
+  return { ip, mac: null, hostname: null, iface: 'br0', isCounted: false, ...fields };
+}
+
+export function plan(action: RulePlanView['action'], commands: string[], fields: Partial<RulePlanView> = {}): RulePlanView {
+  return { action, commands, notes: [], foreignRules: [], rejectedHosts: [], ...fields };
+}
+
+export function historyView(period: HistoryPeriod, rows: HistoryView['rows'], fields: Partial<HistoryView> = {}): HistoryView {
+  const totals = rows.reduce((t, r) => ({ downBytes: t.downBytes + r.downBytes, upBytes: t.upBytes + r.upBytes }), { downBytes: 0, upBytes: 0 });
+  return { period, startMs: 1_700_000_000_000, endMs: 1_700_086_400_000, rows, totals, ...fields };
+}
