@@ -7,6 +7,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import ssh2 from 'ssh2';
 import { AuthError, RouterError } from '../src/errors.js';
 import { HostKeyChangedError } from '../src/transport/errors.js';
+import { SHELL_PROBE_COMMAND } from '../src/transport/interactive-shell.js';
 import { connectSsh, legacyAlgorithmConfig, type SshConnectOptions } from '../src/transport/ssh.js';
 import { VENDOR_CLI_LOGIN_SHELL, dropbearUnavailableReason, startDropbear, type RunningDropbear } from './fakes/dropbear.js';
 
@@ -133,7 +134,7 @@ async function startSsh2Server(config: { algorithms?: ssh2.Algorithms; allowExec
         session.on('exec', (acceptExec, reject, info) => {
           if (!config.allowExec) return reject?.();
           const stream = acceptExec();
-          stream.write(info.command === 'echo "__LANTOP""_PROBE__"' ? '__LANTOP_PROBE__\n' : `ran ${info.command}\n`);
+          stream.write(info.command === SHELL_PROBE_COMMAND ? '__LANTOP_PROBE_1__\n' : `ran ${info.command}\n`);
           stream.exit(0);
           stream.end();
         });

@@ -50,8 +50,13 @@ export interface InteractiveShellOptions {
 }
 
 export const DEFAULT_SHELL_ENTRY_COMMANDS: readonly string[] = ['sh', 'shell'];
-const PROBE_LINE = 'echo "__LANTOP""_PROBE__"';
-const PROBE_OUTPUT = /(?:^|\n)__LANTOP_PROBE__(?:\n|$)/;
+/**
+ * Tells a POSIX shell from a vendor CLI: needs `;`, `$?` and quote joining, which the sentinel
+ * framing relies on. A plain `echo` probe is not enough: Broadcom CLIs pass `echo` through to
+ * BusyBox without a shell.
+ */
+export const SHELL_PROBE_COMMAND = 'false; echo "__LANTOP""_PROBE_$?__"';
+export const SHELL_PROBE_OUTPUT = /(?:^|\n)__LANTOP_PROBE_1__(?:\n|$)/;
 const MAX_PAGER_ANSWERS = 10_000;
 const PROMPT_CONFIRM_ROUNDS = 4;
 
@@ -215,8 +220,8 @@ export class InteractiveShell {
 
   /** Finds out whether commands land in a POSIX shell or a vendor CLI. */
   async probeMode(timeoutMs: number): Promise<ShellMode> {
-    const output = await this.runFramedByPrompt(PROBE_LINE, timeoutMs);
-    this.currentMode = PROBE_OUTPUT.test(output) ? 'shell' : 'cli';
+    const output = await this.runFramedByPrompt(SHELL_PROBE_COMMAND, timeoutMs);
+    this.currentMode = SHELL_PROBE_OUTPUT.test(output) ? 'shell' : 'cli';
     return this.currentMode;
   }
 

@@ -20,7 +20,7 @@ import {
   mapConnectError,
   type Endpoint,
 } from './errors.js';
-import { InteractiveShell } from './interactive-shell.js';
+import { InteractiveShell, SHELL_PROBE_COMMAND, SHELL_PROBE_OUTPUT } from './interactive-shell.js';
 import type { ConnectionSession } from './reconnecting-session.js';
 import { SerialQueue } from './serial-queue.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, type ExecOptions, type ShellMode } from './session.js';
@@ -101,8 +101,6 @@ export function fingerprintOf(hostKey: Buffer): string {
   return 'SHA256:' + createHash('sha256').update(hostKey).digest('base64').replace(/=+$/, '');
 }
 
-const PROBE_COMMAND = 'echo "__LANTOP""_PROBE__"';
-const PROBE_OUTPUT = /(?:^|\n)__LANTOP_PROBE__(?:\n|$)/;
 const NEGOTIATION_FAILED = /no matching (?:key exchange|host key|C->S cipher|S->C cipher|C->S MAC|S->C MAC)/i;
 
 type Backend = { kind: 'exec' } | { kind: 'interactive'; shell: InteractiveShell };
@@ -354,8 +352,8 @@ export async function connectSsh(options: SshConnectOptions): Promise<SshSession
     let useExec = !options.forceInteractive;
     if (useExec) {
       try {
-        const output = await runExec(client, PROBE_COMMAND, Math.min(commandTimeoutMs, 5000), endpoint, () => undefined);
-        useExec = PROBE_OUTPUT.test(output);
+        const output = await runExec(client, SHELL_PROBE_COMMAND, Math.min(commandTimeoutMs, 5000), endpoint, () => undefined);
+        useExec = SHELL_PROBE_OUTPUT.test(output);
       } catch (error) {
         if (!(error instanceof ExecRefusedError) && !(error instanceof LantopError && error.name === 'TimeoutError')) throw error;
         useExec = false;

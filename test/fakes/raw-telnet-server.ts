@@ -266,8 +266,8 @@ export function fakeRouter(options: FakeRouterOptions = {}) {
         } else if (command === 'exit') {
           connection.destroy();
           return;
-        } else if (command === 'echo "__LANTOP""_PROBE__"') {
-          await connection.write(`__LANTOP_PROBE__${eol}`);
+        } else if (command === 'false; echo "__LANTOP""_PROBE_$?__"') {
+          await connection.write(`__LANTOP_PROBE_1__${eol}`);
         } else if (command !== '') {
           const reply = options.shellCommands?.[command];
           if (reply === undefined) await connection.write(toEol(`sh: ${command.split(' ')[0]}: not found\n`));
