@@ -4,6 +4,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { EXIT, LantopError, NotImplementedError, UsageError, exitCodeOf } from './errors.js';
+import { actions } from './app/actions.js';
+import { PROFILE_KEYS } from './config/profiles.js';
 import { sanitizeText } from './sanitize.js';
 import type { GlobalFlags } from './config/resolve.js';
 
@@ -18,9 +20,9 @@ export interface CommandContext {
   stdin: NodeJS.ReadStream;
 }
 
-type Action = (ctx: CommandContext, options: Record<string, unknown>, args: string[]) => Promise<number | void>;
+export type Action = (ctx: CommandContext, options: Record<string, unknown>, args: string[]) => Promise<number | void>;
 
-function notYet(name: string): Action {
+export function notYet(name: string): Action {
   return async () => {
     throw new NotImplementedError(name);
   };
@@ -51,19 +53,19 @@ export function buildProgram(run: (action: Action, cmd: Command, args: string[])
     if (unknown !== undefined) {
       throw new UsageError(`unknown command '${sanitizeText(unknown, 40)}'.`, 'Run `lantop --help` to see the commands.');
     }
-    await run(notYet('(interactive app)'), this, []);
+    await run(actions.app, this, []);
   });
 
   const sub = (name: string, description: string) => program.command(name).description(description).exitOverride();
 
   sub('demo', 'start the built-in emulated router and run lantop against it (no real router needed)').action(async function (this: Command) {
-    await run(notYet('demo'), this, []);
+    await run(actions.demo, this, []);
   });
   sub('hosts', 'list the hosts the router reports (ARP + DHCP names)')
     .option('--json', 'machine-readable output')
     .option('--csv', 'CSV output')
     .action(async function (this: Command) {
-      await run(notYet('hosts'), this, []);
+      await run(actions.hosts, this, []);
     });
   for (const [name, description] of [
     ['setup', 'create the TRAFFIC chain, the FORWARD jump and per-host accounting rules'],
@@ -75,7 +77,7 @@ export function buildProgram(run: (action: Action, cmd: Command, args: string[])
       .option('--yes', 'do not ask for confirmation');
     if (name === 'setup') cmd.option('--adopt', 'take over an existing TRAFFIC chain with rules lantop did not write');
     cmd.action(async function (this: Command) {
-      await run(notYet(name), this, []);
+      await run(actions[name], this, []);
     });
   }
   sub('usage', 'show live per-host usage')
@@ -85,7 +87,7 @@ export function buildProgram(run: (action: Action, cmd: Command, args: string[])
     .option('--interval <ms>', 'poll interval in milliseconds (minimum 500)', '2000')
     .option('--count <n>', 'stop after N polls')
     .action(async function (this: Command) {
-      await run(notYet('usage'), this, []);
+      await run(actions.usage, this, []);
     });
   sub('report', 'show usage history')
     .addOption(new Option('--period <period>', 'time period').choices(['today', 'yesterday', 'week', 'month', 'cycle', 'all']).default('today'))
@@ -95,7 +97,7 @@ export function buildProgram(run: (action: Action, cmd: Command, args: string[])
     .option('--json', 'JSON output')
     .option('--csv', 'CSV output')
     .action(async function (this: Command) {
-      await run(notYet('report'), this, []);
+      await run(actions.report, this, []);
     });
   sub('serve', 'Prometheus exporter: poll the router(s) and serve /metrics')
     .option('--listen <host:port>', 'address to listen on (loopback unless you ask)', '127.0.0.1:9464')
@@ -104,8 +106,38 @@ export function buildProgram(run: (action: Action, cmd: Command, args: string[])
     });
   const config = sub('config', 'show or change saved router profiles');
   config.command('path').description('print where the configuration file lives').action(async function (this: Command) {
-    await run(notYet('config path'), this, []);
+    await run(actions.configPath, this, []);
   });
+  config
+    .command('list')
+    .description('list saved profiles (passwords are never printed)')
+    .action(async function (this: Command) {
+      await run(actions.configList, this, []);
+    });
+  config
+    .command('get <key>')
+    .description(`print one setting of the profile (${PROFILE_KEYS.join(', ')})`)
+    .action(async function (this: Command) {
+      await run(actions.configGet, this, this.args);
+    });
+  config
+    .command('set <key> <value>')
+    .description(`save one setting in the profile (${PROFILE_KEYS.join(', ')})`)
+    .action(async function (this: Command) {
+      await run(actions.configSet, this, this.args);
+    });
+  config
+    .command('unset <key>')
+    .description('remove one setting from the profile')
+    .action(async function (this: Command) {
+      await run(actions.configUnset, this, this.args);
+    });
+  config
+    .command('save-password')
+    .description('save the password (from --password-env/--password-file or a prompt) in the profile: obfuscated, NOT encrypted')
+    .action(async function (this: Command) {
+      await run(actions.configSavePassword, this, []);
+    });
   return program;
 }
 

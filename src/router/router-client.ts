@@ -212,7 +212,7 @@ export class RouterClient implements PollPort {
     }
     if (outcome.failed !== null) return { ...outcome, plan, notes: [...notes, ...describePartial(await this.readListing())] };
     const verify = this.planSetupFrom(await this.readListing(), hosts.map((h) => h.ip), options.isAdopting);
-    return { ...outcome, plan, isVerified: verify.commands.length === 0, notes: [...notes, ...plan.notes] };
+    return { ...outcome, plan, isVerified: verify.commands.length === 0, notes };
   }
 
   /** Poll-time sync: rules for new hosts; a chain/jump the firmware dropped is put back. */

@@ -1,0 +1,255 @@
+// What each CLI command does, built from real dependencies (the composition root's second half:
+// src/cli.ts parses argv, this file wires settings, password, router, store and output).
+import { readFileSync, statSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CommandContext, Action } from '../cli.js';
+import { EXIT, UsageError } from '../errors.js';
+import { resolveSettings, DEFAULT_PROFILE, type ResolvedSettings, type GlobalFlags } from '../config/resolve.js';
+import { ProfileStore, PROFILE_KEYS, obfuscatePassword, revealPassword, type ProfileKey } from '../config/profiles.js';
+import { systemClock } from '../domain/clock.js';
+import { runHosts, runRules, runUsage, runReport, openStore, type CommandDeps } from './commands.js';
+import { LiveRouterController } from './controller.js';
+import { renderPlainSnapshot } from '../output/usage-table.js';
+import { openRouter } from './open-router.js';
+
+export const TELNET_WARNING = 'telnet sends the password in clear text: anyone on the LAN can read it. Prefer --protocol ssh where the router offers it.';
+
+function profilesFor(ctx: CommandContext): ProfileStore {
+  return new ProfileStore(ctx.env);
+}
+
+function profileName(ctx: CommandContext): string {
+  return ctx.flags.profile ?? ctx.env.LANTOP_PROFILE ?? DEFAULT_PROFILE;
+}
+
+function settingsFor(ctx: CommandContext, profiles: ProfileStore | null): ResolvedSettings {
+  const name = profileName(ctx);
+  return resolveSettings(ctx.flags, ctx.env, profiles?.get(name), name);
+}
+
+/** Reads a line without echo from a TTY. */
+async function promptHidden(ctx: CommandContext, question: string): Promise<string> {
+  const { stdin, stderr } = ctx;
+  if (!stdin.isTTY) throw new UsageError('No password given.', 'Set LANTOP_PASSWORD, or use --password-env VAR / --password-file PATH.');
+  stderr.write(question);
+  stdin.setRawMode(true);
+  stdin.resume();
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const onData = (chunk: Buffer) => {
+      for (const ch of chunk.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') return done(null);
+        if (ch === '\u0003') return done(new UsageError('Cancelled.'));
+        if (ch === '\u007f' || ch === '\b') text = text.slice(0, -1);
+        else if (ch >= ' ') text += ch;
+      }
+    };
+    const done = (error: Error | null) => {
+      stdin.off('data', onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      stderr.write('\n');
+      if (error) reject(error);
+      else resolve(text);
+    };
+    stdin.on('data', onData);
+  });
+}
+
+/** Password sources, in order: --password-env (default LANTOP_PASSWORD), --password-file, the saved one, a hidden prompt. Never argv. */
+export function passwordSource(ctx: CommandContext, settings: ResolvedSettings, profiles: ProfileStore | null): { get: () => Promise<string>; isKnown: boolean } {
+  const fromEnv = ctx.env[settings.passwordEnv];
+  if (fromEnv !== undefined && fromEnv !== '') return { get: async () => fromEnv, isKnown: true };
+  if (settings.passwordFile !== null) {
+    const path = settings.passwordFile;
+    return {
+      isKnown: true,
+      get: async () => {
+        let text: string;
+        try {
+          text = readFileSync(path, 'utf8');
+        } catch (error) {
+          throw new UsageError(`Cannot read the password file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`, 'Check the path given to --password-file.');
+        }
+        if ((statSync(path).mode & 0o077) !== 0) ctx.stderr.write(`warning: ${path} is readable by other users; chmod 600 it.\n`);
+        const first = text.split(/\r?\n/)[0] ?? '';
+        if (first === '') throw new UsageError(`The password file ${path} is empty.`);
+        return first;
+      },
+    };
+  }
+  const saved = profiles?.get(settings.profileName)?.savedPassword;
+  const revealed = saved ? revealPassword(saved) : null;
+  if (revealed !== null) return { get: async () => revealed, isKnown: true };
+  let cached: string | null = null;
+  return {
+    isKnown: false,
+    get: async () => (cached ??= await promptHidden(ctx, `Password for ${settings.user}@${settings.host ?? '?'}: `)),
+  };
+}
+
+function depsFor(ctx: CommandContext): CommandDeps & { env: NodeJS.ProcessEnv } {
+  const profiles = profilesFor(ctx);
+  const settings = settingsFor(ctx, profiles);
+  const password = passwordSource(ctx, settings, profiles);
+  if (settings.protocol === 'telnet' && settings.host !== null && !['127.0.0.1', 'localhost', '::1'].includes(settings.host)) ctx.stderr.write(`note: ${TELNET_WARNING}\n`);
+  return { settings, password: password.get, profiles, clock: systemClock, io: { stdout: ctx.stdout, stderr: ctx.stderr, stdin: ctx.stdin }, env: ctx.env };
+}
+
+const opt = (options: Record<string, unknown>, key: string) => (typeof options[key] === 'string' ? (options[key] as string) : undefined);
+
+async function runInteractive(ctx: CommandContext, settings: ResolvedSettings, profiles: ProfileStore | null, password: { get: () => Promise<string>; isKnown: boolean }, dbPath: string | null, intervalMs?: number): Promise<number> {
+  const store = openStore({ ...settings, dbPath }, ctx.env);
+  let typed: string | null = null;
+  const controller = new LiveRouterController({
+    settings,
+    password: async () => typed ?? password.get(),
+    clock: systemClock,
+    store,
+    profiles,
+    ...(intervalMs !== undefined ? { intervalMs } : {}),
+  });
+  try {
+    if (!ctx.stdout.isTTY) {
+      // Not a terminal: one plain snapshot (two polls, so rates are real) and a pointer to JSON.
+      await controller.connect();
+      const snapshot = await new Promise<import('../domain/snapshot.js').Snapshot>((resolve) => {
+        let n = 0;
+        const stop = controller.watch((s) => {
+          n += 1;
+          if (n >= 2) {
+            stop();
+            resolve(s);
+          }
+        });
+      });
+      ctx.stdout.write(renderPlainSnapshot(snapshot, 100) + '\n');
+      ctx.stderr.write('(stdout is not a terminal: for scripts use `lantop usage --json`)\n');
+      return EXIT.ok;
+    }
+    const { runApp } = await import('../ui/run-app.js');
+    return await runApp({
+      controller,
+      stdin: ctx.stdin,
+      stdout: ctx.stdout,
+      stderr: ctx.stderr,
+      isColor: settings.isColor,
+      needsPassword: !password.isKnown,
+      onPassword: (pw) => {
+        typed = pw;
+      },
+      ...(settings.protocol === 'telnet' ? { telnetWarning: TELNET_WARNING } : {}),
+    });
+  } finally {
+    await controller.close();
+    store.close();
+  }
+}
+
+export const actions = {
+  async app(ctx) {
+    const profiles = profilesFor(ctx);
+    const settings = settingsFor(ctx, profiles);
+    if (settings.host === null) throw new UsageError('No router address given.', 'Pass --host ADDRESS (or set LANTOP_HOST), or try `lantop demo` to see lantop on an emulated router.');
+    return runInteractive(ctx, settings, profiles, passwordSource(ctx, settings, profiles), settings.dbPath);
+  },
+
+  async demo(ctx) {
+    const { startEmulatedRouter } = await import('../emulator/index.js');
+    const router = await startEmulatedRouter({ clock: 'real' });
+    // The demo keeps its history in a temporary database: the emulator's random port would
+    // otherwise leave a new "router" in the user's history on every run.
+    const dir = mkdtempSync(join(tmpdir(), 'lantop-demo-'));
+    try {
+      const settings = resolveSettings({ ...ctx.flags, host: router.host, port: router.port, protocol: 'telnet', user: router.user, firmware: undefined, wan: 'ppp0' } as GlobalFlags, {}, undefined, 'demo');
+      const password = { get: async () => router.password, isKnown: true };
+      // Rules first, so traffic shows at once; the Set up / Flush screens still work on top.
+      const opened = await openRouter({ settings, password: router.password, isManaged: true });
+      try {
+        await opened.client.setup();
+      } finally {
+        await opened.session.close();
+      }
+      ctx.stderr.write(`lantop demo: an emulated Broadcom router on ${router.host}:${router.port} (simulated hosts and traffic; not a real router)\n`);
+      const demoProfiles = null;
+      return await runInteractive(ctx, { ...settings, dbPath: join(dir, 'demo.sqlite') }, demoProfiles, password, join(dir, 'demo.sqlite'), 1000);
+    } finally {
+      await router.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+
+  async hosts(ctx, options) {
+    return runHosts(depsFor(ctx), { json: options.json === true, csv: options.csv === true });
+  },
+  async setup(ctx, options) {
+    return runRules(depsFor(ctx), 'setup', { dryRun: options.dryRun === true, yes: options.yes === true, adopt: options.adopt === true });
+  },
+  async flush(ctx, options) {
+    return runRules(depsFor(ctx), 'flush', { dryRun: options.dryRun === true, yes: options.yes === true });
+  },
+  async teardown(ctx, options) {
+    return runRules(depsFor(ctx), 'teardown', { dryRun: options.dryRun === true, yes: options.yes === true });
+  },
+  async usage(ctx, options) {
+    const deps = depsFor(ctx);
+    const interval = opt(options, 'interval');
+    const count = opt(options, 'count');
+    return runUsage(deps, { json: options.json === true, csv: options.csv === true, watch: options.watch === true, ...(interval !== undefined ? { interval } : {}), ...(count !== undefined ? { count } : {}) });
+  },
+  async report(ctx, options) {
+    const profiles = profilesFor(ctx);
+    const settings = settingsFor(ctx, profiles);
+    const pick = (key: string) => opt(options, key);
+    const o: Parameters<typeof runReport>[1] = { json: options.json === true, csv: options.csv === true };
+    for (const key of ['period', 'since', 'until', 'cycleDay'] as const) {
+      const v = pick(key);
+      if (v !== undefined) o[key] = v;
+    }
+    return runReport({ settings, clock: systemClock, io: { stdout: ctx.stdout, stderr: ctx.stderr, stdin: ctx.stdin }, env: ctx.env }, o);
+  },
+  async serve(ctx, options) {
+    const { runServe } = await import('./serve.js');
+    return runServe(depsFor(ctx), { listen: opt(options, 'listen') ?? '127.0.0.1:9464' });
+  },
+
+  async configPath(ctx) {
+    ctx.stdout.write(profilesFor(ctx).path + '\n');
+  },
+  async configList(ctx) {
+    const all = profilesFor(ctx).list();
+    const shown = Object.fromEntries(Object.entries(all).map(([name, p]) => [name, { ...p, savedPassword: p.savedPassword ? '(saved, obfuscated)' : undefined }]));
+    ctx.stdout.write(JSON.stringify(shown, null, 2) + '\n');
+  },
+  async configGet(ctx, _options, [key]) {
+    const k = checkKey(key);
+    const value = profilesFor(ctx).get(profileName(ctx))?.[k];
+    if (value === undefined) return EXIT.usage;
+    ctx.stdout.write(String(value) + '\n');
+  },
+  async configSet(ctx, _options, [key, value]) {
+    const k = checkKey(key);
+    const v: string | number = k === 'port' ? Number(value) : String(value);
+    if (k === 'port' && !Number.isInteger(v)) throw new UsageError(`port must be a whole number, not '${value}'.`);
+    profilesFor(ctx).update(profileName(ctx), { [k]: v });
+  },
+  async configUnset(ctx, _options, [key]) {
+    const k = checkKey(key);
+    profilesFor(ctx).update(profileName(ctx), { [k]: undefined });
+  },
+  async configSavePassword(ctx) {
+    const profiles = profilesFor(ctx);
+    const settings = settingsFor(ctx, profiles);
+    const password = await passwordSource(ctx, { ...settings }, null).get();
+    profiles.update(settings.profileName, { savedPassword: obfuscatePassword(password) });
+    ctx.stderr.write(`Saved in ${profiles.path} (mode 0600). It is obfuscated, NOT encrypted: anyone who can read that file can recover it.\n`);
+  },
+} satisfies Record<string, Action>;
+
+function checkKey(key: string | undefined): ProfileKey {
+  if (key === undefined || !(PROFILE_KEYS as readonly string[]).includes(key)) {
+    throw new UsageError(`Unknown setting '${String(key).slice(0, 40)}'.`, `Settings: ${PROFILE_KEYS.join(', ')}.`);
+  }
+  return key as ProfileKey;
+}

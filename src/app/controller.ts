@@ -1,0 +1,145 @@
+// The real RouterController behind the Ink app: one router connection, one monitor, the history
+// store. Screens call these methods; nothing here renders.
+import type { ResolvedSettings } from '../config/resolve.js';
+import type { ProfileStore } from '../config/profiles.js';
+import type { Clock } from '../domain/clock.js';
+import { resolvePeriod } from '../domain/periods.js';
+import type { Snapshot } from '../domain/snapshot.js';
+import { RouterError } from '../errors.js';
+import { sanitizeText } from '../sanitize.js';
+import type { HistoryStore } from '../store/history-store.js';
+import { openRouter, routerLabel, type OpenRouter } from './open-router.js';
+import { startMonitor, type Monitor } from './monitor.js';
+import { loadReport, periodSpec, routerKey } from './commands.js';
+import type { ApplyResult, DiscoveredHost, HistoryPeriod, HistoryView, RouterController, RulePlanView } from './types.js';
+
+export interface ControllerOptions {
+  settings: ResolvedSettings;
+  password: () => Promise<string>;
+  clock: Clock;
+  store: HistoryStore | null;
+  profiles: ProfileStore | null;
+  intervalMs?: number;
+  open?: (password: string, isManaged: boolean) => Promise<OpenRouter>;
+}
+
+export class LiveRouterController implements RouterController {
+  private router: OpenRouter | null = null;
+  private monitor: Monitor | null = null;
+  private readonly listeners = new Set<(snapshot: Snapshot) => void>();
+  private isClosed = false;
+
+  constructor(private readonly options: ControllerOptions) {}
+
+  get label(): string {
+    return routerLabel(this.options.settings);
+  }
+
+  get protocol(): 'telnet' | 'ssh' {
+    return this.options.settings.protocol;
+  }
+
+  private isManaged(): boolean {
+    return this.options.profiles?.get(this.options.settings.profileName)?.isManaged === true;
+  }
+
+  async connect(): Promise<void> {
+    if (this.router !== null) return;
+    const password = await this.options.password();
+    this.router = await (this.options.open
+      ? this.options.open(password, this.isManaged())
+      : openRouter({ settings: this.options.settings, password, isManaged: this.isManaged() }));
+  }
+
+  private async ready(): Promise<OpenRouter> {
+    if (this.router === null) await this.connect();
+    return this.router!;
+  }
+
+  async listHosts(): Promise<DiscoveredHost[]> {
+    const { client } = await this.ready();
+    const hosts = await client.listHosts();
+    const reading = await client.readTraffic();
+    return hosts.map((h) => ({ ...h, isCounted: reading.counters.has(h.ip) }));
+  }
+
+  async plan(action: RulePlanView['action'], options: { isAdopting?: boolean } = {}): Promise<RulePlanView> {
+    const { client } = await this.ready();
+    if (action === 'setup') {
+      const { plan } = await client.planSetup(options.isAdopting === true);
+      return {
+        action,
+        commands: plan.commands,
+        notes: plan.notes,
+        foreignRules: plan.foreignRules.map((r) => [r.target ?? '', r.prot, r.in, r.out, r.source, r.destination, r.extra].filter(Boolean).join(' ')),
+        rejectedHosts: plan.rejectedHosts,
+      };
+    }
+    const commands = action === 'flush' ? await client.planFlush() : await client.planTeardown();
+    return { action, commands, notes: [], foreignRules: [], rejectedHosts: [] };
+  }
+
+  async apply(plan: RulePlanView): Promise<ApplyResult> {
+    const { client } = await this.ready();
+    if (plan.action === 'setup') {
+      const outcome = await client.setup({ isAdopting: plan.foreignRules.length > 0 });
+      if (outcome.failed === null) this.options.profiles?.update(this.options.settings.profileName, { isManaged: true });
+      return { applied: outcome.applied, failed: outcome.failed && { command: outcome.failed.command, output: outcome.failed.output }, isVerified: outcome.isVerified, notes: outcome.notes };
+    }
+    const outcome = await client.apply(plan.commands);
+    if (plan.action === 'teardown' && outcome.failed === null) this.options.profiles?.update(this.options.settings.profileName, { isManaged: false });
+    return { applied: outcome.applied, failed: outcome.failed && { command: outcome.failed.command, output: outcome.failed.output }, isVerified: outcome.failed === null, notes: [] };
+  }
+
+  watch(listener: (snapshot: Snapshot) => void): () => void {
+    this.listeners.add(listener);
+    void this.ensureMonitor();
+    const last = this.monitor?.poller.snapshot;
+    if (last) listener(last);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  private async ensureMonitor(): Promise<void> {
+    if (this.monitor !== null || this.isClosed) return;
+    const { client, session } = await this.ready();
+    if (this.monitor !== null || this.isClosed) return;
+    this.monitor = startMonitor({
+      routerKey: routerKey(this.options.settings),
+      client,
+      session,
+      clock: this.options.clock,
+      store: this.options.store,
+      ...(this.options.intervalMs !== undefined ? { intervalMs: this.options.intervalMs } : {}),
+      onSnapshot: (snapshot) => {
+        for (const l of this.listeners) l(snapshot);
+      },
+    });
+    this.monitor.poller.start();
+  }
+
+  async history(period: HistoryPeriod): Promise<HistoryView> {
+    const store = this.options.store;
+    if (store === null) throw new RouterError('History is not available: no database.', 'Pass --db PATH or check the data directory is writable.');
+    const spec = periodSpec({ period });
+    const now = this.options.clock.now();
+    const range = resolvePeriod(spec, now);
+    const report = loadReport(store, routerKey(this.options.settings), spec, now);
+    return {
+      period,
+      startMs: range.startMs,
+      endMs: range.endMs,
+      rows: (report?.hosts ?? []).map((h) => ({ identity: h.identity, ip: h.ip, mac: h.mac, hostname: h.hostname === null ? null : sanitizeText(h.hostname, 255), downBytes: h.downBytes, upBytes: h.upBytes })),
+      totals: report?.totals ?? { downBytes: 0, upBytes: 0 },
+    };
+  }
+
+  async close(): Promise<void> {
+    this.isClosed = true;
+    this.monitor?.close();
+    this.monitor = null;
+    await this.router?.session.close();
+    this.router = null;
+  }
+}
