@@ -3,6 +3,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import telnetClient from 'telnet-client';
 import { AuthError, ConnectionLostError, RouterError, TimeoutError, UnreachableError } from '../src/errors.js';
 import { connectTelnet, type TelnetConnectOptions, type TelnetSession } from '../src/transport/telnet.js';
 import { ReconnectingSession } from '../src/transport/reconnecting-session.js';
@@ -432,5 +433,58 @@ describe('persistent session', () => {
     const results = await Promise.all([session.exec('a'), session.exec('b'), session.exec('c')]);
     assert.deepEqual(results, ['A', 'B', 'C']);
     assert.equal(maxInFlight, 1);
+  });
+});
+
+// The same servers against telnet-client 2.2.14's own login/exec with the issue's "known-good"
+// options: these pin the library defects lantop works around. If one starts failing, the library
+// changed — revisit telnet.ts rather than deleting the test.
+describe('telnet-client 2.2.14 on its own (why lantop frames the stream itself)', () => {
+  const knownGood = {
+    host: '127.0.0.1',
+    encoding: 'utf8' as const,
+    irs: '\n',
+    newlineReplace: '\n',
+    loginPrompt: /login[: ]*$/i,
+    passwordPrompt: /password[: ]*$/i,
+    shellPrompt: /[^\r\n]*[#>] *$/,
+    failedLoginMatch: /incorrect|denied|fail/i,
+    timeout: 800,
+    execTimeout: 800,
+    username: 'admin',
+  };
+  async function library() {
+    const client = new telnetClient.Telnet();
+    client.on('error', () => undefined);
+    sessions.push({ close: () => client.destroy() });
+    return client;
+  }
+
+  test('defect 1 reproduced: one-write refusal is not recognised, connect fails only by timeout', async () => {
+    const server = await serve(fakeRouter({ password: 'right' }));
+    const client = await library();
+    await assert.rejects(client.connect({ ...knownGood, port: server.port, password: 'wrong' }), (error: unknown) => {
+      // The misleading idle-timeout message of the issue, not a login failure.
+      assert.match(String(error), /Cannot connect/);
+      return true;
+    });
+  });
+
+  test('defect 4 reproduced: an IAC-only chunk ends exec early with truncated output', async () => {
+    const server = await serve(
+      fakeRouter({
+        shellCommands: {
+          list: async ({ connection }) => {
+            await connection.writeSeparately('line 1\r\n', [IAC, NOP], 'line 2\r\n');
+            return '';
+          },
+        },
+      }),
+    );
+    const client = await library();
+    await client.connect({ ...knownGood, port: server.port, password: 'secret' });
+    const output = await client.exec('list').catch((error: unknown) => `rejected: ${String(error)}`);
+    assert.match(output, /line 1/);
+    assert.doesNotMatch(output, /line 2/, 'the library got it right: revisit the workaround');
   });
 });
