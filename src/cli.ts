@@ -101,8 +101,9 @@ export function buildProgram(run: (action: Action, cmd: Command, args: string[])
     });
   sub('serve', 'Prometheus exporter: poll the router(s) and serve /metrics')
     .option('--listen <host:port>', 'address to listen on (loopback unless you ask)', '127.0.0.1:9464')
+    .option('--interval <ms>', 'poll interval in milliseconds (minimum 500)', '2000')
     .action(async function (this: Command) {
-      await run(notYet('serve'), this, []);
+      await run(actions.serve, this, []);
     });
   const config = sub('config', 'show or change saved router profiles');
   config.command('path').description('print where the configuration file lives').action(async function (this: Command) {

@@ -211,7 +211,8 @@ export const actions = {
   },
   async serve(ctx, options) {
     const { runServe } = await import('./serve.js');
-    return runServe(depsFor(ctx), { listen: opt(options, 'listen') ?? '127.0.0.1:9464' });
+    const interval = opt(options, 'interval');
+    return runServe(depsFor(ctx), { listen: opt(options, 'listen') ?? '127.0.0.1:9464', ...(interval !== undefined ? { interval } : {}) });
   },
 
   async configPath(ctx) {

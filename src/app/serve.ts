@@ -1,6 +1,137 @@
-import { NotImplementedError } from '../errors.js';
-import type { CommandDeps } from './commands.js';
+// `lantop serve`: a Prometheus exporter. One session per configured router, polled by the same
+// monitor as every other front end; /metrics renders the latest Snapshot (src/output/prometheus.ts).
+// Listens on loopback unless asked otherwise (issue 9: never all interfaces by default).
+import { createServer, type Server } from 'node:http';
+import { isIP } from 'node:net';
+import { EXIT, UsageError } from '../errors.js';
+import { MIN_INTERVAL_MS } from '../domain/poller.js';
+import { createLantopMetrics } from '../output/prometheus.js';
+import type { HistoryStore } from '../store/history-store.js';
+import { openStore, routerKey, type CommandDeps } from './commands.js';
+import { openRouter } from './open-router.js';
+import { startMonitor } from './monitor.js';
 
-export async function runServe(_deps: CommandDeps & { env: NodeJS.ProcessEnv }, _options: { listen: string }): Promise<number> {
-  throw new NotImplementedError('serve');
+export const DEFAULT_LISTEN = '127.0.0.1:9464';
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+  isLoopback: boolean;
+}
+
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** `host:port`, `[v6]:port` or `:port` (= all interfaces, on purpose). Port 0 picks a free one. */
+export function parseListen(text: string): ListenAddress {
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text.trim());
+  const bad = () => new UsageError(`--listen: cannot read '${text.slice(0, 80)}' as host:port.`, 'Use e.g. 127.0.0.1:9464, [::1]:9464, or 0.0.0.0:9464 to listen on every interface.');
+  if (!match) throw bad();
+  const v6 = match[1];
+  const host = v6 ?? (match[2] === '' ? '0.0.0.0' : (match[2] ?? ''));
+  const port = Number(match[3]);
+  if (port > 65535) throw new UsageError(`--listen: port ${port} is out of range (0–65535).`);
+  if (v6 !== undefined ? isIP(v6) !== 6 : isIP(host) === 0 && !HOSTNAME.test(host)) throw bad();
+  const isLoopback = host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+  return { host, port, isLoopback };
+}
+
+const INDEX_HTML = `<!doctype html>
+<html><head><meta charset="utf-8"><title>lantop exporter</title></head>
+<body><h1>lantop exporter</h1><p>Per-host router traffic for Prometheus: <a href="/metrics">/metrics</a></p></body></html>
+`;
+
+function listen(server: Server, address: ListenAddress): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      reject(new UsageError(`Cannot listen on ${address.host}:${address.port}: ${error.code ?? error.message}.`, 'Pick another address with --listen HOST:PORT.', { cause: error }));
+    };
+    server.once('error', onError);
+    server.listen(address.port, address.host, () => {
+      server.off('error', onError);
+      const bound = server.address();
+      resolve(typeof bound === 'object' && bound !== null ? bound.port : address.port);
+    });
+  });
+}
+
+export async function runServe(deps: CommandDeps & { env: NodeJS.ProcessEnv }, options: { listen: string; interval?: string }): Promise<number> {
+  const address = parseListen(options.listen);
+  const intervalMs = options.interval === undefined ? undefined : Number(options.interval);
+  if (intervalMs !== undefined && (!Number.isInteger(intervalMs) || intervalMs < MIN_INTERVAL_MS)) {
+    throw new UsageError(`--interval must be a whole number of milliseconds ≥ ${MIN_INTERVAL_MS}.`);
+  }
+  const io = deps.io;
+  if (!address.isLoopback) {
+    io.stderr.write(`warning: listening on ${address.host}, not loopback: anyone who can reach this address can read per-host traffic of your network.\n`);
+  }
+
+  const password = await deps.password();
+  const isManaged = deps.profiles?.get(deps.settings.profileName)?.isManaged === true;
+  // Fails fast (wrong password → 3, unreachable → 4) before anything listens; later outages show as lantop_up 0.
+  const router = await (deps.open ? deps.open(password, isManaged) : openRouter({ settings: deps.settings, password, isManaged }));
+  let store: HistoryStore | null = null;
+  let server: Server | null = null;
+  let monitor: ReturnType<typeof startMonitor> | null = null;
+  try {
+    store = openStore(deps.settings, deps.env);
+    const metrics = createLantopMetrics();
+    monitor = startMonitor({
+      routerKey: routerKey(deps.settings),
+      client: router.client,
+      session: router.session,
+      clock: deps.clock,
+      store,
+      ...(intervalMs !== undefined ? { intervalMs } : {}),
+      onSnapshot: (snapshot) => metrics.update(snapshot),
+    });
+
+    server = createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' }).end('method not allowed\n');
+        return;
+      }
+      if (path === '/') {
+        res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(req.method === 'HEAD' ? undefined : INDEX_HTML);
+        return;
+      }
+      if (path === '/metrics') {
+        metrics.registry.metrics().then(
+          (text) => res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(req.method === 'HEAD' ? undefined : text),
+          (error: unknown) => res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`error collecting metrics: ${String(error).slice(0, 200)}\n`),
+        );
+        return;
+      }
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found; try /metrics\n');
+    });
+    // Scrapers keep connections alive; do not let them hold shutdown up.
+    server.keepAliveTimeout = 5000;
+    const port = await listen(server, address);
+    const shownHost = address.host.includes(':') ? `[${address.host}]` : address.host;
+    io.stderr.write(`lantop serve: metrics for ${router.label} on http://${shownHost}:${port}/metrics (Ctrl-C to stop)\n`);
+
+    monitor.poller.start();
+    await new Promise<void>((resolve) => {
+      const onSignal = () => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        resolve();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+    });
+    io.stderr.write('lantop serve: stopping\n');
+    return EXIT.ok;
+  } finally {
+    monitor?.close();
+    if (server) {
+      const s = server;
+      await new Promise<void>((resolve) => {
+        s.close(() => resolve());
+        s.closeAllConnections();
+      });
+    }
+    await router.session.close().catch(() => undefined);
+    store?.close();
+  }
 }

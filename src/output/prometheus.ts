@@ -1,0 +1,109 @@
+// Prometheus metrics rendered from the Snapshot (STYLE.md principle 2: one model, every output).
+// No sockets here: `lantop serve` (src/app/serve.ts) owns the HTTP listener; this file only maps
+// snapshots onto a prom-client Registry, so tests can check the exposition text directly.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { sanitizeText } from '../sanitize.js';
+import type { Snapshot } from '../domain/snapshot.js';
+
+/** Label values come from the network (DHCP hostnames…): control characters and escapes removed, capped. */
+export const MAX_LABEL_LENGTH = 64;
+
+export function labelValue(text: string | null): string {
+  return text === null ? '' : sanitizeText(text, MAX_LABEL_LENGTH);
+}
+
+const HOST_LABELS = ['router', 'ip', 'mac', 'hostname', 'direction'] as const;
+const RATE_LABELS = HOST_LABELS;
+
+/** Seconds; a telnet poll on a slow router takes 50 ms … a few seconds. */
+export const POLL_DURATION_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export interface LantopMetrics {
+  registry: Registry;
+  /** Takes the newest snapshot of one router; the exposition reflects it on the next scrape. */
+  update(snapshot: Snapshot): void;
+}
+
+export function createLantopMetrics(options: { registry?: Registry; withDefaults?: boolean } = {}): LantopMetrics {
+  const registry = options.registry ?? new Registry();
+  const latest = new Map<string, Snapshot>();
+
+  const hostLabels = (s: Snapshot, h: Snapshot['hosts'][number], direction: 'down' | 'up') => ({
+    router: labelValue(s.router),
+    ip: labelValue(h.ip),
+    mac: labelValue(h.mac),
+    hostname: labelValue(h.hostname),
+    direction,
+  });
+
+  // The snapshot's downBytes/upBytes are lantop's cumulative totals, which already survive
+  // router reboots and counter wraps (domain/accounting.ts), so exporting them as a counter is
+  // honest: the value only goes down if this process restarts without history.
+  new Counter({
+    name: 'lantop_host_bytes_total',
+    help: 'Bytes counted by lantop for a host (direction down = from the WAN to the host, up = to the WAN); monotonic across router resets.',
+    labelNames: HOST_LABELS,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of latest.values()) {
+        for (const h of s.hosts) {
+          this.inc(hostLabels(s, h, 'down'), h.downBytes);
+          this.inc(hostLabels(s, h, 'up'), h.upBytes);
+        }
+      }
+    },
+  });
+  new Gauge({
+    name: 'lantop_host_rate_bytes_per_second',
+    help: 'Current rate of a host over the last poll interval, bytes per second.',
+    labelNames: RATE_LABELS,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of latest.values()) {
+        for (const h of s.hosts) {
+          this.set(hostLabels(s, h, 'down'), h.downBps);
+          this.set(hostLabels(s, h, 'up'), h.upBps);
+        }
+      }
+    },
+  });
+  new Gauge({
+    name: 'lantop_hosts',
+    help: 'Hosts in the latest snapshot of the router.',
+    labelNames: ['router'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of latest.values()) this.set({ router: labelValue(s.router) }, s.hosts.length);
+    },
+  });
+  new Gauge({
+    name: 'lantop_up',
+    help: '1 when lantop is connected to the router, 0 otherwise.',
+    labelNames: ['router'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of latest.values()) this.set({ router: labelValue(s.router) }, s.connection.kind === 'connected' ? 1 : 0);
+    },
+  });
+  const pollDuration = new Histogram({
+    name: 'lantop_poll_duration_seconds',
+    help: 'Time one poll of the router took (counter listing, and discovery when due).',
+    labelNames: ['router'],
+    buckets: POLL_DURATION_BUCKETS,
+    registers: [registry],
+  });
+
+  if (options.withDefaults !== false) collectDefaultMetrics({ register: registry });
+
+  return {
+    registry,
+    update(snapshot) {
+      latest.set(snapshot.router, snapshot);
+      if (snapshot.pollLatencyMs !== null) pollDuration.observe({ router: labelValue(snapshot.router) }, snapshot.pollLatencyMs / 1000);
+    },
+  };
+}
