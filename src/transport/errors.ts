@@ -40,9 +40,9 @@ export class HostKeyChangedError extends RouterError {
   }
 }
 
-export function authError(endpoint: Endpoint, user: string, protocol: 'telnet' | 'ssh'): AuthError {
+export function authError(endpoint: Endpoint, user: string, protocol: 'telnet' | 'ssh', howSeen?: string): AuthError {
   return new AuthError(
-    `${describeEndpoint(endpoint)} refused the login: wrong user name or password (user '${sanitizeText(user, 64)}', ${protocol}).`,
+    `${describeEndpoint(endpoint)} refused the login${howSeen ? ` (${howSeen})` : ''}: wrong user name or password (user '${sanitizeText(user, 64)}', ${protocol}).`,
     'Check the user name and the password (LANTOP_PASSWORD, --password-env or --password-file) and try again.',
   );
 }

@@ -109,6 +109,11 @@ export class InteractiveShell {
     return this.failure === null;
   }
 
+  /** True while a reply is awaited (login, command, prompt). */
+  get isWaiting(): boolean {
+    return this.waiter !== null;
+  }
+
   /** Decoded text from the connection (telnet commands already removed). */
   receive(text: string): void {
     if (text.length === 0) return;
@@ -170,7 +175,9 @@ export class InteractiveShell {
         this.hasReceived
           ? notUnderstoodError(endpoint, `showed no login or shell prompt within ${timeoutMs / 1000} s`, tailLines(renderText(this.raw)))
           : connectTimeoutError(endpoint, timeoutMs, 'waiting for the login prompt'),
-      onClose: () => (hasSeenFailure ? refused() : undefined),
+      // Some login programs hang up right after a wrong password, before their message reaches
+      // the socket (BusyBox telnetd -K): a close after the password and before any prompt is a refusal.
+      onClose: () => (hasSeenFailure ? refused() : hasSentPassword ? authError(endpoint, user, this.options.protocol, 'it hung up after the password') : undefined),
     });
     await this.learnPrompt(candidate, timeoutMs);
   }

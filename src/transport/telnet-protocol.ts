@@ -12,6 +12,7 @@ export const WONT = 252;
 export const WILL = 251;
 export const SB = 250;
 export const SE = 240;
+export const NOP = 241;
 export const OPTION_ECHO = 1;
 export const OPTION_SUPPRESS_GO_AHEAD = 3;
 

@@ -11,10 +11,11 @@ import type { ExecOptions, Session, ShellMode } from './session.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS } from './session.js';
 import { InteractiveShell } from './interactive-shell.js';
 import { SerialQueue } from './serial-queue.js';
-import { TelnetDecoder } from './telnet-protocol.js';
+import { IAC, NOP, TelnetDecoder } from './telnet-protocol.js';
 import { mapConnectError, type Endpoint } from './errors.js';
 
 const { Telnet } = telnetClient;
+const IAC_NOP = Buffer.from([IAC, NOP]);
 
 export interface TelnetConnectOptions {
   host: string;
@@ -145,6 +146,9 @@ export async function connectTelnet(options: TelnetConnectOptions): Promise<Teln
     const { data, reply } = negotiation.feed(chunk);
     if (reply.length > 0 && socket.writable) socket.write(reply);
     if (data.length > 0) shell.receive(utf8.write(data));
+    // BusyBox telnetd writes a reply in several small segments without TCP_NODELAY: Nagle holds
+    // each one until our delayed ACK (~40 ms). A no-op packet carries the ACK at once.
+    if (reply.length === 0 && shell.isWaiting && socket.writable) socket.write(IAC_NOP);
   });
   socket.on('error', (error) => {
     socketError = error;
