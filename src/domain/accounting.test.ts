@@ -337,6 +337,20 @@ describe('hosts coming and going', () => {
     assert.equal(r3.events.some((e) => e.kind === 'host-appeared'), false);
   });
 
+  test('hosts unseen for longer than forgetAfterMs leave the state; a return starts a new total', () => {
+    const d = new Driver({ forgetAfterMs: 10 * 60_000 });
+    d.poll({ [A]: [0, 0], [B]: [0, 0] }, HOSTS_AB, { newRuleIps: [A, B] });
+    d.after(1000, { [A]: [100, 0], [B]: [50, 0] }, HOSTS_AB);
+    d.after(9 * 60_000, { [A]: [200, 0] }, [[A, MAC_A, 'laptop']]);
+    assert.ok(d.acct.exportState().hosts[MAC_B], 'still remembered after 9 minutes');
+    d.after(2 * 60_000, { [A]: [300, 0] }, [[A, MAC_A, 'laptop']]);
+    assert.equal(d.acct.exportState().hosts[MAC_B], undefined, 'forgotten after 11 minutes');
+    assert.ok(d.acct.exportState().hosts[MAC_A]);
+    const r = d.after(1000, { [A]: [300, 0], [B]: [70, 0] }, HOSTS_AB);
+    assert.equal(host(r, MAC_B).downBytes, 20);
+    assert.ok(r.events.some((e) => e.kind === 'host-appeared' && e.identity === MAC_B));
+  });
+
   test('a rule missing from one listing and back again continues from its baseline (no double count)', () => {
     const d = new Driver();
     d.poll({ [A]: [1000, 0], [B]: [0, 0] }, HOSTS_AB);

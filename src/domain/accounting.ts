@@ -61,12 +61,18 @@ export interface AccountingOptions {
   rateWindowMs?: number;
   /** What downShare/upShare divide: cumulative bytes (default) or the current rate. */
   shareBasis?: 'bytes' | 'rate';
+  /**
+   * Hosts not seen for this long leave the state (their history stays in the store), so devices
+   * with rotating random MACs do not grow it forever. Default 30 days; null keeps them all.
+   */
+  forgetAfterMs?: number | null;
 }
 
 export const DEFAULT_LINK_BITS_PER_SECOND = 1_000_000_000;
 export const DEFAULT_ABSURD_MARGIN = 1.5;
 export const DEFAULT_MIN_LIMIT_ELAPSED_MS = 1000;
 export const DEFAULT_RATE_WINDOW_MS = 5000;
+export const DEFAULT_FORGET_AFTER_MS = 30 * 86_400_000;
 
 /** One host as lantop knows it; identity is the MAC when known, else `ip:<address>`. */
 export interface HostRecord {
@@ -217,6 +223,7 @@ export class Accountant {
   private readonly minLimitElapsedMs: number;
   private readonly windowMs: number;
   private readonly shareBasis: 'bytes' | 'rate';
+  private readonly forgetAfterMs: number | null;
 
   private epoch: number;
   private bootMarker: string | null;
@@ -235,6 +242,7 @@ export class Accountant {
     this.minLimitElapsedMs = options.minLimitElapsedMs ?? DEFAULT_MIN_LIMIT_ELAPSED_MS;
     this.windowMs = options.rateWindowMs ?? DEFAULT_RATE_WINDOW_MS;
     this.shareBasis = options.shareBasis ?? 'bytes';
+    this.forgetAfterMs = options.forgetAfterMs === undefined ? DEFAULT_FORGET_AFTER_MS : options.forgetAfterMs;
     if (state.version !== 1) throw new RangeError(`unknown accounting state version ${String(state.version)}`);
 
     const copy = structuredClone(state);
@@ -450,6 +458,12 @@ export class Accountant {
       }
     }
     this.present = present;
+    if (this.forgetAfterMs !== null) {
+      const cutoff = atMs - this.forgetAfterMs;
+      for (const [identity, rec] of this.hosts) {
+        if (rec.lastSeenMs < cutoff && !present.has(identity)) this.hosts.delete(identity);
+      }
+    }
 
     // 5. Rates over the sliding window.
     this.window.push({ atMs, deltas });
