@@ -44,6 +44,7 @@ export function buildProgram(run: (action: Action, cmd: Command, args: string[])
     .option('--timeout <ms>', 'connect and command timeout in milliseconds (default 10000)')
     .option('--db <path>', 'history database (env LANTOP_DB; default in the XDG data directory)')
     .option('--no-color', 'disable colour (NO_COLOR is honoured too)')
+    .option('--accept-host-key <fingerprint>', 'SSH: trust this host key (SHA256:…) after a legitimate change, and pin it')
     .option('--debug', 'show stack traces for unexpected errors')
     .showHelpAfterError('(run `lantop --help` for usage)')
     .exitOverride();
@@ -75,7 +76,10 @@ export function buildProgram(run: (action: Action, cmd: Command, args: string[])
     const cmd = sub(name, description)
       .option('--dry-run', 'print the exact commands and change nothing')
       .option('--yes', 'do not ask for confirmation');
-    if (name === 'setup') cmd.option('--adopt', 'take over an existing TRAFFIC chain with rules lantop did not write');
+    if (name === 'setup') {
+      cmd.option('--adopt', 'take over an existing TRAFFIC chain with rules lantop did not write');
+      cmd.addOption(new Option('--layout <layout>', 'rule layout: flat (two rules per host in TRAFFIC) or split (per-direction sub-chains, fewer rules per packet); default: what the router has, else flat').choices(['flat', 'split']));
+    }
     cmd.action(async function (this: Command) {
       await run(actions[name], this, []);
     });

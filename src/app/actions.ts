@@ -1,6 +1,7 @@
 // What each CLI command does, built from real dependencies (the composition root's second half:
 // src/cli.ts parses argv, this file wires settings, password, router, store and output).
-import { readFileSync, statSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { passwordFromEnv, resolvePassword, warnTelnetCleartextOnce, TELNET_CLEARTEXT_WARNING } from '../transport/credentials.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CommandContext, Action } from '../cli.js';
@@ -12,8 +13,6 @@ import { runHosts, runRules, runUsage, runReport, openStore, type CommandDeps } 
 import { LiveRouterController } from './controller.js';
 import { renderPlainSnapshot } from '../output/usage-table.js';
 import { openRouter } from './open-router.js';
-
-export const TELNET_WARNING = 'telnet sends the password in clear text: anyone on the LAN can read it. Prefer --protocol ssh where the router offers it.';
 
 function profilesFor(ctx: CommandContext): ProfileStore {
   return new ProfileStore(ctx.env);
@@ -28,64 +27,29 @@ function settingsFor(ctx: CommandContext, profiles: ProfileStore | null): Resolv
   return resolveSettings(ctx.flags, ctx.env, profiles?.get(name), name);
 }
 
-/** Reads a line without echo from a TTY. */
-async function promptHidden(ctx: CommandContext, question: string): Promise<string> {
-  const { stdin, stderr } = ctx;
-  if (!stdin.isTTY) throw new UsageError('No password given.', 'Set LANTOP_PASSWORD, or use --password-env VAR / --password-file PATH.');
-  stderr.write(question);
-  stdin.setRawMode(true);
-  stdin.resume();
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const onData = (chunk: Buffer) => {
-      for (const ch of chunk.toString('utf8')) {
-        if (ch === '\r' || ch === '\n') return done(null);
-        if (ch === '\u0003') return done(new UsageError('Cancelled.'));
-        if (ch === '\u007f' || ch === '\b') text = text.slice(0, -1);
-        else if (ch >= ' ') text += ch;
-      }
-    };
-    const done = (error: Error | null) => {
-      stdin.off('data', onData);
-      stdin.setRawMode(false);
-      stdin.pause();
-      stderr.write('\n');
-      if (error) reject(error);
-      else resolve(text);
-    };
-    stdin.on('data', onData);
-  });
-}
-
-/** Password sources, in order: --password-env (default LANTOP_PASSWORD), --password-file, the saved one, a hidden prompt. Never argv. */
+/**
+ * Password sources, in the order transport/credentials.ts defines (--password-file, the
+ * --password-env variable, the saved profile, a hidden prompt on a TTY). Never argv.
+ * `isKnown` is false when only the prompt is left (the Ink app then asks on its own screen).
+ */
 export function passwordSource(ctx: CommandContext, settings: ResolvedSettings, profiles: ProfileStore | null): { get: () => Promise<string>; isKnown: boolean } {
-  const fromEnv = ctx.env[settings.passwordEnv];
-  if (fromEnv !== undefined && fromEnv !== '') return { get: async () => fromEnv, isKnown: true };
-  if (settings.passwordFile !== null) {
-    const path = settings.passwordFile;
-    return {
-      isKnown: true,
-      get: async () => {
-        let text: string;
-        try {
-          text = readFileSync(path, 'utf8');
-        } catch (error) {
-          throw new UsageError(`Cannot read the password file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`, 'Check the path given to --password-file.');
-        }
-        if ((statSync(path).mode & 0o077) !== 0) ctx.stderr.write(`warning: ${path} is readable by other users; chmod 600 it.\n`);
-        const first = text.split(/\r?\n/)[0] ?? '';
-        if (first === '') throw new UsageError(`The password file ${path} is empty.`);
-        return first;
-      },
-    };
-  }
   const saved = profiles?.get(settings.profileName)?.savedPassword;
-  const revealed = saved ? revealPassword(saved) : null;
-  if (revealed !== null) return { get: async () => revealed, isKnown: true };
-  let cached: string | null = null;
+  const savedPassword = saved ? revealPassword(saved) : null;
+  const isKnown = settings.passwordFile !== null || passwordFromEnv(ctx.env, settings.passwordEnv) !== null || savedPassword !== null;
+  let cached: Promise<string> | null = null;
   return {
-    isKnown: false,
-    get: async () => (cached ??= await promptHidden(ctx, `Password for ${settings.user}@${settings.host ?? '?'}: `)),
+    isKnown,
+    get: () =>
+      (cached ??= resolvePassword({
+        env: ctx.env,
+        passwordEnv: settings.passwordEnv,
+        passwordFile: settings.passwordFile,
+        savedPassword,
+        prompt: { input: ctx.stdin, output: ctx.stderr },
+      }).then((result) => {
+        for (const warning of result.warnings) ctx.stderr.write(`warning: ${warning}\n`);
+        return result.password;
+      })),
   };
 }
 
@@ -93,7 +57,7 @@ function depsFor(ctx: CommandContext): CommandDeps & { env: NodeJS.ProcessEnv } 
   const profiles = profilesFor(ctx);
   const settings = settingsFor(ctx, profiles);
   const password = passwordSource(ctx, settings, profiles);
-  if (settings.protocol === 'telnet' && settings.host !== null && !['127.0.0.1', 'localhost', '::1'].includes(settings.host)) ctx.stderr.write(`note: ${TELNET_WARNING}\n`);
+  if (settings.protocol === 'telnet' && settings.host !== null && !['127.0.0.1', 'localhost', '::1'].includes(settings.host)) warnTelnetCleartextOnce((text) => ctx.stderr.write(`note: ${text}\n`));
   return { settings, password: password.get, profiles, clock: systemClock, io: { stdout: ctx.stdout, stderr: ctx.stderr, stdin: ctx.stdin }, env: ctx.env };
 }
 
@@ -139,7 +103,7 @@ async function runInteractive(ctx: CommandContext, settings: ResolvedSettings, p
       onPassword: (pw) => {
         typed = pw;
       },
-      ...(settings.protocol === 'telnet' ? { telnetWarning: TELNET_WARNING } : {}),
+      ...(settings.protocol === 'telnet' ? { telnetWarning: TELNET_CLEARTEXT_WARNING } : {}),
     });
   } finally {
     await controller.close();
@@ -184,7 +148,9 @@ export const actions = {
     return runHosts(depsFor(ctx), { json: options.json === true, csv: options.csv === true });
   },
   async setup(ctx, options) {
-    return runRules(depsFor(ctx), 'setup', { dryRun: options.dryRun === true, yes: options.yes === true, adopt: options.adopt === true });
+    const layout = opt(options, 'layout');
+    if (layout !== undefined && layout !== 'flat' && layout !== 'split') throw new UsageError(`--layout must be flat or split, not '${layout}'.`);
+    return runRules({ ...depsFor(ctx), ...(layout ? { layout } : {}) }, 'setup', { dryRun: options.dryRun === true, yes: options.yes === true, adopt: options.adopt === true });
   },
   async flush(ctx, options) {
     return runRules(depsFor(ctx), 'flush', { dryRun: options.dryRun === true, yes: options.yes === true });
@@ -242,7 +208,7 @@ export const actions = {
   async configSavePassword(ctx) {
     const profiles = profilesFor(ctx);
     const settings = settingsFor(ctx, profiles);
-    const password = await passwordSource(ctx, { ...settings }, null).get();
+    const password = await passwordSource(ctx, settings, null).get();
     profiles.update(settings.profileName, { savedPassword: obfuscatePassword(password) });
     ctx.stderr.write(`Saved in ${profiles.path} (mode 0600). It is obfuscated, NOT encrypted: anyone who can read that file can recover it.\n`);
   },

@@ -17,6 +17,7 @@ import { HistoryStore, defaultHistoryPath, type PeriodReport } from '../store/hi
 import { openRouter, type OpenRouter } from './open-router.js';
 import { startMonitor } from './monitor.js';
 import type { DiscoveredHost } from '../router/discovery.js';
+import type { RuleLayout } from '../router/rules.js';
 
 export interface Io {
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -30,6 +31,8 @@ export interface CommandDeps {
   profiles: ProfileStore | null;
   clock: Clock;
   io: Io;
+  /** `setup --layout`: the rule layout asked for (default: what the router has, else flat). */
+  layout?: RuleLayout;
   /** For tests: how to open the router (default: openRouter with the settings). */
   open?: (password: string, isManaged: boolean) => Promise<OpenRouter>;
 }
@@ -41,7 +44,7 @@ function write(io: Io, text: string): void {
 async function withRouter<T>(deps: CommandDeps, fn: (router: OpenRouter) => Promise<T>): Promise<T> {
   const password = await deps.password();
   const isManaged = deps.profiles?.get(deps.settings.profileName)?.isManaged === true;
-  const router = await (deps.open ? deps.open(password, isManaged) : openRouter({ settings: deps.settings, password, isManaged }));
+  const router = await (deps.open ? deps.open(password, isManaged) : openRouter({ settings: deps.settings, password, isManaged, profiles: deps.profiles, ...(deps.layout ? { layout: deps.layout } : {}), onWarning: (text) => deps.io.stderr.write(`note: ${text}\n`) }));
   try {
     return await fn(router);
   } finally {

@@ -48,7 +48,7 @@ export class LiveRouterController implements RouterController {
     const password = await this.options.password();
     this.router = await (this.options.open
       ? this.options.open(password, this.isManaged())
-      : openRouter({ settings: this.options.settings, password, isManaged: this.isManaged() }));
+      : openRouter({ settings: this.options.settings, password, isManaged: this.isManaged(), profiles: this.options.profiles }));
   }
 
   private async ready(): Promise<OpenRouter> {

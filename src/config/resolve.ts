@@ -31,6 +31,7 @@ export interface GlobalFlags {
   color?: boolean;
   firmware?: string;
   debug?: boolean;
+  acceptHostKey?: string;
 }
 
 export interface ResolvedSettings {
@@ -47,6 +48,8 @@ export interface ResolvedSettings {
   commandTimeoutMs: number;
   dbPath: string | null;
   isColor: boolean;
+  /** SSH: pin this host key instead of the stored one (after a legitimate change). */
+  acceptHostKey: string | null;
 }
 
 export const DEFAULT_PROFILE = 'default';
@@ -96,5 +99,12 @@ export function resolveSettings(flags: GlobalFlags, env: Env, profile: Profile |
     commandTimeoutMs: timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
     dbPath: flags.db ?? env.LANTOP_DB ?? null,
     isColor: flags.color !== false && env.NO_COLOR === undefined,
+    acceptHostKey: parseFingerprint(flags.acceptHostKey),
   };
+}
+
+function parseFingerprint(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  if (!/^SHA256:[A-Za-z0-9+/]{43}=?$/.test(value)) throw new UsageError(`--accept-host-key: '${value.slice(0, 60)}' is not a SHA256 fingerprint.`, 'Copy it from the error that reported the changed key (SHA256:…).');
+  return value;
 }

@@ -14,14 +14,15 @@ import { parseDhcpLeases } from './parsers/dhcp-leases.js';
 import { parseIptablesListing } from './parsers/iptables-listing.js';
 import { classifyRouterOutput, type RouterOutputProblem } from './parsers/router-errors.js';
 import type { IptablesListing, LeaseEntry } from './parsers/types.js';
-import { findChain, planFlush, planSetup, planTeardown, readHostCounters, LANTOP_COMMENT, TRAFFIC_CHAIN, type RuleLayout, type TrafficPlan } from './rules.js';
+import { findChain, planFlush, planSetup, planTeardown, readHostCounters, DEFAULT_LAYOUT, DOWN_CHAIN, UP_CHAIN, LANTOP_COMMENT, TRAFFIC_CHAIN, type RuleLayout, type TrafficPlan } from './rules.js';
 
 /** A session that may switch between the vendor CLI and the BusyBox shell. */
 export type ModalSession = Session & { enterShell?(): Promise<void>; exitShell?(): Promise<void> };
 
 export interface RouterClientOptions {
   wan: string;
-  layout: RuleLayout;
+  /** Asked for explicitly (`setup --layout`); otherwise the layout on the router, else the default. */
+  layout?: RuleLayout;
   /** lantop set up this router's rules: keep them in sync and repair them (issue 6, "Sync while running"). */
   isManaged: boolean;
   /** Remove rules of hosts that left (off by default: their counters are history). */
@@ -144,10 +145,18 @@ export class RouterClient implements PollPort {
     };
   }
 
+  /** The layout to plan for: the one asked for, else the one already on the router, else the default. */
+  layoutFor(listing: IptablesListing): RuleLayout {
+    if (this.options.layout !== undefined) return this.options.layout;
+    if (findChain(listing, DOWN_CHAIN) !== undefined || findChain(listing, UP_CHAIN) !== undefined) return 'split';
+    if (findChain(listing, TRAFFIC_CHAIN) !== undefined) return 'flat';
+    return DEFAULT_LAYOUT;
+  }
+
   planSetupFrom(listing: IptablesListing, hostIps: readonly string[], isAdopting = false): SetupPlan {
     const plan = planSetup(listing, hostIps, {
       wan: this.options.wan,
-      layout: this.options.layout,
+      layout: this.layoutFor(listing),
       isTagging: this.isTaggingSupported,
       isAdopting,
       isPruning: this.options.isPruning ?? false,

@@ -19,6 +19,9 @@ export const LANTOP_COMMENT = 'lantop';
  */
 export type RuleLayout = 'flat' | 'split';
 
+/** Used when neither the user nor the router says otherwise (see BENCHMARKS.md for the choice). */
+export const DEFAULT_LAYOUT: RuleLayout = 'flat';
+
 export interface RuleSpec {
   chain: string;
   /** `-i` / `-o` / `-s` / `-d`; null = not matched on. */
