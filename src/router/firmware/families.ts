@@ -96,7 +96,9 @@ export const FIRMWARE_COMMANDS: Readonly<Record<FirmwareFamily, Readonly<Firmwar
   'dd-wrt': dnsmasqFamily('/tmp/dnsmasq.leases'),
   asuswrt: dnsmasqFamily('/var/lib/misc/dnsmasq.leases'),
   tomato: dnsmasqFamily('/var/lib/misc/dnsmasq.leases'),
-  'generic-linux': dnsmasqFamily('/var/lib/misc/dnsmasq.leases'),
+  // A plain Linux router: the lease file may be in any of dnsmasq's usual places (missing ones are
+  // silent; names are a nicety). A fixed path: nothing from the router reaches this command.
+  'generic-linux': dnsmasqFamily('/tmp/dhcp.leases /tmp/dnsmasq.leases /var/lib/misc/dnsmasq.leases 2>/dev/null'),
 });
 
 export function isFirmwareFamily(name: string): name is FirmwareFamily {
