@@ -9,6 +9,16 @@ import { probeFirmware } from '../router/firmware/detect-firmware.js';
 import { firmwareForOverride, type FirmwareProfile } from '../router/firmware/families.js';
 import { RouterClient } from '../router/router-client.js';
 import type { RuleLayout } from '../router/rules.js';
+import { defaultRouteInterface } from '../router/parsers/route-table.js';
+import { RouterError } from '../errors.js';
+import type { Session } from '../transport/session.js';
+
+/** `--wan auto`: the interface of the router's default route, from /proc/net/route. */
+export async function detectWan(session: Session): Promise<string> {
+  const wan = defaultRouteInterface(await session.exec('cat /proc/net/route'));
+  if (wan === null) throw new RouterError('Could not find the WAN interface: the router shows no default route in /proc/net/route.', 'Pass it with --wan IFACE (e.g. ppp0, eth0.2, vlan2).');
+  return wan;
+}
 
 export interface OpenRouterOptions {
   settings: ResolvedSettings;
@@ -63,7 +73,8 @@ export async function openRouter(options: OpenRouterOptions): Promise<OpenRouter
     await session.connect();
     if (settings.acceptHostKey !== null && settings.protocol === 'ssh') options.profiles?.update(settings.profileName, { hostKey: settings.acceptHostKey });
     const firmware = settings.firmware !== null ? firmwareForOverride(settings.firmware) : await probeFirmware(session);
-    const client = new RouterClient(session, firmware, { wan: settings.wan, isManaged: options.isManaged, ...(options.layout ? { layout: options.layout } : {}) });
+    const wan = settings.wan === 'auto' ? await detectWan(session) : settings.wan;
+    const client = new RouterClient(session, firmware, { wan, isManaged: options.isManaged, ...(options.layout ? { layout: options.layout } : {}) });
     return { session, client, firmware, label };
   } catch (error) {
     await session.close().catch(() => undefined);

@@ -193,6 +193,9 @@ function readFile(model: RouterModel, path: string, flavour: 'broadcom' | 'busyb
       return formatProcNetArp(model);
     case '/proc/uptime':
       return formatProcUptime(model);
+    case '/proc/net/route':
+      // Default route via the WAN (PPPoE: no gateway), the LAN on br0 (198.51.100.0/24, little-endian hex).
+      return `Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n${model.wanInterface}\t00000000\t00000000\t0001\t0\t0\t0\t00000000\t0\t0\t0\n${model.lanInterface}\t006433C6\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n`;
     case '/proc/version':
       return flavour === 'broadcom'
         ? 'Linux version 2.6.30 (root@localhost) (gcc version 4.4.2 (Buildroot 2010.02-git) ) #1 SMP PREEMPT Mon Sep 30 17:50:12 CST 2013\n'
