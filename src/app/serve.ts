@@ -68,7 +68,7 @@ export async function runServe(deps: CommandDeps & { env: NodeJS.ProcessEnv }, o
   const password = await deps.password();
   const isManaged = deps.profiles?.get(deps.settings.profileName)?.isManaged === true;
   // Fails fast (wrong password → 3, unreachable → 4) before anything listens; later outages show as lantop_up 0.
-  const router = await (deps.open ? deps.open(password, isManaged) : openRouter({ settings: deps.settings, password, isManaged }));
+  const router = await (deps.open ? deps.open(password, isManaged) : openRouter({ settings: deps.settings, password, isManaged, profiles: deps.profiles, onWarning: (text) => io.stderr.write(`note: ${text}\n`) }));
   let store: HistoryStore | null = null;
   let server: Server | null = null;
   let monitor: ReturnType<typeof startMonitor> | null = null;
