@@ -50,14 +50,14 @@ export function authError(endpoint: Endpoint, user: string, protocol: 'telnet' |
 export function connectTimeoutError(endpoint: Endpoint, timeoutMs: number, what = 'connecting'): TimeoutError {
   return new TimeoutError(
     `No answer from ${describeEndpoint(endpoint)} within ${seconds(timeoutMs)} while ${what}.`,
-    'Check the router address and port, that the router is on, and that telnet/SSH is enabled; raise --connect-timeout for a slow router.',
+    'Check the router address and port, that the router is on, and that telnet/SSH is enabled; raise --timeout (milliseconds) for a slow router.',
   );
 }
 
 export function commandTimeoutError(endpoint: Endpoint, command: string, timeoutMs: number): TimeoutError {
   return new TimeoutError(
     `No complete reply from ${describeEndpoint(endpoint)} to '${sanitizeText(command, 80)}' within ${seconds(timeoutMs)}; the connection was reset.`,
-    'lantop reconnects on the next command; raise --command-timeout if the router is just slow.',
+    'lantop reconnects on the next command; raise --timeout (milliseconds) if the router is just slow.',
   );
 }
 
