@@ -106,6 +106,7 @@ export function buildProgram(run: (action: Action, cmd: Command, args: string[])
   sub('serve', 'Prometheus exporter: poll the router(s) and serve /metrics')
     .option('--listen <host:port>', 'address to listen on (loopback unless you ask)', '127.0.0.1:9464')
     .option('--interval <ms>', 'poll interval in milliseconds (minimum 500)', '2000')
+    .option('--routers <profiles>', 'several routers: comma-separated saved profile names (password: saved, or LANTOP_PASSWORD_<PROFILE>)')
     .action(async function (this: Command) {
       await run(actions.serve, this, []);
     });

@@ -214,3 +214,34 @@ describe('lantop serve', () => {
     child = undefined;
   });
 });
+
+test('serve --routers: one exporter for several saved routers, each with its own label and password', async () => {
+  const a = await startEmulatedRouter({ clock: 'real', churn: false, seed: 11, password: 'pw-a' });
+  const b = await startEmulatedRouter({ clock: 'real', churn: false, seed: 12, password: 'pw-b' });
+  const dir = mkdtempSync(join(tmpdir(), 'lantop-serve-multi-'));
+  let child: ChildProcess | undefined;
+  try {
+    const env = { LANTOP_CONFIG_DIR: join(dir, 'config'), LANTOP_DB: join(dir, 'history.sqlite'), LANTOP_PASSWORD_FLAT_A: 'pw-a', LANTOP_PASSWORD_FLAT_B: 'pw-b' };
+    for (const [name, r, pw] of [['flat-a', a, 'pw-a'], ['flat-b', b, 'pw-b']] as const) {
+      for (const [key, value] of [['host', r.host], ['port', String(r.port)]]) {
+        const set = await runCliAsync(['--profile', name, 'config', 'set', key!, value!], env);
+        assert.equal(set.code, 0, set.stderr);
+      }
+      const setup = await runCliAsync(['--profile', name, 'setup', '--yes'], { ...env, LANTOP_PASSWORD: pw });
+      assert.equal(setup.code, 0, setup.stderr);
+    }
+    const missing = await runCliAsync(['serve', '--routers', 'flat-a,nope', '--listen', '127.0.0.1:0'], env);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /no saved profile 'nope'/);
+    const serve = await startServe(['serve', '--routers', 'flat-a,flat-b', '--listen', '127.0.0.1:0', '--interval', '500'], env);
+    child = serve.child;
+    const keys = [`${a.host}:${a.port}`, `${b.host}:${b.port}`];
+    const { samples } = await scrapeUntil(`${serve.url}/metrics`, (s) => keys.every((k) => s.some((x) => x.name === 'lantop_up' && x.labels.router === k && x.value === 1) && s.some((x) => x.name === 'lantop_host_bytes_total' && x.labels.router === k && x.value > 0)));
+    for (const k of keys) assert.ok(samples.some((x) => x.name === 'lantop_hosts' && x.labels.router === k && x.value > 0), k);
+  } finally {
+    await stop(child);
+    await a.close();
+    await b.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -178,7 +178,16 @@ export const actions = {
   async serve(ctx, options) {
     const { runServe } = await import('./serve.js');
     const interval = opt(options, 'interval');
-    return runServe(depsFor(ctx), { listen: opt(options, 'listen') ?? '127.0.0.1:9464', ...(interval !== undefined ? { interval } : {}) });
+    const names = (opt(options, 'routers') ?? '').split(',').map((n) => n.trim()).filter(Boolean);
+    const profiles = profilesFor(ctx);
+    for (const name of names) if (profiles.get(name) === undefined) throw new UsageError(`--routers: no saved profile '${name.slice(0, 40)}'.`, 'Save it first: lantop --profile NAME config set host ADDRESS.');
+    // Each router's password: its saved one, else LANTOP_PASSWORD_<PROFILE>, else the usual sources.
+    const routers = names.map((name) => {
+      const envName = `LANTOP_PASSWORD_${name.toUpperCase().replace(/-/g, '_')}`;
+      const flags = { ...ctx.flags, profile: name, host: undefined, port: undefined, ...(ctx.env[envName] ? { passwordEnv: envName } : {}) };
+      return depsFor({ ...ctx, flags });
+    });
+    return runServe(depsFor(ctx), { listen: opt(options, 'listen') ?? '127.0.0.1:9464', ...(interval !== undefined ? { interval } : {}), routers });
   },
 
   async configPath(ctx) {

@@ -8,7 +8,7 @@ import { MIN_INTERVAL_MS } from '../domain/poller.js';
 import { createLantopMetrics } from '../output/prometheus.js';
 import type { HistoryStore } from '../store/history-store.js';
 import { openStore, routerKey, type CommandDeps } from './commands.js';
-import { openRouter } from './open-router.js';
+import { openRouter, type OpenRouter } from './open-router.js';
 import { startMonitor } from './monitor.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:9464';
@@ -54,7 +54,15 @@ function listen(server: Server, address: ListenAddress): Promise<number> {
   });
 }
 
-export async function runServe(deps: CommandDeps & { env: NodeJS.ProcessEnv }, options: { listen: string; interval?: string }): Promise<number> {
+/**
+ * Serves /metrics for one or more routers (`--routers home,office`: one session and monitor per
+ * profile, one registry). Every router is logged into before anything listens, so a wrong password
+ * or an unreachable router fails at once (exit 3/4); later outages show as lantop_up 0.
+ */
+export async function runServe(
+  deps: CommandDeps & { env: NodeJS.ProcessEnv },
+  options: { listen: string; interval?: string; routers?: ReadonlyArray<CommandDeps & { env: NodeJS.ProcessEnv }> },
+): Promise<number> {
   const address = parseListen(options.listen);
   const intervalMs = options.interval === undefined ? undefined : Number(options.interval);
   if (intervalMs !== undefined && (!Number.isInteger(intervalMs) || intervalMs < MIN_INTERVAL_MS)) {
@@ -64,26 +72,40 @@ export async function runServe(deps: CommandDeps & { env: NodeJS.ProcessEnv }, o
   if (!address.isLoopback) {
     io.stderr.write(`warning: listening on ${address.host}, not loopback: anyone who can reach this address can read per-host traffic of your network.\n`);
   }
+  const targets = options.routers && options.routers.length > 0 ? options.routers : [deps];
+  const keys = new Set(targets.map((t) => routerKey(t.settings)));
+  if (keys.size !== targets.length) throw new UsageError('Two of the routers given to --routers are the same router (same host and port).');
 
-  const password = await deps.password();
-  const isManaged = deps.profiles?.get(deps.settings.profileName)?.isManaged === true;
-  // Fails fast (wrong password → 3, unreachable → 4) before anything listens; later outages show as lantop_up 0.
-  const router = await (deps.open ? deps.open(password, isManaged) : openRouter({ settings: deps.settings, password, isManaged, profiles: deps.profiles, onWarning: (text) => io.stderr.write(`note: ${text}\n`) }));
+  const routers: OpenRouter[] = [];
+  const monitors: Array<ReturnType<typeof startMonitor>> = [];
   let store: HistoryStore | null = null;
   let server: Server | null = null;
-  let monitor: ReturnType<typeof startMonitor> | null = null;
   try {
+    for (const target of targets) {
+      const password = await target.password();
+      const isManaged = target.profiles?.get(target.settings.profileName)?.isManaged === true;
+      routers.push(
+        await (target.open
+          ? target.open(password, isManaged)
+          : openRouter({ settings: target.settings, password, isManaged, profiles: target.profiles, onWarning: (text) => io.stderr.write(`note: ${text}\n`) })),
+      );
+    }
     store = openStore(deps.settings, deps.env);
     const metrics = createLantopMetrics();
-    monitor = startMonitor({
-      routerKey: routerKey(deps.settings),
-      client: router.client,
-      session: router.session,
-      clock: deps.clock,
-      store,
-      ...(intervalMs !== undefined ? { intervalMs } : {}),
-      onSnapshot: (snapshot) => metrics.update(snapshot),
-    });
+    for (const [i, router] of routers.entries()) {
+      const target = targets[i]!;
+      monitors.push(
+        startMonitor({
+          routerKey: routerKey(target.settings),
+          client: router.client,
+          session: router.session,
+          clock: deps.clock,
+          store,
+          ...(intervalMs !== undefined ? { intervalMs } : {}),
+          onSnapshot: (snapshot) => metrics.update(snapshot),
+        }),
+      );
+    }
 
     server = createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0];
@@ -108,9 +130,9 @@ export async function runServe(deps: CommandDeps & { env: NodeJS.ProcessEnv }, o
     server.keepAliveTimeout = 5000;
     const port = await listen(server, address);
     const shownHost = address.host.includes(':') ? `[${address.host}]` : address.host;
-    io.stderr.write(`lantop serve: metrics for ${router.label} on http://${shownHost}:${port}/metrics (Ctrl-C to stop)\n`);
+    io.stderr.write(`lantop serve: metrics for ${routers.map((r) => r.label).join(', ')} on http://${shownHost}:${port}/metrics (Ctrl-C to stop)\n`);
 
-    monitor.poller.start();
+    for (const monitor of monitors) monitor.poller.start();
     await new Promise<void>((resolve) => {
       const onSignal = () => {
         process.off('SIGINT', onSignal);
@@ -123,7 +145,7 @@ export async function runServe(deps: CommandDeps & { env: NodeJS.ProcessEnv }, o
     io.stderr.write('lantop serve: stopping\n');
     return EXIT.ok;
   } finally {
-    monitor?.close();
+    for (const monitor of monitors) monitor.close();
     if (server) {
       const s = server;
       await new Promise<void>((resolve) => {
@@ -131,7 +153,7 @@ export async function runServe(deps: CommandDeps & { env: NodeJS.ProcessEnv }, o
         s.closeAllConnections();
       });
     }
-    await router.session.close().catch(() => undefined);
+    for (const router of routers) await router.session.close().catch(() => undefined);
     store?.close();
   }
 }
