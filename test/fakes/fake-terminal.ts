@@ -95,6 +95,16 @@ export const KEY = {
 
 export const settle = (ms = 20) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+const mounted = new Set<FakeTerminal>();
+
+/**
+ * Unmounts every terminal still mounted (call from afterEach): a test that failed half-way must
+ * not leave spinners or poll-age timers keeping the test process alive.
+ */
+export function cleanupTerminals(): void {
+  for (const terminal of [...mounted]) terminal.unmount();
+}
+
 export function renderInTerminal(tree: ReactElement, options: { columns?: number; rows?: number; isStdinTTY?: boolean } = {}): FakeTerminal {
   const stdout = new FakeStdout(options.columns ?? 100, options.rows ?? 40);
   const stderr = new FakeStdout(options.columns ?? 100, options.rows ?? 40);
@@ -107,7 +117,7 @@ export function renderInTerminal(tree: ReactElement, options: { columns?: number
     exitOnCtrlC: false,
     patchConsole: false,
   });
-  return {
+  const terminal: FakeTerminal = {
     stdout,
     stderr,
     stdin,
@@ -134,8 +144,38 @@ export function renderInTerminal(tree: ReactElement, options: { columns?: number
       }
     },
     unmount() {
+      if (!mounted.delete(terminal)) return;
       instance.unmount();
       instance.cleanup();
     },
+  };
+  mounted.add(terminal);
+  return terminal;
+}
+
+/** An Ink Key with every flag false except those given, for testing pure key mappings. */
+export function keyOf(flags: Partial<import('ink').Key> = {}): import('ink').Key {
+  return {
+    upArrow: false,
+    downArrow: false,
+    leftArrow: false,
+    rightArrow: false,
+    pageDown: false,
+    pageUp: false,
+    home: false,
+    end: false,
+    return: false,
+    escape: false,
+    ctrl: false,
+    shift: false,
+    tab: false,
+    backspace: false,
+    delete: false,
+    meta: false,
+    super: false,
+    hyper: false,
+    capsLock: false,
+    numLock: false,
+    ...flags,
   };
 }

@@ -12,6 +12,8 @@ export function Footer({ hints, extra }: { hints: readonly KeyHint[]; extra?: st
   return (
     <Box>
       <Text wrap="truncate-end">
+        {/* Position first: at narrow widths it matters more than the key list's tail. */}
+        {extra ? <Text {...theme.accent}>{`${extra} · `}</Text> : null}
         {hints.map((h, i) => (
           <Text key={h.keys}>
             {i > 0 ? <Text {...theme.dim}> · </Text> : null}
@@ -19,7 +21,6 @@ export function Footer({ hints, extra }: { hints: readonly KeyHint[]; extra?: st
             <Text {...theme.dim}> {h.action}</Text>
           </Text>
         ))}
-        {extra ? <Text {...theme.dim}>{`  ${extra}`}</Text> : null}
       </Text>
     </Box>
   );

@@ -1,7 +1,9 @@
-// Aligned table rows for Ink: fixed-width cells laid out by layoutColumns(). Rows are memoised
-// on their cell strings, so a poll that changes a few hosts re-renders only those rows.
-import { memo } from 'react';
-import { Box, Text, type TextProps } from 'ink';
+// Aligned table rows for Ink. A row is ONE <Text> line (styled columns are nested <Text>, which
+// Ink squashes into the same node): Ink's per-node output work dominates render time, so a box
+// per cell made 254 hosts at 1 Hz expensive. Rows are memoised on their cell strings, so a poll
+// that changes a few hosts re-renders only those rows.
+import { memo, type ReactNode } from 'react';
+import { Text, type TextProps } from 'ink';
 import { COLUMN_GAP, fitText, type PlacedColumn } from '../columns.js';
 
 export type Cells = Readonly<Record<string, string>>;
@@ -9,22 +11,38 @@ export type Cells = Readonly<Record<string, string>>;
 interface RowProps {
   columns: readonly PlacedColumn[];
   cells: Cells;
-  /** Style for the whole row (e.g. the top talker), merged under columnStyles. */
+  /** Style for the whole row (e.g. the top talker). */
   style?: TextProps;
+  /** Extra style for some columns (e.g. the share bar). */
   columnStyles?: Readonly<Record<string, TextProps>>;
 }
 
+const GAP = ' '.repeat(COLUMN_GAP);
+
 function RowView({ columns, cells, style, columnStyles }: RowProps) {
+  const parts: ReactNode[] = [];
+  let plain = '';
+  columns.forEach((column, i) => {
+    const text = fitText(cells[column.id] ?? '', column.width, column.align);
+    const gap = i < columns.length - 1 ? GAP : '';
+    const columnStyle = columnStyles?.[column.id];
+    if (columnStyle) {
+      if (plain) parts.push(plain);
+      plain = gap;
+      parts.push(
+        <Text key={column.id} {...columnStyle}>
+          {text}
+        </Text>,
+      );
+    } else {
+      plain += text + gap;
+    }
+  });
+  if (plain.trimEnd()) parts.push(plain.trimEnd());
   return (
-    <Box flexShrink={0} height={1} overflow="hidden">
-      {columns.map((column, i) => (
-        <Box key={column.id} width={column.width} flexShrink={0} marginRight={i < columns.length - 1 ? COLUMN_GAP : 0}>
-          <Text wrap="truncate-end" {...style} {...columnStyles?.[column.id]}>
-            {fitText(cells[column.id] ?? '', column.width, column.align)}
-          </Text>
-        </Box>
-      ))}
-    </Box>
+    <Text wrap="truncate-end" {...style}>
+      {parts}
+    </Text>
   );
 }
 

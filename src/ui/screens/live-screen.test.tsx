@@ -1,0 +1,212 @@
+// tsconfig.json excludes tests, so tsx compiles them with the classic JSX runtime: React must be in scope.
+import React from 'react';
+import { afterEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FakeController, host, makeSnapshot } from '../../../test/fakes/fake-controller.js';
+import { cleanupTerminals, KEY, renderInTerminal } from '../../../test/fakes/fake-terminal.js';
+
+afterEach(cleanupTerminals);
+import { ThemeProvider } from '../theme.js';
+import { LiveScreen } from './live-screen.js';
+import type { HostUsage } from '../../domain/snapshot.js';
+
+const T0 = 1_700_000_000_000;
+
+function mount(fake: FakeController, size: { columns?: number; rows?: number } = {}, now = () => T0 + 3_000) {
+  let backs = 0;
+  const t = renderInTerminal(
+    <ThemeProvider isColor={false}>
+      <LiveScreen controller={fake} now={now} isInputActive onBack={() => (backs += 1)} />
+    </ThemeProvider>,
+    size,
+  );
+  return { t, backs: () => backs };
+}
+
+const lines = (frame: string) => frame.split('\n');
+/** Table rows (marker column first: "▶ " or two spaces), without the header and totals. */
+const tableRows = (frame: string) => lines(frame).filter((l) => /^(▶ | {2})\S/.test(l) && !/^ {2}(NAME|TOTAL)/.test(l));
+/** The first word of each table row: the name column. */
+const rowNames = (frame: string) => tableRows(frame).map((l) => l.slice(2).split(/\s{2,}/)[0]);
+
+const family = [
+  host('198.51.100.10', { hostname: 'laptop', mac: '02:00:00:00:00:10', downBps: 2_500_000, upBps: 40_000, downBytes: 5_000_000_000, upBytes: 100_000_000 }),
+  host('198.51.100.11', { hostname: 'tv', downBps: 500_000, upBps: 900_000, downBytes: 1_000_000, upBytes: 900_000_000 }),
+  host('198.51.100.12', { hostname: null, downBps: 0, upBps: 0, downBytes: 42_000, upBytes: 1_000 }),
+];
+
+test('live usage: subscribes on mount, shows rates, totals, shares, totals row and the top talker; stops on unmount', async () => {
+  const fake = new FakeController().expectWatch();
+  const { t } = mount(fake, { columns: 160, rows: 30 });
+  await t.waitFor('Waiting for the first poll');
+  assert.equal(fake.activeWatches, 1);
+  fake.emit(makeSnapshot(family, { atMs: T0 }));
+  const frame = await t.waitFor('laptop');
+  assert.match(frame, /NAME\s+IP\s+↓RATE▼\s+↑RATE\s+↓TOTAL\s+↑TOTAL\s+↓%\s+↑%\s+SHARE\s+LAST MINUTE/);
+  const laptop = tableRows(frame).find((l) => l.includes('laptop')) ?? '';
+  assert.match(laptop, /^▶ laptop\s+198\.51\.100\.10\s+2\.50 MB\/s\s+40\.0 kB\/s\s+5\.00 GB\s+100 MB\s+83\.3%\s+4\.3%\s+█/);
+  assert.match(frame, /\(no name\)\s+198\.51\.100\.12\s+0 B\/s/);
+  assert.match(frame, /TOTAL \(3\)\s+3\.00 MB\/s\s+940 kB\/s\s+5\.00 GB\s+1\.00 GB/);
+  assert.match(frame, /3 hosts · sorted by ↓ rate · top talker ▶ laptop/);
+  assert.match(frame, /198\.51\.100\.1 over telnet · polled 3\.0 s ago in 42 ms · ● connected/);
+  assert.equal(lines(frame).filter((l) => l.startsWith('▶')).length, 1);
+  t.unmount();
+  assert.equal(fake.activeWatches, 0);
+  assert.equal(fake.stoppedWatches, 1);
+  fake.verify();
+});
+
+test('live usage: d/u/t/n sort the rows; q and Esc go back', async () => {
+  const fake = new FakeController().expectWatch();
+  const { t, backs } = mount(fake, { columns: 120, rows: 30 });
+  await t.waitFor('Waiting');
+  fake.emit(makeSnapshot(family, { atMs: T0 }));
+  const byName = rowNames;
+  assert.deepEqual(byName(await t.waitFor('laptop')), ['laptop', 'tv', '(no name)']);
+  await t.press('u');
+  assert.deepEqual(byName(await t.waitFor('↑RATE▼')), ['tv', 'laptop', '(no name)']);
+  await t.press('t');
+  assert.deepEqual(byName(await t.waitFor('sorted by total traffic')), ['laptop', 'tv', '(no name)']);
+  await t.press('n');
+  const byNameFrame = await t.waitFor('NAME▲');
+  assert.deepEqual(byName(byNameFrame), ['laptop', 'tv', '(no name)']);
+  await t.press('d');
+  assert.deepEqual(byName(await t.waitFor('↓RATE▼')), ['laptop', 'tv', '(no name)']);
+  await t.press('q');
+  await t.press(KEY.escape);
+  assert.equal(backs(), 2);
+  t.unmount();
+  fake.verify();
+});
+
+test('live usage: 300 hosts scroll by line, page, Home and End, and the frame never outgrows the terminal', async () => {
+  const fake = new FakeController().expectWatch();
+  const { t } = mount(fake, { columns: 100, rows: 30 });
+  await t.waitFor('Waiting');
+  // Distinct rates so the ↓ order is known: host-001 is busiest.
+  const hosts: HostUsage[] = Array.from({ length: 300 }, (_, i) =>
+    host(`198.51.${100 + Math.floor((i + 1) / 250)}.${((i + 1) % 250) + 1}`, { hostname: `host-${String(i + 1).padStart(3, '0')}`, downBps: (300 - i) * 1000 }),
+  );
+  fake.emit(makeSnapshot(hosts, { atMs: T0 }));
+  let frame = await t.waitFor('host-001');
+  const viewport = tableRows(frame).length;
+  assert.ok(viewport >= 10 && viewport < 30, `viewport of ${viewport} rows`);
+  assert.ok(lines(frame).length < 30, 'fits the 30-row terminal');
+  assert.match(frame, new RegExp(`rows 1–${viewport} of 300`));
+  await t.press(KEY.down);
+  frame = await t.waitFor(`rows 2–${viewport + 1} of 300`);
+  const names = (f: string) => rowNames(f);
+  assert.deepEqual([names(frame)[0], names(frame).at(-1)], ['host-002', `host-${String(viewport + 1).padStart(3, '0')}`]);
+  await t.press(KEY.pageDown);
+  frame = await t.waitFor(`rows ${viewport + 1}–`);
+  assert.equal(names(frame)[0], `host-${String(viewport + 1).padStart(3, '0')}`);
+  await t.press(KEY.end);
+  frame = await t.waitFor(`rows ${301 - viewport}–300 of 300`);
+  assert.equal(names(frame).at(-1), 'host-300');
+  await t.press(KEY.pageUp);
+  frame = await t.waitFor(`rows ${301 - viewport - (viewport - 1)}–`);
+  await t.press(KEY.home);
+  frame = await t.waitFor(`rows 1–${viewport} of 300`);
+  assert.equal(names(frame)[0], 'host-001');
+  assert.match(frame, /TOTAL \(300\)/);
+  assert.ok(lines(frame).length < 30, 'still fits the 30-row terminal');
+  t.unmount();
+  fake.verify();
+});
+
+test('live usage: a 60-column terminal drops sparkline, bar, totals and IP but keeps name and both rates; resizes re-flow', async () => {
+  const fake = new FakeController().expectWatch();
+  const { t } = mount(fake, { columns: 160, rows: 30 });
+  await t.waitFor('Waiting');
+  fake.emit(makeSnapshot(family, { atMs: T0 }));
+  let frame = await t.waitFor('LAST MINUTE');
+  t.stdout.resize(60, 30);
+  frame = await t.waitFor((f) => /NAME\s+↓RATE/.test(f));
+  const header = lines(frame).find((l) => l.includes('NAME')) ?? '';
+  for (const gone of ['SHARE', '↓TOTAL', '↑TOTAL', 'IP', 'LAST MINUTE']) assert.ok(!header.split(/\s+/).includes(gone), `${gone} dropped from ${header}`);
+  assert.match(frame, /NAME\s+↓RATE▼\s+↑RATE\s+↓%\s+↑%/);
+  assert.match(frame, /▶ laptop\s+2\.50 MB\/s\s+40\.0 kB\/s/);
+  // Without an IP column a nameless host is shown by its address.
+  assert.match(frame, /198\.51\.100\.12\s+0 B\/s/);
+  for (const line of lines(frame)) assert.ok([...line].length <= 60, `line fits 60 columns: ${JSON.stringify(line)}`);
+  t.stdout.resize(160, 30);
+  await t.waitFor('LAST MINUTE');
+  t.unmount();
+  fake.verify();
+});
+
+test('live usage: hostile hostnames never reach the terminal raw and never outgrow their column', async () => {
+  const fake = new FakeController().expectWatch();
+  const { t } = mount(fake, { columns: 100, rows: 30 });
+  await t.waitFor('Waiting');
+  const hostile = [
+    host('198.51.100.20', { hostname: '\u001b[2J\u001b[31mred\u001b[0m', downBps: 10 }),
+    host('198.51.100.21', { hostname: '\u001b]0;pwned\u0007title', downBps: 9 }),
+    host('198.51.100.22', { hostname: 'bell\u0007\r\nnewline\u0008', downBps: 8 }),
+    host('198.51.100.23', { hostname: 'A'.repeat(5000), downBps: 7 }),
+    host('198.51.100.24', { hostname: '\u202eevil-bidi', mac: '\u001b[5m02:00', downBps: 6 }),
+  ];
+  fake.emit(
+    makeSnapshot(hostile, {
+      atMs: T0,
+      notices: [{ atMs: T0, level: 'warn', text: 'notice \u001b[2Jwith\u0007 escapes' + 'N'.repeat(3000) }],
+      connection: { kind: 'connected' },
+    }),
+  );
+  const frame = await t.waitFor('198.51.100.24');
+  // Ink's own styling is SGR only; anything else escape-like came from the router.
+  const withoutSgr = frame.replace(/\u001b\[[0-9;]*m/g, '');
+  assert.ok(!/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/.test(withoutSgr), 'no control or escape characters');
+  assert.match(frame, /\bred\b/);
+  assert.match(frame, /title/);
+  assert.match(frame, /bellnewline/);
+  assert.match(frame, /notice with escapes/);
+  assert.ok(!frame.includes('A'.repeat(100)), 'the 5000-character name is cut');
+  for (const line of lines(frame)) assert.ok([...line].length <= 100, `line fits: ${line.slice(0, 40)}…`);
+  t.unmount();
+  fake.verify();
+});
+
+test('live usage: status shows reconnecting with a countdown, connection failures and reset notices', async () => {
+  const fake = new FakeController().expectWatch();
+  const { t } = mount(fake, { columns: 140, rows: 30 }, () => T0 + 2_000);
+  await t.waitFor('Waiting');
+  fake.emit(
+    makeSnapshot(family, {
+      atMs: T0,
+      pollLatencyMs: 180,
+      connection: { kind: 'reconnecting', inMs: 5_000, reason: 'connection reset by peer' },
+      notices: [
+        { atMs: T0 - 60_000, level: 'info', text: 'older notice' },
+        { atMs: T0 - 1_000, level: 'warn', text: 'router counters were reset at 14:02 — history kept' },
+      ],
+    }),
+  );
+  let frame = await t.waitFor('reconnecting');
+  assert.match(frame, /polled 2\.0 s ago in 180 ms · ⟳ reconnecting in 3 s \(connection reset by peer\)/);
+  assert.match(frame, /⚠ router counters were reset at 14:02 — history kept {2}\(\+1 more\)/);
+  assert.ok(!frame.includes('older notice'));
+  fake.emit(makeSnapshot(family, { atMs: T0 + 1_000, connection: { kind: 'failed', reason: 'wrong password' } }));
+  frame = await t.waitFor('connection failed');
+  assert.match(frame, /✗ connection failed: wrong password/);
+  t.unmount();
+  fake.verify();
+});
+
+test('live usage: an empty router says what to do; sparklines fill as polls arrive', async () => {
+  const fake = new FakeController().expectWatch();
+  const { t } = mount(fake, { columns: 160, rows: 30 });
+  await t.waitFor('Waiting');
+  fake.emit(makeSnapshot([], { atMs: T0 }));
+  let frame = await t.waitFor('No hosts are being counted yet');
+  assert.match(frame, /Set up TRAFFIC rules \(menu 3\)/);
+  for (let s = 1; s <= 8; s += 1) {
+    fake.emit(makeSnapshot([host('198.51.100.10', { hostname: 'pc', downBps: s * 1000 })], { atMs: T0 + s * 1000 }));
+  }
+  frame = await t.waitFor('pc');
+  const row = tableRows(frame).find((l) => l.includes(' pc ')) ?? '';
+  // Eight rising samples end the row as a rising sparkline.
+  assert.match(row, /▁▂▃▄▅▆▇█$/);
+  t.unmount();
+  fake.verify();
+});
