@@ -48,6 +48,7 @@ export function runProgram(argv: readonly string[], options: { timeoutMs: number
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    child.stdin.on('error', () => undefined); // a child that exits without reading its input
     child.stdin.end(options.input ?? '');
   });
 }
