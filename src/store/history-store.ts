@@ -240,7 +240,7 @@ export class HistoryStore {
     const upsert = (g: Granularity) =>
       db.prepare<[number, number, number, number]>(
         `INSERT INTO ${TABLE[g].table} (host_id, ${TABLE[g].column}, down_bytes, up_bytes) VALUES (?, ?, ?, ?)
-         ON CONFLICT (host_id, ${TABLE[g].column}) DO UPDATE SET
+         ON CONFLICT (${TABLE[g].column}, host_id) DO UPDATE SET
            down_bytes = down_bytes + excluded.down_bytes, up_bytes = up_bytes + excluded.up_bytes`,
       );
     const sumByHost = (g: Granularity) =>
@@ -261,12 +261,12 @@ export class HistoryStore {
          WHERE host_id = (SELECT id FROM hosts WHERE router_id = ? AND identity = ?) AND ${TABLE[g].column} >= ? AND ${TABLE[g].column} < ?`,
       );
     const prune = (g: Granularity) =>
-      db.prepare<[number]>(`DELETE FROM ${TABLE[g].table} WHERE host_id IN (SELECT id FROM hosts) AND ${TABLE[g].column} < ?`);
+      db.prepare<[number]>(`DELETE FROM ${TABLE[g].table} WHERE ${TABLE[g].column} < ?`);
     const moveSamples = (g: Granularity) =>
       db.prepare<[number, number]>(
         `INSERT INTO ${TABLE[g].table} (host_id, ${TABLE[g].column}, down_bytes, up_bytes)
          SELECT ?, ${TABLE[g].column}, down_bytes, up_bytes FROM ${TABLE[g].table} WHERE host_id = ?
-         ON CONFLICT (host_id, ${TABLE[g].column}) DO UPDATE SET
+         ON CONFLICT (${TABLE[g].column}, host_id) DO UPDATE SET
            down_bytes = down_bytes + excluded.down_bytes, up_bytes = up_bytes + excluded.up_bytes`,
       );
     const deleteSamples = (g: Granularity) => db.prepare<[number]>(`DELETE FROM ${TABLE[g].table} WHERE host_id = ?`);
@@ -321,7 +321,7 @@ export class HistoryStore {
            SELECT host_id, minute / ${BUCKET_MS[g] / BUCKET_MS.minute}, SUM(down_bytes), SUM(up_bytes) FROM samples_minute
            WHERE host_id IN (SELECT id FROM hosts WHERE router_id = ?) AND minute >= ? AND minute < ?
            GROUP BY host_id, minute / ${BUCKET_MS[g] / BUCKET_MS.minute}
-           ON CONFLICT (host_id, ${TABLE[g].column}) DO UPDATE SET
+           ON CONFLICT (${TABLE[g].column}, host_id) DO UPDATE SET
              down_bytes = down_bytes + excluded.down_bytes, up_bytes = up_bytes + excluded.up_bytes`,
         ),
       ),

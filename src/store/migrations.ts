@@ -34,26 +34,28 @@ export const MIGRATIONS: readonly Migration[] = [
         UNIQUE (router_id, identity)
       );
       -- Bucket = UTC minute / hour / day index (ms / bucket length). Only non-zero buckets are stored.
+      -- Bucket first in the key: one poll's rows are neighbours (a few pages per commit, not one
+      -- page per host), and pruning is a range delete.
       CREATE TABLE samples_minute (
         host_id INTEGER NOT NULL,
         minute INTEGER NOT NULL,
         down_bytes INTEGER NOT NULL,
         up_bytes INTEGER NOT NULL,
-        PRIMARY KEY (host_id, minute)
+        PRIMARY KEY (minute, host_id)
       ) WITHOUT ROWID;
       CREATE TABLE samples_hour (
         host_id INTEGER NOT NULL,
         hour INTEGER NOT NULL,
         down_bytes INTEGER NOT NULL,
         up_bytes INTEGER NOT NULL,
-        PRIMARY KEY (host_id, hour)
+        PRIMARY KEY (hour, host_id)
       ) WITHOUT ROWID;
       CREATE TABLE samples_day (
         host_id INTEGER NOT NULL,
         day INTEGER NOT NULL,
         down_bytes INTEGER NOT NULL,
         up_bytes INTEGER NOT NULL,
-        PRIMARY KEY (host_id, day)
+        PRIMARY KEY (day, host_id)
       ) WITHOUT ROWID;
       -- The accounting state (last raw counters, epoch, totals) as of the last recorded poll.
       -- rolled_minute: every minute before it is also in samples_hour and samples_day; minutes from
