@@ -35,7 +35,7 @@ function listingOf(ips: readonly string[], down: readonly number[], up: readonly
     { ...base, num: 2 * i + 2, bytes: up[i]!, pkts: Math.floor(up[i]! / 1000), out: 'ppp0', source: ip },
   ]);
   const chains: Chain[] = [
-    { name: 'FORWARD', policy: 'ACCEPT', references: null, policyPkts: 0, policyBytes: 0, rules: [{ ...base, num: 1, target: 'TRAFFIC', comment: null }] },
+    { name: 'FORWARD', policy: 'ACCEPT', references: null, policyPkts: 0, policyBytes: 0, rules: [{ ...base, bytes: 0, num: 1, target: 'TRAFFIC', comment: null }] },
     { name: 'TRAFFIC', policy: null, references: 1, rules },
   ];
   return formatIptablesListing(chains, { exact: true, lineNumbers: true, verbose: true });
