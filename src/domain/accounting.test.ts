@@ -217,6 +217,19 @@ describe('resets', () => {
     assert.equal(eventOf(r2, 'reset'), undefined);
   });
 
+  test('after a reboot a host missing from discovery keeps its identity; old-epoch baselines are dropped', () => {
+    const d = new Driver();
+    d.poll({ [A]: [1000, 0], [B]: [500, 0] }, HOSTS_AB, { bootMarker: 'm1' });
+    d.after(2000, { [A]: [1500, 0], [B]: [600, 0] }, HOSTS_AB, { bootMarker: 'm1' });
+    // Rebooted: discovery has not seen A yet, B's rule is not installed again yet.
+    const r = d.after(60_000, { [A]: [40, 0] }, [], { bootMarker: 'm2' });
+    assert.equal(host(r, MAC_A).downBytes, 540);
+    assert.equal(r.hosts.some((h) => h.identity === `ip:${A}`), false);
+    // B's rule returns with a counter above its old-epoch baseline: all of it is new.
+    const r2 = d.after(2000, { [A]: [40, 0], [B]: [700, 0] }, HOSTS_AB, { bootMarker: 'm2' });
+    assert.equal(host(r2, MAC_B).downBytes, 100 + 700);
+  });
+
   test('an unknown (null) boot marker keeps the last one; the first marker seen is not a reboot', () => {
     const d = new Driver();
     d.poll({ [A]: [1000, 0] }, HOSTS_AB);

@@ -315,11 +315,7 @@ export class Accountant {
       this.bootMarker = input.bootMarker;
     }
     const isGlobalReset = globalReasons.length > 0;
-    if (isGlobalReset) {
-      this.epoch += 1;
-      // Old baselines belong to the previous epoch; no counter of that epoch exists any more.
-      this.counters.clear();
-    }
+    if (isGlobalReset) this.epoch += 1;
 
     // 2. Discovery: IP → host, first entry wins; a MAC known for the first time absorbs its IP identity.
     const byIp = new Map<string, { mac: string | null; hostname: string | null }>();
@@ -372,7 +368,7 @@ export class Accountant {
         dUp = 0;
         if (c.downBytes > 0 || c.upBytes > 0) baselineIps.push(ip);
       }
-      if (base && base.identity !== identity && !isGlobalReset) {
+      if (base && base.identity !== identity) {
         events.push({ kind: 'ip-reassigned', ip, fromIdentity: base.identity, toIdentity: identity });
       }
       if (dDown > limitBytes) {
@@ -398,6 +394,9 @@ export class Accountant {
     }
 
     if (isGlobalReset) {
+      // Baselines of rules absent from this listing belong to the previous epoch: drop them. (Those
+      // present were replaced above; their identities were still used to place this poll's bytes.)
+      for (const ip of [...this.counters.keys()]) if (!input.counters.has(ip)) this.counters.delete(ip);
       const boot = input.bootAtMs ?? null;
       const reason = globalReasons.includes('reboot') ? 'reboot' : 'chain-recreated';
       const to = reason === 'reboot' && boot !== null && boot <= atMs && (prevAtMs === null || boot >= prevAtMs) ? boot : atMs;
