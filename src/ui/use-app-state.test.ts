@@ -20,18 +20,19 @@ test('navigation: screens open only after connecting, back returns to the menu, 
   assert.equal(appReducer(back, { type: 'back' }), back);
 });
 
-test('menu cursor wraps around', () => {
+test('menu cursor wraps around; Enter opens what the cursor is on', () => {
+  assert.equal(appReducer({ ...menu, menuIndex: 3 }, { type: 'openSelected' }).screen, 'flush');
   assert.equal(appReducer(menu, { type: 'menuMove', by: -1 }).menuIndex, MENU_ITEMS.length - 1);
   assert.equal(appReducer({ ...menu, menuIndex: MENU_ITEMS.length - 1 }, { type: 'menuMove', by: 1 }).menuIndex, 0);
 });
 
 test('menu keys: numbers open, arrows move, Enter opens the highlighted entry, q quits', () => {
-  assert.deepEqual(menuKeyAction(0, '3', keyOf()), { type: 'open', screen: 'setup' });
-  assert.deepEqual(menuKeyAction(0, '5', keyOf()), { type: 'open', screen: 'history' });
-  assert.deepEqual(menuKeyAction(0, '', keyOf({ downArrow: true })), { type: 'menuMove', by: 1 });
-  assert.deepEqual(menuKeyAction(3, '', keyOf({ return: true })), { type: 'open', screen: 'flush' });
-  assert.deepEqual(menuKeyAction(0, 'q', keyOf()), { type: 'quit' });
-  assert.equal(menuKeyAction(0, '9', keyOf()), null);
+  assert.deepEqual(menuKeyAction('3', keyOf()), { type: 'open', screen: 'setup' });
+  assert.deepEqual(menuKeyAction('5', keyOf()), { type: 'open', screen: 'history' });
+  assert.deepEqual(menuKeyAction('', keyOf({ downArrow: true })), { type: 'menuMove', by: 1 });
+  assert.deepEqual(menuKeyAction('', keyOf({ return: true })), { type: 'openSelected' });
+  assert.deepEqual(menuKeyAction('q', keyOf()), { type: 'quit' });
+  assert.equal(menuKeyAction('9', keyOf()), null);
 });
 
 test('global keys: Ctrl-C exits with 130 everywhere; ? toggles help except while connecting', () => {

@@ -24,6 +24,8 @@ export interface AppState {
 export type AppAction =
   | { type: 'connected' }
   | { type: 'open'; screen: MenuItem['screen'] }
+  /** Enter: whatever the cursor is on now (decided here, not from a key handler's closure). */
+  | { type: 'openSelected' }
   | { type: 'back' }
   | { type: 'menuMove'; by: number }
   | { type: 'menuSelect'; index: number }
@@ -40,6 +42,10 @@ export function appReducer(state: AppState, action: AppAction): AppState {
       if (state.screen === 'connect') return state;
       const index = MENU_ITEMS.findIndex((item) => item.screen === action.screen);
       return { ...state, screen: action.screen, menuIndex: index === -1 ? state.menuIndex : index, isHelpOpen: false };
+    }
+    case 'openSelected': {
+      const item = MENU_ITEMS[state.menuIndex];
+      return item ? appReducer(state, { type: 'open', screen: item.screen }) : state;
     }
     case 'back':
       return state.screen === 'connect' || state.screen === 'menu' ? state : { ...state, screen: 'menu', isHelpOpen: false };

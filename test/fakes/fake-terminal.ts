@@ -95,6 +95,15 @@ export const KEY = {
 
 export const settle = (ms = 20) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Waits (bounded) until `predicate()` holds, e.g. until a screen's effect has subscribed. */
+export async function until(predicate: () => boolean, what = 'condition', timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await settle(5);
+  }
+}
+
 const mounted = new Set<FakeTerminal>();
 
 /**

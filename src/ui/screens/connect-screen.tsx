@@ -33,6 +33,7 @@ export function ConnectScreen({ controller, needsPassword, onPassword, telnetWar
   useEffect(() => {
     if (state.phase !== 'connecting') return;
     let isCancelled = false;
+    if (state.password !== undefined) onPassword?.(state.password);
     controller.connect().then(
       () => {
         if (isCancelled) return;
@@ -55,7 +56,6 @@ export function ConnectScreen({ controller, needsPassword, onPassword, telnetWar
     state,
     dispatch,
     needsPassword,
-    onPassword,
     onQuit: () => onQuit(lastError?.exitCode ?? EXIT.ok),
     isEnabled: isInputActive,
   });

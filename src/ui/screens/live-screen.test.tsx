@@ -3,7 +3,7 @@ import React from 'react';
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeController, host, makeSnapshot } from '../../../test/fakes/fake-controller.js';
-import { cleanupTerminals, KEY, renderInTerminal } from '../../../test/fakes/fake-terminal.js';
+import { cleanupTerminals, KEY, renderInTerminal, until } from '../../../test/fakes/fake-terminal.js';
 
 afterEach(cleanupTerminals);
 import { ThemeProvider } from '../theme.js';
@@ -39,7 +39,7 @@ test('live usage: subscribes on mount, shows rates, totals, shares, totals row a
   const fake = new FakeController().expectWatch();
   const { t } = mount(fake, { columns: 160, rows: 30 });
   await t.waitFor('Waiting for the first poll');
-  assert.equal(fake.activeWatches, 1);
+  await until(() => fake.activeWatches === 1, 'the screen to subscribe');
   fake.emit(makeSnapshot(family, { atMs: T0 }));
   const frame = await t.waitFor('laptop');
   assert.match(frame, /NAME\s+IP\s+↓RATE▼\s+↑RATE\s+↓TOTAL\s+↑TOTAL\s+↓%\s+↑%\s+SHARE\s+LAST MINUTE/);
@@ -51,7 +51,7 @@ test('live usage: subscribes on mount, shows rates, totals, shares, totals row a
   assert.match(frame, /198\.51\.100\.1 over telnet · polled 3\.0 s ago in 42 ms · ● connected/);
   assert.equal(lines(frame).filter((l) => l.startsWith('▶')).length, 1);
   t.unmount();
-  assert.equal(fake.activeWatches, 0);
+  await until(() => fake.activeWatches === 0, 'unmounting to stop polling');
   assert.equal(fake.stoppedWatches, 1);
   fake.verify();
 });
@@ -60,6 +60,7 @@ test('live usage: d/u/t/n sort the rows; q and Esc go back', async () => {
   const fake = new FakeController().expectWatch();
   const { t, backs } = mount(fake, { columns: 120, rows: 30 });
   await t.waitFor('Waiting');
+  await until(() => fake.activeWatches === 1, 'the screen to subscribe');
   fake.emit(makeSnapshot(family, { atMs: T0 }));
   const byName = rowNames;
   assert.deepEqual(byName(await t.waitFor('laptop')), ['laptop', 'tv', '(no name)']);
@@ -83,6 +84,7 @@ test('live usage: 300 hosts scroll by line, page, Home and End, and the frame ne
   const fake = new FakeController().expectWatch();
   const { t } = mount(fake, { columns: 100, rows: 30 });
   await t.waitFor('Waiting');
+  await until(() => fake.activeWatches === 1, 'the screen to subscribe');
   // Distinct rates so the ↓ order is known: host-001 is busiest.
   const hosts: HostUsage[] = Array.from({ length: 300 }, (_, i) =>
     host(`198.51.${100 + Math.floor((i + 1) / 250)}.${((i + 1) % 250) + 1}`, { hostname: `host-${String(i + 1).padStart(3, '0')}`, downBps: (300 - i) * 1000 }),
@@ -118,6 +120,7 @@ test('live usage: a 60-column terminal drops sparkline, bar, totals and IP but k
   const fake = new FakeController().expectWatch();
   const { t } = mount(fake, { columns: 160, rows: 30 });
   await t.waitFor('Waiting');
+  await until(() => fake.activeWatches === 1, 'the screen to subscribe');
   fake.emit(makeSnapshot(family, { atMs: T0 }));
   let frame = await t.waitFor('LAST MINUTE');
   t.stdout.resize(60, 30);
@@ -139,6 +142,7 @@ test('live usage: hostile hostnames never reach the terminal raw and never outgr
   const fake = new FakeController().expectWatch();
   const { t } = mount(fake, { columns: 100, rows: 30 });
   await t.waitFor('Waiting');
+  await until(() => fake.activeWatches === 1, 'the screen to subscribe');
   const hostile = [
     host('198.51.100.20', { hostname: '\u001b[2J\u001b[31mred\u001b[0m', downBps: 10 }),
     host('198.51.100.21', { hostname: '\u001b]0;pwned\u0007title', downBps: 9 }),
@@ -171,6 +175,7 @@ test('live usage: status shows reconnecting with a countdown, connection failure
   const fake = new FakeController().expectWatch();
   const { t } = mount(fake, { columns: 140, rows: 30 }, () => T0 + 2_000);
   await t.waitFor('Waiting');
+  await until(() => fake.activeWatches === 1, 'the screen to subscribe');
   fake.emit(
     makeSnapshot(family, {
       atMs: T0,
@@ -197,6 +202,7 @@ test('live usage: an empty router says what to do; sparklines fill as polls arri
   const fake = new FakeController().expectWatch();
   const { t } = mount(fake, { columns: 160, rows: 30 });
   await t.waitFor('Waiting');
+  await until(() => fake.activeWatches === 1, 'the screen to subscribe');
   fake.emit(makeSnapshot([], { atMs: T0 }));
   let frame = await t.waitFor('No hosts are being counted yet');
   assert.match(frame, /Set up TRAFFIC rules \(menu 3\)/);

@@ -15,7 +15,7 @@ export interface MenuScreenProps {
 
 export function MenuScreen({ label, menuIndex, dispatch, onQuit, isInputActive }: MenuScreenProps) {
   const theme = useTheme();
-  useMenuKeys({ menuIndex, dispatch, onQuit, isEnabled: isInputActive });
+  useMenuKeys({ dispatch, onQuit, isEnabled: isInputActive });
   return (
     <Box flexDirection="column">
       <Text wrap="truncate-end">

@@ -4,7 +4,8 @@ import type { ErrorView } from '../text.js';
 
 export type ConnectState =
   | { phase: 'password'; password: string; error: ErrorView | null; attempt: number }
-  | { phase: 'connecting'; attempt: number }
+  /** `password` is the one just typed, handed to onPassword by the screen before connect(). */
+  | { phase: 'connecting'; attempt: number; password?: string }
   | { phase: 'failed'; error: ErrorView; attempt: number }
   | { phase: 'connected'; attempt: number };
 
@@ -31,7 +32,9 @@ export function connectReducer(state: ConnectState, action: ConnectAction): Conn
     case 'erased':
       return state.phase === 'password' ? { ...state, password: [...state.password].slice(0, -1).join('') } : state;
     case 'submitted':
-      return state.phase === 'password' ? { phase: 'connecting', attempt: state.attempt + 1 } : state;
+      // The password comes from the reducer's state, never from a key handler's closure: keys
+      // typed faster than renders would otherwise submit a stale, shorter password.
+      return state.phase === 'password' ? { phase: 'connecting', attempt: state.attempt + 1, password: state.password } : state;
     case 'retry':
       return state.phase === 'failed' ? { phase: 'connecting', attempt: state.attempt + 1 } : state;
     case 'askPassword':

@@ -4,13 +4,13 @@ import type { Key } from 'ink';
 import type { ConnectAction, ConnectState } from './use-connect-state.js';
 import { useKeys } from '../use-keys.js';
 
-export type ConnectKeyResult = { action: ConnectAction; password?: string } | { quit: true } | null;
+export type ConnectKeyResult = { action: ConnectAction } | { quit: true } | null;
 
 export function connectKeyAction(state: ConnectState, input: string, key: Key, needsPassword: boolean): ConnectKeyResult {
   if (key.ctrl || (key.meta && !key.escape)) return null;
   if (state.phase === 'password') {
     if (key.escape) return { quit: true };
-    if (key.return) return { action: { type: 'submitted' }, password: state.password };
+    if (key.return) return { action: { type: 'submitted' } };
     if (key.backspace || key.delete) return { action: { type: 'erased' } };
     if (key.upArrow || key.downArrow || key.leftArrow || key.rightArrow || key.tab || key.pageUp || key.pageDown || key.home || key.end) return null;
     return input ? { action: { type: 'typed', text: input } } : null;
@@ -27,11 +27,10 @@ export function useConnectKeys(options: {
   state: ConnectState;
   dispatch: (action: ConnectAction) => void;
   needsPassword: boolean;
-  onPassword?: (password: string) => void;
   onQuit: () => void;
   isEnabled: boolean;
 }): void {
-  const { state, dispatch, needsPassword, onPassword, onQuit, isEnabled } = options;
+  const { state, dispatch, needsPassword, onQuit, isEnabled } = options;
   useKeys((input, key) => {
     const result = connectKeyAction(state, input, key, needsPassword);
     if (result === null) return;
@@ -39,7 +38,6 @@ export function useConnectKeys(options: {
       onQuit();
       return;
     }
-    if (result.password !== undefined) onPassword?.(result.password);
     dispatch(result.action);
   }, isEnabled);
 }

@@ -5,7 +5,7 @@ import { isBackKey, useKeys } from '../use-keys.js';
 
 export type MenuKeyResult = AppAction | { type: 'quit' } | null;
 
-export function menuKeyAction(menuIndex: number, input: string, key: Key): MenuKeyResult {
+export function menuKeyAction(input: string, key: Key): MenuKeyResult {
   if (key.ctrl) return null;
   const numbered = MENU_ITEMS.find((item) => item.key === input);
   if (numbered) return { type: 'open', screen: numbered.screen };
@@ -13,18 +13,15 @@ export function menuKeyAction(menuIndex: number, input: string, key: Key): MenuK
   if (key.downArrow || input === 'j' || key.tab) return { type: 'menuMove', by: 1 };
   if (key.home) return { type: 'menuSelect', index: 0 };
   if (key.end) return { type: 'menuSelect', index: MENU_ITEMS.length - 1 };
-  if (key.return) {
-    const item = MENU_ITEMS[menuIndex];
-    return item ? { type: 'open', screen: item.screen } : null;
-  }
+  if (key.return) return { type: 'openSelected' };
   if (isBackKey(input, key)) return { type: 'quit' };
   return null;
 }
 
-export function useMenuKeys(options: { menuIndex: number; dispatch: (action: AppAction) => void; onQuit: () => void; isEnabled: boolean }): void {
-  const { menuIndex, dispatch, onQuit, isEnabled } = options;
+export function useMenuKeys(options: { dispatch: (action: AppAction) => void; onQuit: () => void; isEnabled: boolean }): void {
+  const { dispatch, onQuit, isEnabled } = options;
   useKeys((input, key) => {
-    const result = menuKeyAction(menuIndex, input, key);
+    const result = menuKeyAction(input, key);
     if (result === null) return;
     if (result.type === 'quit') onQuit();
     else dispatch(result);
