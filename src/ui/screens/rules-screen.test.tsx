@@ -145,3 +145,16 @@ test('rules: hundreds of commands scroll inside the terminal', async () => {
   assert.match(frame, /508 iptables -A TRAFFIC -i ppp0 -d 198\.51\.101\.251/);
   fake.verify();
 });
+
+test('rules: many foreign rules are summarised and the plan still fits the terminal', async () => {
+  const commands = Array.from({ length: 100 }, (_, i) => `iptables -A TRAFFIC -s 198.51.100.${i + 1} -o ppp0`);
+  const foreignRules = Array.from({ length: 8 }, (_, i) => `    0     0 DROP       all  --  *      *       203.0.113.${i + 1}   0.0.0.0/0`);
+  const fake = new FakeController().expectPlan('setup', plan('setup', commands, { foreignRules, notes: ['one note'] }));
+  const { t } = mount(fake, 'setup', { rows: 30 });
+  const frame = await t.waitFor('[y/n]');
+  assert.match(frame, /⚠ 8 rules in lantop's chain that lantop did not write:/);
+  assert.match(frame, /…and 3 more/);
+  assert.ok(!frame.includes('203.0.113.6'));
+  assert.ok(frame.split('\n').length < 30, `fits 30 rows (${frame.split('\n').length})`);
+  fake.verify();
+});

@@ -97,7 +97,9 @@ export function RulesScreen({ controller, action, isInputActive, onBack }: Rules
 }
 
 function planExtraRows(plan: RulePlanView): number {
-  const foreign = plan.foreignRules.length > 0 ? Math.min(plan.foreignRules.length, MAX_FOREIGN_SHOWN) + 3 : 0;
+  const count = plan.foreignRules.length;
+  // Margin, heading, the rules shown, "…and N more", and the adopt line.
+  const foreign = count > 0 ? Math.min(count, MAX_FOREIGN_SHOWN) + 3 + (count > MAX_FOREIGN_SHOWN ? 1 : 0) : 0;
   return plan.notes.length + foreign + (plan.rejectedHosts.length > 0 ? 1 : 0);
 }
 
