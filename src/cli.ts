@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Composition root: argv → a plain command or the Ink app. Real dependencies are built here once
 // and handed down; nothing below this file reads process.argv or decides exit codes.
+import './production-env.js';
 import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { EXIT, LantopError, NotImplementedError, UsageError, exitCodeOf } from './errors.js';
