@@ -327,8 +327,13 @@ describe('resets', () => {
     d.poll({ [A]: [0, 0] }, HOSTS_AB);
     const r = d.after(1000, { [A]: [-5, 3], [B]: [1.5, 0] }, HOSTS_AB);
     assert.deepEqual(r.events.filter((e) => e.kind === 'invalid-counter').map((e) => (e as { ip: string }).ip), [A, B]);
+    // Still unreadable: not reported again on every poll.
+    const again = d.after(1000, { [A]: [-5, 3] }, HOSTS_AB);
+    assert.equal(kinds(again).includes('invalid-counter'), false);
     const r2 = d.after(1000, { [A]: [100, 10] }, HOSTS_AB);
     assert.equal(host(r2, MAC_A).downBytes, 100);
+    const r3 = d.after(1000, { [A]: [-1, 0] }, HOSTS_AB);
+    assert.ok(kinds(r3).includes('invalid-counter'), 'reported again after it had recovered');
   });
 });
 

@@ -233,6 +233,8 @@ export class Accountant {
   private present: Set<string>;
   private window: Array<{ atMs: number; deltas: Map<string, [number, number]> }>;
   private lastRates: Map<string, [number, number]>;
+  /** IPs whose counters were unreadable at the last poll: reported once, not on every poll. */
+  private invalidIps = new Set<string>();
 
   constructor(options: AccountingOptions = {}, state: AccountingState = emptyAccountingState()) {
     const linkBps = options.linkBitsPerSecond ?? DEFAULT_LINK_BITS_PER_SECOND;
@@ -342,9 +344,11 @@ export class Accountant {
     const limitBytes =
       elapsedMs === null ? Infinity : this.linkBytesPerMs * Math.max(elapsedMs, this.minLimitElapsedMs) * this.margin;
 
+    const invalidIps = new Set<string>();
     for (const [ip, c] of input.counters) {
       if (!isCount(c.downBytes) || !isCount(c.upBytes)) {
-        events.push({ kind: 'invalid-counter', ip });
+        if (!this.invalidIps.has(ip)) events.push({ kind: 'invalid-counter', ip });
+        invalidIps.add(ip);
         continue;
       }
       const identity = resolve(ip);
@@ -393,6 +397,7 @@ export class Accountant {
       }
     }
 
+    this.invalidIps = invalidIps;
     if (isGlobalReset) {
       // Baselines of rules absent from this listing belong to the previous epoch: drop them. (Those
       // present were replaced above; their identities were still used to place this poll's bytes.)

@@ -394,6 +394,25 @@ describe('recording and rollups', () => {
     }
   });
 
+  test('notices are kept at most once per kind per minute (a router resetting on every poll)', () => {
+    const store = open({ autoPrune: false });
+    try {
+      const h = new Harness(store);
+      h.run(2, 1000);
+      for (let k = 0; k < 30; k++) {
+        h.clock.advance(4000); // 15 polls per minute, each with a counter that went down
+        const target = k % 2 === 0 ? 10 : 5000; // host 0 goes down on every other poll
+        h.poll({}, (i) => [i === 0 ? target - (h.raw[0]?.[0] ?? 0) : 1, 0]);
+      }
+      const resets = store.notices(h.routerId, 0, h.clock.now() + 1).filter((n) => n.kind === 'reset');
+      const minutes = new Set(resets.map((n) => Math.floor(n.atMs / MIN)));
+      assert.equal(resets.length, minutes.size);
+      assert.ok(resets.length >= 2 && resets.length <= 4, `${resets.length} reset notices`);
+    } finally {
+      store.close();
+    }
+  });
+
   test('a MAC-less host whose MAC becomes known keeps its stored history', () => {
     const store = open({ autoPrune: false });
     try {

@@ -187,6 +187,8 @@ export class HistoryStore {
   /** Per router: minutes before this are rolled up into hours and days (see router_state). */
   private readonly rolledMinute = new Map<number, number>();
   private lastPrunedHour: number | null = null;
+  /** `${routerId} ${kind}` → minute of the last stored notice of that kind (at most one a minute). */
+  private readonly noticeMinute = new Map<string, number>();
   private readonly s: ReturnType<HistoryStore['prepareStatements']>;
   private readonly writePoll: Database.Transaction<
     (routerId: number, holderId: string, result: AccountingResult, state: AccountingState, leaseTtlMs: number) => boolean
@@ -520,7 +522,14 @@ export class HistoryStore {
       }
     }
     for (const e of result.events) {
-      for (const n of noticeFor(e, atMs)) {
+      const notices = noticeFor(e, atMs);
+      if (notices.length === 0) continue;
+      // A pathological router (a counter reset or jumping on every poll) must not fill the disk
+      // with notices: keep the first of each kind per minute.
+      const key = `${routerId} ${e.kind}`;
+      if (this.noticeMinute.get(key) === minute) continue;
+      this.noticeMinute.set(key, minute);
+      for (const n of notices) {
         const missingFrom = e.kind === 'reset' ? e.missingFromMs : null;
         const missingTo = e.kind === 'reset' ? e.missingToMs : null;
         this.s.insertNotice.run(routerId, atMs, n.level, e.kind, n.text, missingFrom, missingTo);
