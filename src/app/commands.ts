@@ -167,7 +167,7 @@ export async function runUsage(
   const store = deps.store !== undefined ? deps.store : openStore(deps.settings, deps.env);
   try {
     return await withRouter(deps, async ({ client, session }) => {
-      const monitor = startMonitor({ routerKey: routerKey(deps.settings), client, session, clock: deps.clock, store, intervalMs });
+      const monitor = startMonitor({ routerKey: routerKey(deps.settings), client, session, clock: deps.clock, store, intervalMs, linkBitsPerSecond: deps.settings.linkBitsPerSecond });
       const render = (snapshot: Snapshot, isLast: boolean) => {
         if (options.json) write(deps.io, JSON.stringify(snapshotJson(snapshot)) + (options.watch ? '\n' : '\n'));
         else if (options.csv) write(deps.io, snapshotCsv(snapshot, options.watch === true && !isLast ? false : true));

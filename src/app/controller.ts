@@ -107,6 +107,7 @@ export class LiveRouterController implements RouterController {
     if (this.monitor !== null || this.isClosed) return;
     this.monitor = startMonitor({
       routerKey: routerKey(this.options.settings),
+      linkBitsPerSecond: this.options.settings.linkBitsPerSecond,
       client,
       session,
       clock: this.options.clock,

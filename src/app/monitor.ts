@@ -16,6 +16,8 @@ export interface MonitorOptions {
   store: HistoryStore | null;
   intervalMs?: number;
   discoveryIntervalMs?: number;
+  /** The line's top speed per direction (vnStat's MaxBandwidth): larger deltas are discarded. */
+  linkBitsPerSecond?: number;
   onSnapshot?: (snapshot: Snapshot) => void;
   timers?: PollerOptions['timers'];
 }
@@ -42,6 +44,7 @@ export function startMonitor(options: MonitorOptions): Monitor {
       connectionState: () => options.session.state,
     },
     ...(recorder ? { history: recorder } : {}),
+    ...(options.linkBitsPerSecond !== undefined ? { accounting: { linkBitsPerSecond: options.linkBitsPerSecond } } : {}),
     ...(initialState ? { initialState } : {}),
     ...(options.intervalMs !== undefined ? { intervalMs: options.intervalMs } : {}),
     ...(options.discoveryIntervalMs !== undefined ? { discoveryIntervalMs: options.discoveryIntervalMs } : {}),

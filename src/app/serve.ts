@@ -97,6 +97,7 @@ export async function runServe(
       monitors.push(
         startMonitor({
           routerKey: routerKey(target.settings),
+          linkBitsPerSecond: target.settings.linkBitsPerSecond,
           client: router.client,
           session: router.session,
           clock: deps.clock,

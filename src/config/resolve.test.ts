@@ -36,3 +36,11 @@ test('NO_COLOR and --no-color both turn colour off', () => {
   assert.equal(resolveSettings({ color: false }, {}, undefined, 'd').isColor, false);
   assert.equal(resolveSettings({}, {}, undefined, 'd').isColor, true);
 });
+
+test('--max-bandwidth is Mbit/s per direction, default 1000, validated', () => {
+  assert.equal(resolveSettings({}, {}, undefined, 'd').linkBitsPerSecond, 1_000_000_000);
+  assert.equal(resolveSettings({ maxBandwidth: '50' }, {}, undefined, 'd').linkBitsPerSecond, 50_000_000);
+  assert.equal(resolveSettings({}, { LANTOP_MAX_BANDWIDTH: '20' }, undefined, 'd').linkBitsPerSecond, 20_000_000);
+  assert.throws(() => resolveSettings({ maxBandwidth: 'fast' }, {}, undefined, 'd'), UsageError);
+  assert.throws(() => resolveSettings({ maxBandwidth: '0' }, {}, undefined, 'd'), UsageError);
+});

@@ -32,6 +32,7 @@ export interface GlobalFlags {
   firmware?: string;
   debug?: boolean;
   acceptHostKey?: string;
+  maxBandwidth?: string;
 }
 
 export interface ResolvedSettings {
@@ -50,6 +51,8 @@ export interface ResolvedSettings {
   isColor: boolean;
   /** SSH: pin this host key instead of the stored one (after a legitimate change). */
   acceptHostKey: string | null;
+  /** Highest plausible rate per direction, bit/s; a larger counter jump is discarded and reported. */
+  linkBitsPerSecond: number;
 }
 
 export const DEFAULT_PROFILE = 'default';
@@ -100,6 +103,7 @@ export function resolveSettings(flags: GlobalFlags, env: Env, profile: Profile |
     dbPath: flags.db ?? env.LANTOP_DB ?? null,
     isColor: flags.color !== false && env.NO_COLOR === undefined,
     acceptHostKey: parseFingerprint(flags.acceptHostKey),
+    linkBitsPerSecond: parsePositiveInt(flags.maxBandwidth ?? env.LANTOP_MAX_BANDWIDTH ?? '1000', '--max-bandwidth', 1_000_000) * 1_000_000,
   };
 }
 
