@@ -11,7 +11,7 @@ import { connectSsh } from '../src/transport/ssh.js';
 import type { RuleLayout } from '../src/router/rules.js';
 import { findChain, DOWN_CHAIN, TRAFFIC_CHAIN } from '../src/router/rules.js';
 import type { IptablesListing } from '../src/router/parsers/types.js';
-import { log, median, round, sleep, timeRuns, withTimeout } from './util.js';
+import { log, median, round, runProgram, sleep, timeRuns, withTimeout } from './util.js';
 
 const ISP_IP = '203.0.113.1';
 const LISTING_COMMAND = 'iptables -L -v -x -n --line-numbers';
@@ -27,6 +27,8 @@ export interface LabBenchOptions {
   transferBytes: number;
   rounds: number;
   doSsh: boolean;
+  /** Bytes per transfer with GSO limited to one segment (per-packet forwarding, like a router without offloads). */
+  perPacketBytes: number;
 }
 
 export interface LabBenchResult {
@@ -120,6 +122,15 @@ async function checkCounts(lab: Lab, layout: RuleLayout): Promise<{ isIdentical:
   } finally {
     await router.session.close();
   }
+}
+
+/**
+ * GSO on the ISP's sending interface: 65536 segments (the default, 64 KB super-packets through the
+ * router) or 1 (every MTU-sized packet walks the rules on its own, as on a router without offloads).
+ */
+async function setIspGsoSegments(lab: Lab, segments: number): Promise<void> {
+  const r = await runProgram(['ip', '-n', lab.ispNs, 'link', 'set', 'wan0', 'gso_max_segs', String(segments)], { timeoutMs: 10_000 });
+  if (r.code !== 0) throw new Error(`ip link set gso_max_segs: ${r.stderr}`);
 }
 
 async function saveFilter(lab: Lab): Promise<string> {
@@ -264,27 +275,38 @@ export async function runLabBench(options: LabBenchOptions): Promise<LabBenchRes
     log(`lab: split: ${split.ruleCount} rules, positions ${JSON.stringify(split.positions)}, counts ${splitCounts.isIdentical ? 'identical' : 'DIFFER'}`);
 
     // Throughput: variants interleaved round by round (iptables-restore of lantop's own dumps), so
-    // drift on this shared machine hits all three alike.
+    // drift on this shared machine hits all three alike; once with offloads as they are, once
+    // per packet.
     const variants: Array<[string, string]> = [['none', noneDump], ['flat', flatDump], ['split', splitDump]];
+    const modes: Array<[string, number, number]> = [['offload', 65536, options.transferBytes], ['perPacket', 1, options.perPacketBytes]];
     const samples: Record<string, Record<string, number[]>> = {};
     let port = 5301;
-    for (let round_ = 0; round_ < options.rounds; round_++) {
-      for (const [name, dump] of variants) {
-        await restoreFilter(lab, dump);
-        for (const host of ['h3', 'h1']) {
-          const mbps = await throughput(lab, host, options.transferBytes, port++);
-          ((samples[name] ??= {})[host] ??= []).push(mbps);
+    try {
+      for (let round_ = 0; round_ < options.rounds; round_++) {
+        for (const [mode, segments, bytes] of modes) {
+          await setIspGsoSegments(lab, segments);
+          for (const [name, dump] of variants) {
+            await restoreFilter(lab, dump);
+            for (const host of ['h3', 'h1']) {
+              const mbps = await throughput(lab, host, bytes, port++);
+              ((samples[`${mode}/${name}`] ??= {})[host] ??= []).push(mbps);
+            }
+          }
         }
+        log(`router: round ${round_ + 1}/${options.rounds} done`);
       }
-      log(`router: round ${round_ + 1}/${options.rounds} done`);
+    } finally {
+      await setIspGsoSegments(lab, 65536).catch(() => undefined);
     }
     await restoreFilter(lab, noneDump);
     const table: Record<string, unknown> = {};
-    for (const [name] of variants) {
-      for (const host of ['h3', 'h1']) {
-        const med = median(samples[name]![host]!);
-        const none = median(samples.none![host]!);
-        table[`${name}/${host}`] = { medianMBps: round(med, 1), percentOfNoRules: round((100 * med) / none, 1), samplesMBps: samples[name]![host]!.map((v) => round(v, 1)) };
+    for (const [mode, , bytes] of modes) {
+      for (const [name] of variants) {
+        for (const host of ['h3', 'h1']) {
+          const runs = samples[`${mode}/${name}`]![host]!;
+          const none = median(samples[`${mode}/none`]![host]!);
+          table[`${mode}/${name}/${host}`] = { bytes, medianMBps: round(median(runs), 1), percentOfNoRules: round((100 * median(runs)) / none, 1), samplesMBps: runs.map((v) => round(v, 1)) };
+        }
       }
     }
     return {
@@ -293,7 +315,7 @@ export async function runLabBench(options: LabBenchOptions): Promise<LabBenchRes
       rulesFlat: flat.ruleCount,
       refresh,
       router: {
-        transferBytes: options.transferBytes, rounds: options.rounds,
+        transferBytes: options.transferBytes, perPacketBytes: options.perPacketBytes, rounds: options.rounds,
         flat: { rules: flat.ruleCount, positions: flat.positions, counts: flatCounts },
         split: { rules: split.ruleCount, positions: split.positions, counts: splitCounts },
         countsIdentical: flatCounts.isIdentical && splitCounts.isIdentical,

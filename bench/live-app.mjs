@@ -1,6 +1,8 @@
 // The interactive app exactly as `lantop --host H --port P` builds it (LiveRouterController +
 // runApp over dist/), but with a 1 s poll interval as in `lantop demo` (the CLI has no --interval
 // for the app). Usage: node bench/live-app.mjs PORT   (LANTOP_PASSWORD, LANTOP_DB in the env)
+// First, as in src/cli.ts: React's production build (NODE_ENV), before ink/react are evaluated.
+import '../dist/production-env.js';
 import { resolveSettings } from '../dist/config/resolve.js';
 import { LiveRouterController } from '../dist/app/controller.js';
 import { HistoryStore } from '../dist/store/history-store.js';

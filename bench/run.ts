@@ -79,7 +79,7 @@ async function main(): Promise<number> {
       failures++;
     } else {
       await section('refresh+router (lab)', async () => {
-        const lab = await runLabBench({ backend, pollRuns: isQuick ? 10 : 40, seedRuns: isQuick ? 3 : 10, transferBytes: isQuick ? 100_000_000 : 400_000_000, rounds: isQuick ? 1 : 5, doSsh: true });
+        const lab = await runLabBench({ backend, pollRuns: isQuick ? 10 : 40, seedRuns: isQuick ? 3 : 10, transferBytes: isQuick ? 100_000_000 : 400_000_000, rounds: isQuick ? 1 : 5, doSsh: true, perPacketBytes: isQuick ? 20_000_000 : 100_000_000 });
         results.lab = { ...lab, measuredAt: stamp(), command: onlyFlag('refresh,router') };
       });
     }
