@@ -26,7 +26,9 @@ export function tmuxSession(name: string, command: string, size = { columns: 100
   const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
   const exitFile = join(dir, 'exit-code');
   const sttyFile = join(dir, 'stty');
-  const wrapped = `${command}; echo $? > ${exitFile}; stty -a > ${sttyFile}; sleep 30`;
+  // Ink renders only the final frame when CI is set (is-in-ci); CI runs these tests with CI=true,
+  // but the terminal being emulated is a person's, which has no CI variable.
+  const wrapped = `unset CI CONTINUOUS_INTEGRATION; ${command}; echo $? > ${exitFile}; stty -a > ${sttyFile}; sleep 30`;
   tmux('new-session', '-d', '-x', String(size.columns), '-y', String(size.rows), '-s', 'app', 'sh', '-c', wrapped);
   const screen = () => tmux('capture-pane', '-p', '-t', 'app');
   return {

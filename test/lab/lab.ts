@@ -7,7 +7,7 @@
 // processes at the next start. test/lab/cleanup.sh removes leftovers by hand.
 import { spawn, type ChildProcess } from 'node:child_process';
 import {
-  chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync,
+  copyFileSync, chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync,
 } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -532,6 +532,10 @@ class RouterLab implements Lab {
       '',
     ].join('\n'));
     chmodSync(routerSh, 0o755);
+    // The login program runs inside the router's mount namespace, whose /tmp is the router's own:
+    // a checkout under /tmp (CI clones anywhere) would be hidden there, so telnetd gets a copy.
+    copyFileSync(CLI_PATH, this.loginProgram);
+    chmodSync(this.loginProgram, 0o755);
     const etc = join(this.dir, 'etc');
     mkdirSync(etc, { recursive: true });
     const hash = (await runOk(['openssl', 'passwd', '-6', '-stdin'], { input: `${this.password}\n` })).trim();
@@ -637,13 +641,17 @@ class RouterLab implements Lab {
     this.keeperPid = keeper.pid!;
   }
 
+  private get loginProgram(): string {
+    return join(this.dir, 'broadcom-cli.sh');
+  }
+
   private routerEnv(): NodeJS.ProcessEnv {
     return { PATH: `${join(this.dir, 'bin')}:${SYSTEM_PATH}`, LC_ALL: 'C', HOME: '/tmp' };
   }
 
   private daemonArgv(name: DaemonName): string[] {
     if (name === 'telnetd') {
-      return ['/bin/busybox', 'telnetd', '-F', '-p', String(TELNET_PORT), '-f', '/dev/null', '-l', CLI_PATH];
+      return ['/bin/busybox', 'telnetd', '-F', '-p', String(TELNET_PORT), '-f', '/dev/null', '-l', this.loginProgram];
     }
     return ['/usr/sbin/dropbear', '-F', '-E', '-m', '-j', '-k', '-p', String(SSH_PORT),
       '-r', join(this.dir, 'dropbear_ed25519_host_key'), '-P', join(this.dir, 'dropbear.pid')];
