@@ -12,7 +12,6 @@ import { systemClock } from '../domain/clock.js';
 import { runHosts, runRules, runUsage, runReport, openStore, type CommandDeps } from './commands.js';
 import { LiveRouterController } from './controller.js';
 import { renderPlainSnapshot } from '../output/usage-table.js';
-import { openRouter } from './open-router.js';
 
 function profilesFor(ctx: CommandContext): ProfileStore {
   return new ProfileStore(ctx.env);
@@ -63,7 +62,15 @@ function depsFor(ctx: CommandContext): CommandDeps & { env: NodeJS.ProcessEnv } 
 
 const opt = (options: Record<string, unknown>, key: string) => (typeof options[key] === 'string' ? (options[key] as string) : undefined);
 
-async function runInteractive(ctx: CommandContext, settings: ResolvedSettings, profiles: ProfileStore | null, password: { get: () => Promise<string>; isKnown: boolean }, dbPath: string | null, intervalMs?: number): Promise<number> {
+async function runInteractive(
+  ctx: CommandContext,
+  settings: ResolvedSettings,
+  profiles: ProfileStore | null,
+  password: { get: () => Promise<string>; isKnown: boolean },
+  dbPath: string | null,
+  intervalMs?: number,
+  isManaged?: boolean,
+): Promise<number> {
   const store = openStore({ ...settings, dbPath }, ctx.env);
   let typed: string | null = null;
   const controller = new LiveRouterController({
@@ -73,6 +80,7 @@ async function runInteractive(ctx: CommandContext, settings: ResolvedSettings, p
     store,
     profiles,
     ...(intervalMs !== undefined ? { intervalMs } : {}),
+    ...(isManaged !== undefined ? { isManaged } : {}),
   });
   try {
     if (!ctx.stdout.isTTY) {
@@ -92,7 +100,10 @@ async function runInteractive(ctx: CommandContext, settings: ResolvedSettings, p
       ctx.stderr.write('(stdout is not a terminal: for scripts use `lantop usage --json`)\n');
       return EXIT.ok;
     }
-    const { runApp } = await import('../ui/run-app.js');
+    // Loading Ink (React, yoga) takes a while: log in meanwhile, so the menu follows the first frame.
+    const ui = import('../ui/run-app.js');
+    if (password.isKnown) controller.connect().catch(() => undefined /* the connect screen shows it */);
+    const { runApp } = await ui;
     return await runApp({
       controller,
       stdin: ctx.stdin,
@@ -128,16 +139,11 @@ export const actions = {
     try {
       const settings = resolveSettings({ ...ctx.flags, host: router.host, port: router.port, protocol: 'telnet', user: router.user, firmware: undefined, wan: 'ppp0' } as GlobalFlags, {}, undefined, 'demo');
       const password = { get: async () => router.password, isKnown: true };
-      // Rules first, so traffic shows at once; the Set up / Flush screens still work on top.
-      const opened = await openRouter({ settings, password: router.password, isManaged: true });
-      try {
-        await opened.client.setup();
-      } finally {
-        await opened.session.close();
-      }
       ctx.stderr.write(`lantop demo: an emulated Broadcom router on ${router.host}:${router.port} (simulated hosts and traffic; not a real router)\n`);
       const demoProfiles = null;
-      return await runInteractive(ctx, { ...settings, dbPath: join(dir, 'demo.sqlite') }, demoProfiles, password, join(dir, 'demo.sqlite'), 1000);
+      // The demo manages its emulator: the first poll installs the rules (in the background, so
+      // the app is on screen at once); Flush pauses that until Set up, as on a real router.
+      return await runInteractive(ctx, { ...settings, dbPath: join(dir, 'demo.sqlite') }, demoProfiles, password, join(dir, 'demo.sqlite'), 1000, true);
     } finally {
       await router.close();
       rmSync(dir, { recursive: true, force: true });

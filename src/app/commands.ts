@@ -142,7 +142,8 @@ export async function runRules(deps: CommandDeps, action: RuleAction, options: {
     }
     const outcome = await client.apply(commands);
     if (outcome.failed) throw new RouterError(`The router refused: ${outcome.failed.command}`, 'See what it said below; nothing after that command was sent.', { seen: outcome.failed.output });
-    if (action === 'teardown') deps.profiles?.update(deps.settings.profileName, { isManaged: false });
+    // After flush or teardown, running monitors must not put the rules straight back: setup does.
+    deps.profiles?.update(deps.settings.profileName, { isManaged: false });
     io.stderr.write(`${action === 'flush' ? 'Flushed' : 'Removed'}: ${outcome.applied.length} command(s) applied.\n`);
     return EXIT.ok;
   });

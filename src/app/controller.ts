@@ -21,6 +21,8 @@ export interface ControllerOptions {
   profiles: ProfileStore | null;
   intervalMs?: number;
   open?: (password: string, isManaged: boolean) => Promise<OpenRouter>;
+  /** Overrides the profile's "lantop set this router up" flag (the demo manages its emulator). */
+  isManaged?: boolean;
 }
 
 export class LiveRouterController implements RouterController {
@@ -28,6 +30,7 @@ export class LiveRouterController implements RouterController {
   private monitor: Monitor | null = null;
   private readonly listeners = new Set<(snapshot: Snapshot) => void>();
   private isClosed = false;
+  private connecting: Promise<void> | null = null;
 
   constructor(private readonly options: ControllerOptions) {}
 
@@ -40,15 +43,30 @@ export class LiveRouterController implements RouterController {
   }
 
   private isManaged(): boolean {
-    return this.options.profiles?.get(this.options.settings.profileName)?.isManaged === true;
+    return this.options.isManaged ?? this.options.profiles?.get(this.options.settings.profileName)?.isManaged === true;
   }
 
-  async connect(): Promise<void> {
+  /**
+   * Logs in (once: concurrent callers share the attempt; a failed attempt can be retried). The
+   * CLI starts it while the UI is still loading, and the connect screen then joins it.
+   */
+  connect(): Promise<void> {
+    this.connecting ??= this.login().catch((error: unknown) => {
+      this.connecting = null;
+      throw error;
+    });
+    return this.connecting;
+  }
+
+  private async login(): Promise<void> {
     if (this.router !== null) return;
     const password = await this.options.password();
     this.router = await (this.options.open
       ? this.options.open(password, this.isManaged())
       : openRouter({ settings: this.options.settings, password, isManaged: this.isManaged(), profiles: this.options.profiles }));
+    // Poll from the start, not only while the live screen is open: history records while the
+    // user looks at other screens, and a managed router gets its rules at once.
+    void this.ensureMonitor();
   }
 
   private async ready(): Promise<OpenRouter> {
@@ -83,12 +101,18 @@ export class LiveRouterController implements RouterController {
     const { client } = await this.ready();
     if (plan.action === 'setup') {
       const outcome = await client.setup({ isAdopting: plan.foreignRules.length > 0 });
-      if (outcome.failed === null) this.options.profiles?.update(this.options.settings.profileName, { isManaged: true });
+      if (outcome.failed === null) this.setManaged(client, true);
       return { applied: outcome.applied, failed: outcome.failed && { command: outcome.failed.command, output: outcome.failed.output }, isVerified: outcome.isVerified, notes: outcome.notes };
     }
     const outcome = await client.apply(plan.commands);
-    if (plan.action === 'teardown' && outcome.failed === null) this.options.profiles?.update(this.options.settings.profileName, { isManaged: false });
+    // After flush or teardown, sync must not put the rules straight back: setup does that.
+    if (outcome.failed === null) this.setManaged(client, false);
     return { applied: outcome.applied, failed: outcome.failed && { command: outcome.failed.command, output: outcome.failed.output }, isVerified: outcome.failed === null, notes: [] };
+  }
+
+  private setManaged(client: OpenRouter['client'], isManaged: boolean): void {
+    client.setManaged(isManaged);
+    this.options.profiles?.update(this.options.settings.profileName, { isManaged });
   }
 
   watch(listener: (snapshot: Snapshot) => void): () => void {

@@ -61,7 +61,7 @@ export class RouterClient implements PollPort {
   constructor(
     private readonly session: ModalSession,
     readonly firmware: FirmwareProfile,
-    private readonly options: RouterClientOptions,
+    private options: RouterClientOptions,
   ) {
     if (firmware.capabilities.nftOnly || firmware.commands.iptables === null) {
       throw new RouterError(
@@ -74,6 +74,11 @@ export class RouterClient implements PollPort {
 
   get wan(): string {
     return this.options.wan;
+  }
+
+  /** Whether poll-time sync may add and repair rules: on after setup, off after flush/teardown. */
+  setManaged(isManaged: boolean): void {
+    this.options = { ...this.options, isManaged };
   }
 
   get isTagging(): boolean {

@@ -5,7 +5,6 @@ import { warnTelnetCleartextOnce } from './credentials.js';
 import { describeEndpoint } from './errors.js';
 import { ReconnectingSession, type ConnectionSession, type Timers } from './reconnecting-session.js';
 import type { ConnectionOptions } from './session.js';
-import { connectSsh } from './ssh.js';
 import { connectTelnet } from './telnet.js';
 
 export interface OpenSessionOptions extends ConnectionOptions {
@@ -45,6 +44,8 @@ export function connectionFactory(options: OpenSessionOptions): () => Promise<Co
   // The key seen first stays pinned for reconnects, even if the caller does not store it.
   let pinned = options.hostKeyFingerprint;
   return async () => {
+    // ssh2 is loaded only for SSH routers: telnet users (and `lantop demo`) do not pay its start-up.
+    const { connectSsh } = await import('./ssh.js');
     const session = await connectSsh({
       host: options.host,
       port: options.port,
