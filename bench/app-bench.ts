@@ -1,6 +1,6 @@
 // Section 4: the app under tmux. First frame of `lantop demo` (spawn → first capture showing the
 // menu), and CPU/RSS of the live usage screen with 250 hosts at 1 Hz over 60 s.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,18 +32,27 @@ async function killSession(session: string): Promise<void> {
   await runProgram(['tmux', 'kill-session', '-t', session], { timeoutMs: 5_000 }).catch(() => undefined);
 }
 
-/** Spawn → first capture-pane that shows the menu; the pane is created before the clock starts. */
-async function firstFrame(run: number): Promise<number> {
+/**
+ * Spawn → first capture-pane that shows the menu; the pane is created before the clock starts.
+ * stderr goes to a file: its first line ("lantop demo: an emulated …") is written once the demo's
+ * emulator is up and its rules are set up, which splits the time into set-up and app start.
+ */
+async function firstFrame(run: number): Promise<{ menuMs: number; setupDoneMs: number | null }> {
   const session = `lantop-bench-ff-${process.pid}-${run}`;
   const dir = mkdtempSync(join(tmpdir(), 'lantop-bench-ff-'));
+  const stderrFile = join(dir, 'stderr');
   try {
     await tmux(['new-session', '-d', '-s', session, '-x', '120', '-y', '40', 'sh']);
     await sleep(100);
     const t0 = performance.now();
-    await tmux(['send-keys', '-t', session, `cd ${ROOT} && LANTOP_CONFIG_DIR=${dir} exec node dist/cli.js demo`, 'Enter']);
-    const t1 = await waitFor(session, /connected to/, 15_000);
-    if (t1 === null) throw new Error(`first frame: no menu within 15 s:\n${await capture(session)}`);
-    return t1 - t0;
+    await tmux(['send-keys', '-t', session, `cd ${ROOT} && LANTOP_CONFIG_DIR=${dir} exec node dist/cli.js demo 2>${stderrFile}`, 'Enter']);
+    let setupDoneMs: number | null = null;
+    while (performance.now() - t0 < 15_000) {
+      if (setupDoneMs === null && existsSync(stderrFile) && statSync(stderrFile).size > 0) setupDoneMs = performance.now() - t0;
+      if (/connected to/.test(await capture(session))) return { menuMs: performance.now() - t0, setupDoneMs };
+      await sleep(20);
+    }
+    throw new Error(`first frame: no menu within 15 s:\n${await capture(session)}`);
   } finally {
     await killSession(session);
     rmSync(dir, { recursive: true, force: true });
@@ -125,11 +134,16 @@ async function liveUsage(seconds: number): Promise<Record<string, unknown>> {
 
 export async function runAppBench(options: { firstFrameRuns: number; liveSeconds: number }): Promise<Record<string, unknown>> {
   const frames: number[] = [];
-  for (let i = 0; i < options.firstFrameRuns; i++) frames.push(await firstFrame(i));
+  const setups: number[] = [];
+  for (let i = 0; i < options.firstFrameRuns; i++) {
+    const f = await firstFrame(i);
+    frames.push(f.menuMs);
+    if (f.setupDoneMs !== null) setups.push(f.setupDoneMs);
+  }
   log(`app: first frame ${frames.map((f) => round(f, 0)).join(', ')} ms; live usage for ${options.liveSeconds} s`);
   const live = await liveUsage(options.liveSeconds);
   return {
-    firstFrame: { medianMs: round(median(frames), 0), runsMs: frames.map((f) => round(f, 0)), meetsTarget: median(frames) < 800 },
+    firstFrame: { medianMs: round(median(frames), 0), setupDoneMedianMs: round(median(setups), 0), runsMs: frames.map((f) => round(f, 0)), meetsTarget: median(frames) < 800 },
     live,
   };
 }

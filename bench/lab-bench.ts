@@ -125,7 +125,7 @@ async function checkCounts(lab: Lab, layout: RuleLayout): Promise<{ isIdentical:
 }
 
 /**
- * GSO on the ISP's sending interface: 65536 segments (the default, 64 KB super-packets through the
+ * GSO on the ISP's sending interface: 65535 segments (the default, 64 KB super-packets through the
  * router) or 1 (every MTU-sized packet walks the rules on its own, as on a router without offloads).
  */
 async function setIspGsoSegments(lab: Lab, segments: number): Promise<void> {
@@ -278,7 +278,7 @@ export async function runLabBench(options: LabBenchOptions): Promise<LabBenchRes
     // drift on this shared machine hits all three alike; once with offloads as they are, once
     // per packet.
     const variants: Array<[string, string]> = [['none', noneDump], ['flat', flatDump], ['split', splitDump]];
-    const modes: Array<[string, number, number]> = [['offload', 65536, options.transferBytes], ['perPacket', 1, options.perPacketBytes]];
+    const modes: Array<[string, number, number]> = [['offload', 65535, options.transferBytes], ['perPacket', 1, options.perPacketBytes]];
     const samples: Record<string, Record<string, number[]>> = {};
     let port = 5301;
     try {
@@ -296,7 +296,7 @@ export async function runLabBench(options: LabBenchOptions): Promise<LabBenchRes
         log(`router: round ${round_ + 1}/${options.rounds} done`);
       }
     } finally {
-      await setIspGsoSegments(lab, 65536).catch(() => undefined);
+      await setIspGsoSegments(lab, 65535).catch(() => undefined);
     }
     await restoreFilter(lab, noneDump);
     const table: Record<string, unknown> = {};
