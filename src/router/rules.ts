@@ -99,11 +99,19 @@ export function desiredRules(hostIps: readonly string[], options: Pick<PlanOptio
 const ANY_ADDRESS = new Set(['0.0.0.0/0', 'anywhere', '::/0']);
 const ANY_IFACE = new Set(['*', 'any', '']);
 
+// Every poll lists the same few hundred addresses: remember what each column text reads as.
+const ADDRESS_CACHE = new Map<string, string | null | undefined>();
+const ADDRESS_CACHE_LIMIT = 20_000;
+
 /** An address column as a canonical IP (host /32 folded), null for "any", undefined when other. */
 function addressOf(column: string): string | null | undefined {
   if (ANY_ADDRESS.has(column)) return null;
+  if (ADDRESS_CACHE.has(column)) return ADDRESS_CACHE.get(column);
   const bare = column.endsWith('/32') ? column.slice(0, -3) : column;
-  return canonicalIpv4(bare) ?? undefined;
+  const address = canonicalIpv4(bare) ?? undefined;
+  if (ADDRESS_CACHE.size >= ADDRESS_CACHE_LIMIT) ADDRESS_CACHE.clear();
+  ADDRESS_CACHE.set(column, address);
+  return address;
 }
 
 function ifaceOf(column: string): string | null | undefined {

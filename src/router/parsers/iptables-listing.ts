@@ -60,71 +60,110 @@ function parseCounter(text: string): Counter | null {
   return { value, isExact: suffix === '' && Number.isSafeInteger(value) };
 }
 
-interface Token {
-  text: string;
-  start: number;
-  end: number;
+/** A plain decimal counter (the -x case) without a regex or an object; -1 when it is not one. */
+function plainCounter(line: string, start: number, end: number): number {
+  if (end - start > 20) return -1;
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const digit = line.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return end > start ? value : -1;
 }
 
-function tokensFrom(line: string, from: number, max: number): Token[] {
-  const out: Token[] = [];
-  const re = /\S+/g;
-  re.lastIndex = from;
-  let m: RegExpExecArray | null;
-  while (out.length < max && (m = re.exec(line)) !== null) {
-    out.push({ text: m[0], start: m.index, end: m.index + m[0].length });
+function isBlank(code: number): boolean {
+  return code === 32 || code === 9;
+}
+
+// Token boundaries of the line being parsed (one rule at a time; reused to spare the allocator:
+// a 10,000-rule listing would otherwise make 100,000 token objects per poll).
+const STARTS = new Int32Array(16);
+const ENDS = new Int32Array(16);
+
+/** Fills STARTS/ENDS from `offset` with up to `max` tokens found from `from`; returns the new count. */
+function scan(line: string, from: number, offset: number, max: number): number {
+  const length = line.length;
+  let i = from;
+  let n = offset;
+  while (n < offset + max) {
+    while (i < length && isBlank(line.charCodeAt(i))) i++;
+    if (i >= length) break;
+    STARTS[n] = i;
+    while (i < length && !isBlank(line.charCodeAt(i))) i++;
+    ENDS[n] = i;
+    n++;
   }
-  return out;
+  return n;
 }
 
 function parseColumns(m: RegExpExecArray): Columns {
   return { hasNum: m[1] !== undefined, hasCounters: m[2] !== undefined, hasOpt: m[3] !== undefined, hasVia: m[4] !== undefined };
 }
 
+function tokenAt(line: string, k: number): string {
+  return line.slice(STARTS[k]!, ENDS[k]!);
+}
+
+function isOptAt(line: string, k: number, count: number): boolean {
+  if (k >= count || ENDS[k]! - STARTS[k]! !== 2) return false;
+  const a = line.charCodeAt(STARTS[k]!);
+  const b = line.charCodeAt(STARTS[k]! + 1);
+  return (a === 45 || a === 33) && (b === 45 || b === 102); // [-!][-f]
+}
+
 function parseRule(line: string, cols: Columns): Rule | null {
   let pos = 0;
   let num: number | null = null;
-  let pkts: Counter = { value: 0, isExact: true };
-  let bytes: Counter = { value: 0, isExact: true };
+  let pkts = 0;
+  let bytes = 0;
+  let isExact = true;
   let targetStart = 0;
   if (cols.hasNum) {
-    const [tok] = tokensFrom(line, 0, 1);
-    if (!tok || !/^\d+$/.test(tok.text)) return null;
-    num = Number(tok.text);
-    pos = tok.end;
+    if (scan(line, 0, 0, 1) < 1) return null;
+    const n = plainCounter(line, STARTS[0]!, ENDS[0]!);
+    if (n < 0) return null;
+    num = n;
+    pos = ENDS[0]!;
     // "%-4u " : the target (or the counters) start after a 4-wide left-aligned field.
-    targetStart = Math.max(tok.end, tok.start + 4) + 1;
+    targetStart = Math.max(ENDS[0]!, STARTS[0]! + 4) + 1;
   }
   if (cols.hasCounters) {
-    const toks = tokensFrom(line, pos, 2);
-    const p = toks[0] ? parseCounter(toks[0].text) : null;
-    const b = toks[1] ? parseCounter(toks[1].text) : null;
-    if (!p || !b) return null;
-    pkts = p;
-    bytes = b;
+    if (scan(line, pos, 0, 2) < 2) return null;
+    const p = plainCounter(line, STARTS[0]!, ENDS[0]!);
+    const b = plainCounter(line, STARTS[1]!, ENDS[1]!);
+    if (p >= 0 && b >= 0 && Number.isSafeInteger(p) && Number.isSafeInteger(b)) {
+      pkts = p;
+      bytes = b;
+    } else {
+      // Without -x: K/M/G/T suffixes (or digits beyond 2^53): the slow, general path.
+      const pc = parseCounter(line.slice(STARTS[0]!, ENDS[0]!));
+      const bc = parseCounter(line.slice(STARTS[1]!, ENDS[1]!));
+      if (!pc || !bc) return null;
+      pkts = pc.value;
+      bytes = bc.value;
+      isExact = pc.isExact && bc.isExact;
+    }
     // xtables_print_num ends with exactly one blank; the "%-9s " target field starts after it.
-    targetStart = toks[1]!.end + 1;
+    targetStart = ENDS[1]! + 1;
   }
-  const toks = tokensFrom(line, Math.min(targetStart, line.length), 8);
+  const count = scan(line, Math.min(targetStart, line.length), 0, 8);
   let i = 0;
   let targetIsEmpty: boolean;
-  if (cols.hasOpt && toks[1] && OPT.test(toks[1].text) && !(toks[2] && OPT.test(toks[2].text))) targetIsEmpty = true;
-  else if (cols.hasOpt && toks[2] && OPT.test(toks[2].text)) targetIsEmpty = false;
+  if (cols.hasOpt && isOptAt(line, 1, count) && !isOptAt(line, 2, count)) targetIsEmpty = true;
+  else if (cols.hasOpt && isOptAt(line, 2, count)) targetIsEmpty = false;
   else targetIsEmpty = targetStart >= line.length || line[targetStart] === ' ';
   let target: string | null = null;
   if (!targetIsEmpty) {
-    const tok = toks[i++];
-    if (!tok) return null;
-    target = tok.text;
+    if (i >= count) return null;
+    target = tokenAt(line, i++);
   }
-  let prot = toks[i++]?.text;
-  if (prot === undefined) return null;
+  if (i >= count) return null;
+  let prot = tokenAt(line, i++);
   let opt = '';
   if (cols.hasOpt) {
-    const next = toks[i]?.text;
-    if (next !== undefined && OPT.test(next)) {
-      opt = next;
-      i++;
+    if (isOptAt(line, i, count)) {
+      opt = tokenAt(line, i++);
     } else {
       // A protocol name longer than its "%-5s" field runs into the opt column ("icmpv6--"),
       // and old ip6tables left the opt column blank: both leave no separate opt token.
@@ -139,38 +178,29 @@ function parseRule(line: string, cols: Columns): Rule | null {
   let inIface = '*';
   let outIface = '*';
   if (cols.hasVia) {
-    const a = toks[i++]?.text;
-    const b = toks[i++]?.text;
-    if (a === undefined || b === undefined || !IFACE.test(a) || !IFACE.test(b)) return null;
+    if (i + 1 >= count) return null;
+    const a = tokenAt(line, i++);
+    const b = tokenAt(line, i++);
+    if (!IFACE.test(a) || !IFACE.test(b)) return null;
     inIface = a;
     outIface = b;
   }
-  const src = toks[i++];
-  const dst = toks[i++];
-  if (!src || !dst || !ADDRESS.test(src.text) || !ADDRESS.test(dst.text)) return null;
-  let extra = line.slice(dst.end).trim();
+  if (i + 1 >= count) return null;
+  const source = tokenAt(line, i++);
+  const destination = tokenAt(line, i);
+  const dstEnd = ENDS[i]!;
+  if (!ADDRESS.test(source) || !ADDRESS.test(destination)) return null;
+  let extra = line.slice(dstEnd).trim();
   let comment: string | null = null;
-  const c = COMMENT.exec(extra);
-  if (c) {
-    comment = c[1]!;
-    extra = (extra.slice(0, c.index) + ' ' + extra.slice(c.index + c[0].length)).trim();
+  if (extra !== '') {
+    const c = extra.includes('/* ') ? COMMENT.exec(extra) : null;
+    if (c) {
+      comment = c[1]!;
+      extra = (extra.slice(0, c.index) + ' ' + extra.slice(c.index + c[0].length)).trim();
+    }
+    if (extra.includes('  ') || extra.includes('\t')) extra = extra.replace(/\s+/g, ' ');
   }
-  extra = extra.replace(/\s+/g, ' ');
-  return {
-    num,
-    pkts: pkts.value,
-    bytes: bytes.value,
-    isExact: pkts.isExact && bytes.isExact,
-    target,
-    prot,
-    opt,
-    in: inIface,
-    out: outIface,
-    source: src.text,
-    destination: dst.text,
-    extra,
-    comment,
-  };
+  return { num, pkts, bytes, isExact, target, prot, opt, in: inIface, out: outIface, source, destination, extra, comment };
 }
 
 /**
@@ -189,13 +219,26 @@ export function parseIptablesListing(text: string): IptablesListingReport {
   let cols: Columns | null = null;
   for (const rawLine of text.split(/\r?\n|\r/)) {
     const line = rawLine.trimEnd();
-    if (line.trim() === '') continue;
+    if (line === '' || line.trimStart() === '') continue;
     // No real line is this long; refusing it keeps every regex below linear on hostile input.
     if (line.length > MAX_LINE_LENGTH) {
       skipped.push(rawLine.slice(0, 200));
       continue;
     }
-    const chainMatch = CHAIN_LINE.exec(line.trim());
+    // Fast path for the bulk of a listing: inside a chain, a line that starts with a digit can only
+    // be a rule (chain, header, warning and error lines start with letters or '#').
+    if (chain !== null && cols !== null && (cols.hasNum || cols.hasCounters)) {
+      const first = line.charCodeAt(line.length - line.trimStart().length);
+      if (first >= 48 && first <= 57) {
+        const rule = parseRule(line, cols);
+        if (rule) {
+          chain.rules.push(rule);
+          continue;
+        }
+      }
+    }
+    const trimmed = line.trim();
+    const chainMatch = CHAIN_LINE.exec(trimmed);
     if (chainMatch) {
       const policyPkts = chainMatch[3] !== undefined ? parseCounter(chainMatch[3]) : null;
       const policyBytes = chainMatch[4] !== undefined ? parseCounter(chainMatch[4]) : null;
@@ -216,12 +259,12 @@ export function parseIptablesListing(text: string): IptablesListingReport {
       cols = parseColumns(headerMatch);
       continue;
     }
-    if (WARNING_LINE.test(line.trim())) {
-      warnings.push(line.trim());
+    if (WARNING_LINE.test(trimmed)) {
+      warnings.push(trimmed);
       continue;
     }
-    if (ERROR_LINE.test(line.trim())) {
-      errors.push(line.trim());
+    if (ERROR_LINE.test(trimmed)) {
+      errors.push(trimmed);
       continue;
     }
     const rule = chain && cols ? parseRule(line, cols) : null;
