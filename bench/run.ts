@@ -1,4 +1,4 @@
-// `npm run bench [-- --only refresh|router|parse|app|history[,…]] [--quick]`: runs the sections,
+// `npm run bench [-- --only refresh|router|parse|app|history[,…]] [--quick] [--backend nft] [--report]`: runs the sections,
 // merges their figures into bench/results.json and rewrites BENCHMARKS.md. refresh and router
 // share one lab run (root required). Not part of `npm test`.
 import { cpus, totalmem, release } from 'node:os';
@@ -37,6 +37,7 @@ function parseArgs(argv: string[]): { only: Set<Section>; isQuick: boolean; back
       if (value !== 'legacy' && value !== 'nft') throw new Error('--backend: legacy or nft');
       backend = value;
     } else if (arg === '--quick') isQuick = true;
+    else if (arg === '--report') only = new Set(); // re-render BENCHMARKS.md from results.json only
     else throw new Error(`unknown option ${arg}`);
   }
   return { only, isQuick, backend };
@@ -53,7 +54,7 @@ function machine(): Record<string, unknown> {
 async function main(): Promise<number> {
   const { only, isQuick, backend } = parseArgs(process.argv.slice(2));
   const results: Results = existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, 'utf8')) : {};
-  results.machine = machine();
+  if (only.size > 0) results.machine = machine();
   const stamp = () => new Date().toISOString();
   const onlyFlag = (s: string) => `npm run bench -- --only ${s}${backend !== 'legacy' ? ` --backend ${backend}` : ''}`;
   const save = () => {
