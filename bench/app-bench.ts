@@ -133,6 +133,8 @@ async function liveUsage(seconds: number): Promise<Record<string, unknown>> {
 }
 
 export async function runAppBench(options: { firstFrameRuns: number; liveSeconds: number }): Promise<Record<string, unknown>> {
+  // The app runs from dist/ (the shipped build); `npm install` builds it (prepare), `npm run build` refreshes it.
+  if (!existsSync(join(ROOT, 'dist/cli.js'))) throw new Error('dist/cli.js is missing: run `npm run build` first');
   const frames: number[] = [];
   const setups: number[] = [];
   for (let i = 0; i < options.firstFrameRuns; i++) {
