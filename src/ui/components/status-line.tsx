@@ -1,6 +1,7 @@
 // The live screen's status: router and protocol, how old the last poll is and how long it took,
-// the connection state (with the reconnect countdown) and the latest notice. It re-renders itself
-// once a second for the ages; the table above does not.
+// the connection state (with the reconnect countdown) and the latest notice. Ages are computed at
+// render time; between polls it re-renders itself once a second for them (a new snapshot restarts
+// that second, so a poll every second costs one render, not two or three).
 import { useEffect, useState } from 'react';
 import { Box, Text } from 'ink';
 import type { Notice, Snapshot } from '../../domain/snapshot.js';
@@ -17,12 +18,12 @@ export interface StatusLineProps {
 
 export function StatusLine({ label, protocol, snapshot, now }: StatusLineProps) {
   const theme = useTheme();
-  const [nowMs, setNowMs] = useState(now);
+  const [, setTick] = useState(0);
   useEffect(() => {
-    setNowMs(now());
-    const timer = setInterval(() => setNowMs(now()), 1000);
+    const timer = setInterval(() => setTick((t) => t + 1), 1000);
     return () => clearInterval(timer);
   }, [now, snapshot]);
+  const nowMs = now();
 
   const where = sanitizeText(label.includes(protocol) ? label : `${label} (${protocol})`, 80);
   const notice = latestNotice(snapshot?.notices ?? []);
