@@ -80,7 +80,7 @@ export function buildProgram(run: (action: Action, cmd: Command, args: string[])
       .option('--yes', 'do not ask for confirmation');
     if (name === 'setup') {
       cmd.option('--adopt', 'take over an existing TRAFFIC chain with rules lantop did not write');
-      cmd.addOption(new Option('--layout <layout>', 'rule layout: flat (two rules per host in TRAFFIC) or split (per-direction sub-chains, fewer rules per packet); default: what the router has, else flat').choices(['flat', 'split']));
+      cmd.addOption(new Option('--layout <layout>', 'rule layout: flat (two rules per host in TRAFFIC) or split (per-direction sub-chains, fewer rules per packet); default: what the router has, else split').choices(['flat', 'split']));
     }
     cmd.action(async function (this: Command) {
       await run(actions[name], this, []);

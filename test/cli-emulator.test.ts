@@ -10,9 +10,14 @@ import { join } from 'node:path';
 import { startEmulatedRouter, type EmulatedRouter } from '../src/emulator/index.js';
 import { runCliAsync } from './helpers/run-cli.js';
 
-function trafficChain(router: EmulatedRouter) {
-  return router.state.iptables.tables.get('filter')?.chains.find((c) => c.name === 'TRAFFIC');
+function chainNamed(router: EmulatedRouter, name: string) {
+  return router.state.iptables.tables.get('filter')?.chains.find((c) => c.name === name);
 }
+function trafficChain(router: EmulatedRouter) {
+  return chainNamed(router, 'TRAFFIC');
+}
+/** lantop's chains in the default (split) layout. */
+const LANTOP_CHAINS = ['TRAFFIC', 'TRAFFIC_DOWN', 'TRAFFIC_UP'];
 function forwardJumps(router: EmulatedRouter): number {
   return router.state.iptables.tables.get('filter')?.chains.find((c) => c.name === 'FORWARD')?.rules.filter((r) => r.target === 'TRAFFIC').length ?? 0;
 }
@@ -77,11 +82,18 @@ describe('lantop commands against the emulated router', () => {
   test('setup --dry-run prints exactly the commands and changes nothing', async () => {
     const { code, stdout, stderr } = await lantop(['setup', '--dry-run']);
     assert.equal(code, 0, stderr);
-    const expected = ['iptables -N TRAFFIC'];
-    for (const ip of [...onlineIps()].sort((a, b) => Number(a.split('.')[3]) - Number(b.split('.')[3]))) {
-      expected.push(`iptables -A TRAFFIC -i ppp0 -d ${ip} -m comment --comment lantop`, `iptables -A TRAFFIC -s ${ip} -o ppp0 -m comment --comment lantop`);
-    }
-    expected.push('iptables -I FORWARD 1 -j TRAFFIC');
+    // The default layout: per-direction sub-chains, chains first, the FORWARD jump last.
+    const ips = [...onlineIps()].sort((a, b) => Number(a.split('.')[3]) - Number(b.split('.')[3]));
+    const expected = [
+      'iptables -N TRAFFIC',
+      'iptables -N TRAFFIC_DOWN',
+      'iptables -N TRAFFIC_UP',
+      'iptables -A TRAFFIC -i ppp0 -m comment --comment lantop -j TRAFFIC_DOWN',
+      'iptables -A TRAFFIC -o ppp0 -m comment --comment lantop -j TRAFFIC_UP',
+      ...ips.map((ip) => `iptables -A TRAFFIC_DOWN -d ${ip} -m comment --comment lantop -j RETURN`),
+      ...ips.map((ip) => `iptables -A TRAFFIC_UP -s ${ip} -m comment --comment lantop -j RETURN`),
+      'iptables -I FORWARD 1 -j TRAFFIC',
+    ];
     assert.deepEqual(stdout.trimEnd().split('\n'), expected);
     assert.equal(trafficChain(router), undefined, 'dry run created nothing');
   });
@@ -98,12 +110,13 @@ describe('lantop commands against the emulated router', () => {
     const first = await lantop(['setup', '--yes']);
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stderr, /verified/);
-    assert.equal(trafficChain(router)?.rules.length, onlineIps().length * 2);
+    const ruleCounts = () => LANTOP_CHAINS.map((name) => chainNamed(router, name)?.rules.length);
+    assert.deepEqual(ruleCounts(), [2, onlineIps().length, onlineIps().length]);
     assert.equal(forwardJumps(router), 1);
     const second = await lantop(['setup', '--yes']);
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stderr, /Nothing to do/);
-    assert.equal(trafficChain(router)?.rules.length, onlineIps().length * 2);
+    assert.deepEqual(ruleCounts(), [2, onlineIps().length, onlineIps().length], 'no rule added twice');
     assert.equal(forwardJumps(router), 1, 'no second jump');
     const hosts = JSON.parse((await lantop(['hosts', '--json'])).stdout);
     assert.ok(hosts.hosts.length > 0);
@@ -164,22 +177,22 @@ describe('lantop commands against the emulated router', () => {
     assert.ok(r.totals.downBytes > 0);
   });
 
-  test('flush --yes empties TRAFFIC but keeps the chain and the jump', async () => {
+  test('flush --yes empties lantop\'s chains but keeps them and the jump', async () => {
     const dry = await lantop(['flush', '--dry-run']);
     assert.equal(dry.code, 0, dry.stderr);
-    assert.equal(dry.stdout.trim(), 'iptables -F TRAFFIC');
+    assert.deepEqual(dry.stdout.trim().split('\n'), LANTOP_CHAINS.map((c) => `iptables -F ${c}`));
     const { code, stderr } = await lantop(['flush', '--yes']);
     assert.equal(code, 0, stderr);
-    assert.equal(trafficChain(router)?.rules.length, 0);
+    for (const name of LANTOP_CHAINS) assert.equal(chainNamed(router, name)?.rules.length, 0, `${name} empty`);
     assert.equal(forwardJumps(router), 1);
     const hosts = JSON.parse((await lantop(['hosts', '--json'])).stdout);
     for (const h of hosts.hosts) assert.equal(h.counted, false);
   });
 
-  test('teardown --yes removes the jump and the chain; again = nothing to do', async () => {
+  test('teardown --yes removes the jump and lantop\'s chains; again = nothing to do', async () => {
     const { code, stderr } = await lantop(['teardown', '--yes']);
     assert.equal(code, 0, stderr);
-    assert.equal(trafficChain(router), undefined);
+    for (const name of LANTOP_CHAINS) assert.equal(chainNamed(router, name), undefined, `${name} removed`);
     assert.equal(forwardJumps(router), 0);
     const again = await lantop(['teardown', '--yes']);
     assert.equal(again.code, 0, again.stderr);

@@ -31,13 +31,13 @@ test('lantop demo: every menu entry by keyboard, live rates change, q quits clea
     await s.waitFor((x) => x.includes('❯ 1 Connected devices'), 'back at the menu');
 
     s.keys('4');
-    await s.waitFor((x) => x.includes('iptables -F TRAFFIC') && x.includes('[y/n]'), 'flush plan with confirmation');
+    await s.waitFor((x) => x.includes('iptables -F TRAFFIC_DOWN') && x.includes('[y/n]'), 'flush plan with confirmation');
     s.keys('y');
     await s.waitFor((x) => x.includes('✓ Verified'), 'flush applied');
     s.keys('q');
     await s.waitFor((x) => x.includes('❯ 4 Flush TRAFFIC rules'), 'menu');
     s.keys('3');
-    await s.waitFor((x) => /iptables -A TRAFFIC -i ppp0 -d 198\.51\.100\.\d+/.test(x) && x.includes('[y/n]'), 'setup plan with the exact commands');
+    await s.waitFor((x) => /iptables -A TRAFFIC_DOWN -d 198\.51\.100\.\d+ -m comment --comment lantop -j RETURN/.test(x) && x.includes('[y/n]'), 'setup plan with the exact commands');
     s.keys('y');
     await s.waitFor((x) => x.includes('✓ Verified'), 'setup applied');
     s.keys('q');

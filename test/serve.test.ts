@@ -86,7 +86,8 @@ async function stop(child: ChildProcess | undefined): Promise<number | null> {
 }
 
 function routerBytes(router: EmulatedRouter, ip: string, direction: 'down' | 'up'): number {
-  const chain = router.state.iptables.tables.get('filter')?.chains.find((c) => c.name === 'TRAFFIC');
+  // The default (split) layout: downloads are counted in TRAFFIC_DOWN, uploads in TRAFFIC_UP.
+  const chain = router.state.iptables.tables.get('filter')?.chains.find((c) => c.name === (direction === 'down' ? 'TRAFFIC_DOWN' : 'TRAFFIC_UP'));
   const rule = chain?.rules.find((r) => {
     const address = direction === 'down' ? r.destination : r.source;
     const text = [address.address >>> 24, (address.address >>> 16) & 255, (address.address >>> 8) & 255, address.address & 255].join('.');

@@ -47,7 +47,7 @@ test('setup applies the plan, verifies it, and a second setup sends nothing', as
   const outcome = await client.setup();
   assert.equal(outcome.failed, null);
   assert.equal(outcome.isVerified, true);
-  assert.equal(outcome.applied.length, 6); // -N, 2 × 2 rules, jump
+  assert.equal(outcome.applied.length, 10); // default split layout: 3 × -N, 2 dispatch rules, 2 × 2 host rules, the jump
   assert.ok(!router.sent.some((c) => c.includes('203.0.113.1')), 'the WAN peer gets no rule');
   assert.ok(!router.sent.some((c) => c.includes('reboot')), 'a hostname never reaches a command');
   router.sent.length = 0;
@@ -71,7 +71,7 @@ test('a router without the comment match is set up untagged, and says so', async
 
 test('a refusal stops at once and reports what is in place (never a jump without its chain)', async () => {
   const router = new FakeRouter();
-  router.fault = (c) => (c.startsWith('iptables -A TRAFFIC -s 198.51.100.11') ? 'iptables: Permission denied (you must be root).\n' : null);
+  router.fault = (c) => (c.startsWith('iptables -A TRAFFIC_UP -s 198.51.100.11') ? 'iptables: Permission denied (you must be root).\n' : null);
   const client = new RouterClient(router, broadcom(), { wan: 'ppp0', isManaged: false });
   const outcome = await client.setup();
   assert.equal(outcome.failed?.problem?.kind, 'permission-denied');

@@ -20,7 +20,7 @@ export const LANTOP_COMMENT = 'lantop';
 export type RuleLayout = 'flat' | 'split';
 
 /** Used when neither the user nor the router says otherwise (see BENCHMARKS.md for the choice). */
-export const DEFAULT_LAYOUT: RuleLayout = 'flat';
+export const DEFAULT_LAYOUT: RuleLayout = 'split';
 
 export interface RuleSpec {
   chain: string;

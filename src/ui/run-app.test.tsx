@@ -1,3 +1,4 @@
+import '../../test/helpers/no-ci.js';
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeController } from '../../test/fakes/fake-controller.js';

@@ -36,7 +36,7 @@ describe('the Ink app against the lab router', { skip, timeout: 240_000 }, () =>
         await s.waitFor((x) => x.includes('❯ 1 Connected devices'), 'connected, the menu', 30_000);
         s.keys('3');
         // After the telnet run's flush, chain and jump are still there: the plan is then only the host rules.
-        await s.waitFor((x) => x.includes('[y/n]') && /iptables -A TRAFFIC -i ppp0 -d /.test(x), 'the setup plan');
+        await s.waitFor((x) => x.includes('[y/n]') && /iptables -A TRAFFIC_DOWN -d /.test(x), 'the setup plan');
         s.keys('y');
         await s.waitFor((x) => x.includes('✓ Verified'), 'setup verified', 30_000);
         s.keys('q');
@@ -55,7 +55,7 @@ describe('the Ink app against the lab router', { skip, timeout: 240_000 }, () =>
         s.keys('q');
         await s.waitFor((x) => x.includes('❯ 2 Live usage'), 'menu');
         s.keys('4');
-        await s.waitFor((x) => x.includes('iptables -F TRAFFIC') && x.includes('[y/n]'), 'flush plan');
+        await s.waitFor((x) => x.includes('iptables -F TRAFFIC_DOWN') && x.includes('[y/n]'), 'flush plan');
         s.keys('y');
         await s.waitFor((x) => x.includes('✓ Verified'), 'flushed', 30_000);
         s.keys('q');

@@ -248,35 +248,63 @@ for (const backend of ['legacy', 'nft'] as const satisfies readonly IptablesBack
       });
     }
 
-    test('setup twice, flush, teardown: idempotent and leaves the firewall as it was', async () => {
-      const c = cli();
-      const pristine = await lab.iptablesSave();
-      const dry = await c.ok(['setup', '--dry-run']);
-      assert.match(dry.stdout, /TRAFFIC/);
-      assert.equal(await lab.iptablesSave(), pristine, '--dry-run changed nothing');
+    for (const layout of ['flat', 'split'] as const) {
+      test(`setup twice, flush, teardown (${layout} layout): idempotent and leaves the firewall as it was`, async () => {
+        const c = cli();
+        const pristine = await lab.iptablesSave();
+        const dry = await c.ok(['setup', '--dry-run', '--layout', layout]);
+        assert.match(dry.stdout, /TRAFFIC/);
+        assert.equal(await lab.iptablesSave(), pristine, '--dry-run changed nothing');
 
-      await c.ok(['setup', '--yes']);
-      const once = await lab.iptablesSave();
-      const trafficRules = once.split('\n').filter((l) => l.startsWith('-A TRAFFIC '));
-      for (const h of lab.hosts) {
-        assert.equal(trafficRules.filter((l) => l.includes(`-d ${h.ip}/32`) && l.includes('-i ppp0')).length, 1, `one download rule for ${h.ip}\n${once}`);
-        assert.equal(trafficRules.filter((l) => l.includes(`-s ${h.ip}/32`) && l.includes('-o ppp0')).length, 1, `one upload rule for ${h.ip}\n${once}`);
+        await c.ok(['setup', '--yes', '--layout', layout]);
+        const once = await lab.iptablesSave();
+        const lines = once.split('\n');
+        const inChain = (chain: string) => lines.filter((l) => l.startsWith(`-A ${chain} `));
+        for (const h of lab.hosts) {
+          if (layout === 'flat') {
+            assert.equal(inChain('TRAFFIC').filter((l) => l.includes(`-d ${h.ip}/32`) && l.includes('-i ppp0')).length, 1, `one download rule for ${h.ip}\n${once}`);
+            assert.equal(inChain('TRAFFIC').filter((l) => l.includes(`-s ${h.ip}/32`) && l.includes('-o ppp0')).length, 1, `one upload rule for ${h.ip}\n${once}`);
+          } else {
+            assert.equal(inChain('TRAFFIC_DOWN').filter((l) => l.includes(`-d ${h.ip}/32`) && l.endsWith('-j RETURN')).length, 1, `one download rule for ${h.ip}\n${once}`);
+            assert.equal(inChain('TRAFFIC_UP').filter((l) => l.includes(`-s ${h.ip}/32`) && l.endsWith('-j RETURN')).length, 1, `one upload rule for ${h.ip}\n${once}`);
+          }
+        }
+        if (layout === 'split') {
+          assert.equal(inChain('TRAFFIC').filter((l) => l.includes('-i ppp0') && l.endsWith('-j TRAFFIC_DOWN')).length, 1, `downloads go to TRAFFIC_DOWN\n${once}`);
+          assert.equal(inChain('TRAFFIC').filter((l) => l.includes('-o ppp0') && l.endsWith('-j TRAFFIC_UP')).length, 1, `uploads go to TRAFFIC_UP\n${once}`);
+        }
+        assert.equal(lines.filter((l) => /^-A FORWARD .*-j TRAFFIC$/.test(l)).length, 1, 'one FORWARD jump');
+
+        const second = await c.ok(['setup', '--yes']);
+        assert.match(second.stderr, /Nothing to do/, 'the layout on the router is kept when none is asked for');
+        assert.equal(await lab.iptablesSave(), once, 'second setup changed nothing');
+        const allRules = lines.filter((l) => /^-A TRAFFIC/.test(l));
+        assert.equal(new Set(allRules).size, allRules.length, 'no duplicate rules');
+
+        await c.ok(['flush', '--yes']);
+        const flushed = await lab.iptablesSave();
+        assert.deepEqual(flushed.split('\n').filter((l) => /^-A TRAFFIC/.test(l)), [], "lantop's chains are empty");
+        assert.ok(flushed.split('\n').includes(':TRAFFIC - [0:0]'), `TRAFFIC chain stays\n${flushed}`);
+        assert.equal(flushed.split('\n').filter((l) => /^-A FORWARD .*-j TRAFFIC$/.test(l)).length, 1, 'the jump stays');
+
+        await c.ok(['teardown', '--yes']);
+        assert.equal(await lab.iptablesSave(), pristine, 'teardown restores iptables-save byte for byte');
+      });
+    }
+
+    test('split and flat count the same bytes: both equal the oracle exactly', async () => {
+      for (const layout of ['flat', 'split'] as const) {
+        const c = cli();
+        await c.ok(['setup', '--yes', '--layout', layout]);
+        const baseline = await c.usage();
+        await lab.resetOracle();
+        await lab.transfer('h1', { downBytes: 300_000, upBytes: 40_000 });
+        await lab.transfer('h3', { downBytes: 5_000, upBytes: 90_000 });
+        const truth = await lab.settle();
+        const after = await c.usage();
+        assertExact(lab, baseline, after, truth, `${layout} layout`);
+        await c.ok(['teardown', '--yes']);
       }
-      assert.equal(once.split('\n').filter((l) => /^-A FORWARD .*-j TRAFFIC$/.test(l)).length, 1, 'one FORWARD jump');
-
-      const second = await c.ok(['setup', '--yes']);
-      assert.match(second.stderr, /Nothing to do/);
-      assert.equal(await lab.iptablesSave(), once, 'second setup changed nothing');
-      assert.equal(new Set(trafficRules).size, trafficRules.length, 'no duplicate rules');
-
-      await c.ok(['flush', '--yes']);
-      const flushed = await lab.iptablesSave();
-      assert.deepEqual(flushed.split('\n').filter((l) => l.startsWith('-A TRAFFIC ')), [], 'TRAFFIC is empty');
-      assert.ok(flushed.split('\n').includes(':TRAFFIC - [0:0]'), `TRAFFIC chain stays\n${flushed}`);
-      assert.equal(flushed.split('\n').filter((l) => /^-A FORWARD .*-j TRAFFIC$/.test(l)).length, 1, 'the jump stays');
-
-      await c.ok(['teardown', '--yes']);
-      assert.equal(await lab.iptablesSave(), pristine, 'teardown restores iptables-save byte for byte');
     });
 
     for (const protocol of ['telnet', 'ssh'] as const) {
