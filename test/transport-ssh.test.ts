@@ -34,24 +34,29 @@ describe('SSH against a real dropbear', { skip: skipReason ?? false }, () => {
     cleanups.push(() => dropbear.stop());
   });
 
-  test('exec works; the host key is returned on first use; persistent session timing logged', async () => {
-    const seen: string[] = [];
-    const startedMs = performance.now();
-    const session = await connect(optionsFor(dropbear, { onNewHostKey: (fingerprint) => seen.push(fingerprint) }));
-    const loginMs = performance.now() - startedMs;
-    assert.equal(session.channelKind, 'exec');
-    assert.equal(session.mode, 'shell');
-    assert.equal(session.hostKeyFingerprint, dropbear.fingerprint, 'same as dropbearkey -y prints');
-    assert.deepEqual(seen, [session.hostKeyFingerprint]);
-    assert.equal(session.isNewHostKey, true);
-    assert.equal(await session.exec('printf "a\\nb\\n"; echo Küche'), 'a\nb\nKüche');
-    assert.equal(await session.exec('echo to-stderr >&2'), 'to-stderr');
-    const rounds = 20;
-    const loopStartMs = performance.now();
-    for (let index = 0; index < rounds; index += 1) assert.equal(await session.exec(`echo ${index}`), String(index));
-    const perCommandMs = (performance.now() - loopStartMs) / rounds;
-    console.log(`# ssh exec (dropbear 2022.83, loopback): login ${loginMs.toFixed(1)} ms, round trip ${perCommandMs.toFixed(2)} ms/command over ${rounds} commands`);
-  });
+  for (const preferExec of [false, true]) {
+    const kind = preferExec ? 'exec' : 'interactive';
+    test(`${preferExec ? 'exec per command (preferExec)' : 'a POSIX login shell: one persistent shell channel'} works; the host key is returned on first use; timing logged`, async () => {
+      const seen: string[] = [];
+      const startedMs = performance.now();
+      const session = await connect(optionsFor(dropbear, { preferExec, onNewHostKey: (fingerprint) => seen.push(fingerprint) }));
+      const loginMs = performance.now() - startedMs;
+      assert.equal(session.channelKind, kind);
+      assert.equal(session.mode, 'shell');
+      assert.equal(session.hostKeyFingerprint, dropbear.fingerprint, 'same as dropbearkey -y prints');
+      assert.deepEqual(seen, [session.hostKeyFingerprint]);
+      assert.equal(session.isNewHostKey, true);
+      assert.equal(await session.exec('printf "a\\nb\\n"; echo Küche'), 'a\nb\nKüche');
+      assert.equal(await session.exec('echo to-stderr >&2'), 'to-stderr');
+      const long = 'x'.repeat(3000);
+      assert.equal(await session.exec(`echo ${long}`), long, 'a line longer than the pty is wide comes back whole');
+      const rounds = 20;
+      const loopStartMs = performance.now();
+      for (let index = 0; index < rounds; index += 1) assert.equal(await session.exec(`echo ${index}`), String(index));
+      const perCommandMs = (performance.now() - loopStartMs) / rounds;
+      console.log(`# ssh ${kind} (dropbear, loopback): login ${loginMs.toFixed(1)} ms, round trip ${perCommandMs.toFixed(2)} ms/command over ${rounds} commands`);
+    });
+  }
 
   test('the pinned key matches: connects, not new', async () => {
     const first = await connect(optionsFor(dropbear));

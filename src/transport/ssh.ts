@@ -48,6 +48,8 @@ export interface SshConnectOptions {
   onWarning?: (text: string) => void;
   /** Use shell() even if exec works (testing, odd routers). */
   forceInteractive?: boolean;
+  /** Use one exec channel per command even when a persistent shell channel would work. */
+  preferExec?: boolean;
   /** From a vendor CLI to BusyBox; default `sh`, then `shell`. */
   shellEntryCommands?: readonly string[];
   cliSettleMs?: number;
@@ -363,6 +365,23 @@ export async function connectSsh(options: SshConnectOptions): Promise<SshSession
     if (!useExec) {
       const shell = await openInteractiveShell(client, options, endpoint, connectTimeoutMs, commandTimeoutMs);
       if (options.enterShell) await shell.enterShell(commandTimeoutMs, options.password);
+      backend = { kind: 'interactive', shell };
+    } else if (options.preferExec !== true) {
+      // The login shell is POSIX: keep one shell channel open and frame each command with the
+      // sentinel. An exec channel per command costs a channel open and a shell start on the router
+      // (~15–20 ms per poll in the lab; BENCHMARKS.md). If the shell channel does not behave (no
+      // pty, no POSIX prompt), a failed channel takes the connection with it: log in again and
+      // keep exec.
+      let shell: InteractiveShell | null = null;
+      try {
+        shell = await openInteractiveShell(client, options, endpoint, connectTimeoutMs, commandTimeoutMs);
+      } catch (error) {
+        if (!(error instanceof LantopError)) throw error;
+      }
+      if (shell === null || shell.mode !== 'shell') {
+        client.end();
+        return connectSsh({ ...options, preferExec: true, hostKeyFingerprint: fingerprint, legacyAlgorithms: enabled.length > 0 ? true : legacy });
+      }
       backend = { kind: 'interactive', shell };
     }
     const session = new SshSession(client, backend, endpoint, commandTimeoutMs, options.password, fingerprint, isNewHostKey, enabled, Date.now() - startedMs);
