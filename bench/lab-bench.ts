@@ -207,7 +207,8 @@ async function seedRefresh(lab: Lab, protocol: 'telnet' | 'ssh'): Promise<void> 
   for (const command of protocol === 'telnet' ? SEED_COMMANDS : [SEED_COMMANDS[0]!, 'cat /tmp/dhcp.leases']) {
     const session = protocol === 'telnet'
       ? await connectTelnet({ host: lab.routerIp, port: lab.telnetPort, user: lab.user, password: lab.password })
-      : await connectSsh({ host: lab.routerIp, port: lab.sshPort, user: lab.user, password: lab.password });
+      // The seed ran one command per ssh invocation: exec channels, no persistent shell to set up.
+      : await connectSsh({ host: lab.routerIp, port: lab.sshPort, user: lab.user, password: lab.password, preferExec: true });
     try {
       const out = await session.exec(command);
       if (command.startsWith('iptables') && !out.includes('Chain TRAFFIC')) throw new Error(`seed: unexpected output: ${out.slice(0, 200)}`);
