@@ -67,11 +67,10 @@ async function runInteractive(
   settings: ResolvedSettings,
   profiles: ProfileStore | null,
   password: { get: () => Promise<string>; isKnown: boolean },
-  dbPath: string | null,
   intervalMs?: number,
   isManaged?: boolean,
 ): Promise<number> {
-  const store = openStore({ ...settings, dbPath }, ctx.env);
+  const store = openStore(settings, ctx.env);
   let typed: string | null = null;
   const controller = new LiveRouterController({
     settings,
@@ -127,7 +126,7 @@ export const actions = {
     const profiles = profilesFor(ctx);
     const settings = settingsFor(ctx, profiles);
     if (settings.host === null) throw new UsageError('No router address given.', 'Pass --host ADDRESS (or set LANTOP_HOST), or try `lantop demo` to see lantop on an emulated router.');
-    return runInteractive(ctx, settings, profiles, passwordSource(ctx, settings, profiles), settings.dbPath);
+    return runInteractive(ctx, settings, profiles, passwordSource(ctx, settings, profiles));
   },
 
   async demo(ctx) {
@@ -140,10 +139,9 @@ export const actions = {
       const settings = resolveSettings({ ...ctx.flags, host: router.host, port: router.port, protocol: 'telnet', user: router.user, firmware: undefined, wan: 'ppp0' } as GlobalFlags, {}, undefined, 'demo');
       const password = { get: async () => router.password, isKnown: true };
       ctx.stderr.write(`lantop demo: an emulated Broadcom router on ${router.host}:${router.port} (simulated hosts and traffic; not a real router)\n`);
-      const demoProfiles = null;
       // The demo manages its emulator: the first poll installs the rules (in the background, so
       // the app is on screen at once); Flush pauses that until Set up, as on a real router.
-      return await runInteractive(ctx, { ...settings, dbPath: join(dir, 'demo.sqlite') }, demoProfiles, password, join(dir, 'demo.sqlite'), 1000, true);
+      return await runInteractive(ctx, { ...settings, dbPath: join(dir, 'demo.sqlite') }, null, password, 1000, true);
     } finally {
       await router.close();
       rmSync(dir, { recursive: true, force: true });

@@ -17,7 +17,7 @@ import { HistoryStore, defaultHistoryPath, type PeriodReport } from '../store/hi
 import { openRouter, type OpenRouter } from './open-router.js';
 import { startMonitor } from './monitor.js';
 import type { DiscoveredHost } from '../router/discovery.js';
-import type { RuleLayout } from '../router/rules.js';
+import { describeRule, type RuleLayout } from '../router/rules.js';
 
 export interface Io {
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -62,9 +62,7 @@ const hostColumns: Column<DiscoveredHost & { isCounted: boolean }>[] = [
 
 export async function runHosts(deps: CommandDeps, options: { json?: boolean; csv?: boolean }): Promise<number> {
   return withRouter(deps, async ({ client, label }) => {
-    const hosts = await client.listHosts();
-    const reading = await client.readTraffic();
-    const rows = hosts.map((h) => ({ ...h, isCounted: reading.counters.has(h.ip) }));
+    const rows = await client.listCountedHosts();
     if (options.json || (!options.csv && !deps.io.stdout.isTTY)) {
       write(deps.io, JSON.stringify(hostsJson(label, deps.clock.now(), rows), null, 2) + '\n');
     } else if (options.csv) {
@@ -103,7 +101,7 @@ export async function runRules(deps: CommandDeps, action: RuleAction, options: {
       if (plan.foreignRules.length > 0) {
         io.stderr.write(`The TRAFFIC chain holds ${plan.foreignRules.length} rule(s) lantop did not write:\n`);
         for (const rule of plan.foreignRules.slice(0, 20)) {
-          io.stderr.write(`  ${sanitizeText([rule.target ?? '', rule.prot, rule.in, rule.out, rule.source, rule.destination, rule.extra, rule.comment ? `/* ${rule.comment} */` : ''].filter(Boolean).join(' '), 160)}\n`);
+          io.stderr.write(`  ${sanitizeText(describeRule(rule), 160)}\n`);
         }
         if (!options.adopt) {
           if (options.dryRun) io.stderr.write('(with --adopt, setup would take them over)\n');
@@ -170,7 +168,7 @@ export async function runUsage(
     return await withRouter(deps, async ({ client, session }) => {
       const monitor = startMonitor({ routerKey: routerKey(deps.settings), client, session, clock: deps.clock, store, intervalMs, linkBitsPerSecond: deps.settings.linkBitsPerSecond });
       const render = (snapshot: Snapshot, isLast: boolean) => {
-        if (options.json) write(deps.io, JSON.stringify(snapshotJson(snapshot)) + (options.watch ? '\n' : '\n'));
+        if (options.json) write(deps.io, JSON.stringify(snapshotJson(snapshot)) + '\n');
         else if (options.csv) write(deps.io, snapshotCsv(snapshot, options.watch === true && !isLast ? false : true));
         else write(deps.io, renderPlainSnapshot(snapshot, deps.io.stdout.columns ?? 100) + '\n');
       };

@@ -10,6 +10,7 @@ import { sanitizeText } from '../sanitize.js';
 import type { HistoryStore } from '../store/history-store.js';
 import { openRouter, routerLabel, type OpenRouter } from './open-router.js';
 import { startMonitor, type Monitor } from './monitor.js';
+import { describeRule } from '../router/rules.js';
 import { loadReport, periodSpec, routerKey } from './commands.js';
 import type { ApplyResult, DiscoveredHost, HistoryPeriod, HistoryView, RouterController, RulePlanView } from './types.js';
 
@@ -76,9 +77,7 @@ export class LiveRouterController implements RouterController {
 
   async listHosts(): Promise<DiscoveredHost[]> {
     const { client } = await this.ready();
-    const hosts = await client.listHosts();
-    const reading = await client.readTraffic();
-    return hosts.map((h) => ({ ...h, isCounted: reading.counters.has(h.ip) }));
+    return client.listCountedHosts();
   }
 
   async plan(action: RulePlanView['action'], options: { isAdopting?: boolean } = {}): Promise<RulePlanView> {
@@ -89,7 +88,7 @@ export class LiveRouterController implements RouterController {
         action,
         commands: plan.commands,
         notes: plan.notes,
-        foreignRules: plan.foreignRules.map((r) => [r.target ?? '', r.prot, r.in, r.out, r.source, r.destination, r.extra].filter(Boolean).join(' ')),
+        foreignRules: plan.foreignRules.map(describeRule),
         rejectedHosts: plan.rejectedHosts,
       };
     }

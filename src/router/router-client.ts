@@ -121,6 +121,13 @@ export class RouterClient implements PollPort {
     return discoverHosts(arp, leases, { wanInterfaces: [this.options.wan] });
   }
 
+  /** Discovered hosts, each marked with whether lantop has accounting rules for it. */
+  async listCountedHosts(): Promise<Array<DiscoveredHost & { isCounted: boolean }>> {
+    const hosts = await this.listHosts();
+    const { counters } = await this.readTraffic();
+    return hosts.map((h) => ({ ...h, isCounted: counters.has(h.ip) }));
+  }
+
   /** The whole filter table with line numbers: chains, jump and counters in one round trip. */
   async readListing(): Promise<IptablesListing> {
     const text = await this.run({ command: `${this.iptables.command} -L -v -x -n --line-numbers`, where: this.iptables.where });

@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { planSetup, planFlush, planTeardown, readHostCounters, type PlanOptions } from './rules.js';
+import { planSetup, planFlush, planTeardown, readHostCounters, describeRule, type PlanOptions } from './rules.js';
 import type { Chain, IptablesListing, Rule } from './parsers/types.js';
 
 const flat: PlanOptions = { wan: 'ppp0', layout: 'flat', isTagging: true, isAdopting: false, isPruning: false, iptables: 'iptables' };
@@ -145,4 +145,9 @@ test('readHostCounters reads both layouts to the same numbers and ignores duplic
   const expected = new Map([['198.51.100.10', { downBytes: 5_000_000_000, upBytes: 7, isExact: true }]]);
   assert.deepEqual(readHostCounters(flatListing, 'ppp0'), expected);
   assert.deepEqual(readHostCounters(splitListing, 'ppp0'), expected);
+});
+
+test('describeRule renders a listed rule on one line, comment included', () => {
+  assert.equal(describeRule(rule({ target: 'DROP', prot: 'tcp', in: 'ppp0', destination: '198.51.100.10', extra: 'tcp dpt:22', comment: 'seed' })), 'DROP tcp ppp0 * 0.0.0.0/0 198.51.100.10 tcp dpt:22 /* seed */');
+  assert.equal(describeRule(rule({ in: 'ppp0', destination: '198.51.100.10' })), 'all ppp0 * 0.0.0.0/0 198.51.100.10');
 });

@@ -153,6 +153,11 @@ function isAccountingShape(spec: RuleSpec): boolean {
   return down || up || subDown || subUp || jump;
 }
 
+/** A listed rule as one line of text (raw router text: sanitise before display). */
+export function describeRule(rule: Rule): string {
+  return [rule.target ?? '', rule.prot, rule.in, rule.out, rule.source, rule.destination, rule.extra, rule.comment ? `/* ${rule.comment} */` : ''].filter(Boolean).join(' ');
+}
+
 export function findChain(listing: IptablesListing, name: string): Chain | undefined {
   return listing.chains.find((chain) => chain.name === name);
 }
