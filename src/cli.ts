@@ -4,7 +4,7 @@
 import './production-env.js';
 import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
-import { EXIT, LantopError, NotImplementedError, UsageError, exitCodeOf } from './errors.js';
+import { EXIT, LantopError, NotImplementedError, RouterError, UsageError, exitCodeOf } from './errors.js';
 import { actions } from './app/actions.js';
 import { PROFILE_KEYS } from './config/profiles.js';
 import { sanitizeText } from './sanitize.js';
@@ -40,7 +40,9 @@ export function buildProgram(run: (action: Action, cmd: Command, args: string[])
     .option('--password-env <VAR>', 'read the password from this environment variable', 'LANTOP_PASSWORD')
     .option('--password-file <path>', 'read the password from the first line of this file')
     .option('--wan <iface>', "WAN interface on the router, or 'auto' for the default route's (env LANTOP_WAN; default ppp0)")
-    .option('--firmware <family>', 'skip detection and treat the router as this family')
+    .option('--firmware <family>', 'skip detection and treat the router as this family (detection probes what the router answers; see `lantop doctor`)')
+    .option('--redetect', 'probe the router again instead of reusing what an earlier run learned about it')
+    .option('--trace <file>', 'write a transcript of the router dialogue to FILE (password masked, router text sanitised) for a bug report')
     .option('--profile <name>', 'use this saved router profile (env LANTOP_PROFILE; default "default")')
     .option('--max-bandwidth <Mbit/s>', 'top speed of the line per direction; a counter jump beyond it is discarded and reported (env LANTOP_MAX_BANDWIDTH; default 1000)')
     .option('--timeout <ms>', 'connect and command timeout in milliseconds (default 10000)')
@@ -64,6 +66,12 @@ export function buildProgram(run: (action: Action, cmd: Command, args: string[])
   sub('demo', 'start the built-in emulated router and run lantop against it (no real router needed)').action(async function (this: Command) {
     await run(actions.demo, this, []);
   });
+  sub('doctor', 'read-only check: connect, probe, and explain what lantop detected, where each command runs and what setup would do; writes a transcript')
+    .option('--transcript <file>', 'where to write the transcript (default: lantop-doctor-<time>.txt in the current directory)')
+    .option('--json', 'machine-readable report')
+    .action(async function (this: Command) {
+      await run(actions.doctor, this, []);
+    });
   sub('hosts', 'list the hosts the router reports (ARP + DHCP names)')
     .option('--json', 'machine-readable output')
     .option('--csv', 'CSV output')
@@ -152,6 +160,7 @@ export function buildProgram(run: (action: Action, cmd: Command, args: string[])
 function report(error: unknown, stderr: NodeJS.WriteStream, isDebug: boolean): number {
   if (error instanceof LantopError) {
     stderr.write(`lantop: ${sanitizeText(error.message, 2000)}\n`);
+    if (error instanceof RouterError && error.seen) stderr.write(`  the router printed:\n${error.seen.split('\n').map((line) => `    ${line}`).join('\n')}\n`);
     if (error.nextStep) stderr.write(`  → ${error.nextStep}\n`);
     if (isDebug && error.cause) stderr.write(`${String((error.cause as Error).stack ?? error.cause)}\n`);
     return error.exitCode;

@@ -9,6 +9,7 @@ import { AuthError, RouterError } from '../src/errors.js';
 import { HostKeyChangedError } from '../src/transport/errors.js';
 import { SHELL_PROBE_COMMAND } from '../src/transport/interactive-shell.js';
 import { connectSsh, legacyAlgorithmConfig, type SshConnectOptions } from '../src/transport/ssh.js';
+import { destroySsh } from './helpers/close-ssh.js';
 import { VENDOR_CLI_LOGIN_SHELL, dropbearUnavailableReason, startDropbear, type RunningDropbear } from './fakes/dropbear.js';
 
 const skipReason = dropbearUnavailableReason();
@@ -121,7 +122,9 @@ interface InProcessServer {
 
 async function startSsh2Server(config: { algorithms?: ssh2.Algorithms; allowExec: boolean; keyboardInteractive?: boolean }): Promise<InProcessServer> {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'pkcs1', format: 'pem' } });
+  const connections: ssh2.Connection[] = [];
   const server = new ssh2.Server({ hostKeys: [privateKey], ...(config.algorithms ? { algorithms: config.algorithms } : {}) }, (client) => {
+    connections.push(client);
     client.on('error', () => undefined);
     client.on('authentication', (context) => {
       if (config.keyboardInteractive) {
@@ -166,7 +169,11 @@ async function startSsh2Server(config: { algorithms?: ssh2.Algorithms; allowExec
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  // server.close() waits for every accepted connection: take them down first.
+  cleanups.push(async () => {
+    for (const connection of connections) destroySsh(connection);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
   return { port: (server.address() as { port: number }).port, user: 'admin', password: 'pw' };
 }
 
@@ -177,7 +184,10 @@ describe('SSH against an in-process ssh2 server', () => {
     assert.equal(session.channelKind, 'interactive');
     assert.equal(session.mode, 'cli');
     assert.equal(await session.exec('display version'), 'Version 1.0 ("quoted" > text)');
-    await assert.rejects(session.enterShell(), /Could not reach a shell/);
+    // No entry leads to a shell here: the connection says so (null) and stays in its CLI.
+    assert.equal(await session.enterShell(), null);
+    assert.equal(session.mode, 'cli');
+    assert.equal(await session.exec('display version'), 'Version 1.0 ("quoted" > text)');
   });
 
   test('legacy-only server: refused without legacy algorithms, connects with them and says what it enabled', async () => {

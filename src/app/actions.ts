@@ -148,6 +148,11 @@ export const actions = {
     }
   },
 
+  async doctor(ctx, options) {
+    const { runDoctor } = await import('./doctor.js');
+    const transcript = opt(options, 'transcript');
+    return runDoctor(depsFor(ctx), { json: options.json === true, ...(transcript !== undefined ? { transcript } : {}) });
+  },
   async hosts(ctx, options) {
     return runHosts(depsFor(ctx), { json: options.json === true, csv: options.csv === true });
   },

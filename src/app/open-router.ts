@@ -1,11 +1,14 @@
 // Builds the live router connection for a command: persistent reconnecting session, firmware
-// (detected, or --firmware), and the RouterClient that knows what to send.
+// (--firmware, else the profile stored from an earlier run while the router looks the same, else
+// probed now and stored), and the RouterClient that knows what to send and where.
 import type { ResolvedSettings } from '../config/resolve.js';
 import { UsageError } from '../errors.js';
 import { ReconnectingSession, type ConnectionSession } from '../transport/reconnecting-session.js';
 import { connectionFactory } from '../transport/connect.js';
 import type { ProfileStore } from '../config/profiles.js';
 import { probeFirmware } from '../router/firmware/detect-firmware.js';
+import { identityHash, routerKey, storedFirmware } from '../router/firmware/stored-profile.js';
+import { Transcript } from '../transport/transcript.js';
 import { firmwareForOverride, type FirmwareProfile } from '../router/firmware/families.js';
 import { RouterClient } from '../router/router-client.js';
 import type { RuleLayout } from '../router/rules.js';
@@ -15,7 +18,8 @@ import type { Session } from '../transport/session.js';
 
 /** `--wan auto`: the interface of the router's default route, from /proc/net/route. */
 export async function detectWan(session: Session): Promise<string> {
-  const wan = defaultRouteInterface(await session.exec('cat /proc/net/route'));
+  // In the shell where there is one (a Broadcom CLI also passes `cat` through when there is not).
+  const wan = defaultRouteInterface(await session.exec('cat /proc/net/route', { where: 'shell' }));
   if (wan === null) throw new RouterError('Could not find the WAN interface: the router shows no default route in /proc/net/route.', 'Pass it with --wan IFACE (e.g. ppp0, eth0.2, vlan2).');
   return wan;
 }
@@ -31,6 +35,8 @@ export interface OpenRouterOptions {
   onWarning?: (text: string) => void;
   /** Opens one connection; the default picks telnet or SSH from the settings. */
   connect?: () => Promise<ConnectionSession>;
+  /** Where the dialogue is recorded (doctor); default: settings.tracePath, else nowhere. */
+  transcript?: Transcript | null;
 }
 
 export interface OpenRouter {
@@ -44,7 +50,7 @@ export function routerLabel(settings: ResolvedSettings): string {
   return `${settings.host ?? '?'}:${settings.port} over ${settings.protocol}`;
 }
 
-export function defaultConnector(settings: ResolvedSettings, password: string, options: Pick<OpenRouterOptions, 'profiles' | 'onWarning'> = {}): () => Promise<ConnectionSession> {
+export function defaultConnector(settings: ResolvedSettings, password: string, options: Pick<OpenRouterOptions, 'profiles' | 'onWarning' | 'transcript'> = {}): () => Promise<ConnectionSession> {
   const host = settings.host;
   if (host === null) throw new UsageError('No router address given.', 'Pass --host ADDRESS, set LANTOP_HOST, or save one with `lantop config set host ADDRESS`.');
   const profiles = options.profiles ?? null;
@@ -61,22 +67,78 @@ export function defaultConnector(settings: ResolvedSettings, password: string, o
     ...(pinned !== undefined ? { hostKeyFingerprint: pinned } : {}),
     onNewHostKey: (fingerprint) => profiles?.update(settings.profileName, { hostKey: fingerprint }),
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+    ...(options.transcript ? { onTrace: (event) => options.transcript!.record(event) } : {}),
   });
+}
+
+/** The transcript `--trace FILE` asks for (password masked), or null. */
+export function traceFor(settings: ResolvedSettings, password: string): Transcript | null {
+  return settings.tracePath === null ? null : Transcript.toFile(settings.tracePath, [password]);
+}
+
+/** Decisions of detection in words, for the transcript and `lantop doctor`. */
+export function describeDetection(firmware: FirmwareProfile): string[] {
+  const lines = [`firmware ${firmware.family} (${firmware.source === 'stored' ? 'reused from an earlier run' : firmware.source === 'override' ? '--firmware' : 'probed now'})`];
+  for (const d of firmware.decisions) lines.push(`${d.what}: ${d.chosen}`);
+  return lines;
+}
+
+/**
+ * The firmware for this session: --firmware, else the stored profile when the router shows the
+ * same identity and --redetect was not asked, else the probes (stored for the next start).
+ */
+async function firmwareFor(session: ReconnectingSession, settings: ResolvedSettings, profiles: ProfileStore | null): Promise<FirmwareProfile> {
+  if (settings.firmware !== null) return firmwareForOverride(settings.firmware);
+  const key = routerKey(settings);
+  const identity = session.identity === null ? null : identityHash(session.identity);
+  const stored = profiles?.getDetected(key);
+  if (!settings.isRedetecting && identity !== null && stored?.identity === identity) {
+    const firmware = storedFirmware(stored.firmware);
+    if (firmware !== null) return firmware;
+  }
+  return probeAndStore(session, settings, profiles);
+}
+
+export async function probeAndStore(session: ReconnectingSession, settings: ResolvedSettings, profiles: ProfileStore | null): Promise<FirmwareProfile> {
+  const firmware = await probeFirmware(session);
+  const identity = session.identity === null ? null : identityHash(session.identity);
+  if (identity !== null && profiles) {
+    const { source: _source, ...saved } = firmware;
+    try {
+      profiles.setDetected(routerKey(settings), { identity, firmware: saved, savedAt: new Date().toISOString() });
+    } catch {
+      // A read-only config directory costs the next start its probes, nothing else.
+    }
+  }
+  return firmware;
 }
 
 export async function openRouter(options: OpenRouterOptions): Promise<OpenRouter> {
   const { settings } = options;
-  const connect = options.connect ?? defaultConnector(settings, options.password, options);
+  const profiles = options.profiles ?? null;
+  const transcript = options.transcript !== undefined ? options.transcript : traceFor(settings, options.password);
+  const connect = options.connect ?? defaultConnector(settings, options.password, { ...options, transcript });
   const label = routerLabel(settings);
   const session = new ReconnectingSession({ factory: connect, target: `${settings.host ?? '?'}:${settings.port}` });
   try {
     await session.connect();
-    if (settings.acceptHostKey !== null && settings.protocol === 'ssh') options.profiles?.update(settings.profileName, { hostKey: settings.acceptHostKey });
-    const firmware = settings.firmware !== null ? firmwareForOverride(settings.firmware) : await probeFirmware(session);
+    if (settings.acceptHostKey !== null && settings.protocol === 'ssh') profiles?.update(settings.profileName, { hostKey: settings.acceptHostKey });
+    const firmware = await firmwareFor(session, settings, profiles);
+    // A stored or overridden profile brings its route; probing found it on this session already.
+    session.setShellRoute(firmware.commands.shellRoute);
+    transcript?.note(describeDetection(firmware).join('\n'));
     const wan = settings.wan === 'auto' ? await detectWan(session) : settings.wan;
-    const client = new RouterClient(session, firmware, { wan, isManaged: options.isManaged, ...(options.layout ? { layout: options.layout } : {}) });
+    const redetect = async (): Promise<FirmwareProfile> => {
+      transcript?.note('the stored profile stopped fitting this router: probing again');
+      const fresh = await probeAndStore(session, { ...settings, isRedetecting: true }, profiles);
+      session.setShellRoute(fresh.commands.shellRoute);
+      transcript?.note(describeDetection(fresh).join('\n'));
+      return fresh;
+    };
+    const client = new RouterClient(session, firmware, { wan, isManaged: options.isManaged, redetect, ...(options.layout ? { layout: options.layout } : {}) });
     return { session, client, firmware, label };
   } catch (error) {
+    if (error instanceof Error) transcript?.note(`error: ${error.message}`);
     await session.close().catch(() => undefined);
     throw error;
   }

@@ -7,6 +7,19 @@ import type { Profile } from './resolve.js';
 
 interface StoreShape {
   profiles: Record<string, Profile & { isManaged?: boolean }>;
+  /** What detection learned per router (see StoredDetection), keyed by routerKey(). */
+  detected: Record<string, StoredDetection>;
+}
+
+/**
+ * A router's detected profile, reused on the next start when the router still looks the same
+ * from the outside (identity: a hash of banner, prompt and SSH host key). The firmware profile is
+ * re-validated when read (router/firmware/stored-profile.ts), never trusted blindly.
+ */
+export interface StoredDetection {
+  identity: string;
+  firmware: unknown;
+  savedAt: string;
 }
 
 const PROFILE_SCHEMA = {
@@ -40,8 +53,14 @@ export class ProfileStore {
       ...(env.LANTOP_CONFIG_DIR ? { cwd: env.LANTOP_CONFIG_DIR } : {}),
       configFileMode: 0o600,
       clearInvalidConfig: false,
-      defaults: { profiles: {} },
-      schema: { profiles: { type: 'object', additionalProperties: PROFILE_SCHEMA, propertyNames: { pattern: NAME.source } } } as never,
+      defaults: { profiles: {}, detected: {} },
+      schema: {
+        profiles: { type: 'object', additionalProperties: PROFILE_SCHEMA, propertyNames: { pattern: NAME.source } },
+        detected: {
+          type: 'object',
+          additionalProperties: { type: 'object', required: ['identity', 'firmware'], properties: { identity: { type: 'string', maxLength: 128 }, firmware: { type: 'object' }, savedAt: { type: 'string' } } },
+        },
+      } as never,
     });
   }
 
@@ -68,6 +87,18 @@ export class ProfileStore {
     } catch (error) {
       throw new UsageError(`Cannot save profile '${name}': ${(error as Error).message}`, 'Check the value (e.g. port 1–65535, protocol telnet|ssh).');
     }
+  }
+
+  /** The detection stored for a router (see routerKey), if any. */
+  getDetected(key: string): StoredDetection | undefined {
+    return (this.conf.get('detected') ?? {})[key];
+  }
+
+  setDetected(key: string, value: StoredDetection | undefined): void {
+    const detected = { ...(this.conf.get('detected') ?? {}) };
+    if (value === undefined) delete detected[key];
+    else detected[key] = value;
+    this.conf.set('detected', detected);
   }
 
   remove(name: string): boolean {

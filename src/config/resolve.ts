@@ -33,6 +33,8 @@ export interface GlobalFlags {
   debug?: boolean;
   acceptHostKey?: string;
   maxBandwidth?: string;
+  redetect?: boolean;
+  trace?: string;
 }
 
 export interface ResolvedSettings {
@@ -53,6 +55,10 @@ export interface ResolvedSettings {
   acceptHostKey: string | null;
   /** Highest plausible rate per direction, bit/s; a larger counter jump is discarded and reported. */
   linkBitsPerSecond: number;
+  /** Probe the router again instead of reusing the stored profile. */
+  isRedetecting: boolean;
+  /** `--trace FILE`: the router dialogue is written there. */
+  tracePath: string | null;
 }
 
 export const DEFAULT_PROFILE = 'default';
@@ -104,6 +110,8 @@ export function resolveSettings(flags: GlobalFlags, env: Env, profile: Profile |
     isColor: flags.color !== false && env.NO_COLOR === undefined,
     acceptHostKey: parseFingerprint(flags.acceptHostKey),
     linkBitsPerSecond: parsePositiveInt(flags.maxBandwidth ?? env.LANTOP_MAX_BANDWIDTH ?? '1000', '--max-bandwidth', 1_000_000) * 1_000_000,
+    isRedetecting: flags.redetect === true,
+    tracePath: flags.trace ?? env.LANTOP_TRACE ?? null,
   };
 }
 

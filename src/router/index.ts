@@ -80,13 +80,15 @@ export {
   type CommandSpec,
 } from './firmware/families.js';
 
-/** Firmware detection: pure detectFirmware(probes) and probeFirmware(session). */
+/** Firmware detection: read-only probeRouter(session), pure detectFirmware(probes), both in probeFirmware. */
 export {
   detectFirmware,
   probeFirmware,
-  probeCommand,
+  probeRouter,
   PROBE_COMMANDS,
-  type FirmwareProbes,
+  LEASE_FILES,
+  type RouterProbes,
+  type ProbeAnswer,
   type ProbeId,
 } from './firmware/detect-firmware.js';
 

@@ -8,16 +8,13 @@ import type { CounterPair, PollHost } from '../domain/accounting.js';
 import type { PollPort, SyncOutcome, TrafficReading } from '../domain/poller.js';
 import type { CommandSpec, FirmwareProfile } from './firmware/families.js';
 import { discoverHosts, type DiscoveredHost } from './discovery.js';
-import { parseArpTable } from './parsers/arp-table.js';
+import { parseArpTableReport } from './parsers/arp-table.js';
 import { parseLanHosts } from './parsers/lan-hosts.js';
 import { parseDhcpLeases } from './parsers/dhcp-leases.js';
 import { parseIptablesListing } from './parsers/iptables-listing.js';
 import { classifyRouterOutput, type RouterOutputProblem } from './parsers/router-errors.js';
 import type { IptablesListing, LeaseEntry } from './parsers/types.js';
 import { findChain, planFlush, planSetup, planTeardown, readHostCounters, DEFAULT_LAYOUT, DOWN_CHAIN, UP_CHAIN, LANTOP_COMMENT, TRAFFIC_CHAIN, type RuleLayout, type TrafficPlan } from './rules.js';
-
-/** A session that may switch between the vendor CLI and the BusyBox shell. */
-export type ModalSession = Session & { enterShell?(): Promise<void>; exitShell?(): Promise<void> };
 
 export interface RouterClientOptions {
   wan: string;
@@ -27,7 +24,15 @@ export interface RouterClientOptions {
   isManaged: boolean;
   /** Remove rules of hosts that left (off by default: their counters are history). */
   isPruning?: boolean;
+  /**
+   * Probes the router again. Called once when a profile reused from an earlier run stops fitting
+   * (a command answered "unknown command" / "not found"); the new profile replaces it.
+   */
+  redetect?: () => Promise<FirmwareProfile>;
 }
+
+/** A command answered as if it did not exist: the stored profile no longer fits this router. */
+class ProfileMisfit extends Error {}
 
 export interface ApplyOutcome {
   applied: string[];
@@ -43,13 +48,13 @@ function nextStepFor(problem: RouterOutputProblem): string {
     case 'permission-denied':
       return 'Log in as the router\'s admin/root user: iptables needs root.';
     case 'not-found':
-      return 'This router has no iptables in its shell; try --firmware with another family, or see docs/routers.md.';
+      return 'The router has no such command where lantop sent it. Leave --firmware out so lantop probes what the router offers, or run `lantop doctor`.';
     case 'incompatible-nft':
       return 'The chain was made by nft; remove it with nft, or use iptables-legacy.';
     case 'lock-busy':
       return 'Another program is changing the firewall; try again in a few seconds.';
     case 'unknown-command':
-      return 'The vendor CLI does not pass this command through; try --firmware busybox after enabling its shell.';
+      return 'The router does not know this command here. Leave --firmware out so lantop probes what the router offers, or run `lantop doctor`.';
     default:
       return 'Run with --debug and report the router model and firmware version.';
   }
@@ -57,19 +62,22 @@ function nextStepFor(problem: RouterOutputProblem): string {
 
 export class RouterClient implements PollPort {
   private isTaggingSupported: boolean;
+  private firmwareValue: FirmwareProfile;
+  private hasRedetected = false;
 
   constructor(
-    private readonly session: ModalSession,
-    readonly firmware: FirmwareProfile,
+    private readonly session: Session,
+    firmware: FirmwareProfile,
     private options: RouterClientOptions,
   ) {
-    if (firmware.capabilities.nftOnly || firmware.commands.iptables === null) {
-      throw new RouterError(
-        `This router (${firmware.family}) has only nftables; lantop counts with iptables today.`,
-        'nftables accounting is planned; until then install iptables-nft on the router, or use --firmware if detection was wrong.',
-      );
-    }
+    assertCanCount(firmware);
+    this.firmwareValue = firmware;
     this.isTaggingSupported = firmware.capabilities.hasCommentMatch !== false;
+  }
+
+  /** What the router is and where each command runs (replaced after a re-detection). */
+  get firmware(): FirmwareProfile {
+    return this.firmwareValue;
   }
 
   get wan(): string {
@@ -91,34 +99,57 @@ export class RouterClient implements PollPort {
 
   /** Runs a command where the firmware table says it belongs (vendor CLI or shell). */
   async run(spec: CommandSpec): Promise<string> {
-    if (spec.where === 'shell' && this.session.mode === 'cli') {
-      if (!this.session.enterShell) throw new RouterError('This router session cannot reach a shell for this command.', 'Try --firmware with the right family.');
-      await this.session.enterShell();
-    } else if (spec.where === 'cli' && this.session.mode === 'shell' && this.session.exitShell) {
-      await this.session.exitShell();
+    const output = await this.session.exec(spec.command, { where: spec.where });
+    if (this.firmwareValue.source === 'stored' && this.options.redetect && !this.hasRedetected) {
+      const problem = classifyRouterOutput(output);
+      if (problem !== null && (problem.kind === 'unknown-command' || problem.kind === 'not-found')) throw new ProfileMisfit(spec.command);
     }
-    return this.session.exec(spec.command);
+    return output;
+  }
+
+  /** Runs a loader; when the stored profile stopped fitting, probes again once and retries. */
+  private async fitted<T>(load: () => Promise<T>): Promise<T> {
+    try {
+      return await load();
+    } catch (error) {
+      if (!(error instanceof ProfileMisfit) || !this.options.redetect) throw error;
+      this.hasRedetected = true;
+      const firmware = await this.options.redetect();
+      assertCanCount(firmware);
+      this.firmwareValue = firmware;
+      this.isTaggingSupported = firmware.capabilities.hasCommentMatch !== false;
+      return load();
+    }
   }
 
   async discover(): Promise<PollHost[]> {
     return (await this.listHosts()).map((h) => ({ ip: h.ip, mac: h.mac, hostname: h.hostname }));
   }
 
-  async listHosts(): Promise<DiscoveredHost[]> {
+  listHosts(): Promise<DiscoveredHost[]> {
+    return this.fitted(() => this.loadHosts());
+  }
+
+  private async loadHosts(): Promise<DiscoveredHost[]> {
     const { listArp, listNames } = this.firmware.commands;
     const arpText = await this.run(listArp);
-    const arpProblem = classifyRouterOutput(arpText);
-    const arp = parseArpTable(arpText);
-    if (arp.length === 0 && arpProblem !== null) {
-      throw new RouterError(`The router could not list its ARP table: ${sanitizeText(arpProblem.line, 200)}`, nextStepFor(arpProblem));
+    const arp = parseArpTableReport(arpText);
+    if (arp.entries.length === 0 && arpText.trim() !== '' && !/^IP address\s+HW type/im.test(arpText)) {
+      // Not a neighbour table: the router's words are the error (never "0 hosts").
+      throw routerAnswerError(`list its LAN hosts`, listArp, arpText);
     }
     let leases: LeaseEntry[] = [];
     if (listNames !== null) {
-      // Names are a nicety: a router without a lease file still has hosts.
+      // Names are a nicety (a router without a lease file still has hosts), but an error text
+      // in their place is an error: it means the command is wrong for this router.
       const text = await this.run(listNames);
+      const problem = classifyRouterOutput(text);
+      if (problem !== null && (problem.kind === 'unknown-command' || problem.kind === 'not-found' || problem.kind === 'permission-denied' || problem.kind === 'command-failed')) {
+        throw routerAnswerError('list the names of its hosts', listNames, text);
+      }
       leases = listNames.parser === 'lan-hosts' ? parseLanHosts(text) : parseDhcpLeases(text);
     }
-    return discoverHosts(arp, leases, { wanInterfaces: [this.options.wan] });
+    return discoverHosts(arp.entries, leases, { wanInterfaces: [this.options.wan] });
   }
 
   /** Discovered hosts, each marked with whether lantop has accounting rules for it. */
@@ -129,13 +160,18 @@ export class RouterClient implements PollPort {
   }
 
   /** The whole filter table with line numbers: chains, jump and counters in one round trip. */
-  async readListing(): Promise<IptablesListing> {
-    const text = await this.run({ command: `${this.iptables.command} -L -v -x -n --line-numbers`, where: this.iptables.where });
+  readListing(): Promise<IptablesListing> {
+    return this.fitted(() => this.loadListing());
+  }
+
+  private async loadListing(): Promise<IptablesListing> {
+    const spec: CommandSpec = { command: `${this.iptables.command} -L -v -x -n --line-numbers`, where: this.iptables.where };
+    const text = await this.run(spec);
     const listing = parseIptablesListing(text);
     if (listing.chains.length === 0 || findChain(listing, 'FORWARD') === undefined) {
       const problem = classifyRouterOutput(text);
-      if (problem !== null) throw new RouterError(`The router refused to list its firewall: ${sanitizeText(problem.line, 200)}`, nextStepFor(problem));
-      throw new RouterError('The router printed something that is not an iptables listing.', 'Run with --debug and report the router model; see the lines below.', { seen: sanitizeBlock(text, 160, 8) });
+      if (problem !== null) throw routerAnswerError('list its firewall', spec, text);
+      throw new RouterError(`The router printed something that is not an iptables listing to \`${spec.command}\` (in ${spec.where === 'cli' ? 'the CLI' : 'the shell'}).`, 'Run `lantop doctor` and attach its transcript to a bug report; see the lines below.', { seen: sanitizeBlock(text, 160, 8) });
     }
     return listing;
   }
@@ -264,4 +300,36 @@ function describePartial(listing: IptablesListing): string[] {
     chain ? `in place: the ${TRAFFIC_CHAIN} chain with ${chain.rules.length} rule(s)` : `not in place: the ${TRAFFIC_CHAIN} chain`,
     hasJump ? 'in place: the FORWARD jump' : 'not in place: the FORWARD jump (nothing is counted, and forwarding is untouched)',
   ];
+}
+
+/** Refuses a profile lantop cannot count with, saying what was tried. */
+function assertCanCount(firmware: FirmwareProfile): void {
+  if (firmware.commands.iptables !== null && !firmware.capabilities.nftOnly) return;
+  if (firmware.capabilities.nftOnly) {
+    throw new RouterError(
+      `This router (${firmware.family}) has only nftables; lantop counts with iptables today.`,
+      'nftables accounting is planned; until then install iptables-nft on the router, or use --firmware if detection was wrong.',
+    );
+  }
+  const tried = firmware.decisions
+    .filter((d) => d.what === 'iptables' || d.what === 'shell')
+    .flatMap((d) => d.tried)
+    .map((t) => `\`${t.command}\` in the ${t.where === 'cli' ? 'CLI' : 'shell'} → ${t.answer || '(silence)'}`);
+  throw new RouterError(
+    `No iptables answered on this router (${firmware.family}), so lantop cannot count here.`,
+    'Check that this login is the router\'s admin/root user; `lantop doctor` shows every probe and writes a transcript for a bug report.',
+    tried.length > 0 ? { seen: tried.join('\n') } : undefined,
+  );
+}
+
+/** A router answer that is an error text, as an error: the command, where it ran, the router's words. */
+function routerAnswerError(goal: string, spec: CommandSpec, output: string): RouterError {
+  const problem = classifyRouterOutput(output);
+  const where = spec.where === 'cli' ? 'the CLI' : 'the shell';
+  const words = sanitizeText(problem?.line ?? output.trim().split(/\r?\n/)[0] ?? '', 200);
+  return new RouterError(
+    `The router could not ${goal}: \`${spec.command}\` in ${where} answered "${words}".`,
+    problem ? nextStepFor(problem) : 'Leave --firmware out so lantop probes what the router offers, or run `lantop doctor`.',
+    { seen: sanitizeBlock(output, 160, 6) },
+  );
 }

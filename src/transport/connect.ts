@@ -6,6 +6,7 @@ import { describeEndpoint } from './errors.js';
 import { ReconnectingSession, type ConnectionSession, type Timers } from './reconnecting-session.js';
 import type { ConnectionOptions } from './session.js';
 import { connectTelnet } from './telnet.js';
+import type { TraceEvent } from './interactive-shell.js';
 
 export interface OpenSessionOptions extends ConnectionOptions {
   /** SSH: the fingerprint stored with the profile; absent on first use. */
@@ -18,6 +19,8 @@ export interface OpenSessionOptions extends ConnectionOptions {
   onWarning?: (text: string) => void;
   /** Go from a vendor CLI to the BusyBox shell after login, and again after every reconnect. */
   enterShell?: boolean;
+  /** The wire dialogue of every connection, for `--trace` (password masked). */
+  onTrace?: (event: TraceEvent) => void;
   onStateChange?: (state: ConnectionState) => void;
   /** false: do not connect now; the first exec does (errors surface there). Default true. */
   connectNow?: boolean;
@@ -39,6 +42,7 @@ export function connectionFactory(options: OpenSessionOptions): () => Promise<Co
         connectTimeoutMs: options.connectTimeoutMs,
         commandTimeoutMs: options.commandTimeoutMs,
         ...(options.enterShell !== undefined ? { enterShell: options.enterShell } : {}),
+        ...(options.onTrace ? { onTrace: options.onTrace } : {}),
       });
   }
   // The key seen first stays pinned for reconnects, even if the caller does not store it.
@@ -58,6 +62,7 @@ export function connectionFactory(options: OpenSessionOptions): () => Promise<Co
       ...(options.legacyAlgorithms !== undefined ? { legacyAlgorithms: options.legacyAlgorithms } : {}),
       ...(options.onWarning ? { onWarning: options.onWarning } : {}),
       ...(options.enterShell !== undefined ? { enterShell: options.enterShell } : {}),
+      ...(options.onTrace ? { onTrace: options.onTrace } : {}),
     });
     pinned = session.hostKeyFingerprint;
     return session;

@@ -47,7 +47,12 @@ export interface InteractiveShellOptions {
   cliSettleMs?: number;
   /** Commands that lead from a vendor CLI to the BusyBox shell, tried in order. */
   shellEntryCommands?: readonly string[];
+  /** Every write and arrival, for `--trace` (the password is never passed here). */
+  onTrace?: (event: TraceEvent) => void;
 }
+
+/** One step of the wire dialogue, as `--trace` and `lantop doctor` record it. */
+export type TraceEvent = { kind: 'sent'; text: string; isSecret?: boolean } | { kind: 'received'; text: string };
 
 export const DEFAULT_SHELL_ENTRY_COMMANDS: readonly string[] = ['sh', 'shell'];
 /**
@@ -82,7 +87,10 @@ export class InteractiveShell {
   private pagerAnswers = 0;
   private promptText: string | null = null;
   private currentMode: ShellMode = 'cli';
+  private loginModeValue: ShellMode | null = null;
   private shellEnteredWith: string | null = null;
+  private bannerText = '';
+  private loginPromptText: string | null = null;
   private readonly newline: string;
   private readonly cliSettleMs: number;
   private readonly shellEntryCommands: readonly string[];
@@ -105,6 +113,19 @@ export class InteractiveShell {
     return this.promptText;
   }
 
+  /** Where the login landed (known after the first mode probe). */
+  get loginMode(): ShellMode {
+    return this.loginModeValue ?? this.currentMode;
+  }
+
+  /**
+   * What identifies this firmware from the outside at no extra cost: the text shown before the
+   * login prompt (banner) and the prompt after login. Raw router text: hash or sanitise it.
+   */
+  get identity(): { banner: string; prompt: string | null } {
+    return { banner: this.bannerText, prompt: this.loginPromptText };
+  }
+
   get isAlive(): boolean {
     return this.failure === null;
   }
@@ -118,6 +139,7 @@ export class InteractiveShell {
   receive(text: string): void {
     if (text.length === 0) return;
     this.hasReceived = true;
+    this.options.onTrace?.({ kind: 'received', text });
     this.raw += this.normalizer.push(text);
     this.waiter?.evaluate();
   }
@@ -159,14 +181,16 @@ export class InteractiveShell {
         if (LOGIN_PROMPT.test(last)) {
           // Asked for the user again: the previous attempt was refused.
           if (hasSentPassword || loginPrompts >= 2) throw refused();
+          if (loginPrompts === 0) this.bannerText = bannerOf(text);
           loginPrompts += 1;
           this.send(user);
           return undefined;
         }
         if (PASSWORD_PROMPT.test(last)) {
           if (hasSentPassword) throw refused();
+          if (loginPrompts === 0) this.bannerText = bannerOf(text);
           hasSentPassword = true;
-          this.send(password);
+          this.send(password, true);
           return undefined;
         }
         return isPromptLike(last) ? last : undefined;
@@ -180,6 +204,7 @@ export class InteractiveShell {
       onClose: () => (hasSeenFailure ? refused() : hasSentPassword ? authError(endpoint, user, this.options.protocol, 'it hung up after the password') : undefined),
     });
     await this.learnPrompt(candidate, timeoutMs);
+    this.loginPromptText = this.promptText;
   }
 
   /** Learns the prompt when there is no login dialogue (SSH shell channel). */
@@ -194,7 +219,9 @@ export class InteractiveShell {
       },
       onTimeout: () => notUnderstoodError(this.options.endpoint, `showed no prompt within ${timeoutMs / 1000} s`, tailLines(renderText(this.raw))),
     });
+    this.bannerText = bannerOf(renderText(this.raw));
     await this.learnPrompt(candidate, timeoutMs);
+    this.loginPromptText = this.promptText;
   }
 
   /**
@@ -229,6 +256,7 @@ export class InteractiveShell {
   async probeMode(timeoutMs: number): Promise<ShellMode> {
     const output = await this.runFramedByPrompt(SHELL_PROBE_COMMAND, timeoutMs);
     this.currentMode = SHELL_PROBE_OUTPUT.test(output) ? 'shell' : 'cli';
+    this.loginModeValue ??= this.currentMode;
     return this.currentMode;
   }
 
@@ -240,10 +268,17 @@ export class InteractiveShell {
       : this.runFramedByPrompt(command, timeoutMs);
   }
 
-  /** From the vendor CLI into the BusyBox shell (`sh`, then `shell`); no-op when already there. */
-  async enterShell(timeoutMs: number, password?: string): Promise<void> {
-    if (this.currentMode === 'shell') return;
-    for (const entry of this.shellEntryCommands) {
+  /**
+   * From the vendor CLI into a POSIX shell: tries each entry command in order and returns the one
+   * that led to a shell (recognised by the sentinel probe, not by its prompt), or null when none
+   * did — the CLI is then as it was. Already in a shell: returns how it got there ('' for a login
+   * that landed in one).
+   */
+  async enterShell(timeoutMs: number, password?: string, entries: readonly string[] = this.shellEntryCommands): Promise<string | null> {
+    if (this.currentMode === 'shell') return this.shellEnteredWith ?? '';
+    const cliPrompt = this.promptText;
+    for (const entry of entries) {
+      if (/[\r\n]/.test(entry)) continue;
       let hasSentPassword = false;
       this.send(entry);
       const candidate = await this.wait<string>({
@@ -254,7 +289,7 @@ export class InteractiveShell {
           const last = lastLine(body);
           if (password !== undefined && !hasSentPassword && PASSWORD_PROMPT.test(last)) {
             hasSentPassword = true;
-            this.send(password);
+            this.send(password, true);
             return undefined;
           }
           return body.length > 0 && isPromptLike(last) ? last : undefined;
@@ -264,34 +299,48 @@ export class InteractiveShell {
       await this.learnPrompt(candidate, timeoutMs);
       if ((await this.probeMode(timeoutMs)) === 'shell') {
         this.shellEnteredWith = entry;
-        return;
+        return entry;
+      }
+      // Still a CLI. A candidate that opened a sub-menu (another prompt) is left the way CLIs
+      // leave sub-menus; at the top level `exit` would log out, so it is sent only here.
+      if (cliPrompt !== null && this.promptText?.trimEnd() !== cliPrompt.trimEnd()) {
+        await this.leave('exit', timeoutMs);
+        if (this.promptText?.trimEnd() !== cliPrompt.trimEnd()) {
+          const error = notUnderstoodError(this.options.endpoint, `did not return to its CLI prompt after '${entry}' and 'exit'`, tailLines(renderText(this.raw)));
+          this.destroy();
+          throw error;
+        }
       }
     }
-    const error = new RouterError(
-      `Could not reach a shell from the router's command line (tried ${this.shellEntryCommands.join(', ')}).`,
-      'lantop needs the BusyBox shell (iptables); check whether this router offers one to this user.',
-      { seen: undefined },
-    );
-    throw error;
+    return null;
   }
 
   /** Back from the shell to the vendor CLI it was entered from; no-op when not entered by us. */
-  async exitShell(timeoutMs: number): Promise<void> {
+  async exitShell(timeoutMs: number, exitCommand = 'exit'): Promise<void> {
     if (this.currentMode !== 'shell' || this.shellEnteredWith === null) return;
-    this.send('exit');
+    await this.leave(exitCommand, timeoutMs);
+    this.shellEnteredWith = null;
+    if ((await this.probeMode(timeoutMs)) !== 'cli') {
+      const error = notUnderstoodError(this.options.endpoint, `stayed in a shell after '${exitCommand}'`, tailLines(renderText(this.raw)));
+      this.destroy();
+      throw error;
+    }
+  }
+
+  /** Sends a command that changes the prompt (exit from a shell or sub-menu) and learns the new one. */
+  private async leave(command: string, timeoutMs: number): Promise<void> {
+    this.send(command);
     const candidate = await this.wait<string>({
       timeoutMs,
       settleMs: this.cliSettleMs,
       step: () => {
-        const body = stripEcho(renderText(this.raw), 'exit');
+        const body = stripEcho(renderText(this.raw), command);
         const last = lastLine(body);
         return body.length > 0 && isPromptLike(last) ? last : undefined;
       },
-      onTimeout: () => notUnderstoodError(this.options.endpoint, "showed no prompt after 'exit'", tailLines(renderText(this.raw))),
+      onTimeout: () => notUnderstoodError(this.options.endpoint, `showed no prompt after '${command}'`, tailLines(renderText(this.raw))),
     });
     await this.learnPrompt(candidate, timeoutMs);
-    this.shellEnteredWith = null;
-    await this.probeMode(timeoutMs);
   }
 
   private async runFramedBySentinel(command: string, timeoutMs: number): Promise<{ output: string; exitStatus: number }> {
@@ -366,8 +415,9 @@ export class InteractiveShell {
     this.channel.write(' ');
   }
 
-  private send(line: string): void {
+  private send(line: string, isSecret = false): void {
     this.raw = '';
+    this.options.onTrace?.(isSecret ? { kind: 'sent', text: '', isSecret: true } : { kind: 'sent', text: line });
     this.channel.write(line + this.newline);
   }
 
@@ -413,4 +463,10 @@ export class InteractiveShell {
       this.waiter.evaluate();
     });
   }
+}
+
+/** What came before the login prompt, without that prompt line: the firmware's banner. */
+function bannerOf(text: string): string {
+  const end = text.lastIndexOf('\n');
+  return (end < 0 ? '' : text.slice(0, end)).trim().slice(0, 500);
 }

@@ -1,20 +1,36 @@
 // The session everything above transport/ holds for the life of a run: one persistent connection
 // (no re-login per command; issue 4 measured 1.25 s per refresh when the seed script did that),
 // one command in flight, and on a lost connection a reconnect with exponential backoff capped at
-// 30 s that re-enters the shell it was in. Errors the user must fix (wrong password, changed host
-// key) are not retried: the state becomes 'failed'.
+// 30 s. Commands say where they run (vendor CLI or shell): the session moves there first with the
+// route detection found, also after a reconnect, which always lands where the login lands (issue
+// 13). Errors the user must fix (wrong password, changed host key) are not retried: the state
+// becomes 'failed'.
 import type { ConnectionState } from '../domain/snapshot.js';
-import { AuthError, ConnectionLostError, LantopError, UnreachableError } from '../errors.js';
+import { AuthError, ConnectionLostError, LantopError, RouterError, UnreachableError } from '../errors.js';
 import { HostKeyChangedError, seconds } from './errors.js';
 import { SerialQueue } from './serial-queue.js';
-import type { ExecOptions, Session, ShellMode } from './session.js';
+import type { ExecOptions, ModalSession, ShellMode, ShellRoute } from './session.js';
 
 /** A session over one connection: once it failed or closed it stays dead. */
-export interface ConnectionSession extends Session {
+export interface ConnectionSession extends ModalConnection {
   /** False once the connection failed or closed (absent: judged by the errors it throws). */
   readonly isAlive?: boolean;
   /** Called when the connection closes while idle (router reboot, telnetd killed). */
   onClose?(listener: () => void): () => void;
+  /** What identifies the firmware from the outside (banner, prompt, host key); absent: unknown. */
+  readonly identity?: string;
+}
+
+/** One connection's own mode moves (telnet and SSH shells implement them; exec-only SSH does not need to). */
+interface ModalConnection {
+  exec(command: string, options?: ExecOptions): Promise<string>;
+  readonly mode: ShellMode;
+  close(): Promise<void>;
+  /** Where the login landed; absent: where the connection is now. */
+  readonly loginMode?: ShellMode;
+  /** Tries the entry commands in order; the one that reached a shell, or null. */
+  enterShell?(entries?: readonly string[]): Promise<string | null | void>;
+  exitShell?(exitCommand?: string): Promise<void>;
 }
 
 export type SessionFactory = () => Promise<ConnectionSession>;
@@ -48,6 +64,8 @@ export interface ReconnectingSessionOptions {
   timers?: Timers;
   /** Enter the shell on every (re)connect, as if enterShell() had been called. */
   enterShell?: boolean;
+  /** How to reach the shell from the CLI and back (from a stored profile); see setShellRoute. */
+  shellRoute?: ShellRoute | null;
 }
 
 export const DEFAULT_INITIAL_RECONNECT_DELAY_MS = 1_000;
@@ -63,7 +81,7 @@ export function isFatalConnectError(error: unknown): boolean {
   return error instanceof AuthError || error instanceof HostKeyChangedError || !(error instanceof LantopError);
 }
 
-export class ReconnectingSession implements Session {
+export class ReconnectingSession implements ModalSession {
   private readonly queue = new SerialQueue();
   private readonly listeners = new Set<(state: ConnectionState) => void>();
   private readonly timers: Timers;
@@ -76,14 +94,18 @@ export class ReconnectingSession implements Session {
   private retryHandle: unknown = null;
   private retryAtMs = 0;
   private fatalError: unknown = null;
-  private wantsShell: boolean;
+  /** Where commands without a `where` go: 'shell' after enterShell(). */
+  private defaultWhere: ShellMode | undefined;
+  private route: ShellRoute | null;
+  private lastLoginMode: ShellMode | null = null;
   private isClosed = false;
 
   constructor(private readonly options: ReconnectingSessionOptions) {
     this.timers = options.timers ?? systemTimers;
     this.initialDelayMs = options.initialDelayMs ?? DEFAULT_INITIAL_RECONNECT_DELAY_MS;
     this.maxDelayMs = options.maxDelayMs ?? DEFAULT_MAX_RECONNECT_DELAY_MS;
-    this.wantsShell = options.enterShell ?? false;
+    this.defaultWhere = options.enterShell ? 'shell' : undefined;
+    this.route = options.shellRoute ?? null;
   }
 
   get state(): ConnectionState {
@@ -91,7 +113,24 @@ export class ReconnectingSession implements Session {
   }
 
   get mode(): ShellMode {
-    return this.current?.mode ?? (this.wantsShell ? 'shell' : 'cli');
+    return this.current?.mode ?? this.defaultWhere ?? this.loginMode;
+  }
+
+  get loginMode(): ShellMode {
+    return this.current?.loginMode ?? this.lastLoginMode ?? this.current?.mode ?? 'cli';
+  }
+
+  get shellRoute(): ShellRoute | null {
+    return this.route;
+  }
+
+  setShellRoute(route: ShellRoute | null): void {
+    this.route = route;
+  }
+
+  /** The live connection's identity (banner, prompt, host key); null while disconnected. */
+  get identity(): string | null {
+    return this.current?.identity ?? null;
   }
 
   /** The live connection's session (e.g. to read an SSH host key); null while disconnected. */
@@ -116,7 +155,8 @@ export class ReconnectingSession implements Session {
     return this.queue.run(async () => {
       const session = await this.ensureConnected();
       try {
-        return await session.exec(command, options);
+        await this.moveTo(session, options?.where ?? this.defaultWhere);
+        return await session.exec(command, options?.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : undefined);
       } catch (error) {
         this.afterCommandFailure(session, error);
         throw error;
@@ -124,20 +164,64 @@ export class ReconnectingSession implements Session {
     });
   }
 
+  /** Moves to the shell now, and after every reconnect (with the known route, else `sh`, `shell`). */
   enterShell(): Promise<void> {
     return this.queue.run(async () => {
       const session = await this.ensureConnected();
-      if (session.mode !== 'shell') {
-        try {
-          if (!session.enterShell) throw new ConnectionLostError('This session cannot change to the shell.');
-          await session.enterShell();
-        } catch (error) {
-          this.afterCommandFailure(session, error);
-          throw error;
-        }
+      try {
+        await this.moveToShell(session, true);
+      } catch (error) {
+        this.afterCommandFailure(session, error);
+        throw error;
       }
-      this.wantsShell = true;
+      this.defaultWhere = 'shell';
     });
+  }
+
+  findShell(candidates: readonly string[]): Promise<ShellRoute | null> {
+    return this.queue.run(async () => {
+      const session = await this.ensureConnected();
+      if (session.mode === 'shell' || !session.enterShell) return null;
+      let used: string | null | void;
+      try {
+        used = await session.enterShell(candidates);
+      } catch (error) {
+        this.afterCommandFailure(session, error);
+        throw error;
+      }
+      if (typeof used !== 'string' || used === '') return null;
+      this.route = { enter: used, exit: 'exit' };
+      return this.route;
+    });
+  }
+
+  /**
+   * Goes where a command must run. Where no move is possible (no route known, or a login that
+   * lands in a shell has no CLI behind it) the command runs where the session is: the router's
+   * answer then says what went wrong, and the caller reports it.
+   */
+  private async moveTo(session: ConnectionSession, where: ShellMode | undefined): Promise<void> {
+    if (where === undefined || session.mode === where) return;
+    if (where === 'shell') {
+      await this.moveToShell(session, false);
+    } else if (session.exitShell && (session.loginMode ?? this.lastLoginMode) === 'cli') {
+      await session.exitShell(this.route?.exit ?? 'exit');
+    }
+  }
+
+  private async moveToShell(session: ConnectionSession, isDefaultEntryAllowed: boolean): Promise<void> {
+    if (session.mode === 'shell' || !session.enterShell) return;
+    if (this.route === null && !isDefaultEntryAllowed) return;
+    const used = await session.enterShell(this.route ? [this.route.enter] : undefined);
+    if ((session.mode as ShellMode) !== 'shell') {
+      throw new RouterError(
+        this.route
+          ? `'${this.route.enter}' no longer leads to the router's shell.`
+          : "Could not reach a shell from the router's command line (tried sh, shell).",
+        'Run `lantop doctor` to see what the router offers now, or start again with --redetect.',
+      );
+    }
+    if (this.route === null && typeof used === 'string' && used !== '') this.route = { enter: used, exit: 'exit' };
   }
 
   async close(): Promise<void> {
@@ -168,7 +252,8 @@ export class ReconnectingSession implements Session {
     let session: ConnectionSession | undefined;
     try {
       session = await this.options.factory();
-      if (this.wantsShell && session.mode !== 'shell') await session.enterShell?.();
+      this.lastLoginMode = session.loginMode ?? session.mode;
+      if (this.defaultWhere === 'shell') await this.moveToShell(session, true);
     } catch (error) {
       await session?.close().catch(() => undefined);
       if (isFatalConnectError(error)) {

@@ -9,7 +9,25 @@ export type ShellMode = 'cli' | 'shell';
 export interface ExecOptions {
   /** Per-command timeout; default comes from the session's options (10 s). */
   timeoutMs?: number;
+  /**
+   * Where the command must run. A modal session moves there first (vendor CLI ⇄ shell) with the
+   * route it learned; absent: wherever the session is now. Where no move is possible (no route
+   * known, or no CLI behind a shell login) the command runs where the session is, and the
+   * router's answer decides (an error text is classified by the caller, never swallowed).
+   */
+  where?: ShellMode;
 }
+
+/** How to go from the vendor CLI to its shell and back, as detection found it. */
+export interface ShellRoute {
+  /** The CLI command that leads to a POSIX shell (`sh`, `shell`, `system shell`…). */
+  enter: string;
+  /** The shell command that returns to the CLI (`exit`). */
+  exit: string;
+}
+
+/** Candidate CLI commands that lead to a shell on vendor firmware, most common first. */
+export const SHELL_ENTRY_CANDIDATES: readonly string[] = ['sh', 'shell', 'system shell', 'busybox sh'];
 
 export interface Session {
   /**
@@ -21,13 +39,26 @@ export interface Session {
   exec(command: string, options?: ExecOptions): Promise<string>;
   /** Which shell commands currently go to. */
   readonly mode: ShellMode;
-  /**
-   * Moves from the vendor CLI to the BusyBox shell (`sh`, `shell`); no-op when already there.
-   * Optional: sessions that always land in a shell need not implement it. A reconnecting session
-   * re-enters the shell after a reconnect.
-   */
-  enterShell?(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A session over a login that may land in a vendor CLI with a shell behind it. */
+export interface ModalSession extends Session {
+  /** Where a fresh login lands (the CLI, or a shell). */
+  readonly loginMode: ShellMode;
+  /**
+   * Tries the entry commands in order from the CLI (read-only: each either reaches a shell,
+   * recognised by the sentinel probe, or leaves the CLI as it was). On success the session stays
+   * in the shell and remembers the route; null when none led to a shell.
+   */
+  findShell(candidates: readonly string[]): Promise<ShellRoute | null>;
+  /** The route exec({ where }) uses, e.g. from a stored profile; null: none known. */
+  setShellRoute(route: ShellRoute | null): void;
+  readonly shellRoute: ShellRoute | null;
+}
+
+export function isModalSession(session: Session): session is ModalSession {
+  return typeof (session as Partial<ModalSession>).findShell === 'function';
 }
 
 export interface ConnectionOptions {

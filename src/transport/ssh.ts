@@ -20,7 +20,7 @@ import {
   mapConnectError,
   type Endpoint,
 } from './errors.js';
-import { InteractiveShell, SHELL_PROBE_COMMAND, SHELL_PROBE_OUTPUT } from './interactive-shell.js';
+import { InteractiveShell, SHELL_PROBE_COMMAND, SHELL_PROBE_OUTPUT, type TraceEvent } from './interactive-shell.js';
 import type { ConnectionSession } from './reconnecting-session.js';
 import { SerialQueue } from './serial-queue.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, type ExecOptions, type ShellMode } from './session.js';
@@ -55,6 +55,8 @@ export interface SshConnectOptions {
   cliSettleMs?: number;
   /** Go to the shell right after login. */
   enterShell?: boolean;
+  /** The dialogue, for `--trace`: shell-channel bytes, or each exec command and its output. */
+  onTrace?: (event: TraceEvent) => void;
 }
 
 /** What "legacy" adds, per algorithm list; filtered by what this ssh2 build supports. */
@@ -103,6 +105,30 @@ export function fingerprintOf(hostKey: Buffer): string {
   return 'SHA256:' + createHash('sha256').update(hostKey).digest('base64').replace(/=+$/, '');
 }
 
+/** How long a closing connection may wait for the router's goodbye before its socket is destroyed. */
+const CLOSE_GRACE_MS = 1000;
+
+/**
+ * ssh2's Client.destroy() does nothing once end() was called (it checks that the socket is still
+ * writable), so it cannot finish off an ended connection: destroy the socket itself.
+ */
+function destroyClient(client: SshClient): void {
+  client.destroy();
+  (client as unknown as { _sock?: { destroy(): void } })._sock?.destroy();
+}
+
+/**
+ * end() sends the disconnect and a FIN; a router that vanished (rebooted, unplugged, a deleted lab
+ * namespace) never answers, the socket sits in FIN-WAIT-1 and keeps the process alive for minutes
+ * (issue 13). So the goodbye gets CLOSE_GRACE_MS, then the socket is destroyed.
+ */
+function endClient(client: SshClient): void {
+  client.end();
+  const timer = setTimeout(() => destroyClient(client), CLOSE_GRACE_MS);
+  timer.unref();
+  client.once('close', () => clearTimeout(timer));
+}
+
 const NEGOTIATION_FAILED = /no matching (?:key exchange|host key|C->S cipher|S->C cipher|C->S MAC|S->C MAC)/i;
 
 type Backend = { kind: 'exec' } | { kind: 'interactive'; shell: InteractiveShell };
@@ -128,6 +154,7 @@ export class SshSession implements ConnectionSession {
     readonly legacyAlgorithmsEnabled: readonly string[],
     /** Milliseconds from connect to ready-for-commands. */
     readonly loginMs: number,
+    private readonly onTrace?: (event: TraceEvent) => void,
   ) {
     client.once('close', () => {
       this.hasClosed = true;
@@ -161,25 +188,46 @@ export class SshSession implements ConnectionSession {
       if (!this.isAlive) throw connectionLostError(this.endpoint, 'earlier; this session was discarded');
       if (this.backend.kind === 'interactive') return this.backend.shell.run(command, timeoutMs);
       try {
-        return await this.execChannel(command, timeoutMs);
+        this.onTrace?.({ kind: 'sent', text: command });
+        const output = await this.execChannel(command, timeoutMs);
+        this.onTrace?.({ kind: 'received', text: output });
+        return output;
       } catch (error) {
         // Never reuse a connection after a failed command (issue 4).
-        this.client.end();
+        endClient(this.client);
         throw error;
       }
     });
   }
 
-  enterShell(): Promise<void> {
+  get loginMode(): ShellMode {
+    return this.backend.kind === 'exec' ? 'shell' : this.backend.shell.loginMode;
+  }
+
+  /** Host key and login prompt (or 'exec'): what the stored firmware profile is keyed on. */
+  get identity(): string {
+    const prompt = this.backend.kind === 'exec' ? 'exec' : (this.backend.shell.identity.prompt ?? '');
+    return `ssh\n${this.hostKeyFingerprint}\n${prompt}`;
+  }
+
+  /** Tries the entry commands; the one that reached a shell, or null (see InteractiveShell). */
+  enterShell(entries?: readonly string[]): Promise<string | null> {
     return this.queue.run(async () => {
-      if (this.backend.kind === 'interactive') await this.backend.shell.enterShell(this.commandTimeoutMs, this.password);
+      if (this.backend.kind === 'exec') return '';
+      return this.backend.shell.enterShell(this.commandTimeoutMs, this.password, entries);
+    });
+  }
+
+  exitShell(exitCommand?: string): Promise<void> {
+    return this.queue.run(async () => {
+      if (this.backend.kind === 'interactive') await this.backend.shell.exitShell(this.commandTimeoutMs, exitCommand);
     });
   }
 
   async close(): Promise<void> {
     if (this.hasClosed) return;
     const closed = new Promise<void>((resolve) => this.client.once('close', () => resolve()));
-    this.client.end();
+    endClient(this.client);
     await closed;
   }
 
@@ -259,8 +307,7 @@ function openClient(options: SshConnectOptions, endpoint: Endpoint, connectTimeo
       if (isSettled) return;
       isSettled = true;
       if (error) {
-        client.end();
-        client.destroy?.();
+        destroyClient(client);
         reject(error);
       } else resolve({ client, fingerprint });
     };
@@ -379,15 +426,15 @@ export async function connectSsh(options: SshConnectOptions): Promise<SshSession
         if (!(error instanceof LantopError)) throw error;
       }
       if (shell === null || shell.mode !== 'shell') {
-        client.end();
+        endClient(client);
         return connectSsh({ ...options, preferExec: true, hostKeyFingerprint: fingerprint, legacyAlgorithms: enabled.length > 0 ? true : legacy });
       }
       backend = { kind: 'interactive', shell };
     }
-    const session = new SshSession(client, backend, endpoint, commandTimeoutMs, options.password, fingerprint, isNewHostKey, enabled, Date.now() - startedMs);
+    const session = new SshSession(client, backend, endpoint, commandTimeoutMs, options.password, fingerprint, isNewHostKey, enabled, Date.now() - startedMs, options.onTrace);
     return session;
   } catch (error) {
-    client.end();
+    endClient(client);
     throw error;
   }
 }
@@ -415,7 +462,7 @@ async function openInteractiveShell(
       // Never reuse: a failed interactive channel takes the connection with it.
       destroy: () => {
         stream.close();
-        client.end();
+        endClient(client);
       },
     },
     {
@@ -424,6 +471,7 @@ async function openInteractiveShell(
       newline: '\r',
       ...(options.cliSettleMs !== undefined ? { cliSettleMs: options.cliSettleMs } : {}),
       ...(options.shellEntryCommands !== undefined ? { shellEntryCommands: options.shellEntryCommands } : {}),
+      ...(options.onTrace ? { onTrace: options.onTrace } : {}),
     },
   );
   stream.on('data', (chunk: Buffer) => shell.receive(decoder.write(chunk)));

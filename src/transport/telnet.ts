@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import telnetClient from 'telnet-client';
 import type { ExecOptions, Session, ShellMode } from './session.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS } from './session.js';
-import { InteractiveShell } from './interactive-shell.js';
+import { InteractiveShell, type TraceEvent } from './interactive-shell.js';
 import { SerialQueue } from './serial-queue.js';
 import { IAC, NOP, TelnetDecoder } from './telnet-protocol.js';
 import { mapConnectError, type Endpoint } from './errors.js';
@@ -30,8 +30,10 @@ export interface TelnetConnectOptions {
   shellEntryCommands?: readonly string[];
   /** Quiet time after a vendor-CLI prompt before its reply counts as complete; default 60 ms. */
   cliSettleMs?: number;
-  /** Go to the shell right after login (see Session.enterShell). */
+  /** Go to the shell right after login (tries shellEntryCommands). */
   enterShell?: boolean;
+  /** The wire dialogue, for `--trace` (the password is masked before it gets here). */
+  onTrace?: (event: TraceEvent) => void;
 }
 
 export class TelnetSession implements Session {
@@ -61,6 +63,16 @@ export class TelnetSession implements Session {
     return this.shell.prompt;
   }
 
+  get loginMode(): ShellMode {
+    return this.shell.loginMode;
+  }
+
+  /** Banner and login prompt: what the stored firmware profile is keyed on. */
+  get identity(): string {
+    const { banner, prompt } = this.shell.identity;
+    return `telnet\n${banner}\n${prompt ?? ''}`;
+  }
+
   /** False once the connection failed or closed; a dead session never comes back. */
   get isAlive(): boolean {
     return this.shell.isAlive && !this.hasClosed;
@@ -76,12 +88,13 @@ export class TelnetSession implements Session {
     return this.queue.run(() => this.shell.run(command, options?.timeoutMs ?? this.options.commandTimeoutMs));
   }
 
-  enterShell(): Promise<void> {
-    return this.queue.run(() => this.shell.enterShell(this.options.commandTimeoutMs, this.options.password));
+  /** Tries the entry commands; the one that reached a shell, or null (see InteractiveShell). */
+  enterShell(entries?: readonly string[]): Promise<string | null> {
+    return this.queue.run(() => this.shell.enterShell(this.options.commandTimeoutMs, this.options.password, entries));
   }
 
-  exitShell(): Promise<void> {
-    return this.queue.run(() => this.shell.exitShell(this.options.commandTimeoutMs));
+  exitShell(exitCommand?: string): Promise<void> {
+    return this.queue.run(() => this.shell.exitShell(this.options.commandTimeoutMs, exitCommand));
   }
 
   async close(): Promise<void> {
@@ -139,6 +152,7 @@ export async function connectTelnet(options: TelnetConnectOptions): Promise<Teln
       ...(options.newline !== undefined ? { newline: options.newline } : {}),
       ...(options.cliSettleMs !== undefined ? { cliSettleMs: options.cliSettleMs } : {}),
       ...(options.shellEntryCommands !== undefined ? { shellEntryCommands: options.shellEntryCommands } : {}),
+      ...(options.onTrace ? { onTrace: options.onTrace } : {}),
     },
   );
   let socketError: unknown;

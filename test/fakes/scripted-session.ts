@@ -7,7 +7,7 @@
 //   await code(session);
 //   session.assertDone();
 
-import type { ExecOptions, Session, ShellMode } from '../../src/transport/session.js';
+import type { ExecOptions, ModalSession, Session, ShellMode, ShellRoute } from '../../src/transport/session.js';
 
 export interface ScriptedStep {
   /** The exact command line expected, or a predicate/RegExp for commands that vary. */
@@ -25,7 +25,7 @@ export class ScriptedSessionError extends Error {}
 export class ScriptedSession implements Session {
   private readonly steps: ScriptedStep[];
   private next = 0;
-  private currentMode: ShellMode;
+  protected currentMode: ShellMode;
   private failure: ScriptedSessionError | null = null;
   private closed = false;
   /** Every command sent, in order (also the unexpected ones). */
@@ -49,6 +49,11 @@ export class ScriptedSession implements Session {
   async exec(command: string, options?: ExecOptions): Promise<string> {
     this.sent.push(command);
     this.sentOptions.push(options);
+    return this.take(command);
+  }
+
+  /** Consumes the next step, which must match `command`. */
+  protected async take(command: string): Promise<string> {
     if (this.closed) return this.fail(`exec(${JSON.stringify(command)}) after close()`);
     const step = this.steps[this.next];
     if (!step) return this.fail(`unexpected command ${JSON.stringify(command)}: the script has no more steps`);
@@ -74,7 +79,7 @@ export class ScriptedSession implements Session {
     }
   }
 
-  private fail(message: string): never {
+  protected fail(message: string): never {
     const error = new ScriptedSessionError(message);
     this.failure ??= error;
     throw error;
@@ -91,4 +96,56 @@ function describe(expected: ScriptedStep['command']): string {
   if (typeof expected === 'string') return JSON.stringify(expected);
   if (expected instanceof RegExp) return String(expected);
   return 'a command matching a predicate';
+}
+
+/**
+ * A scripted session over a login that lands in a vendor CLI: moves between CLI and shell are
+ * script steps too (the entry command with modeAfter 'shell', `exit` with modeAfter 'cli'), so a
+ * test sees every move the code makes. findShell consumes one step per candidate it tries.
+ */
+export class ModalScriptedSession extends ScriptedSession implements ModalSession {
+  readonly loginMode: ShellMode;
+  private route: ShellRoute | null;
+
+  constructor(steps: ScriptedStep[], options: { mode?: ShellMode; shellRoute?: ShellRoute | null } = {}) {
+    super(steps, { mode: options.mode ?? 'cli' });
+    this.loginMode = options.mode ?? 'cli';
+    this.route = options.shellRoute ?? null;
+  }
+
+  get shellRoute(): ShellRoute | null {
+    return this.route;
+  }
+
+  setShellRoute(route: ShellRoute | null): void {
+    this.route = route;
+  }
+
+  async findShell(candidates: readonly string[]): Promise<ShellRoute | null> {
+    if (this.currentMode === 'shell') return null;
+    for (const entry of candidates) {
+      this.sent.push(entry);
+      this.sentOptions.push(undefined);
+      await this.take(entry);
+      if ((this.currentMode as ShellMode) === 'shell') {
+        this.route = { enter: entry, exit: 'exit' };
+        return this.route;
+      }
+    }
+    return null;
+  }
+
+  override async exec(command: string, options?: ExecOptions): Promise<string> {
+    const where = options?.where;
+    if (where === 'shell' && this.currentMode === 'cli' && this.route) {
+      this.sent.push(this.route.enter);
+      this.sentOptions.push(undefined);
+      await this.take(this.route.enter);
+    } else if (where === 'cli' && this.currentMode === 'shell' && this.loginMode === 'cli') {
+      this.sent.push(this.route?.exit ?? 'exit');
+      this.sentOptions.push(undefined);
+      await this.take(this.route?.exit ?? 'exit');
+    }
+    return super.exec(command, options);
+  }
 }

@@ -1,9 +1,9 @@
 // Per-firmware command tables: data, not `if` chains (STYLE.md principle 4). Each family says
-// where the ARP table and the host names come from, how iptables is reached, and whether the
-// vendor CLI must be left for a shell (`sh`) first. Detection (detect-firmware.ts) picks one;
-// `--firmware NAME` picks one by hand (firmwareForOverride).
+// where the ARP table and the host names come from, how iptables is reached, and how the vendor
+// CLI reaches its shell. These are the *defaults* for `--firmware NAME` (firmwareForOverride);
+// detection (detect-firmware.ts) builds the table of a router from what its probes answered.
 
-import type { ShellMode } from '../../transport/session.js';
+import type { ShellMode, ShellRoute } from '../../transport/session.js';
 import { UsageError } from '../../errors.js';
 
 export const FIRMWARE_FAMILIES = [
@@ -26,18 +26,16 @@ export interface CommandSpec {
 }
 
 export interface FirmwareCommands {
-  /** What to send in the vendor CLI to reach a BusyBox shell (`sh`, Huawei `shell`); null: no CLI. */
-  shellCommand: string | null;
-  /** What leaves that shell back to the CLI. */
-  exitShellCommand: string | null;
+  /** How the vendor CLI reaches a POSIX shell and back (`sh`/`exit`, Huawei `shell`); null: none. */
+  shellRoute: ShellRoute | null;
   /** Lists the neighbour table; read with parseArpTable. */
   listArp: CommandSpec;
   /** Lists host names; null when the firmware has no known source. */
   listNames: (CommandSpec & { parser: 'lan-hosts' | 'dhcp-leases' }) | null;
   /** The iptables binary and where it runs; null when there is none (nftables-only firmware). */
   iptables: (CommandSpec & { binary: string }) | null;
-  /** True when iptables needs the shell and the session starts in the vendor CLI. */
-  entersShellFirst: boolean;
+  /** `iptables-restore` in the shell, to apply a plan in one batch; null: not found (line by line). */
+  iptablesRestore: CommandSpec | null;
 }
 
 export interface FirmwareCapabilities {
@@ -55,12 +53,33 @@ export interface FirmwareCapabilities {
   nftOnly: boolean;
 }
 
+/** One probe and what the router answered (already sanitised and cut short: display-safe). */
+export interface ProbeEvidence {
+  command: string;
+  where: ShellMode;
+  /** The first lines of the answer, sanitised; '' for silence. */
+  answer: string;
+  isAccepted: boolean;
+}
+
+/** One decision of detection: what was chosen and the probes that decided it. */
+export interface DetectionDecision {
+  what: 'login' | 'family' | 'shell' | 'iptables' | 'batch' | 'comment' | 'arp' | 'names';
+  /** In words, e.g. "`iptables` in the shell (v1.8.9, legacy)". */
+  chosen: string;
+  tried: ProbeEvidence[];
+}
+
 export interface FirmwareProfile {
   family: FirmwareFamily;
   commands: FirmwareCommands;
   capabilities: FirmwareCapabilities;
-  /** How the family was chosen, for `--debug` and error messages (raw router text: sanitise). */
+  /** How the family was chosen, in short lines for error messages (display-safe). */
   evidence: string[];
+  /** Each decision with its probes (empty for --firmware). */
+  decisions: DetectionDecision[];
+  /** Probed on this connection, reused from an earlier run's probes, or named by --firmware. */
+  source: 'probed' | 'stored' | 'override';
 }
 
 const shell = (command: string): CommandSpec => ({ command, where: 'shell' });
@@ -68,12 +87,11 @@ const iptablesInShell = { binary: 'iptables', command: 'iptables', where: 'shell
 
 function dnsmasqFamily(leaseFile: string): FirmwareCommands {
   return {
-    shellCommand: null,
-    exitShellCommand: null,
+    shellRoute: null,
     listArp: shell('cat /proc/net/arp'),
     listNames: { ...shell(`cat ${leaseFile}`), parser: 'dhcp-leases' },
     iptables: iptablesInShell,
-    entersShellFirst: false,
+    iptablesRestore: null,
   };
 }
 
@@ -82,12 +100,11 @@ export const FIRMWARE_COMMANDS: Readonly<Record<FirmwareFamily, Readonly<Firmwar
   // D-Link DSL-27xx, TP-Link TD-W, Comtrend, Sagemcom F@st, Huawei ATP: Broadcom CMS CLI at ` > `;
   // `arp show` and `lanhosts show all` are CLI commands, and the CLI passes `iptables` through.
   'broadcom-cli': {
-    shellCommand: 'sh',
-    exitShellCommand: 'exit',
+    shellRoute: { enter: 'sh', exit: 'exit' },
     listArp: { command: 'arp show', where: 'cli' },
     listNames: { command: 'lanhosts show all', where: 'cli', parser: 'lan-hosts' },
     iptables: { binary: 'iptables', command: 'iptables', where: 'cli' },
-    entersShellFirst: false,
+    iptablesRestore: null,
   },
   busybox: dnsmasqFamily('/tmp/dhcp.leases'),
   'openwrt-fw3': dnsmasqFamily('/tmp/dhcp.leases'),
@@ -127,5 +144,7 @@ export function firmwareForOverride(name: string): FirmwareProfile {
     commands: firmwareCommands(family),
     capabilities: { hasCommentMatch: null, hasCheck: null, iptablesVersion: null, backend: null, nftOnly: family === 'openwrt-fw4' },
     evidence: [`--firmware ${family}`],
+    decisions: [],
+    source: 'override',
   };
 }

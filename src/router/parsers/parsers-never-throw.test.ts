@@ -17,7 +17,12 @@ const parsers: Array<[string, (text: string) => unknown]> = [
   ['parseDhcpLeasesReport', (t) => parseDhcpLeasesReport(t, { nowSeconds: 1_700_000_000 })],
   ['parseIptablesListing', parseIptablesListing],
   ['classifyRouterOutput', classifyRouterOutput],
-  ['detectFirmware', (t) => detectFirmware({ mode: 'shell', outputs: { release: t, commands: t, 'iptables-version': t, 'iptables-comment': t, 'nvram-dd-board': t } })],
+  ['detectFirmware', (t) => {
+    const ids = ['release', 'commands', 'iptables-version', 'iptables-comment', 'nvram-dd-board', 'proc-net-arp', 'lease-files', 'leases'] as const;
+    const answers = [...ids.map((id) => ({ id, command: id, where: 'shell' as const, output: t })), ...(['help', 'iptables-version', 'arp-show', 'lanhosts'] as const).map((id) => ({ id, command: id, where: 'cli' as const, output: t }))];
+    detectFirmware({ loginMode: 'cli', shellRoute: { enter: 'sh', exit: 'exit' }, shellEntriesTried: ['sh'], answers });
+    return detectFirmware({ loginMode: 'shell', shellRoute: null, shellEntriesTried: [], answers });
+  }],
 ];
 
 const captures = [

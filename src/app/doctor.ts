@@ -1,0 +1,124 @@
+// `lantop doctor`: read-only. Connects, runs every probe afresh, and explains what was detected
+// and why, where each command will run, whether names are available (and why not), and what
+// `setup` would do. Writes a transcript (password masked, router text sanitised) to attach to a
+// bug report. Nothing is changed on the router.
+import { EXIT, LantopError } from '../errors.js';
+import { sanitizeText } from '../sanitize.js';
+import { ReconnectingSession } from '../transport/reconnecting-session.js';
+import { Transcript } from '../transport/transcript.js';
+import { RouterClient } from '../router/router-client.js';
+import type { CommandSpec, FirmwareProfile } from '../router/firmware/families.js';
+import { identityHash, routerKey } from '../router/firmware/stored-profile.js';
+import { defaultConnector, describeDetection, probeAndStore, routerLabel } from './open-router.js';
+import type { CommandDeps } from './commands.js';
+
+export interface DoctorOptions {
+  json?: boolean;
+  /** Transcript path; default lantop-doctor-<time>.txt in the working directory. */
+  transcript?: string;
+}
+
+export interface DoctorReport {
+  router: string;
+  loginMs: number | null;
+  loginMode: 'cli' | 'shell' | null;
+  storedProfile: 'matched' | 'stale' | 'none';
+  firmware: Pick<FirmwareProfile, 'family' | 'commands' | 'capabilities' | 'decisions' | 'evidence'> | null;
+  runsWhere: Array<{ what: string; command: string; where: 'cli' | 'shell' }>;
+  hosts: { count: number; named: number } | null;
+  names: string | null;
+  setup: { commands: string[]; isInstalled: boolean } | null;
+  problems: string[];
+  transcript: string;
+}
+
+const place = (spec: CommandSpec) => (spec.where === 'cli' ? 'the CLI' : 'the shell');
+
+export async function runDoctor(deps: CommandDeps, options: DoctorOptions): Promise<number> {
+  const password = await deps.password();
+  const settings = { ...deps.settings, isRedetecting: true };
+  const path = options.transcript ?? settings.tracePath ?? `lantop-doctor-${new Date(deps.clock.now()).toISOString().replace(/[:.]/g, '-')}.txt`;
+  const transcript = Transcript.toFile(path, [password]);
+  transcript.note(`lantop doctor: ${routerLabel(settings)}, user ${sanitizeText(settings.user, 64)}`);
+  const report: DoctorReport = {
+    router: routerLabel(settings), loginMs: null, loginMode: null, storedProfile: 'none', firmware: null,
+    runsWhere: [], hosts: null, names: null, setup: null, problems: [], transcript: path,
+  };
+  const connect = defaultConnector(settings, password, { profiles: deps.profiles, transcript, onWarning: (text) => deps.io.stderr.write(`note: ${text}\n`) });
+  const session = new ReconnectingSession({ factory: connect, target: `${settings.host ?? '?'}:${settings.port}` });
+  let code: number = EXIT.ok;
+  try {
+    const startedMs = Date.now();
+    await session.connect();
+    report.loginMs = Date.now() - startedMs;
+    report.loginMode = session.loginMode;
+    const stored = deps.profiles?.getDetected(routerKey(settings));
+    if (stored) report.storedProfile = session.identity !== null && stored.identity === identityHash(session.identity) ? 'matched' : 'stale';
+    const firmware = await probeAndStore(session, settings, deps.profiles);
+    session.setShellRoute(firmware.commands.shellRoute);
+    transcript.note(describeDetection(firmware).join('\n'));
+    const { family, commands, capabilities, decisions, evidence } = firmware;
+    report.firmware = { family, commands, capabilities, decisions, evidence };
+    report.runsWhere.push({ what: 'LAN hosts', ...commands.listArp });
+    if (commands.listNames) report.runsWhere.push({ what: 'host names', command: commands.listNames.command, where: commands.listNames.where });
+    if (commands.iptables) report.runsWhere.push({ what: 'counters', command: `${commands.iptables.command} -L -v -x -n --line-numbers`, where: commands.iptables.where });
+    if (commands.iptablesRestore) report.runsWhere.push({ what: 'changes (one batch)', command: `${commands.iptablesRestore.command} --noflush`, where: 'shell' });
+    else if (commands.iptables) report.runsWhere.push({ what: 'changes (line by line)', command: commands.iptables.command, where: commands.iptables.where });
+    report.names = decisions.find((d) => d.what === 'names')?.chosen ?? null;
+    try {
+      const client = new RouterClient(session, firmware, { wan: settings.wan === 'auto' ? 'ppp0' : settings.wan, isManaged: false });
+      const { plan, hosts } = await client.planSetup();
+      report.hosts = { count: hosts.length, named: hosts.filter((h) => h.hostname !== null && h.hostname !== '').length };
+      report.setup = { commands: plan.commands, isInstalled: plan.commands.length === 0 };
+    } catch (error) {
+      if (!(error instanceof LantopError)) throw error;
+      report.problems.push(error.message + (error.nextStep ? ` → ${error.nextStep}` : ''));
+      code = error.exitCode;
+    }
+  } catch (error) {
+    if (!(error instanceof LantopError)) throw error;
+    report.problems.push(error.message + (error.nextStep ? ` → ${error.nextStep}` : ''));
+    code = error.exitCode;
+  } finally {
+    for (const problem of report.problems) transcript.note(`problem: ${problem}`);
+    transcript.flushPending();
+    await session.close().catch(() => undefined);
+  }
+  deps.io.stdout.write(options.json ? JSON.stringify(report, null, 2) + '\n' : renderDoctor(report));
+  return code;
+}
+
+/** The report in words (every router-derived string is already sanitised; sanitised again here). */
+export function renderDoctor(report: DoctorReport): string {
+  const out: string[] = [];
+  const s = (text: string) => sanitizeText(text, 300);
+  out.push(`lantop doctor — ${s(report.router)}`);
+  if (report.loginMs !== null) out.push(`  logged in in ${report.loginMs} ms; the login lands in ${report.loginMode === 'cli' ? 'a vendor CLI' : 'a POSIX shell'}`);
+  if (report.storedProfile !== 'none') out.push(`  stored profile from an earlier run: ${report.storedProfile === 'matched' ? 'still matches this router (normal starts reuse it)' : 'does not match any more (the next start probes again)'}`);
+  const f = report.firmware;
+  if (f) {
+    out.push('', `Detected: ${f.family}`);
+    for (const d of f.decisions) {
+      out.push(`  ${d.what.padEnd(8)} ${s(d.chosen)}`);
+      for (const t of d.tried) out.push(`           ${t.isAccepted ? '✔' : '✘'} \`${s(t.command)}\` in ${t.where === 'cli' ? 'the CLI' : 'the shell'} → ${s(t.answer || '(silence)')}`);
+    }
+    out.push('', 'Where each command runs:');
+    for (const r of report.runsWhere) out.push(`  ${r.what.padEnd(22)} \`${s(r.command)}\` in ${place(r)}`);
+    if (f.commands.shellRoute) out.push(`  ${'moving between them'.padEnd(22)} \`${s(f.commands.shellRoute.enter)}\` into the shell, \`${s(f.commands.shellRoute.exit)}\` back`);
+  }
+  if (report.hosts) {
+    out.push('', `Hosts: ${report.hosts.count} on the LAN, ${report.hosts.named} with a name`);
+    if (report.names) out.push(`  names: ${s(report.names)}`);
+  }
+  if (report.setup) {
+    out.push('', report.setup.isInstalled ? 'Setup: lantop\'s rules are in place; `setup` has nothing to do.' : `Setup would run ${report.setup.commands.length} command(s) (see \`lantop setup --dry-run\`), e.g.:`);
+    for (const command of report.setup.commands.slice(0, 6)) out.push(`  ${s(command)}`);
+    if (report.setup.commands.length > 6) out.push(`  … ${report.setup.commands.length - 6} more`);
+  }
+  if (report.problems.length > 0) {
+    out.push('', 'Problems:');
+    for (const p of report.problems) out.push(`  ${s(p)}`);
+  }
+  out.push('', `Transcript: ${s(report.transcript)} (password masked, router text sanitised) — attach it to a bug report.`);
+  return out.join('\n') + '\n';
+}
