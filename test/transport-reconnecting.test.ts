@@ -72,9 +72,22 @@ class FakeConnection implements ConnectionSession {
       this.inFlight -= 1;
     }
   }
-  async enterShell(): Promise<void> {
-    this.commands.push('<enter shell>');
-    this.mode = 'shell';
+  readonly loginMode: ShellMode = this.mode;
+  /** Entry commands that lead to a shell on this fake (default: any). */
+  shellEntries: readonly string[] | null = null;
+  async enterShell(entries: readonly string[] = ['sh']): Promise<string | null> {
+    for (const entry of entries) {
+      this.commands.push(`<enter shell: ${entry}>`);
+      if (this.shellEntries === null || this.shellEntries.includes(entry)) {
+        this.mode = 'shell';
+        return entry;
+      }
+    }
+    return null;
+  }
+  async exitShell(exitCommand = 'exit'): Promise<void> {
+    this.commands.push(`<exit shell: ${exitCommand}>`);
+    this.mode = 'cli';
   }
   onClose(listener: () => void): () => void {
     this.closeListener = listener;
@@ -232,7 +245,49 @@ describe('ReconnectingSession', () => {
     await timers.advance(1000);
     assert.equal(session.mode, 'shell');
     assert.equal(await session.exec('iptables -L'), 'shell:iptables -L');
-    assert.deepEqual(connections[1]!.commands, ['<enter shell>', 'iptables -L']);
+    assert.deepEqual(connections[1]!.commands, ['<enter shell: sh>', 'iptables -L']);
+  });
+
+  test('commands say where they run: the session moves, also after a reconnect, for hours of polls', async () => {
+    const connections: FakeConnection[] = [];
+    const { session, timers } = setup(async () => {
+      const connection: FakeConnection = new FakeConnection(async (command): Promise<string> => `${connection.mode}:${command}`, 'cli');
+      connection.shellEntries = ['system shell'];
+      connections.push(connection);
+      return connection;
+    });
+    assert.deepEqual(await session.findShell(['sh', 'shell', 'system shell']), { enter: 'system shell', exit: 'exit' });
+    // A 1 s poll in the shell with discovery in the CLI every 30th poll: two hours.
+    for (let poll = 0; poll < 7200; poll += 1) {
+      assert.equal(await session.exec('iptables -L', { where: 'shell' }), 'shell:iptables -L');
+      if (poll % 30 === 0) assert.equal(await session.exec('arp show', { where: 'cli' }), 'cli:arp show');
+    }
+    const moves = connections[0]!.commands.filter((c) => c.startsWith('<'));
+    assert.deepEqual(moves.slice(0, 3), ['<enter shell: sh>', '<enter shell: shell>', '<enter shell: system shell>']);
+    assert.equal(moves.length, 3 + 2 * 240, 'one move out and back per discovery, none per poll');
+    assert.ok(moves.slice(3).every((m) => m === '<enter shell: system shell>' || m === '<exit shell: exit>'));
+    // The router reboots: the new login lands in the CLI again; the next command goes back by the known route.
+    connections[0]!.drop();
+    await timers.advance(1000);
+    assert.equal(session.mode, 'cli');
+    assert.equal(await session.exec('iptables -L', { where: 'shell' }), 'shell:iptables -L');
+    assert.deepEqual(connections[1]!.commands, ['<enter shell: system shell>', 'iptables -L']);
+    assert.equal(await session.exec('lanhosts show all', { where: 'cli' }), 'cli:lanhosts show all');
+  });
+
+  test('no route known: a shell command runs where the session is (the router\'s answer decides)', async () => {
+    const { session } = setup(async () => new FakeConnection(async (command, c) => `${c.mode}:${command}`, 'cli'));
+    assert.equal(await session.exec('cat /proc/net/route', { where: 'shell' }), 'cli:cat /proc/net/route');
+  });
+
+  test('a route that stops working is an error naming it, not a silent command in the wrong place', async () => {
+    const { session } = setup(async () => {
+      const connection = new FakeConnection(async (command, c) => `${c.mode}:${command}`, 'cli');
+      connection.shellEntries = [];
+      return connection;
+    });
+    session.setShellRoute({ enter: 'sh', exit: 'exit' });
+    await assert.rejects(session.exec('iptables -L', { where: 'shell' }), /'sh' no longer leads to the router's shell/);
   });
 
   test('close() stops reconnecting', async () => {

@@ -127,3 +127,54 @@ test('odd output instead of a listing is a RouterError that shows what was seen 
 test('an nftables-only router is refused with what was detected', () => {
   assert.throws(() => new RouterClient(new FakeRouter(), firmwareForOverride('openwrt-fw4'), { wan: 'ppp0', isManaged: false }), (e: unknown) => e instanceof RouterError && /nftables/.test(e.message));
 });
+
+// Issue 13: a wrong --firmware, and a stored profile that stopped fitting.
+import { ScriptedSession } from '../../test/fakes/scripted-session.js';
+import { readFixture } from '../../test/fixtures.js';
+import { EXIT } from '../errors.js';
+import type { FirmwareProfile } from './firmware/families.js';
+
+test('--firmware broadcom-cli on a BusyBox shell: exit 5 with the command and the router\'s words, never "0 hosts"', async () => {
+  // The login lands in a shell: `arp show` runs there, as the old code sent it (real BusyBox answers).
+  const session = new ScriptedSession([{ command: 'arp show', output: readFixture('busybox/1.35.0/busybox-arp-show-wrong-cli.txt') }], { mode: 'shell' });
+  const client = new RouterClient(session, firmwareForOverride('broadcom-cli'), { wan: 'ppp0', isManaged: false });
+  await assert.rejects(client.listHosts(), (e: unknown) => {
+    assert.ok(e instanceof RouterError);
+    assert.equal(e.exitCode, EXIT.router);
+    assert.match(e.message, /`arp show` in the CLI answered "arp: show: Host name lookup failure"/);
+    assert.match(e.nextStep ?? '', /Leave --firmware out|lantop doctor/);
+    return true;
+  });
+  session.assertDone();
+  const names = new ScriptedSession([
+    { command: 'arp show', output: ARP },
+    { command: 'lanhosts show all', output: readFixture('busybox/1.35.0/busybox-sh-lanhosts-not-found.txt') },
+  ], { mode: 'shell' });
+  const client2 = new RouterClient(names, firmwareForOverride('broadcom-cli'), { wan: 'ppp0', isManaged: false });
+  await assert.rejects(client2.listHosts(), /`lanhosts show all` in the CLI answered "sh: lanhosts: not found"/);
+  names.assertDone();
+});
+
+test('a stored profile that stops fitting is probed again once, and the loader retried with the new one', async () => {
+  const stored: FirmwareProfile = { ...firmwareForOverride('broadcom-cli'), source: 'stored' };
+  const fresh: FirmwareProfile = { ...firmwareForOverride('busybox'), source: 'probed' };
+  let probes = 0;
+  const session = new ScriptedSession([
+    { command: 'arp show', output: 'telnetd:error:12.000:processInput:406:unrecognized command arp show' },
+    { command: 'cat /proc/net/arp', output: ARP },
+    { command: 'cat /tmp/dhcp.leases', output: '' },
+  ], { mode: 'cli' });
+  const client = new RouterClient(session, stored, { wan: 'ppp0', isManaged: false, redetect: async () => { probes += 1; return fresh; } });
+  const hosts = await client.listHosts();
+  assert.deepEqual(hosts.map((h) => h.ip), ['198.51.100.10', '198.51.100.11']);
+  assert.equal(probes, 1);
+  assert.equal(client.firmware, fresh);
+  session.assertDone();
+});
+
+test('a probed profile is never second-guessed: an error text stays an error', async () => {
+  const probed: FirmwareProfile = { ...firmwareForOverride('broadcom-cli'), source: 'probed' };
+  const session = new ScriptedSession([{ command: 'arp show', output: 'telnetd:error:12.000:processInput:406:unrecognized command arp show' }], { mode: 'cli' });
+  const client = new RouterClient(session, probed, { wan: 'ppp0', isManaged: false, redetect: async () => assert.fail('no re-probe for a fresh profile') });
+  await assert.rejects(client.listHosts(), (e: unknown) => e instanceof RouterError && /unrecognized command arp show/.test(e.message));
+});
