@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import {
   copyFileSync, chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync,
 } from 'node:fs';
+import { hostname } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -20,14 +21,27 @@ import {
   type IptablesBackend, type LabLease, type LabNames, type OracleCounts,
 } from './lab-model.js';
 import { LabError, run, runOk, runSyncQuiet, sleep, waitFor, type ExecResult } from './run-command.js';
+import {
+  CLI_TEXTS, cliDialogue, cliEnvironment, resolveProfile,
+  type CliDialogue, type LabVariantName, type RouterProfile,
+} from './lab-variants.js';
 
 export type { IptablesBackend, LabLease, OracleCounts, OracleHostCounts } from './lab-model.js';
 export type { ExecResult } from './run-command.js';
+export type { CliDialogue, LabVariantName, RouterProfile } from './lab-variants.js';
+export { LAB_VARIANT_NAMES, cliDialogue, nameSource, resolveProfile } from './lab-variants.js';
 export { LabError } from './run-command.js';
 
 const LAB_SOURCE_DIR = dirname(fileURLToPath(import.meta.url));
 const CLI_PATH = join(LAB_SOURCE_DIR, 'broadcom-cli.sh');
 const AGENT_PATH = join(LAB_SOURCE_DIR, 'traffic-agent.mjs');
+const RELAY_PATH = join(LAB_SOURCE_DIR, 'slow-relay.mjs');
+/** Where telnetd listens (loopback only) when the slow relay owns port 23. */
+const RELAYED_TELNET_PORT = 2323;
+const FIXTURES_DIR = join(LAB_SOURCE_DIR, '..', '..', 'fixtures');
+/** GNU inetutils' telnetd and inetd (Debian: inetutils-telnetd, which pulls in inetutils-inetd). */
+const INETUTILS_TELNETD = '/usr/sbin/telnetd';
+const INETUTILS_INETD = '/usr/sbin/inetutils-inetd';
 /** Per-lab state (config files, the router's /tmp, host key). Outside /tmp on purpose: the router's
  * mount namespace bind-mounts its own /tmp over /tmp, which would hide a state dir living under it. */
 const STATE_ROOT = process.env['LANTOP_LAB_STATE'] ?? '/run/lantop-lab';
@@ -113,6 +127,32 @@ export function labSkipReason(): false | string {
   return `lab cannot run: ${check.why}`;
 }
 
+/** What a variant needs beyond REQUIRED_PROGRAMS; { ok: true } when this machine has it. */
+export function canRunVariant(variant: LabVariantName = 'cms', overrides: Partial<RouterProfile> = {}): LabCheck {
+  const base = canRunLab();
+  if (!base.ok) return base;
+  const profile = resolveProfile(variant, overrides);
+  if (profile.telnetd === 'inetutils') {
+    for (const path of [INETUTILS_TELNETD, INETUTILS_INETD]) {
+      if (!existsSync(path)) return { ok: false, why: `variant ${variant} needs ${path} (Debian: inetutils-telnetd)` };
+    }
+    const version = runSyncQuiet([INETUTILS_TELNETD, '--version']).stdout;
+    if (!/inetutils/i.test(version)) return { ok: false, why: `${INETUTILS_TELNETD} is not GNU inetutils' telnetd (Debian: inetutils-telnetd)` };
+  }
+  return { ok: true };
+}
+
+/** Like labSkipReason(), for one variant: one loud line and the reason, or an error under LANTOP_REQUIRE_LAB=1. */
+export function variantSkipReason(variant: LabVariantName = 'cms', overrides: Partial<RouterProfile> = {}): false | string {
+  const base = labSkipReason();
+  if (base) return base;
+  const check = canRunVariant(variant, overrides);
+  if (check.ok) return false;
+  if (process.env['LANTOP_REQUIRE_LAB'] === '1') throw new LabError(`LANTOP_REQUIRE_LAB=1 but lab variant ${variant} cannot run: ${check.why}`);
+  process.stderr.write(`\n*** LAB VARIANT ${variant} SKIPPED: ${check.why} ***\n\n`);
+  return `lab variant ${variant} cannot run: ${check.why}`;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Public API
 
@@ -133,6 +173,14 @@ export interface LabOptions {
    * editing, which sends a cursor-position query (ESC [ 6 n) after every prompt.
    */
   shell?: 'plain' | 'busybox';
+  /**
+   * Which real-firmware behaviour the router shows (lab-variants.ts, sources in SOURCE.md): 'cms'
+   * (default), 'unknown-silent', 'unknown-consoled', 'lanhosts-sdk', 'huawei-atp', 'tplink-hash',
+   * 'inetutils-telnetd', 'slow-chunked', 'ssh-no-leases'.
+   */
+  variant?: LabVariantName;
+  /** Single aspects on top of the variant (e.g. { unknownCommand: 'silent', telnetd: 'inetutils' }). */
+  profile?: Partial<RouterProfile>;
 }
 
 export interface LabHost {
@@ -166,6 +214,10 @@ export interface Lab {
   readonly password: string;
   readonly routerNs: string;
   readonly ispNs: string;
+  readonly variant: LabVariantName;
+  readonly profile: RouterProfile;
+  /** Login prompts, CLI prompt and hidden shell command of this router's telnet CLI. */
+  readonly dialogue: CliDialogue;
   /** The root namespace's own port on br0 (lantop connects from here); it is in the router's ARP table. */
   readonly console: { ip: string; mac: string; iface: string };
   readonly hosts: readonly LabHost[];
@@ -216,6 +268,8 @@ export interface Lab {
 export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const check = canRunLab();
   if (!check.ok) throw new LabError(`the lab cannot run here: ${check.why}`);
+  const variantCheck = canRunVariant(options.variant ?? 'cms', options.profile ?? {});
+  if (!variantCheck.ok) throw new LabError(`the lab cannot run here: ${variantCheck.why}`);
   installExitHandlers();
   cleanupStaleLabs();
   const lab = new RouterLab(options);
@@ -433,7 +487,7 @@ class Agent {
 // ---------------------------------------------------------------------------------------------
 // The lab
 
-type DaemonName = 'telnetd' | 'dropbear';
+type DaemonName = 'telnetd' | 'relay' | 'dropbear';
 
 class RouterLab implements Lab {
   readonly prefix: string;
@@ -447,6 +501,9 @@ class RouterLab implements Lab {
   readonly ispNs: string;
   readonly console: { ip: string; mac: string; iface: string };
   readonly markerName: string;
+  readonly variant: LabVariantName;
+  readonly profile: RouterProfile;
+  readonly dialogue: CliDialogue;
   hosts: LabHost[];
   leases: LabLease[] = [];
 
@@ -473,6 +530,9 @@ class RouterLab implements Lab {
     if (/[\0\n\r]/.test(this.password) || this.password.length === 0) throw new LabError('lab: password must be non-empty, without NUL/CR/LF');
     this.banner = options.banner ?? 'BCM96358 Broadband Router';
     this.shell = options.shell ?? 'plain';
+    this.variant = options.variant ?? 'cms';
+    this.profile = resolveProfile(this.variant, options.profile ?? {});
+    this.dialogue = cliDialogue(this.profile);
     this.prefix = allocatePrefix();
     this.names = labNames(this.prefix);
     this.routerNs = this.names.routerNs;
@@ -500,9 +560,15 @@ class RouterLab implements Lab {
     await this.startKeeper();
     await this.execOk(['iptables-restore'], bootRuleset());
     await runOk(['ip', 'netns', 'exec', this.routerNs, 'nft', '-f', '-'], { input: oracleRuleset(this.hosts.map((h) => h.ip)), timeoutMs: STEP_TIMEOUT_MS });
-    await this.startDaemon('telnetd');
+    await this.startTelnet();
     await this.startDaemon('dropbear');
     await this.refreshArp();
+  }
+
+  /** telnetd, and the slow relay in front of it when the profile asks for one. */
+  private async startTelnet(): Promise<void> {
+    await this.startDaemon('telnetd');
+    if (this.profile.chunking) await this.startDaemon('relay');
   }
 
   private async writeRouterFiles(): Promise<void> {
@@ -534,10 +600,37 @@ class RouterLab implements Lab {
     chmodSync(routerSh, 0o755);
     // The login program runs inside the router's mount namespace, whose /tmp is the router's own:
     // a checkout under /tmp (CI clones anywhere) would be hidden there, so telnetd gets a copy.
-    copyFileSync(CLI_PATH, this.loginProgram);
-    chmodSync(this.loginProgram, 0o755);
+    copyFileSync(RELAY_PATH, join(this.dir, 'slow-relay.mjs'));
+    copyFileSync(CLI_PATH, this.cliProgram);
+    chmodSync(this.cliProgram, 0o755);
+    const texts = join(this.dir, 'texts');
+    mkdirSync(texts, { recursive: true });
+    for (const [name, fixture] of Object.entries(CLI_TEXTS)) copyFileSync(join(FIXTURES_DIR, fixture), join(texts, name));
+    // The telnet server runs this wrapper: inetutils telnetd scrubs the environment of its login
+    // program, so the CLI's settings travel in the file (root-only: it holds the lab password).
+    const settings: Record<string, string> = {
+      PATH: `${join(this.dir, 'bin')}:${SYSTEM_PATH}`, LC_ALL: 'C', HOME: '/tmp',
+      LAB_USER: this.user, LAB_PASSWORD: this.password, LAB_LANHOSTS: join(this.dir, 'lanhosts.tsv'),
+      LAB_ROUTER_SH: routerSh, LAB_BANNER: this.banner, LAB_TEXTS: texts, ...cliEnvironment(this.profile),
+    };
+    writeFileSync(this.loginProgram, [
+      '#!/bin/sh',
+      ...Object.entries(settings).map(([name, value]) => `${name}=${shellQuote(value)}; export ${name}`),
+      `exec /bin/bash ${shellQuote(this.cliProgram)}`,
+      '',
+    ].join('\n'), { mode: 0o700 });
+    chmodSync(this.loginProgram, 0o700);
+    if (this.profile.telnetd === 'inetutils') {
+      // Debian's own inetd.conf line for telnetd (update-inetd), with the CLI as login program.
+      writeFileSync(join(this.dir, 'inetd.conf'), `telnet stream tcp nowait root ${INETUTILS_TELNETD} telnetd -E ${this.loginProgram}\n`);
+    }
     const etc = join(this.dir, 'etc');
     mkdirSync(etc, { recursive: true });
+    if (this.profile.telnetd === 'inetutils') {
+      const names = ['127.0.0.1 localhost', `127.0.1.1 ${hostname()}`, `${ROUTER_LAN_IP} router`, `${CONSOLE_IP} console`, ...this.hosts.map((h) => `${h.ip} ${h.name}`)];
+      writeFileSync(join(etc, 'hosts'), `${names.join('\n')}\n`);
+      writeFileSync(join(etc, 'resolv.conf'), 'nameserver 127.0.0.1\n');
+    }
     const hash = (await runOk(['openssl', 'passwd', '-6', '-stdin'], { input: `${this.password}\n` })).trim();
     const users = this.user === 'root' ? [] : [`${this.user}:x:0:0:Administrator:/tmp:${routerSh}`];
     writeFileSync(join(etc, 'passwd'), [
@@ -621,6 +714,10 @@ class RouterLab implements Lab {
       'mount --bind "$1/etc/shadow" /etc/shadow',
       'mount --bind "$1/etc/shells" /etc/shells',
       'mount --bind "$1/tmp" /tmp',
+      // inetutils telnetd looks up the client's and its own name before it says anything: with
+      // those in the router's own /etc/hosts, and a resolver that answers at once (nothing listens
+      // on the namespace's loopback), it never waits for a DNS server the namespace cannot reach.
+      'if [ -f "$1/etc/hosts" ]; then mount --bind "$1/etc/hosts" /etc/hosts; mount --bind "$1/etc/resolv.conf" /etc/resolv.conf; fi',
       'echo ready',
       'exec sleep 2147483647',
     ].join('\n');
@@ -641,8 +738,12 @@ class RouterLab implements Lab {
     this.keeperPid = keeper.pid!;
   }
 
-  private get loginProgram(): string {
+  private get cliProgram(): string {
     return join(this.dir, 'broadcom-cli.sh');
+  }
+
+  private get loginProgram(): string {
+    return join(this.dir, 'cli-login');
   }
 
   private routerEnv(): NodeJS.ProcessEnv {
@@ -650,6 +751,16 @@ class RouterLab implements Lab {
   }
 
   private daemonArgv(name: DaemonName): string[] {
+    if (name === 'telnetd' && this.profile.telnetd === 'inetutils') {
+      return [INETUTILS_INETD, '-d', '-p', join(this.dir, 'inetd.pid'), join(this.dir, 'inetd.conf')];
+    }
+    if (name === 'relay') {
+      const chunking = this.profile.chunking!;
+      return [process.execPath, join(this.dir, 'slow-relay.mjs'), String(TELNET_PORT), String(RELAYED_TELNET_PORT), String(chunking.bytes), String(chunking.delayMs)];
+    }
+    if (name === 'telnetd' && this.profile.chunking) {
+      return ['/bin/busybox', 'telnetd', '-F', '-b', `127.0.0.1:${RELAYED_TELNET_PORT}`, '-f', '/dev/null', '-l', this.loginProgram];
+    }
     if (name === 'telnetd') {
       return ['/bin/busybox', 'telnetd', '-F', '-p', String(TELNET_PORT), '-f', '/dev/null', '-l', this.loginProgram];
     }
@@ -658,14 +769,7 @@ class RouterLab implements Lab {
   }
 
   private async startDaemon(name: DaemonName): Promise<void> {
-    const env = {
-      ...this.routerEnv(),
-      LAB_USER: this.user,
-      LAB_PASSWORD: this.password,
-      LAB_LANHOSTS: join(this.dir, 'lanhosts.tsv'),
-      LAB_ROUTER_SH: join(this.dir, 'router-sh'),
-      LAB_BANNER: this.banner,
-    };
+    const env = this.routerEnv();
     const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'nsenter', '-t', String(this.keeperPid), '-m', '-n', '--', ...this.daemonArgv(name)], {
       stdio: ['ignore', 'ignore', 'pipe'], env, cwd: '/',
     });
@@ -675,7 +779,7 @@ class RouterLab implements Lab {
     });
     (child.stderr as unknown as { unref?: () => void }).unref?.();
     this.daemons.set(name, child);
-    const port = name === 'telnetd' ? TELNET_PORT : SSH_PORT;
+    const port = name === 'dropbear' ? SSH_PORT : name === 'telnetd' && this.profile.chunking ? RELAYED_TELNET_PORT : TELNET_PORT;
     await waitFor(`${name} listening on ${port}`, () => {
       if (child.exitCode !== null) throw new LabError(`lab: ${name} exited ${child.exitCode}: ${this.daemonLogs.get(name) ?? ''}`);
       return this.isListening(port) ? true : undefined;
@@ -807,7 +911,7 @@ class RouterLab implements Lab {
     await this.resetFirewall();
     await this.ip(['-n', this.routerNs, 'neigh', 'flush', 'dev', 'br0']);
     if (options.downMs) await sleep(options.downMs);
-    await this.startDaemon('telnetd');
+    await this.startTelnet();
     await this.startDaemon('dropbear');
     await this.refreshArp();
   }
@@ -832,25 +936,33 @@ class RouterLab implements Lab {
 
   async killTelnetd(options: { downMs?: number } = {}): Promise<void> {
     this.assertRunning();
+    await this.killDaemon('relay');
     await this.killDaemon('telnetd');
+    // inetd forks one telnetd per session (BusyBox telnetd serves them all): end those too.
+    if (this.profile.telnetd === 'inetutils') await this.killRouterProcesses('telnetd');
     if (options.downMs) await sleep(options.downMs);
-    await this.startDaemon('telnetd');
+    await this.startTelnet();
   }
 
   async killSshd(options: { downMs?: number } = {}): Promise<void> {
     this.assertRunning();
     await this.killDaemon('dropbear');
     // dropbear forks one process per session; a dead listener leaves them, so end them too.
+    await this.killRouterProcesses('dropbear');
+    if (options.downMs) await sleep(options.downMs);
+    await this.startDaemon('dropbear');
+  }
+
+  /** SIGKILL to every process of the router namespace whose command name is `comm`. */
+  private async killRouterProcesses(comm: string): Promise<void> {
     const pids = (await runOk(['ip', 'netns', 'pids', this.routerNs])).split('\n').filter((p) => /^\d+$/.test(p));
     for (const pid of pids) {
-      let comm = '';
-      try { comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim(); } catch { continue; }
-      if (comm === 'dropbear') {
+      let name = '';
+      try { name = readFileSync(`/proc/${pid}/comm`, 'utf8').trim(); } catch { continue; }
+      if (name === comm) {
         try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
       }
     }
-    if (options.downMs) await sleep(options.downMs);
-    await this.startDaemon('dropbear');
   }
 
   async flapWan(ms: number): Promise<void> {
@@ -880,7 +992,9 @@ class RouterLab implements Lab {
     const now = Math.floor(Date.now() / 1000);
     const dnsmasq = formatDnsmasqLeases(leases, now);
     const table = formatLanhostsTable(leases, now);
-    writeAtomic(join(this.dir, 'tmp', 'dhcp.leases'), dnsmasq);
+    // ssh-no-leases: the router's shell has no dnsmasq lease file at all (the CLI's table stays).
+    if (this.profile.leaseFile) writeAtomic(join(this.dir, 'tmp', 'dhcp.leases'), dnsmasq);
+    else rmSync(join(this.dir, 'tmp', 'dhcp.leases'), { force: true });
     writeAtomic(join(this.dir, 'lanhosts.tsv'), table);
     this.leases = leases.map((lease) => ({ ...lease }));
     for (const host of this.hosts) {

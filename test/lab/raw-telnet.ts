@@ -18,7 +18,15 @@ export class RawTelnet {
   private buffer = Buffer.alloc(0);
   /** Everything received so far (telnet commands removed), as latin1 so bytes survive 1:1. */
   transcript = '';
+  /** Each TCP read as it arrived (ms since connect, bytes): how a slow router delivers its output. */
+  readonly arrivals: Array<{ atMs: number; bytes: number }> = [];
+  /** The option commands the server sent, in order (e.g. { verb: 'DO', option: 24 }). */
+  readonly negotiation: Array<{ verb: 'WILL' | 'WONT' | 'DO' | 'DONT'; option: number }> = [];
+  /** How many CR NUL pairs arrived (NVT's bare carriage return, RFC 854; decoded to CR). */
+  crNulCount = 0;
   closed = false;
+  private readonly startedAt = Date.now();
+  private lastWasCr = false;
   private waiters: Array<() => void> = [];
 
   private constructor(socket: net.Socket) {
@@ -50,13 +58,16 @@ export class RawTelnet {
   }
 
   private onData(chunk: Buffer): void {
+    this.arrivals.push({ atMs: Date.now() - this.startedAt, bytes: chunk.length });
     this.buffer = Buffer.concat([this.buffer, chunk]);
     const text: number[] = [];
     let i = 0;
     while (i < this.buffer.length) {
       const byte = this.buffer[i]!;
       if (byte !== IAC) {
-        text.push(byte);
+        if (byte === 0 && this.lastWasCr) this.crNulCount++;
+        else text.push(byte);
+        this.lastWasCr = byte === 13;
         i++;
         continue;
       }
@@ -68,6 +79,7 @@ export class RawTelnet {
       } else if (command === WILL || command === WONT || command === DO || command === DONT) {
         const option = this.buffer[i + 2];
         if (option === undefined) break;
+        this.negotiation.push({ verb: command === WILL ? 'WILL' : command === WONT ? 'WONT' : command === DO ? 'DO' : 'DONT', option });
         if (command === WILL) this.socket.write(Buffer.from([IAC, option === ECHO || option === SGA ? DO : DONT, option]));
         if (command === DO) this.socket.write(Buffer.from([IAC, WONT, option]));
         i += 3;
@@ -148,6 +160,26 @@ export async function loginCli(host: string, port: number, user: string, passwor
     const from = telnet.transcript.length;
     telnet.send(password);
     await telnet.expect(/ > $/, { from });
+    return telnet;
+  } catch (error) {
+    telnet.close();
+    throw error;
+  }
+}
+
+/** Logs in through any lab CLI's dialogue (lab.dialogue); resolves once its prompt is shown. */
+export async function loginRouter(
+  host: string, port: number, user: string, password: string,
+  dialogue: { loginPrompt: RegExp; passwordPrompt: RegExp; prompt: RegExp },
+): Promise<RawTelnet> {
+  const telnet = await RawTelnet.connect(host, port);
+  try {
+    await telnet.expect(dialogue.loginPrompt);
+    telnet.send(user);
+    await telnet.expect(dialogue.passwordPrompt, { from: telnet.transcript.length });
+    const from = telnet.transcript.length;
+    telnet.send(password);
+    await telnet.expect(dialogue.prompt, { from });
     return telnet;
   } catch (error) {
     telnet.close();
