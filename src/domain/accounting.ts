@@ -5,13 +5,17 @@
 // double counting (docs/history.md explains the rules and their limits).
 //
 // Rules, in order of evaluation for each IP in a poll's counter listing:
-//   1. chain recreated, or boot marker changed    → new epoch; every counter started at 0: delta = value
+//   1. rules reinstalled, or boot marker changed   → every counter started at 0: delta = value; a new
+//                                                   epoch unless nothing had been counted before
+//                                                   (then it is the first installation, not a reset)
 //   2. IP in newRuleIps (lantop just installed it) → counter started at 0: delta = value
 //   3. a baseline exists                          → delta = value − baseline, per direction; a value below
 //                                                   its baseline is a reset of that counter: delta = value
 //   4. no baseline, but an earlier poll exists    → the rule was created after that poll: delta = value
 //   5. no baseline and no earlier poll at all     → unknown age: baseline only, delta 0 (reported)
 // A delta larger than link × elapsed × margin is discarded (and reported); the baseline moves on.
+// What a reset could not count runs from the last read at which the rules were complete (not the
+// previous poll: that one may have found them missing) to the reboot or the re-install (issue 13).
 // A counter never produces a negative delta, and a decrease is never read as a 32-bit wrap:
 // iptables keeps 64-bit counters and prints them in full with -x.
 
@@ -44,10 +48,22 @@ export interface PollInput {
   bootMarker?: string | null;
   /** When the router booted (now − uptime), if known: narrows the window of bytes that may be lost. */
   bootAtMs?: number | null;
-  /** The TRAFFIC chain was missing and has been created again since the previous poll. */
+  /**
+   * All of lantop's counting rules were installed from scratch since the previous poll (they were
+   * missing): every counter started at 0. On a router never counted before this is the first
+   * installation, not a reset.
+   */
   chainRecreated?: boolean;
   /** IPs whose rules lantop (re)installed since the previous poll: their counters started at 0. */
   newRuleIps?: Iterable<string>;
+  /** When lantop (re)installed the rules (chainRecreated): nothing after it is missing. Default: atMs. */
+  rulesInstalledAtMs?: number | null;
+  /**
+   * Were lantop's counting rules complete at this read (all there, and reached by the traffic)?
+   * false: the router counted nothing (or not everything) since this or an earlier read, so this
+   * read does not close the window a later reset reports. Default true.
+   */
+  isInstallationComplete?: boolean;
 }
 
 export interface AccountingOptions {
@@ -106,6 +122,12 @@ export interface AccountingState {
   epoch: number;
   bootMarker: string | null;
   lastAtMs: number | null;
+  /**
+   * The last poll at which the counting rules were complete: a later reset's missing window starts
+   * here. Absent: lastAtMs if any counter is known, else null (exportState writes it only when it
+   * differs from that, i.e. while the rules are missing; states from before it existed read the same).
+   */
+  lastCountedAtMs?: number | null;
   /** Last raw router counters per IP, including IPs whose rules vanished from the listing. */
   counters: Record<string, CounterBaseline>;
   hosts: Record<string, HostRecord>;
@@ -127,8 +149,10 @@ export type AccountingEvent =
       /** IPs whose counters went down (counter-decrease), or all counted IPs. */
       ips: string[];
       /**
-       * Bytes the router counted in [fromMs, toMs] before the reset could not be read: at most
-       * link speed × that time, usually far less. fromMs is null when there was no earlier poll.
+       * Traffic in [fromMs, toMs] could not be counted: the router's counts between the last
+       * complete read and the reset are lost, and after a loss of the rules nothing counted until
+       * they were put back. At most link speed × that time, usually far less. fromMs is null when
+       * nothing was counted before; toMs ≤ fromMs means nothing is missing.
        */
       missingFromMs: number | null;
       missingToMs: number;
@@ -228,6 +252,7 @@ export class Accountant {
   private epoch: number;
   private bootMarker: string | null;
   private lastAtMs: number | null;
+  private lastCountedAtMs: number | null;
   private readonly counters: Map<string, CounterBaseline>;
   private readonly hosts: Map<string, HostRecord>;
   private present: Set<string>;
@@ -251,6 +276,8 @@ export class Accountant {
     this.epoch = copy.epoch;
     this.bootMarker = copy.bootMarker;
     this.lastAtMs = copy.lastAtMs;
+    this.lastCountedAtMs =
+      copy.lastCountedAtMs !== undefined ? copy.lastCountedAtMs : Object.keys(copy.counters).length > 0 ? copy.lastAtMs : null;
     this.counters = new Map(Object.entries(copy.counters));
     this.hosts = new Map(Object.entries(copy.hosts));
     this.present = new Set(copy.present);
@@ -280,6 +307,10 @@ export class Accountant {
       hosts,
       present: [...this.present],
     };
+    // Only when it says more than the default a reader assumes (see the constructor): so states
+    // stay as they were except while the rules are missing, and older readers lose nothing else.
+    const impliedLastCountedAtMs = this.counters.size > 0 ? this.lastAtMs : null;
+    if (this.lastCountedAtMs !== impliedLastCountedAtMs) state.lastCountedAtMs = this.lastCountedAtMs;
     if (options.includeRates ?? true) {
       state.rateWindow = this.window.map((p) => {
         const deltas: Record<string, [number, number]> = {};
@@ -309,14 +340,17 @@ export class Accountant {
       this.window = [];
     }
 
-    // 1. Whole-router resets.
+    // 1. Whole-router resets. Rules installed on a router never counted before (lantop's first
+    // setup, the demo's first poll) start every counter at 0 too, but nothing was lost: no reset.
     const globalReasons: ResetReason[] = [];
-    if (input.chainRecreated) globalReasons.push('chain-recreated');
+    const isReinstalled = input.chainRecreated === true;
+    if (isReinstalled && this.lastCountedAtMs !== null) globalReasons.push('chain-recreated');
     if (typeof input.bootMarker === 'string') {
       if (this.bootMarker !== null && this.bootMarker !== input.bootMarker) globalReasons.push('reboot');
       this.bootMarker = input.bootMarker;
     }
     const isGlobalReset = globalReasons.length > 0;
+    const areAllCountersNew = isGlobalReset || isReinstalled;
     if (isGlobalReset) this.epoch += 1;
 
     // 2. Discovery: IP → host, first entry wins; a MAC known for the first time absorbs its IP identity.
@@ -355,7 +389,7 @@ export class Accountant {
       const base = this.counters.get(ip);
       let dDown: number;
       let dUp: number;
-      if (isGlobalReset || newRules.has(ip)) {
+      if (areAllCountersNew || newRules.has(ip)) {
         dDown = c.downBytes;
         dUp = c.upBytes;
       } else if (base) {
@@ -398,18 +432,30 @@ export class Accountant {
     }
 
     this.invalidIps = invalidIps;
-    if (isGlobalReset) {
+    const missingFromMs = this.lastCountedAtMs;
+    let reportedUntilMs: number | null = null;
+    if (areAllCountersNew) {
       // Baselines of rules absent from this listing belong to the previous epoch: drop them. (Those
       // present were replaced above; their identities were still used to place this poll's bytes.)
       for (const ip of [...this.counters.keys()]) if (!input.counters.has(ip)) this.counters.delete(ip);
-      const boot = input.bootAtMs ?? null;
+    }
+    if (isGlobalReset) {
       const reason = globalReasons.includes('reboot') ? 'reboot' : 'chain-recreated';
-      const to = reason === 'reboot' && boot !== null && boot <= atMs && (prevAtMs === null || boot >= prevAtMs) ? boot : atMs;
-      events.push({ kind: 'reset', reason, epoch: this.epoch, ips: [...input.counters.keys()], missingFromMs: prevAtMs, missingToMs: to });
+      // Where the window ends: at the boot (the router's counts after it were all read), or when
+      // lantop put the rules back (they counted from 0 from then on); else at this read.
+      const end = reason === 'reboot' ? (input.bootAtMs ?? null) : (input.rulesInstalledAtMs ?? null);
+      const to = end !== null && end <= atMs && (missingFromMs === null || end >= missingFromMs) ? end : atMs;
+      events.push({ kind: 'reset', reason, epoch: this.epoch, ips: [...input.counters.keys()], missingFromMs, missingToMs: to });
+      reportedUntilMs = to;
     } else if (decreasedIps.length > 0) {
       this.epoch += 1;
-      events.push({ kind: 'reset', reason: 'counter-decrease', epoch: this.epoch, ips: decreasedIps, missingFromMs: prevAtMs, missingToMs: atMs });
+      events.push({ kind: 'reset', reason: 'counter-decrease', epoch: this.epoch, ips: decreasedIps, missingFromMs, missingToMs: atMs });
+      reportedUntilMs = atMs;
     }
+    // Everything before this read is now counted, or reported missing: a later reset's window
+    // starts here (or where the one just reported ended, when this read still counted nothing).
+    if (input.isInstallationComplete !== false) this.lastCountedAtMs = atMs;
+    else if (reportedUntilMs !== null) this.lastCountedAtMs = reportedUntilMs;
     if (baselineIps.length > 0) events.push({ kind: 'baseline', ips: baselineIps });
 
     // 4. Host records. Discovery knows the current IP and name; counters alone only keep a host present.
@@ -575,18 +621,23 @@ export function noticeFor(e: AccountingEvent, atMs: number): Notice[] {
   const s = (t: string) => sanitizeText(t, 64);
   switch (e.kind) {
     case 'reset': {
+      // Backend-neutral words: the domain speaks of counting rules, not of chains or tables.
       const what =
         e.reason === 'reboot'
           ? 'The router rebooted'
           : e.reason === 'chain-recreated'
-            ? 'The TRAFFIC chain was recreated'
+            ? "lantop's counting rules were missing (the router rebuilt its firewall?) and were put back"
             : `Counters went down for ${e.ips.length === 1 ? s(e.ips[0] ?? '') : `${e.ips.length} hosts`}`;
+      // A window that ends before this poll ends exactly (at the boot, or when lantop put the rules
+      // back); one that ends at this poll only bounds a reset at an unknown moment inside it.
       const missing =
         e.missingFromMs === null
           ? ''
-          : e.missingToMs > e.missingFromMs
-            ? `; traffic between ${fmtTime(e.missingFromMs)} and ${fmtTime(e.missingToMs)} before the reset could not be read`
-            : '';
+          : e.missingToMs <= e.missingFromMs
+            ? '; no traffic is missing'
+            : e.missingToMs < atMs
+              ? `; traffic between ${fmtTime(e.missingFromMs)} and ${fmtTime(e.missingToMs)} could not be counted`
+              : `; traffic between ${fmtTime(e.missingFromMs)} and the reset (by ${fmtTime(e.missingToMs)}) could not be counted`;
       return [{ atMs, level: 'warn', text: `${what}: counting continues from the new counters (epoch ${e.epoch})${missing}.` }];
     }
     case 'absurd-delta':

@@ -142,3 +142,118 @@ test('without sync, a missing chain is a warning that says what to run', async (
   assert.ok(s.notices.some((n) => n.level === 'warn' && n.text.includes('lantop setup')));
   assert.equal(s.hosts.find((h) => h.ip === A.ip)?.isCounted, false);
 });
+
+/** How notices print times (accounting.ts fmtTime). */
+const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+
+/**
+ * A managed router as sync sees it: readings in order (null = the rules are gone: no chain, no
+ * counters), and a sync that puts the rules back whenever a reading lacks them, taking `syncMs`.
+ */
+function managedPort(clock: FakeClock, readings: Array<Record<string, [number, number]> | null>, syncMs = 25) {
+  const log = { reads: [] as number[], installs: [] as number[] };
+  let i = 0;
+  const port: PollPort = {
+    discover: async () => [A, B],
+    async readTraffic(): Promise<TrafficReading> {
+      const next = readings[i];
+      i += 1;
+      clock.advance(40);
+      log.reads.push(clock.now());
+      if (next === undefined) throw new Error('test read more polls than scripted');
+      if (next === null) return { counters: new Map(), hasChain: false, hasJump: false };
+      const counters = new Map<string, CounterPair>(Object.entries(next).map(([ip, [d, u]]) => [ip, { downBytes: d, upBytes: u }]));
+      return { counters, hasChain: true, hasJump: true };
+    },
+    async sync(_hosts, reading) {
+      if (reading.hasChain && reading.hasJump) return { newRuleIps: [], isChainRecreated: false, notes: [] };
+      clock.advance(syncMs);
+      log.installs.push(clock.now());
+      return { newRuleIps: [A.ip, B.ip], isChainRecreated: true, notes: [] };
+    },
+  };
+  return { port, log };
+}
+
+test('a router lantop sets up on its first poll: no reset and no warning, every byte since the install counted', async () => {
+  const clock = new FakeClock(1_700_000_000_000);
+  const { port, log } = managedPort(clock, [null, { [A.ip]: [700, 70], [B.ip]: [10, 1] }]);
+  const poller = new Poller({ router: 'r', port, clock });
+  await poller.pollOnce();
+  clock.advance(1935);
+  const s = await poller.pollOnce();
+  assert.equal(log.installs.length, 1);
+  assert.equal(s.hosts.find((h) => h.ip === A.ip)?.downBytes, 700);
+  assert.equal(s.hosts.find((h) => h.ip === B.ip)?.upBytes, 1);
+  assert.deepEqual(s.notices.filter((n) => n.level !== 'info'), [], JSON.stringify(s.notices));
+  assert.ok(!s.notices.some((n) => /recreated|rebuilt|reset|could not/i.test(n.text)), JSON.stringify(s.notices));
+});
+
+test('a reboot while polling: the notice names only the gap before the re-install, never the window counted since', async () => {
+  const clock = new FakeClock(1_700_000_000_000);
+  const { port, log } = managedPort(clock, [
+    { [A.ip]: [0, 0], [B.ip]: [0, 0] },
+    { [A.ip]: [5000, 500], [B.ip]: [100, 10] },
+    null, // rebooted: rules and counters gone; sync puts them back right after this read
+    { [A.ip]: [300, 30], [B.ip]: [0, 0] },
+    { [A.ip]: [800, 30], [B.ip]: [0, 0] },
+  ]);
+  const poller = new Poller({ router: 'r', port, clock });
+  await poller.pollOnce();
+  clock.advance(1960);
+  await poller.pollOnce();
+  const lastCountedAt = log.reads[1]!;
+  clock.advance(20_000);
+  await poller.pollOnce();
+  const reinstalledAt = log.installs[0]!;
+  clock.advance(1935);
+  const s = await poller.pollOnce();
+  const readAfter = log.reads[3]!;
+  const a = s.hosts.find((h) => h.ip === A.ip)!;
+  assert.equal(a.downBytes, 5000 + 300, 'the window after the re-install is counted, from zero');
+  assert.equal(a.upBytes, 500 + 30);
+  const warnings = s.notices.filter((n) => n.level === 'warn');
+  assert.equal(warnings.length, 1, JSON.stringify(s.notices));
+  const text = warnings[0]!.text;
+  assert.match(text, /^lantop's counting rules were missing \(the router rebuilt its firewall\?\) and were put back/);
+  assert.ok(text.includes(`between ${iso(lastCountedAt)} and ${iso(reinstalledAt)}`), text);
+  assert.ok(!text.includes(iso(readAfter)) && !text.includes(`between ${iso(log.reads[2]!)}`), `nothing after the re-install is missing: ${text}`);
+  assert.doesNotMatch(text, /TRAFFIC chain/);
+  // The next poll is ordinary: no new warning.
+  clock.advance(1960);
+  const s2 = await poller.pollOnce();
+  assert.equal(s2.hosts.find((h) => h.ip === A.ip)?.downBytes, 5800);
+  assert.equal(s2.notices.filter((n) => n.level === 'warn').length, 1);
+});
+
+test('a re-install the next read cannot see is no reset; the one that takes names the whole gap', async () => {
+  const clock = new FakeClock(1_700_000_000_000);
+  const { port, log } = managedPort(clock, [{ [A.ip]: [1000, 100] }, null, null, { [A.ip]: [5, 0] }]);
+  const poller = new Poller({ router: 'r', port, clock });
+  await poller.pollOnce();
+  const lastCountedAt = log.reads[0]!;
+  for (let i = 0; i < 2; i++) {
+    clock.advance(1935);
+    const s = await poller.pollOnce();
+    assert.deepEqual(s.notices.filter((n) => n.level === 'warn'), [], 'nothing was put back yet');
+  }
+  clock.advance(1935);
+  const s = await poller.pollOnce();
+  assert.equal(log.installs.length, 2);
+  const warnings = s.notices.filter((n) => n.level === 'warn');
+  assert.equal(warnings.length, 1, JSON.stringify(s.notices));
+  assert.ok(warnings[0]!.text.includes(`between ${iso(lastCountedAt)} and ${iso(log.installs[1]!)}`), warnings[0]!.text);
+  assert.equal(s.hosts.find((h) => h.ip === A.ip)?.downBytes, 5);
+});
+
+test('without sync, missing rules are a warning in lantop’s words (no firewall jargon) that says what to run', async () => {
+  const clock = new FakeClock(0);
+  for (const [hasChain, hasJump] of [[false, false], [true, false]] as const) {
+    const port: PollPort = { discover: async () => [A], readTraffic: async () => ({ counters: new Map(), hasChain, hasJump }) };
+    const s = await new Poller({ router: 'r', port, clock }).pollOnce();
+    const warning = s.notices.find((n) => n.level === 'warn');
+    assert.ok(warning !== undefined && warning.text.includes('lantop setup'), JSON.stringify(s.notices));
+    assert.match(warning.text, /^lantop's counting rules (are missing|are incomplete)/);
+    assert.doesNotMatch(warning.text, /TRAFFIC|FORWARD|chain|jump/);
+  }
+});

@@ -15,7 +15,11 @@ export interface TrafficReading {
 export interface SyncOutcome {
   /** IPs whose rules were (re)installed: their counters start from 0. */
   newRuleIps: string[];
-  /** The chain or the jump had to be created again. */
+  /**
+   * All counting rules were installed from scratch now (none were there): every counter starts
+   * from 0. Also true for lantop's very first setup; the accountant tells a first installation from
+   * a repair by whether it had counted anything before, so sync need not know.
+   */
   isChainRecreated: boolean;
   notes: string[];
 }
@@ -64,6 +68,8 @@ export class Poller {
   private lastSnapshot: Snapshot | null = null;
   private pendingNewRuleIps: string[] = [];
   private pendingChainRecreated = false;
+  /** When the last sync put the rules back: the gap a repair reports ends there, not at the next read. */
+  private pendingRulesInstalledAtMs: number | null = null;
   private handle: unknown = null;
   private isRunning = false;
   private inFlight: Promise<Snapshot> | null = null;
@@ -140,11 +146,18 @@ export class Poller {
         atMs,
         counters: reading.counters,
         hosts: this.hosts,
-        chainRecreated: this.pendingChainRecreated,
+        // A re-install this read cannot see (the apply failed, or the rules vanished again) put
+        // nothing back: the next sync tries again and reports then.
+        chainRecreated: this.pendingChainRecreated && reading.hasChain,
         newRuleIps: this.pendingNewRuleIps,
+        rulesInstalledAtMs: this.pendingRulesInstalledAtMs,
+        // A read without rules (or without traffic reaching them) counted nothing: the gap a later
+        // reset reports starts at the last read that had them (issue 13).
+        isInstallationComplete: reading.hasChain && reading.hasJump && reading.counters.size > 0,
       });
       this.pendingChainRecreated = false;
       this.pendingNewRuleIps = [];
+      this.pendingRulesInstalledAtMs = null;
       for (const notice of result.notices) this.notify(notice.level, notice.text);
       if (role?.role === 'writer') this.options.history?.record(result, this.accountant.exportState());
 
@@ -153,10 +166,11 @@ export class Poller {
         const outcome = await port.sync(this.hosts, reading);
         this.pendingNewRuleIps = outcome.newRuleIps;
         this.pendingChainRecreated = outcome.isChainRecreated;
+        this.pendingRulesInstalledAtMs = outcome.isChainRecreated ? clock.now() : null;
         for (const ip of outcome.newRuleIps) this.countedIps.add(ip);
         for (const note of outcome.notes) this.notify('info', note);
       } else if (!reading.hasChain || !reading.hasJump) {
-        this.notify('warn', `the TRAFFIC ${reading.hasChain ? 'jump from FORWARD' : 'chain'} is missing: nothing is being counted (run \`lantop setup\`)`);
+        this.notify('warn', `lantop's counting rules are ${reading.hasChain ? 'incomplete (forwarded traffic no longer reaches them)' : 'missing'}: nothing is being counted (run \`lantop setup\`)`);
       }
       return this.emit(this.buildSnapshot(result, latencyMs));
     } catch (error) {

@@ -2,8 +2,9 @@
 // BusyBox ash shell (`# `) behind it or on its own (OpenWrt flavour). Pure functions of the model and
 // the line; output uses '\n' (the server turns it into the wire's line ending).
 //
-// Wording follows the Broadcom CMS CLI sources (cli_cmd.c: lanhosts, arp, reboot, logout) and what
-// users have posted from real boxes (`telnetd:error:774.006:processInput:406:unrecognized command ls`).
+// Wording follows the Broadcom CMS CLI sources (cli_cmd.c: help, lanhosts, arp, reboot, logout, the
+// hidden sh/iptables) and what users have posted from real boxes (`help` of a Comtrend BCM96328,
+// `telnetd:error:774.006:processInput:406:unrecognized command ls` of a Sagemcom F@ST2704R).
 
 import { runIptables } from './iptables.js';
 import {
@@ -27,8 +28,18 @@ export interface ShellSession {
 
 const BROADCOM_BUSYBOX_BANNER = "\n\nBusyBox v1.17.2 (2013-09-30 17:48:17 CST) built-in shell (ash)\nEnter 'help' for a list of built-in commands.\n\n";
 
+// `help` as a Comtrend BCM96328 answers it (fixtures/broadcom-cli/comtrend-bcm96328/help.txt, a
+// published telnet log), the router this flavour models. Broadcom's cli_cmd.c prints only
+// cliCmdTable[] there; `sh` and `iptables` sit in cliHiddenCmdTable[] and run without being listed,
+// so real firmware never offers them (detection must probe, not read them off `help`). Of the
+// listed commands the emulator models ? help logout exit quit reboot cat echo arp lanhosts; the
+// others answer like unknown commands (src/emulator/README.md).
 const BROADCOM_HELP = [
-  '?', 'help', 'logout', 'exit', 'quit', 'reboot', 'arp', 'cat', 'echo', 'iptables', 'lanhosts', 'sh',
+  '?', 'help', 'logout', 'exit', 'quit', 'reboot', 'adsl', 'xdslctl', 'xtm', 'brctl', 'cat', 'loglevel',
+  'logdest', 'virtualserver', 'ddns', 'df', 'dumpcfg', 'dumpmdm', 'meminfo', 'psp', 'kill', 'dnsproxy',
+  'syslog', 'echo', 'ifconfig', 'ping', 'ps', 'pwd', 'sntp', 'sysinfo', 'tftp', 'wlctl', 'arp',
+  'defaultgateway', 'dhcpserver', 'dns', 'lan', 'lanhosts', 'passwd', 'ppp', 'restoredefault', 'route',
+  'save', 'swversion', 'cfgupdate', 'swupdate', 'exitOnIdle', 'wan', 'build', 'version',
 ];
 
 /** The Broadcom CMS CLI: one line in, its output and where the session goes next. */
@@ -49,6 +60,7 @@ export function runBroadcomCli(model: RouterModel, line: string): CommandOutcome
     case 'reboot':
       return { output: '\nThe system shell is being reset. Please wait...\n', next: 'reboot' };
     case 'sh':
+      // Hidden (cliHiddenCmdTable): works for admin, never listed by `help`.
       return { output: BROADCOM_BUSYBOX_BANNER, next: 'shell' };
     case 'arp':
       if (args[0] === 'show' && args.length === 1) return { output: formatProcNetArp(model), next: 'cli' };
@@ -69,7 +81,8 @@ export function runBroadcomCli(model: RouterModel, line: string): CommandOutcome
     case 'cat':
     case 'echo':
     case 'iptables': {
-      // The CLI passes these through to the BusyBox binaries.
+      // The CLI passes these through to the BusyBox binaries (cat, echo: cliCmdTable entries without
+      // a handler; iptables: hidden, not in `help`).
       const result = runShellCommand(model, words, 'broadcom');
       return { output: result.stdout + result.stderr, next: 'cli' };
     }

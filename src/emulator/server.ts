@@ -269,7 +269,8 @@ class TelnetSession {
   start(): void {
     this.sendRaw(openingNegotiation(this.negotiation, this.policy));
     const model = this.shared.model;
-    if (model.flavour === 'broadcom') this.send(`${model.routerName} xDSL Router\nLogin: `);
+    // The banner a Comtrend BCM96328 prints (fixtures/broadcom-cli/comtrend-bcm96328/banner.txt).
+    if (model.flavour === 'broadcom') this.send(`${model.routerName} Broadband Router\nLogin: `);
     else this.send(`\n${model.routerName} login: `);
   }
 
