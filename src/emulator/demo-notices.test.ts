@@ -56,7 +56,7 @@ test('lantop demo: the rules it installs on its first poll are no reset and rais
 
 test(
   'lantop demo: its sync note on the first setup does not say the router dropped the rules',
-  { timeout: 30_000, todo: "src/router/router-client.ts sync() still says \"the router had dropped lantop's TRAFFIC chain (firewall rebuilt?): repaired\" on lantop's own first setup (lead's file; see the issue 13 report)" },
+  { timeout: 30_000 },
   async () => {
     const router = await startEmulatedRouter({ clock: 'real', seed: 3 });
     const controller = demoController(router);

@@ -283,8 +283,11 @@ export class RouterClient implements PollPort {
     if (plan.foreignRules.length > 0 || plan.commands.length === 0) return { newRuleIps: [], isChainRecreated: false, notes: [] };
     const outcome = await this.apply(plan.commands);
     const notes: string[] = [];
-    const isChainRecreated = !reading.hasChain;
-    if (!reading.hasChain || !reading.hasJump) notes.push(`the router had dropped lantop's ${reading.hasChain ? 'FORWARD jump' : 'TRAFFIC chain'} (firewall rebuilt?): repaired`);
+    // Created only if the commands that create it went through. Whether that is a first install or
+    // a repair after the firmware rebuilt its firewall is the domain's to say (it knows whether
+    // anything was counted before), with the true missing window; no note here.
+    const isChainRecreated = !reading.hasChain && outcome.applied.some((c) => c.startsWith(`${this.iptables.binary} -N ${TRAFFIC_CHAIN}`));
+    if (reading.hasChain && !reading.hasJump && outcome.failed === null) notes.push("lantop's counting rules were no longer reached by forwarded traffic (the router rebuilt its firewall?): repaired");
     if (missing.length > 0) notes.push(`now counting ${missing.length} new host(s)`);
     if (outcome.failed !== null) notes.push(`could not add rules: ${sanitizeText(outcome.failed.output, 160)}`);
     const hasRule = (ip: string) => outcome.applied.some((c) => c.split(' ').includes(ip));
