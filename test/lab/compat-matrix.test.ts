@@ -10,7 +10,8 @@
 // step failed and with what output. LANTOP_COMPAT_ONLY=cms,huawei-atp runs some rows only.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   nameSource, startLab, variantSkipReason,
   type IptablesBackend, type Lab, type LabVariantName, type OracleCounts,
@@ -52,6 +53,16 @@ interface Outcome {
   detail: string;
 }
 const outcomes: Outcome[] = [];
+
+/** The parts of `lantop doctor --json` (src/app/doctor.ts DoctorReport) the matrix checks. */
+interface DoctorJson {
+  loginMode: 'cli' | 'shell' | null;
+  firmware: { commands: { shellRoute: { enter: string; exit: string } | null; iptables: { where: string } | null; listNames: { command: string; where: string } | null } };
+  hosts: { count: number; named: number } | null;
+  names: string | null;
+  setup: { commands: string[] } | null;
+  problems: string[];
+}
 
 /** Router and lantop text is hostile: show it escaped and bounded, never raw. */
 function shown(text: string, max = 700): string {
@@ -112,6 +123,36 @@ async function theLoop(loop: Loop, protocol: Protocol): Promise<void> {
     loop.step = step;
     return body();
   };
+
+  await at('doctor --json explains the router', async () => {
+    const report = await loop.json<DoctorJson>(['doctor', '--json', '--transcript', join(loop.cli.dir, `doctor-${protocol}.txt`)]);
+    assert.deepEqual(report.problems, [], 'doctor found no problem');
+    const cmds = report.firmware.commands;
+    // A telnet login lands in the vendor CLI; SSH lands in the router's shell.
+    assert.equal(report.loginMode, protocol === 'telnet' ? 'cli' : 'shell');
+    if (protocol === 'telnet') assert.deepEqual(cmds.shellRoute, { enter: lab.dialogue.shellCommand, exit: 'exit' }, 'the hidden shell entry was found');
+    assert.equal(cmds.iptables?.where, 'shell', 'iptables runs in the shell (faster framing, exit status)');
+    assert.equal(report.hosts?.count, lab.hosts.length + 1, 'hosts: h1..hN and the console');
+    const names = nameSource(lab.profile, protocol);
+    if (names === 'none') assert.equal(cmds.listNames, null, `no name source, and doctor says why: ${report.names}`);
+    if (names === 'none') assert.match(report.names ?? '', /^none: /);
+    if (names === 'required') assert.notEqual(cmds.listNames, null);
+    assert.ok((report.setup?.commands.length ?? 0) > 0, 'setup would add rules');
+    const transcript = readFileSync(join(loop.cli.dir, `doctor-${protocol}.txt`), 'utf8');
+    assert.ok(!transcript.includes(lab.password), 'the transcript masks the password');
+    assert.ok(!/\u001b/.test(transcript), 'the transcript carries no escape sequences');
+    assert.match(transcript, /> iptables -V/);
+  });
+
+  if (protocol === 'ssh') {
+    await at('a wrong --firmware fails with exit 5 and the router\'s words', async () => {
+      // The issue's case: the login is a shell, the user claims the vendor CLI. It used to list
+      // zero hosts with exit 0 (the shell's "arp: show: …" and "lanhosts: not found" swallowed).
+      const r = await loop.cli.run(['hosts', '--json', '--firmware', 'broadcom-cli'], RUN_TIMEOUT_MS);
+      assert.equal(r.code, 5, runDetail(['hosts', '--firmware', 'broadcom-cli'], r));
+      assert.match(r.stderr, /`arp show` in the CLI answered "[^"]+"/, r.stderr);
+    });
+  }
 
   await at('hosts --json', async () => {
     await lab.refreshArp();

@@ -626,7 +626,11 @@ class RouterLab implements Lab {
     }
     const etc = join(this.dir, 'etc');
     mkdirSync(etc, { recursive: true });
-    if (this.profile.telnetd === 'inetutils') {
+    {
+      // Every variant: the router's own names and a resolver on its loopback (where a real router
+      // runs dnsmasq; nothing listens here, so a lookup fails at once). Without this, `arp show` in
+      // a shell looks up the host "show" via the machine's nameserver, which the namespace must
+      // never contact (network rule), and waits 10 s for it.
       const names = ['127.0.0.1 localhost', `127.0.1.1 ${hostname()}`, `${ROUTER_LAN_IP} router`, `${CONSOLE_IP} console`, ...this.hosts.map((h) => `${h.ip} ${h.name}`)];
       writeFileSync(join(etc, 'hosts'), `${names.join('\n')}\n`);
       writeFileSync(join(etc, 'resolv.conf'), 'nameserver 127.0.0.1\n');
@@ -714,10 +718,11 @@ class RouterLab implements Lab {
       'mount --bind "$1/etc/shadow" /etc/shadow',
       'mount --bind "$1/etc/shells" /etc/shells',
       'mount --bind "$1/tmp" /tmp',
-      // inetutils telnetd looks up the client's and its own name before it says anything: with
-      // those in the router's own /etc/hosts, and a resolver that answers at once (nothing listens
-      // on the namespace's loopback), it never waits for a DNS server the namespace cannot reach.
-      'if [ -f "$1/etc/hosts" ]; then mount --bind "$1/etc/hosts" /etc/hosts; mount --bind "$1/etc/resolv.conf" /etc/resolv.conf; fi',
+      // The router's own /etc/hosts and a resolver that answers at once (nothing listens on the
+      // namespace's loopback): no lookup ever waits for, or reaches, a DNS server outside the lab
+      // (inetutils telnetd looks up the client before it says anything; `arp show` looks up "show").
+      'mount --bind "$1/etc/hosts" /etc/hosts',
+      'mount --bind "$1/etc/resolv.conf" /etc/resolv.conf',
       'echo ready',
       'exec sleep 2147483647',
     ].join('\n');
