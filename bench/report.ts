@@ -40,6 +40,12 @@ function targetLines(r: Results): string[] {
     add('poll processing < 5 ms', r.history.meetsPollTarget, `${r.history.pollTotalMedianMs} ms`);
     add('month report < 100 ms', r.history.meetsReportTarget, `${r.history.monthReportMedianMs} ms`);
   }
+  if (r.setup) {
+    for (const x of r.setup.apply ?? []) {
+      if (x.meetsTarget !== undefined) add(`set-up of ${r.setup.hosts} hosts ≤ 2× (router's iptables-restore + one round trip), ${x.transport}, ${x.variant}`, x.meetsTarget, `${x.ratioToLimit}×`);
+    }
+    if (r.setup.reboot) add('re-install after a reboot ≤ one poll interval (listing + plan + apply)', r.setup.reboot.meetsTarget, `${r.setup.reboot.reinstallMedianMs} ms (with login and shell: ${r.setup.reboot.totalMedianMs} ms)`);
+  }
   return lines;
 }
 
@@ -49,7 +55,7 @@ export function renderMarkdown(results: Results, closingNote?: string): string {
   out.push('# Benchmarks', '');
   out.push(`Written by \`npm run bench\` (bench/run.ts; raw figures in bench/results.json). Machine: ${m.cpus ?? '?'} × ${m.cpuModel ?? '?'} (nproc ${m.nproc ?? '?'}), ${m.memGB ?? '?'} GB, Linux ${m.kernel ?? '?'}, Node ${m.node ?? '?'}. `
     + 'The machine is shared and noisy: every figure is a median, and each ratio compares figures measured in the same run, interleaved where possible. '
-    + 'Re-run one section with `npm run bench -- --only refresh|router|parse|app|history` (root for refresh/router: they use the netns lab).', '');
+    + 'Re-run one section with `npm run bench -- --only refresh|router|parse|app|history|setup` (root for refresh/router/setup: they use the netns lab).', '');
 
   const lab = results.lab;
   if (lab) {
@@ -121,6 +127,21 @@ export function renderMarkdown(results: Results, closingNote?: string): string {
       [`month report (hostTotals over 30 days, ${h.hostsInReport} hosts, ${h.monthReportRuns} runs)`, `${h.monthReportMedianMs} ms`, `< 100 ms ${yes(h.meetsReportTarget)}`],
     ]), '');
   }
+  const st = results.setup;
+  if (st) {
+    out.push(`## 6. Set-up and re-install (${st.hosts} hosts, lab router)`, '', ran(st), '');
+    out.push(`lantop's split set-up of ${st.hosts} hosts (198.51.100.1–254: ${st.commands} iptables commands, a ${st.scriptBytes}-byte \`iptables-restore\` script), applied by \`applyBatch\` (src/router/apply-batch.ts) over the transport's own sessions, each run from the boot firewall, iptables ${st.backend}. `
+      + `Limit = the router's own \`iptables-restore --noflush\` of the same script in its namespace (${st.limit.localRestoreMs.medianMs} ms, timed by bash's EPOCHREALTIME) + one round trip (\`:\` over the session: telnet ${st.limit.telnetRttMs} ms, SSH ${st.limit.sshRttMs} ms) = **${st.limit.telnetLimitMs} ms** (telnet), **${st.limit.sshLimitMs} ms** (SSH); each variant's ratio uses the router's own restore run once before each of its runs (column "limit"), so drift on this shared machine hits both alike. `
+      + `"default lines" = lines of at most ${st.defaultMaxLineBytes} bytes (${st.lines.restoreDefault} round trips), safe for BusyBox ash's line editor (OpenWrt keeps 510 bytes of a typed line, Debian's BusyBox 1022); "3000-byte lines" = what a shell without line editing takes (${st.lines.restore3000} round trip) — what \`maxLineBytesForShell\` picks for this lab's shell (\`readlink /proc/$$/exe\` → \`${st.shell?.exe ?? '?'}\` → ${st.shell?.maxLineBytes ?? '?'} bytes). Every variant leaves exactly the filter table the router's own restore leaves.`, '');
+    out.push(table(['transport', 'how', 'round trips', 'median', 'of which planning the lines', 'runs', 'limit', '/ limit', 'target (≤ 2×)'], (st.apply ?? []).map((x: any) => [
+      x.transport, `${x.variant} (${x.method})`, x.roundTrips, `${x.medianMs} ms`, x.planMedianMs === undefined ? '—' : `${x.planMedianMs} ms`, x.runsMs.length > 6 ? `${x.runsMs.length}` : x.runsMs.join(', '), `${x.limitMs} ms`, `${x.ratioToLimit}×`, x.meetsTarget === undefined ? '—' : yes(x.meetsTarget),
+    ])), '');
+    const b = st.reboot;
+    if (b) {
+      out.push(`**Re-install after \`lab.reboot()\`** (${b.runs.length} reboots; every router process killed, the boot firewall back, counters zero): from the daemons being back to lantop's jump in place — telnet login ${b.loginMedianMs} ms, the CLI's \`sh\` ${b.shellMedianMs} ms, then listing + plan + one batch **${b.reinstallMedianMs} ms** (${b.runs[0]?.roundTrips ?? '?'} round trips); in all ${b.totalMedianMs} ms. One poll interval is ${b.pollIntervalMs} ms: ${yes(b.meetsTarget)} (with login and shell: ${yes(b.meetsTotalTarget)}). Runs: ${b.runs.map((r: any) => `${r.totalMs} ms`).join(', ')}.`, '');
+    }
+  }
+
   out.push('## Targets', '', ...targetLines(results), '');
   if (closingNote) out.push('## Closing note', '', closingNote.trim(), '');
   return out.join('\n');

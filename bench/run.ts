@@ -1,4 +1,4 @@
-// `npm run bench [-- --only refresh|router|parse|app|history[,…]] [--quick] [--backend nft] [--report]`: runs the sections,
+// `npm run bench [-- --only refresh|router|parse|app|history|setup[,…]] [--quick] [--backend nft] [--report]`: runs the sections,
 // merges their figures into bench/results.json and rewrites BENCHMARKS.md. refresh and router
 // share one lab run (root required). Not part of `npm test`.
 import { cpus, totalmem, release } from 'node:os';
@@ -9,10 +9,11 @@ import { runLabBench } from './lab-bench.js';
 import { runParseBench } from './parse-bench.js';
 import { runAppBench } from './app-bench.js';
 import { runHistoryBench } from './history-bench.js';
+import { runSetupBench } from './setup-bench.js';
 import { renderMarkdown, type Results } from './report.js';
 import { log } from './util.js';
 
-const SECTIONS = ['refresh', 'router', 'parse', 'app', 'history'] as const;
+const SECTIONS = ['refresh', 'router', 'parse', 'app', 'history', 'setup'] as const;
 type Section = (typeof SECTIONS)[number];
 const ROOT = new URL('..', import.meta.url).pathname;
 const RESULTS = `${ROOT}bench/results.json`;
@@ -99,6 +100,17 @@ async function main(): Promise<number> {
     await section('history', async () => {
       results.history = { ...(await runHistoryBench({ days: isQuick ? 1 : 30, samplePolls: isQuick ? 30 : 200 })), measuredAt: stamp(), command: onlyFlag('history') };
     });
+  }
+  if (only.has('setup')) {
+    const check = canRunLab();
+    if (!check.ok) {
+      log(`setup skipped: the lab cannot run here (${check.why}); run as root`);
+      failures++;
+    } else {
+      await section('setup (lab)', async () => {
+        results.setup = { ...(await runSetupBench({ backend, runs: isQuick ? 3 : 10, reboots: isQuick ? 2 : 5, doCliLineByLine: !isQuick })), measuredAt: stamp(), command: onlyFlag('setup') };
+      });
+    }
   }
   save();
   process.stdout.write(readFileSync(MARKDOWN, 'utf8'));

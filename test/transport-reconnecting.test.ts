@@ -60,6 +60,7 @@ class FakeConnection implements ConnectionSession {
     startMode: ShellMode = 'shell',
   ) {
     this.mode = startMode;
+    this.loginMode = startMode;
   }
   async exec(command: string): Promise<string> {
     if (!this.isAlive) throw new ConnectionLostError('dead');
@@ -72,7 +73,7 @@ class FakeConnection implements ConnectionSession {
       this.inFlight -= 1;
     }
   }
-  readonly loginMode: ShellMode = this.mode;
+  readonly loginMode: ShellMode;
   /** Entry commands that lead to a shell on this fake (default: any). */
   shellEntries: readonly string[] | null = null;
   async enterShell(entries: readonly string[] = ['sh']): Promise<string | null> {

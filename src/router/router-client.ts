@@ -8,6 +8,7 @@ import type { CounterPair, PollHost } from '../domain/accounting.js';
 import type { PollPort, SyncOutcome, TrafficReading } from '../domain/poller.js';
 import type { CommandSpec, FirmwareProfile } from './firmware/families.js';
 import { discoverHosts, type DiscoveredHost } from './discovery.js';
+import { applyBatch } from './apply-batch.js';
 import { parseArpTableReport } from './parsers/arp-table.js';
 import { parseLanHosts } from './parsers/lan-hosts.js';
 import { parseDhcpLeases } from './parsers/dhcp-leases.js';
@@ -232,17 +233,17 @@ export class RouterClient implements PollPort {
    * text (telnet merges stderr, and vendor CLIs print no exit status).
    */
   async apply(commands: readonly string[]): Promise<ApplyOutcome> {
-    const applied: string[] = [];
-    for (const command of commands) {
-      const output = await this.run({ command, where: this.iptables.where });
-      const problem = classifyRouterOutput(output);
-      if (problem !== null || output.trim() !== '') {
-        // iptables prints nothing on success; anything else is a refusal we must not skip past.
-        return { applied, failed: { command, output: sanitizeBlock(output, 200, 6), problem }, isVerified: false, notes: [] };
-      }
-      applied.push(command);
-    }
-    return { applied, failed: null, isVerified: true, notes: [] };
+    const { iptablesRestore } = this.firmware.commands;
+    const { shellLineBytes } = this.firmware.capabilities;
+    // Straight to the session, not this.run: a "not found" here is applyBatch's cue to fall back
+    // (no iptables-restore), not a sign that the stored profile stopped fitting.
+    return applyBatch((spec) => this.session.exec(spec.command, { where: spec.where }), {
+      iptables: { binary: this.iptables.binary, where: this.iptables.where },
+      restore: iptablesRestore ? { command: iptablesRestore.command, where: 'shell' } : null,
+      // `&&` and printf only where iptables itself runs in the shell; never joined in a vendor CLI.
+      isShell: this.iptables.where === 'shell',
+      ...(shellLineBytes !== null ? { maxLineBytes: shellLineBytes } : {}),
+    }, commands);
   }
 
   /**

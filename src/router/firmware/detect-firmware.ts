@@ -28,6 +28,7 @@ import {
 import { classifyRouterOutput } from '../parsers/router-errors.js';
 import { parseArpTableReport } from '../parsers/arp-table.js';
 import { parseLanHostsReport } from '../parsers/lan-hosts.js';
+import { maxLineBytesForShell } from '../apply-batch.js';
 
 export type ProbeId =
   | 'help'
@@ -43,7 +44,8 @@ export type ProbeId =
   | 'ip-neigh'
   | 'lanhosts'
   | 'lease-files'
-  | 'leases';
+  | 'leases'
+  | 'shell-exe';
 
 /** Lease files of dnsmasq and ISC dhcpd in the places firmwares keep them. Fixed paths: nothing
  * from the router is ever put into a command. */
@@ -77,6 +79,8 @@ export const PROBE_COMMANDS = Object.freeze({
     'proc-net-arp': 'cat /proc/net/arp 2>&1',
     'ip-neigh': 'ip -4 neigh show 2>&1',
     'lease-files': `for f in ${LEASE_FILES.join(' ')}; do [ -r "$f" ] && echo "$f"; done`,
+    // Which program the shell is: decides how long a line it takes whole (apply-batch.ts).
+    'shell-exe': 'readlink /proc/$$/exe 2>/dev/null',
   },
 } as const);
 
@@ -333,6 +337,7 @@ export function detectFirmware(probes: RouterProbes): FirmwareProfile {
     hasCheck: version ? atLeast(version.parts, [1, 4, 11]) : null,
     iptablesVersion: version?.version ?? null,
     backend: version?.backend ?? null,
+    shellLineBytes: hasShell && a.get('shell-exe', 'shell') !== undefined ? maxLineBytesForShell(a.output('shell-exe', 'shell')!.trim().split(/\r?\n/)[0] ?? null) : null,
     nftOnly,
   };
   if (version) {
@@ -353,6 +358,7 @@ async function probeShell(run: ProbeRunner, answers: ProbeAnswer[], loginMode: S
   const c = PROBE_COMMANDS.shell;
   await run('release', 'shell', c.release);
   const found = foundCommands(await run('commands', 'shell', c.commands));
+  await run('shell-exe', 'shell', c['shell-exe']);
   if (found.has('nvram')) {
     if (nvramValue(await run('nvram-dd-board', 'shell', c['nvram-dd-board'])) === null && nvramValue(await run('nvram-buildno', 'shell', c['nvram-buildno'])) === null) {
       await run('nvram-os-version', 'shell', c['nvram-os-version']);

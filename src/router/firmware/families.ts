@@ -47,6 +47,11 @@ export interface FirmwareCapabilities {
   iptablesVersion: string | null;
   backend: 'legacy' | 'nft' | null;
   /**
+   * Longest command line the router's shell takes whole (BusyBox ash with line editing keeps
+   * ~1 KB, OpenWrt's build 510 bytes; dash/bash a pty's 4095); null: unknown, batch conservatively.
+   */
+  shellLineBytes: number | null;
+  /**
    * nftables is the only firewall tool (OpenWrt fw4 without iptables-nft). lantop cannot count
    * there yet: nftables accounting comes in a later issue.
    */
@@ -142,7 +147,7 @@ export function firmwareForOverride(name: string): FirmwareProfile {
   return {
     family,
     commands: firmwareCommands(family),
-    capabilities: { hasCommentMatch: null, hasCheck: null, iptablesVersion: null, backend: null, nftOnly: family === 'openwrt-fw4' },
+    capabilities: { hasCommentMatch: null, hasCheck: null, iptablesVersion: null, backend: null, shellLineBytes: null, nftOnly: family === 'openwrt-fw4' },
     evidence: [`--firmware ${family}`],
     decisions: [],
     source: 'override',

@@ -74,6 +74,7 @@ export function storedFirmware(raw: unknown): FirmwareProfile | null {
       hasCheck: bool(capabilities['hasCheck']),
       iptablesVersion: version,
       backend,
+      shellLineBytes: typeof capabilities['shellLineBytes'] === 'number' && Number.isInteger(capabilities['shellLineBytes']) && capabilities['shellLineBytes'] >= 200 && capabilities['shellLineBytes'] <= 4000 ? capabilities['shellLineBytes'] : null,
       nftOnly: capabilities['nftOnly'] === true,
     },
     evidence: strings(raw['evidence']),
