@@ -234,14 +234,14 @@ export class RouterClient implements PollPort {
    */
   async apply(commands: readonly string[]): Promise<ApplyOutcome> {
     const { iptablesRestore } = this.firmware.commands;
-    const { shellLineBytes } = this.firmware.capabilities;
+    const { shellLineBytes, hasShellBatch } = this.firmware.capabilities;
     // Straight to the session, not this.run: a "not found" here is applyBatch's cue to fall back
     // (no iptables-restore), not a sign that the stored profile stopped fitting.
     return applyBatch((spec) => this.session.exec(spec.command, { where: spec.where }), {
       iptables: { binary: this.iptables.binary, where: this.iptables.where },
       restore: iptablesRestore ? { command: iptablesRestore.command, where: 'shell' } : null,
       // `&&` and printf only where iptables itself runs in the shell; never joined in a vendor CLI.
-      isShell: this.iptables.where === 'shell',
+      isShell: this.iptables.where === 'shell' && hasShellBatch !== false,
       ...(shellLineBytes !== null ? { maxLineBytes: shellLineBytes } : {}),
     }, commands);
   }

@@ -25,6 +25,7 @@ function broadcomShellSteps(): ScriptedStep[] {
     { command: S.release, output: '' },
     { command: S.commands, output: '/bin/busybox\n/bin/iptables\n' },
     { command: S['shell-exe'], output: '/bin/busybox' },
+    { command: S['shell-batch'], output: '1_' },
     { command: S['iptables-version'], output: 'iptables v1.4.21\n' },
     { command: S['iptables-comment'], output: COMMENT_MISSING },
     { command: S['proc-net-arp'], output: ARP_SHOW },
@@ -52,7 +53,7 @@ describe('probeFirmware: a vendor CLI that hides sh and iptables from help (issu
     // Broadcom's leases are not a text file: names come from the CLI, so discovery moves modes.
     assert.deepEqual(p.commands.listNames, { command: 'lanhosts show all', where: 'cli', parser: 'lan-hosts' });
     assert.equal(p.commands.iptablesRestore, null);
-    assert.deepEqual(p.capabilities, { hasCommentMatch: false, hasCheck: true, iptablesVersion: '1.4.21', backend: 'legacy', shellLineBytes: 450, nftOnly: false });
+    assert.deepEqual(p.capabilities, { hasCommentMatch: false, hasCheck: true, iptablesVersion: '1.4.21', backend: 'legacy', shellLineBytes: 450, hasShellBatch: true, nftOnly: false });
     assert.ok(p.evidence.some((e) => /help lists arp, lanhosts \(a hint only\)/.test(e)), p.evidence.join('\n'));
     const iptables = p.decisions.find((d) => d.what === 'iptables')!;
     assert.match(iptables.chosen, /in the shell \(via `sh`\): v1\.4\.21/);
@@ -71,6 +72,7 @@ describe('probeFirmware: a vendor CLI that hides sh and iptables from help (issu
       { command: S.release, output: '' },
       { command: S.commands, output: '/bin/busybox\n/usr/sbin/iptables\n/usr/sbin/iptables-restore\n' },
       { command: S['shell-exe'], output: '/bin/busybox' },
+    { command: S['shell-batch'], output: '1_' },
       { command: S['iptables-version'], output: 'iptables v1.8.9 (nf_tables)\n' },
       { command: S['iptables-comment'], output: 'comment match options:\n--comment COMMENT             Attach a comment to a rule\n' },
       { command: S['proc-net-arp'], output: ARP_SHOW },
@@ -144,7 +146,7 @@ describe('probeFirmware: shell logins', () => {
     const p = await probeFirmware(session);
     session.assertDone();
     assert.equal(p.family, 'generic-linux');
-    assert.deepEqual(p.capabilities, { hasCommentMatch: true, hasCheck: true, iptablesVersion: '1.8.9', backend: 'nft', shellLineBytes: 3000, nftOnly: false });
+    assert.deepEqual(p.capabilities, { hasCommentMatch: true, hasCheck: true, iptablesVersion: '1.8.9', backend: 'nft', shellLineBytes: 3000, hasShellBatch: true, nftOnly: false });
     assert.deepEqual(p.commands.iptablesRestore, { command: 'iptables-restore', where: 'shell' });
     assert.deepEqual(p.commands.listArp, { command: 'cat /proc/net/arp', where: 'shell' });
     assert.equal(p.commands.listNames, null);
@@ -156,6 +158,7 @@ describe('probeFirmware: shell logins', () => {
       { command: S.release, output: '' },
       { command: S.commands, output: '/bin/busybox\n/sbin/ip\n/usr/sbin/iptables\n' },
       { command: S['shell-exe'], output: '' },
+      { command: S['shell-batch'], output: '1_' },
       { command: S['iptables-version'], output: 'iptables v1.6.1\n' },
       { command: S['iptables-comment'], output: 'comment match options:\n' },
       { command: S['proc-net-arp'], output: "cat: can't open '/proc/net/arp': No such file or directory\n" },
@@ -212,6 +215,12 @@ describe('detectFirmware (pure)', () => {
     assert.equal(tomato.family, 'tomato');
   });
 
+  test('a shell that cannot run batch lines gets changes line by line (probed, not assumed)', () => {
+    const p = detectFirmware(shellProbes({ commands: '/bin/busybox\n/bin/iptables\n', 'iptables-version': 'iptables v1.4.21\n', 'shell-batch': '-sh: _L=1: not found\n-sh: {: not found\n' }));
+    assert.equal(p.capabilities.hasShellBatch, false);
+    assert.match(p.decisions.find((d) => d.what === 'batch')!.chosen, /line by line \(this shell does not run what batching needs\)/);
+  });
+
   test('a lease file the router did not list is never read, whatever it printed', () => {
     const p = detectFirmware(shellProbes({ commands: '/bin/busybox\n', 'iptables-version': 'iptables v1.4.21\n', 'lease-files': '/etc/shadow\n/tmp/x; reboot\n' }));
     assert.equal(p.commands.listNames, null);
@@ -220,7 +229,7 @@ describe('detectFirmware (pure)', () => {
   test('no probes at all still answers (conservatively)', () => {
     const p = detectFirmware(shellProbes({}));
     assert.equal(p.family, 'generic-linux');
-    assert.deepEqual(p.capabilities, { hasCommentMatch: null, hasCheck: null, iptablesVersion: null, backend: null, shellLineBytes: null, nftOnly: false });
+    assert.deepEqual(p.capabilities, { hasCommentMatch: null, hasCheck: null, iptablesVersion: null, backend: null, shellLineBytes: null, hasShellBatch: null, nftOnly: false });
   });
 });
 

@@ -45,7 +45,8 @@ export type ProbeId =
   | 'lanhosts'
   | 'lease-files'
   | 'leases'
-  | 'shell-exe';
+  | 'shell-exe'
+  | 'shell-batch';
 
 /** Lease files of dnsmasq and ISC dhcpd in the places firmwares keep them. Fixed paths: nothing
  * from the router is ever put into a command. */
@@ -81,6 +82,8 @@ export const PROBE_COMMANDS = Object.freeze({
     'lease-files': `for f in ${LEASE_FILES.join(' ')}; do [ -r "$f" ] && echo "$f"; done`,
     // Which program the shell is: decides how long a line it takes whole (apply-batch.ts).
     'shell-exe': 'readlink /proc/$$/exe 2>/dev/null',
+    // What apply-batch.ts's lines rely on, in one line; a limited shell answers otherwise.
+    'shell-batch': `_L=1&&_C='printf %s_ "$_L"'&&{ eval "$_C";};_L=;_C=`,
   },
 } as const);
 
@@ -292,10 +295,14 @@ export function detectFirmware(probes: RouterProbes): FirmwareProfile {
 
   const found = foundCommands(a.output('commands', 'shell'));
   if (iptablesWhere === 'shell' && found.has('iptables-restore')) table.iptablesRestore = { command: 'iptables-restore', where: 'shell' };
+  const batchAnswer = a.get('shell-batch', 'shell');
+  const isBatchShell = batchAnswer === undefined || batchAnswer.output.trim() === '1_';
   decisions.push({
     what: 'batch',
-    chosen: table.iptablesRestore ? 'changes in one batch with `iptables-restore --noflush`' : iptablesWhere === 'shell' ? 'changes as a few shell lines (no iptables-restore)' : iptablesWhere === 'cli' ? 'changes line by line (the CLI runs one command per line)' : 'no changes possible',
-    tried: evidenceOf(a.get('commands', 'shell'), table.iptablesRestore !== null),
+    chosen: iptablesWhere === 'shell' && !isBatchShell
+      ? 'changes line by line (this shell does not run what batching needs)'
+      : table.iptablesRestore ? 'changes in one batch with `iptables-restore --noflush`' : iptablesWhere === 'shell' ? 'changes as a few shell lines (no iptables-restore)' : iptablesWhere === 'cli' ? 'changes line by line (the CLI runs one command per line)' : 'no changes possible',
+    tried: [...evidenceOf(a.get('commands', 'shell'), table.iptablesRestore !== null), ...evidenceOf(batchAnswer, isBatchShell)],
   });
 
   // ARP: where iptables runs first (fewer mode changes per poll), then anywhere that parsed.
@@ -338,6 +345,7 @@ export function detectFirmware(probes: RouterProbes): FirmwareProfile {
     iptablesVersion: version?.version ?? null,
     backend: version?.backend ?? null,
     shellLineBytes: hasShell && a.get('shell-exe', 'shell') !== undefined ? maxLineBytesForShell(a.output('shell-exe', 'shell')!.trim().split(/\r?\n/)[0] ?? null) : null,
+    hasShellBatch: hasShell && a.get('shell-batch', 'shell') !== undefined ? a.output('shell-batch', 'shell')!.trim() === '1_' : null,
     nftOnly,
   };
   if (version) {
@@ -359,6 +367,7 @@ async function probeShell(run: ProbeRunner, answers: ProbeAnswer[], loginMode: S
   await run('release', 'shell', c.release);
   const found = foundCommands(await run('commands', 'shell', c.commands));
   await run('shell-exe', 'shell', c['shell-exe']);
+  await run('shell-batch', 'shell', c['shell-batch']);
   if (found.has('nvram')) {
     if (nvramValue(await run('nvram-dd-board', 'shell', c['nvram-dd-board'])) === null && nvramValue(await run('nvram-buildno', 'shell', c['nvram-buildno'])) === null) {
       await run('nvram-os-version', 'shell', c['nvram-os-version']);

@@ -51,6 +51,8 @@ export interface FirmwareCapabilities {
    * ~1 KB, OpenWrt's build 510 bytes; dash/bash a pty's 4095); null: unknown, batch conservatively.
    */
   shellLineBytes: number | null;
+  /** The shell runs what batched changes use (assignments, `&&`, `{ eval …; }`, printf); null: not probed. */
+  hasShellBatch: boolean | null;
   /**
    * nftables is the only firewall tool (OpenWrt fw4 without iptables-nft). lantop cannot count
    * there yet: nftables accounting comes in a later issue.
@@ -147,7 +149,7 @@ export function firmwareForOverride(name: string): FirmwareProfile {
   return {
     family,
     commands: firmwareCommands(family),
-    capabilities: { hasCommentMatch: null, hasCheck: null, iptablesVersion: null, backend: null, shellLineBytes: null, nftOnly: family === 'openwrt-fw4' },
+    capabilities: { hasCommentMatch: null, hasCheck: null, iptablesVersion: null, backend: null, shellLineBytes: null, hasShellBatch: null, nftOnly: family === 'openwrt-fw4' },
     evidence: [`--firmware ${family}`],
     decisions: [],
     source: 'override',

@@ -75,6 +75,7 @@ export function storedFirmware(raw: unknown): FirmwareProfile | null {
       iptablesVersion: version,
       backend,
       shellLineBytes: typeof capabilities['shellLineBytes'] === 'number' && Number.isInteger(capabilities['shellLineBytes']) && capabilities['shellLineBytes'] >= 200 && capabilities['shellLineBytes'] <= 4000 ? capabilities['shellLineBytes'] : null,
+      hasShellBatch: bool(capabilities['hasShellBatch']),
       nftOnly: capabilities['nftOnly'] === true,
     },
     evidence: strings(raw['evidence']),
