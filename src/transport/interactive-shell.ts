@@ -345,7 +345,10 @@ export class InteractiveShell {
 
   private async runFramedBySentinel(command: string, timeoutMs: number): Promise<{ output: string; exitStatus: number }> {
     const nonce = randomBytes(6).toString('hex');
-    const sentinel = new RegExp(`(?:^|\\n)__LANTOP_END_${nonce}_(\\d+)__\\n`);
+    // Anywhere on a line, not only at its start: output without a final newline (`printf x`, a
+    // lease file not ending in one) puts the sentinel right after it. The nonce keeps the echoed
+    // command (where the quotes split the word) from matching.
+    const sentinel = new RegExp(`__LANTOP_END_${nonce}_(\\d+)__\\n`);
     const line = `${command}; echo "__LANTOP""_END_${nonce}_$?__"`;
     this.send(line);
     const framed = await this.wait<{ body: string; exitStatus: number }>({
@@ -359,7 +362,8 @@ export class InteractiveShell {
         const prompt = renderTerminalLine(rest);
         if (!isPromptLike(prompt)) return undefined;
         this.promptText = prompt;
-        return { body: this.raw.slice(0, match.index), exitStatus: Number(match[1]) };
+        const body = this.raw.slice(0, match.index);
+        return { body: body.endsWith('\n') ? body.slice(0, -1) : body, exitStatus: Number(match[1]) };
       },
       onTimeout: () => commandTimeoutError(this.options.endpoint, command, timeoutMs),
       onClose: () => connectionLostError(this.options.endpoint, `while running '${command}'`),

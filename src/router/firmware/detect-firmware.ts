@@ -82,7 +82,8 @@ export const PROBE_COMMANDS = Object.freeze({
     'lease-files': `for f in ${LEASE_FILES.join(' ')}; do [ -r "$f" ] && echo "$f"; done`,
     // Which program the shell is: decides how long a line it takes whole (apply-batch.ts).
     'shell-exe': 'readlink /proc/$$/exe 2>/dev/null',
-    // What apply-batch.ts's lines rely on, in one line; a limited shell answers otherwise.
+    // What apply-batch.ts's lines rely on, in one line; a limited shell answers otherwise. (It
+    // prints no final newline on purpose: the transport must frame such output too.)
     'shell-batch': `_L=1&&_C='printf %s_ "$_L"'&&{ eval "$_C";};_L=;_C=`,
   },
 } as const);
