@@ -2,7 +2,8 @@
 // router: one config dir and one history DB per instance, every run bounded by a deadline and its
 // output kept for failure messages. Shared by e2e.test.ts and compat-matrix.test.ts.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,38 +59,14 @@ export class Cli {
 
   /** Runs lantop to completion (bounded). */
   run(args: readonly string[], timeoutMs = 30_000): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, this.argv(args), { env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      child.stdout.on('data', (b: Buffer) => out.push(b));
-      child.stderr.on('data', (b: Buffer) => err.push(b));
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
-      });
-    });
+    return collect(spawn(process.execPath, this.argv(args), { env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] }), timeoutMs);
   }
 
   /** Runs lantop under a pseudo-terminal (util-linux `script`), so it renders its human tables. */
   runTty(args: readonly string[], timeoutMs = 30_000): Promise<Run> {
     const quoted = this.argv(args).map((a) => `'${a.replace(/'/g, `'\\''`)}'`);
     const command = `stty cols 120; ${quoted.length ? `'${process.execPath}' ${quoted.join(' ')}` : ''}`;
-    return new Promise((resolve, reject) => {
-      const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], { env: { ...this.env(), TERM: 'dumb' }, stdio: ['ignore', 'pipe', 'pipe'] });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      child.stdout.on('data', (b: Buffer) => out.push(b));
-      child.stderr.on('data', (b: Buffer) => err.push(b));
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
-      });
-    });
+    return collect(spawn('script', ['-q', '-e', '-c', command, '/dev/null'], { env: { ...this.env(), TERM: 'dumb' }, stdio: ['ignore', 'pipe', 'pipe'] }), timeoutMs);
   }
 
   async ok(args: readonly string[], timeoutMs?: number): Promise<Run> {
@@ -160,4 +137,20 @@ export class Cli {
 
 export function byIp<T extends { ip: string }>(rows: readonly T[]): Map<string, T> {
   return new Map(rows.map((r) => [r.ip, r]));
+}
+
+/** Waits for a child (killed after timeoutMs) and returns its exit code and output. */
+function collect(child: ChildProcessByStdio<null, Readable, Readable>, timeoutMs: number): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+    });
+  });
 }
