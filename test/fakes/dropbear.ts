@@ -4,7 +4,7 @@
 // copies of /etc/passwd, /etc/shadow and /etc/shells bind-mounted over the real ones; the mounts
 // vanish with the process. Requires root (the tests run as root) and /usr/sbin/dropbear.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +63,29 @@ async function isListening(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
+}
+
+/**
+ * dropbear serves each connection in a re-executed child (`dropbear … -2 <fd>`) in its own session,
+ * which a kill of the listener's group misses: one whose client vanished lingers until TCP gives up
+ * and keeps the test run waiting. Every such process carries this instance's host key path.
+ */
+function killConnectionProcesses(hostKey: string): void {
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (argv[0] === DROPBEAR && argv.includes(hostKey)) process.kill(Number(entry), 'SIGKILL');
+    } catch {
+      /* exited meanwhile */
+    }
+  }
 }
 
 const USER_ID = 4242;
@@ -138,6 +161,7 @@ export async function startDropbear(options: DropbearOptions = {}): Promise<Runn
                   }
                 }
               }
+              killConnectionProcesses(hostKey);
               rmSync(dir, { recursive: true, force: true });
             },
           };

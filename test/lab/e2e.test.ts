@@ -1,3 +1,4 @@
+// test-file-timeout: 300 (measured 106 s alone, both backends; waits for the lab lock count)
 // End-to-end: the REAL lantop binary (`node dist/cli.js …`, built by `npm run build`) against the
 // netns router lab, on both iptables backends, over telnet (all tests) and SSH (discovery and
 // usage exactness). One lab per backend, reused by the tests in order. Every assertion compares

@@ -1,3 +1,4 @@
+// test-file-timeout: 120 (measured 19 s alone; waits for the lab lock count, and each suite allows 60-90 s)
 // Self-tests of the router lab, on both iptables backends: the topology is what README.md says, the
 // real telnetd/CLI and dropbear answer, the oracle counts exactly what a TRAFFIC chain counts, reboot
 // and daemon kills behave like a router's, and hostile lease names are never executed.

@@ -1,0 +1,36 @@
+// Teardown for raw ssh2 connections in tests (issue 13). `end()` alone is not enough: toward a peer
+// that vanished (a lab namespace deleted, a router rebooted) the FIN is never acknowledged, the
+// socket stays in FIN-WAIT-1 and the test process never exits. And ssh2's own `destroy()` is a
+// no-op once `end()` ran (it checks that the socket is still writable), so the socket itself is
+// destroyed. Works for a Client and for a server-side Connection (both keep it in `_sock`).
+
+interface Ssh2Connection {
+  end(): unknown;
+  once(event: 'close', listener: () => void): unknown;
+}
+
+/** Destroys the connection's socket now (no goodbye). */
+export function destroySsh(connection: Ssh2Connection): void {
+  const raw = connection as unknown as { destroy?: () => void; _sock?: { destroy(): void; destroyed?: boolean } };
+  raw.destroy?.();
+  raw._sock?.destroy();
+}
+
+/** Says goodbye, waits at most `graceMs` for the peer, then destroys the socket. Never rejects. */
+export async function closeSsh(connection: Ssh2Connection, graceMs = 1000): Promise<void> {
+  const socket = (connection as unknown as { _sock?: { destroyed?: boolean } })._sock;
+  if (!socket || socket.destroyed) return;
+  let timer: NodeJS.Timeout | undefined;
+  const closed = new Promise<void>((resolve) => {
+    connection.once('close', () => resolve());
+    timer = setTimeout(resolve, graceMs);
+  });
+  try {
+    connection.end();
+  } catch {
+    /* already ending */
+  }
+  await closed;
+  clearTimeout(timer);
+  destroySsh(connection);
+}
