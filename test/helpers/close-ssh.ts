@@ -34,3 +34,32 @@ export async function closeSsh(connection: Ssh2Connection, graceMs = 1000): Prom
   clearTimeout(timer);
   destroySsh(connection);
 }
+
+export interface SshExecResult {
+  stdout: string;
+  stderr: string;
+  code: number | null;
+}
+
+/** One command over an exec channel of a raw ssh2 Client, bounded at 8 s (bytes as latin1). */
+export function sshExec(client: { exec: import('ssh2').Client['exec'] }, command: string): Promise<SshExecResult> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`ssh exec timed out: ${command}`)), 8_000);
+    client.exec(command, (error, stream) => {
+      if (error) {
+        clearTimeout(timer);
+        return reject(error);
+      }
+      let stdout = '';
+      let stderr = '';
+      let code: number | null = null;
+      stream.on('data', (chunk: Buffer) => { stdout += chunk.toString('latin1'); });
+      stream.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('latin1'); });
+      stream.on('exit', (exitCode: number | null) => { code = exitCode; });
+      stream.on('close', () => {
+        clearTimeout(timer);
+        resolve({ stdout, stderr, code });
+      });
+    });
+  });
+}

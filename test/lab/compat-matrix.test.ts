@@ -1,4 +1,4 @@
-// test-file-timeout: 660
+// test-file-timeout: 420
 // Compatibility matrix (issue 13): for each lab router variant — firmware behaviour taken from
 // published captures (SOURCE.md) — the REAL lantop (`node dist/cli.js`, WITHOUT --firmware) runs the
 // whole loop over telnet, and over SSH where the row says so:

@@ -1,4 +1,4 @@
-// test-file-timeout: 300
+// test-file-timeout: 120
 // Self-tests of the lab's router variants: each one, driven by the small raw telnet client (not by
 // lantop), answers as the published capture or firmware source it is modelled on (SOURCE.md):
 // login dialogue, prompt, help text, the answer to an unknown command, the lanhosts layout, the
@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Client } from 'ssh2';
-import { closeSsh, destroySsh } from '../helpers/close-ssh.js';
+import { closeSsh, destroySsh, sshExec } from '../helpers/close-ssh.js';
 import { startLab, variantSkipReason, type Lab, type LabVariantName } from './lab.js';
 import { loginRouter, type RawTelnet } from './raw-telnet.js';
 import { runSyncQuiet } from './run-command.js';
@@ -227,27 +227,6 @@ variantSuite('slow-chunked', 'output arrives in small pieces a few ms apart; pro
   }
 });
 
-function sshExec(client: Client, command: string): Promise<{ stdout: string; stderr: string; code: number | null }> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`ssh exec timed out: ${command}`)), 8_000);
-    client.exec(command, (error, stream) => {
-      if (error) {
-        clearTimeout(timer);
-        return reject(error);
-      }
-      let stdout = '';
-      let stderr = '';
-      let code: number | null = null;
-      stream.on('data', (chunk: Buffer) => { stdout += chunk.toString('latin1'); });
-      stream.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('latin1'); });
-      stream.on('exit', (exitCode: number | null) => { code = exitCode; });
-      stream.on('close', () => {
-        clearTimeout(timer);
-        resolve({ stdout, stderr, code });
-      });
-    });
-  });
-}
 
 variantSuite('ssh-no-leases', 'the SSH shell has no /tmp/dhcp.leases; the CLI still lists names', async (lab) => {
   const client = await new Promise<Client>((resolve, reject) => {

@@ -7,18 +7,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { Client } from 'ssh2';
-import { closeSsh, destroySsh } from '../helpers/close-ssh.js';
+import { closeSsh, destroySsh, sshExec } from '../helpers/close-ssh.js';
 import { labSkipReason, startLab, type IptablesBackend, type Lab } from './lab.js';
 import { RawTelnet, loginCli } from './raw-telnet.js';
 import { run } from './run-command.js';
 
 const skip = labSkipReason();
-
-interface SshResult {
-  stdout: string;
-  stderr: string;
-  code: number | null;
-}
 
 function sshConnect(lab: Lab, password = lab.password): Promise<Client> {
   return new Promise((resolve, reject) => {
@@ -29,28 +23,6 @@ function sshConnect(lab: Lab, password = lab.password): Promise<Client> {
       reject(error);
     });
     client.connect({ host: lab.routerIp, port: lab.sshPort, username: lab.user, password, readyTimeout: 8_000 });
-  });
-}
-
-function sshExec(client: Client, command: string): Promise<SshResult> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`ssh exec timed out: ${command}`)), 8_000);
-    client.exec(command, (error, stream) => {
-      if (error) {
-        clearTimeout(timer);
-        return reject(error);
-      }
-      let stdout = '';
-      let stderr = '';
-      let code: number | null = null;
-      stream.on('data', (chunk: Buffer) => { stdout += chunk.toString('latin1'); });
-      stream.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('latin1'); });
-      stream.on('exit', (exitCode: number | null) => { code = exitCode; });
-      stream.on('close', () => {
-        clearTimeout(timer);
-        resolve({ stdout, stderr, code });
-      });
-    });
   });
 }
 
