@@ -374,6 +374,17 @@ describe('recording and rollups', () => {
     assert.ok(encodeState(full).length < JSON.stringify(expected).length);
   });
 
+  test('the last complete read survives a restart while the rules are missing (lastCountedAtMs round-trips)', () => {
+    const acct = new Accountant();
+    const hosts = [{ ip: IPS[0] ?? '', mac: MACS[0] ?? null, hostname: null }];
+    acct.process({ atMs: T0, counters: new Map([[IPS[0] ?? '', { downBytes: 5, upBytes: 6 }]]), hosts, newRuleIps: IPS, bootMarker: 'b' });
+    // The firewall was rebuilt: a read without lantop's rules, then lantop is killed.
+    acct.process({ atMs: T0 + 60_000, counters: new Map(), hosts, bootMarker: 'b', isInstallationComplete: false });
+    const state = acct.exportState();
+    assert.equal(state.lastCountedAtMs, T0, 'the state says when counting last worked');
+    assert.equal(decodeState(encodeState(state)).lastCountedAtMs, T0);
+  });
+
   test('a reset is kept as a notice with the window whose bytes may be missing', () => {
     const store = open({ autoPrune: false });
     try {

@@ -776,7 +776,9 @@ export function encodeState(state: AccountingState): string {
   for (const [ip, c] of Object.entries(state.counters)) counters.push([ip, c.identity, c.downBytes, c.upBytes]);
   const hosts: Array<[string, string | null, string, string | null, number, number, number, number]> = [];
   for (const h of Object.values(state.hosts)) hosts.push([h.identity, h.mac, h.ip, h.hostname, h.downBytes, h.upBytes, h.firstSeenMs, h.lastSeenMs]);
-  return JSON.stringify({ v: state.version, e: state.epoch, b: state.bootMarker, l: state.lastAtMs, c: counters, h: hosts, p: state.present });
+  // `k` only when it differs from what the rest implies (accounting.ts exportState): a lantop
+  // restarted while the rules are missing still names the gap from the last complete read.
+  return JSON.stringify({ v: state.version, e: state.epoch, b: state.bootMarker, l: state.lastAtMs, c: counters, h: hosts, p: state.present, ...(state.lastCountedAtMs !== undefined ? { k: state.lastCountedAtMs } : {}) });
 }
 
 export function decodeState(text: string): AccountingState {
@@ -788,8 +790,10 @@ export function decodeState(text: string): AccountingState {
     c: Array<[string, string, number, number]>;
     h: Array<[string, string | null, string, string | null, number, number, number, number]>;
     p: string[];
+    k?: number | null;
   };
   const state: AccountingState = { version: o.v, epoch: o.e, bootMarker: o.b, lastAtMs: o.l, counters: {}, hosts: {}, present: o.p };
+  if (o.k !== undefined) state.lastCountedAtMs = o.k;
   for (const [ip, identity, downBytes, upBytes] of o.c) state.counters[ip] = { identity, downBytes, upBytes };
   for (const [identity, mac, ip, hostname, downBytes, upBytes, firstSeenMs, lastSeenMs] of o.h) {
     state.hosts[identity] = { identity, mac, ip, hostname, downBytes, upBytes, firstSeenMs, lastSeenMs };
