@@ -6,7 +6,7 @@ import { EXIT, LantopError } from '../errors.js';
 import { sanitizeText } from '../sanitize.js';
 import { ReconnectingSession } from '../transport/reconnecting-session.js';
 import { Transcript } from '../transport/transcript.js';
-import { RouterClient } from '../router/router-client.js';
+import { RouterClient, listingSpec } from '../router/router-client.js';
 import type { CommandSpec, FirmwareProfile } from '../router/firmware/families.js';
 import { identityHash, routerKey } from '../router/firmware/stored-profile.js';
 import { defaultConnector, describeDetection, probeAndStore, routerLabel } from './open-router.js';
@@ -55,26 +55,20 @@ export async function runDoctor(deps: CommandDeps, options: DoctorOptions): Prom
     const stored = deps.profiles?.getDetected(routerKey(settings));
     if (stored) report.storedProfile = session.identity !== null && stored.identity === identityHash(session.identity) ? 'matched' : 'stale';
     const firmware = await probeAndStore(session, settings, deps.profiles);
-    session.setShellRoute(firmware.commands.shellRoute);
     transcript.note(describeDetection(firmware).join('\n'));
     const { family, commands, capabilities, decisions, evidence } = firmware;
     report.firmware = { family, commands, capabilities, decisions, evidence };
     report.runsWhere.push({ what: 'LAN hosts', ...commands.listArp });
     if (commands.listNames) report.runsWhere.push({ what: 'host names', command: commands.listNames.command, where: commands.listNames.where });
-    if (commands.iptables) report.runsWhere.push({ what: 'counters', command: `${commands.iptables.command} -L -v -x -n --line-numbers`, where: commands.iptables.where });
+    if (commands.iptables) report.runsWhere.push({ what: 'counters', ...listingSpec(commands.iptables) });
     if (commands.iptablesRestore) report.runsWhere.push({ what: 'changes (one batch)', command: `${commands.iptablesRestore.command} --noflush`, where: 'shell' });
     else if (commands.iptables) report.runsWhere.push({ what: 'changes (line by line)', command: commands.iptables.command, where: commands.iptables.where });
     report.names = decisions.find((d) => d.what === 'names')?.chosen ?? null;
-    try {
-      const client = new RouterClient(session, firmware, { wan: settings.wan === 'auto' ? 'ppp0' : settings.wan, isManaged: false });
-      const { plan, hosts } = await client.planSetup();
-      report.hosts = { count: hosts.length, named: hosts.filter((h) => h.hostname !== null && h.hostname !== '').length };
-      report.setup = { commands: plan.commands, isInstalled: plan.commands.length === 0 };
-    } catch (error) {
-      if (!(error instanceof LantopError)) throw error;
-      report.problems.push(error.message + (error.nextStep ? ` → ${error.nextStep}` : ''));
-      code = error.exitCode;
-    }
+    // Refuses a router it cannot count on (no iptables): reported as a problem below.
+    const client = new RouterClient(session, firmware, { wan: settings.wan === 'auto' ? 'ppp0' : settings.wan, isManaged: false });
+    const { plan, hosts } = await client.planSetup();
+    report.hosts = { count: hosts.length, named: hosts.filter((h) => h.hostname !== null && h.hostname !== '').length };
+    report.setup = { commands: plan.commands, isInstalled: plan.commands.length === 0 };
   } catch (error) {
     if (!(error instanceof LantopError)) throw error;
     report.problems.push(error.message + (error.nextStep ? ` → ${error.nextStep}` : ''));

@@ -101,6 +101,9 @@ async function firmwareFor(session: ReconnectingSession, settings: ResolvedSetti
 
 export async function probeAndStore(session: ReconnectingSession, settings: ResolvedSettings, profiles: ProfileStore | null): Promise<FirmwareProfile> {
   const firmware = await probeFirmware(session);
+  // The probes are the truth for this session: a route found is kept, and none found clears an
+  // older one (findShell alone would leave it).
+  session.setShellRoute(firmware.commands.shellRoute);
   const identity = session.identity === null ? null : identityHash(session.identity);
   if (identity !== null && profiles) {
     const { source: _source, ...saved } = firmware;
@@ -131,7 +134,6 @@ export async function openRouter(options: OpenRouterOptions): Promise<OpenRouter
     const redetect = async (): Promise<FirmwareProfile> => {
       transcript?.note('the stored profile stopped fitting this router: probing again');
       const fresh = await probeAndStore(session, { ...settings, isRedetecting: true }, profiles);
-      session.setShellRoute(fresh.commands.shellRoute);
       transcript?.note(describeDetection(fresh).join('\n'));
       return fresh;
     };

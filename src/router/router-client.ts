@@ -166,7 +166,7 @@ export class RouterClient implements PollPort {
   }
 
   private async loadListing(): Promise<IptablesListing> {
-    const spec: CommandSpec = { command: `${this.iptables.command} -L -v -x -n --line-numbers`, where: this.iptables.where };
+    const spec = listingSpec(this.iptables);
     const text = await this.run(spec);
     const listing = parseIptablesListing(text);
     if (listing.chains.length === 0 || findChain(listing, 'FORWARD') === undefined) {
@@ -304,6 +304,11 @@ function describePartial(listing: IptablesListing): string[] {
     chain ? `in place: the ${TRAFFIC_CHAIN} chain with ${chain.rules.length} rule(s)` : `not in place: the ${TRAFFIC_CHAIN} chain`,
     hasJump ? 'in place: the FORWARD jump' : 'not in place: the FORWARD jump (nothing is counted, and forwarding is untouched)',
   ];
+}
+
+/** The one listing a poll reads: the whole filter table with counters and line numbers. */
+export function listingSpec(iptables: CommandSpec): CommandSpec {
+  return { command: `${iptables.command} -L -v -x -n --line-numbers`, where: iptables.where };
 }
 
 /** Refuses a profile lantop cannot count with, saying what was tried. */
