@@ -54,6 +54,13 @@ describe('openSession', () => {
     assert.deepEqual(warnings, [TELNET_CLEARTEXT_WARNING], 'the clear-text warning is said once');
   });
 
+  test('telnet: enterShell on a CLI whose shell entry is not sh/shell fails with what was tried', async () => {
+    // The shell hides behind another entry: `sh` and `shell` leave the CLI as it was.
+    const server = await startRawTelnetServer(fakeRouter({ cliPrompt: 'ATP>', shellEntry: 'system shell' }));
+    cleanups.push(() => server.close());
+    await assert.rejects(openSession({ ...base, port: server.port, protocol: 'telnet', enterShell: true, initialReconnectDelayMs: 20 }), /Could not reach a shell from the router's command line \(tried sh, shell\)/);
+  });
+
   test('telnet: wrong password rejects from openSession, nothing keeps running', async () => {
     const server = await startRawTelnetServer(fakeRouter());
     cleanups.push(() => server.close());

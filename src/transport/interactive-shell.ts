@@ -315,6 +315,15 @@ export class InteractiveShell {
     return null;
   }
 
+  /** enterShell, failing when no entry led to a shell (the `enterShell: true` connect option). */
+  async requireShell(timeoutMs: number, password?: string): Promise<void> {
+    if ((await this.enterShell(timeoutMs, password)) !== null) return;
+    throw new RouterError(
+      `Could not reach a shell from the router's command line (tried ${this.shellEntryCommands.join(', ')}).`,
+      'lantop needs the BusyBox shell (iptables); check whether this router offers one to this user.',
+    );
+  }
+
   /** Back from the shell to the vendor CLI it was entered from; no-op when not entered by us. */
   async exitShell(timeoutMs: number, exitCommand = 'exit'): Promise<void> {
     if (this.currentMode !== 'shell' || this.shellEnteredWith === null) return;

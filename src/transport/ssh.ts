@@ -411,7 +411,7 @@ export async function connectSsh(options: SshConnectOptions): Promise<SshSession
     let backend: Backend = { kind: 'exec' };
     if (!useExec) {
       const shell = await openInteractiveShell(client, options, endpoint, connectTimeoutMs, commandTimeoutMs);
-      if (options.enterShell) await shell.enterShell(commandTimeoutMs, options.password);
+      if (options.enterShell) await shell.requireShell(commandTimeoutMs, options.password);
       backend = { kind: 'interactive', shell };
     } else if (options.preferExec !== true) {
       // The login shell is POSIX: keep one shell channel open and frame each command with the

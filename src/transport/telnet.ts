@@ -176,7 +176,7 @@ export async function connectTelnet(options: TelnetConnectOptions): Promise<Teln
     const loginBudgetMs = Math.max(1000, connectTimeoutMs - (Date.now() - startedMs));
     await shell.login(options.user, options.password, loginBudgetMs);
     await shell.probeMode(commandTimeoutMs);
-    if (options.enterShell) await shell.enterShell(commandTimeoutMs, options.password);
+    if (options.enterShell) await shell.requireShell(commandTimeoutMs, options.password);
   } catch (error) {
     shell.destroy();
     throw error;
