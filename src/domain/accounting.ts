@@ -557,6 +557,7 @@ export class Accountant {
       hosts.push({
         identity,
         ip: rec.ip,
+        addresses: [rec.ip],
         mac: rec.mac,
         hostname: rec.hostname,
         downBytes: rec.downBytes,

@@ -200,7 +200,9 @@ export class Poller {
 
   private buildSnapshot(result: AccountingResult, latencyMs: number): Snapshot {
     const hosts: HostUsage[] = result.hosts.map((h) => ({
+      identity: h.identity,
       ip: h.ip,
+      addresses: h.addresses,
       mac: h.mac,
       hostname: h.hostname,
       downBytes: h.downBytes,

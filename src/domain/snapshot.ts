@@ -8,7 +8,12 @@ export type ConnectionState =
   | { kind: 'failed'; reason: string };
 
 export interface HostUsage {
+  /** Who this row is: the MAC when known, else `ip:<address>`. Rows are keyed by it everywhere. */
+  identity: string;
+  /** The address shown for the host (its lowest IPv4, else its lowest IPv6). */
   ip: string;
+  /** Every address counted for the host now, in address order (IPv4 first); includes `ip`. */
+  addresses: string[];
   mac: string | null;
   /** Raw from the router; sanitise at display time. */
   hostname: string | null;

@@ -4,7 +4,8 @@ import { createLantopMetrics, labelValue, MAX_LABEL_LENGTH } from './prometheus.
 import type { HostUsage, Snapshot } from '../domain/snapshot.js';
 
 function host(ip: string, over: Partial<HostUsage> = {}): HostUsage {
-  return { ip, mac: '02:00:00:00:00:01', hostname: 'pc', downBytes: 0, upBytes: 0, downBps: 0, upBps: 0, downShare: 0, upShare: 0, isCounted: true, ...over };
+  const mac = over.mac === undefined ? '02:00:00:00:00:01' : over.mac;
+  return { identity: mac ?? `ip:${ip}`, ip, addresses: [ip], mac: '02:00:00:00:00:01', hostname: 'pc', downBytes: 0, upBytes: 0, downBps: 0, upBps: 0, downShare: 0, upShare: 0, isCounted: true, ...over };
 }
 
 function snapshot(hosts: HostUsage[], over: Partial<Snapshot> = {}): Snapshot {

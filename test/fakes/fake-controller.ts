@@ -176,8 +176,11 @@ export class FakeController implements RouterController {
 // --- builders for scripted data -----------------------------------------------------------
 
 export function host(ip: string, fields: Partial<HostUsage> = {}): HostUsage {
+  const mac = fields.mac ?? null;
   return {
+    identity: mac ?? `ip:${ip}`,
     ip,
+    addresses: [ip],
     mac: null,
     hostname: null,
     downBytes: 0,
