@@ -210,7 +210,7 @@ describe('two processes, one router, one database', () => {
       const holder = { id: 'setup', pid: process.pid, hostname: 'setup-host' };
       assert.ok(setup.tryAcquireLease(routerId, holder, Date.now(), 10_000).acquired);
       const acct = new Accountant();
-      const r = acct.process({ atMs: Date.now(), counters: new Map(ips.map((ip) => [ip, { downBytes: 0, upBytes: 0 }])), hosts: [], newRuleIps: ips });
+      const r = acct.process({ atMs: Date.now(), counters: new Map(ips.map((ip) => [ip, { downBytes: 0, upBytes: 0 }])), hosts: [], newAddresses: ips });
       assert.ok(setup.recordPoll(routerId, holder.id, r, acct.exportState(), 10_000));
       setup.releaseLease(routerId, holder.id);
     } finally {

@@ -8,7 +8,9 @@
 // Pruning cuts only whole hours of minutes and whole days of hours (see prune), which guarantees
 // every piece of the plan is backed by data that was kept.
 
-export type Granularity = 'minute' | 'hour' | 'day';
+import type { Granularity } from '../domain/report.js';
+
+export type { Granularity } from '../domain/report.js';
 
 export const BUCKET_MS: Record<Granularity, number> = {
   minute: 60_000,

@@ -15,7 +15,9 @@ import { randomUUID } from 'node:crypto';
 import { hostname as osHostname } from 'node:os';
 import type { Clock } from '../domain/clock.js';
 import type { AccountingResult, AccountingState } from '../domain/accounting.js';
-import type { HistoryStore, LeaseAttempt, LeaseHolder, LeaseInfo } from './history-store.js';
+import type { HistoryPort } from '../domain/poller.js';
+import type { HistoryWriter } from './history-writer.js';
+import type { LeaseAttempt, LeaseHolder, LeaseInfo } from './writer-lease.js';
 
 export const DEFAULT_LEASE_TTL_MS = 30_000;
 
@@ -39,14 +41,14 @@ export interface RecorderOptions {
   holder?: LeaseHolder;
 }
 
-export class HistoryRecorder {
+export class HistoryRecorder implements HistoryPort {
   readonly routerId: number;
   readonly holder: LeaseHolder;
   private readonly ttlMs: number;
   private currentRole: RecorderRole = 'reader';
 
   constructor(
-    private readonly store: HistoryStore,
+    private readonly store: HistoryWriter,
     routerKey: string,
     private readonly options: RecorderOptions,
   ) {

@@ -45,7 +45,7 @@ if (mode === 'crash-writer') {
       return [ip, { downBytes: d, upBytes: u }];
     }));
     recorder.ensureRole();
-    const result = acct.process({ atMs, counters, hosts: discovery, ...(k === 0 ? { newRuleIps: ips } : {}) });
+    const result = acct.process({ atMs, counters, hosts: discovery, ...(k === 0 ? { newAddresses: ips } : {}) });
     if (!recorder.record(result, acct.exportState({ includeRates: false }))) throw new Error('lease lost');
     process.stdout.write(`committed ${k}\n`);
   }

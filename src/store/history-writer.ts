@@ -1,0 +1,259 @@
+// Writing a processed poll (issue 7): host rows, per-minute samples, their hourly and daily rollups,
+// notices and the accounting state, in one transaction that also checks and renews the writer's
+// lease. docs/history.md, "Rollups" and "Crash safety", explains why it is shaped like this.
+
+import type Database from 'better-sqlite3';
+import { noticeFor, type AccountingResult, type AccountingState, type AccountedHost, type HostDelta } from '../domain/accounting.js';
+import { GRANULARITIES, perGranularity, prepareNoticeInsert, SAMPLE_TABLE } from './history-database.js';
+import type { HistoryRetention } from './history-retention.js';
+import { BUCKET_MS, type Granularity } from './range-plan.js';
+import { decodeState, encodeState } from './state-codec.js';
+import type { LeaseAttempt, LeaseHolder, LeaseInfo, WriterLease } from './writer-lease.js';
+
+/** What a recorder (recorder.ts) needs of the store to be the one writer of a router's history. */
+export interface HistoryWriter {
+  routerId(key: string, nowMs: number): number;
+  getLease(routerId: number): LeaseInfo | null;
+  isLeaseAvailable(routerId: number, holderId: string, nowMs: number): boolean;
+  tryAcquireLease(routerId: number, holder: LeaseHolder, nowMs: number, ttlMs: number): LeaseAttempt;
+  releaseLease(routerId: number, holderId: string): void;
+  /** Forgets cached host rows (after another process may have written). */
+  invalidateCache(routerId: number): void;
+  loadState(routerId: number): StoredState | null;
+  /** False (and nothing written) when `holderId` no longer holds the lease. */
+  recordPoll(routerId: number, holderId: string, result: AccountingResult, state: AccountingState, leaseTtlMs: number): boolean;
+}
+
+export interface StoredState {
+  state: AccountingState;
+  epoch: number;
+  lastPollMs: number | null;
+  updatedMs: number;
+}
+
+/** Hostnames are hostile and unbounded; the store keeps at most this many characters. */
+const MAX_HOSTNAME_LENGTH = 255;
+
+interface CachedHost {
+  id: number;
+  ip: string;
+  mac: string | null;
+  hostname: string | null;
+  lastSeenMinute: number;
+}
+
+function capHostname(name: string | null): string | null {
+  return name === null ? null : name.slice(0, MAX_HOSTNAME_LENGTH);
+}
+
+function prepareStatements(db: Database.Database) {
+  const upsert = (g: Granularity) =>
+    db.prepare<[number, number, number, number]>(
+      `INSERT INTO ${SAMPLE_TABLE[g].table} (host_id, ${SAMPLE_TABLE[g].column}, down_bytes, up_bytes) VALUES (?, ?, ?, ?)
+       ON CONFLICT (${SAMPLE_TABLE[g].column}, host_id) DO UPDATE SET
+         down_bytes = down_bytes + excluded.down_bytes, up_bytes = up_bytes + excluded.up_bytes`,
+    );
+  const rollUp = (g: 'hour' | 'day') =>
+    db.prepare<[number, number, number]>(
+      `INSERT INTO ${SAMPLE_TABLE[g].table} (host_id, ${SAMPLE_TABLE[g].column}, down_bytes, up_bytes)
+       SELECT host_id, minute / ${BUCKET_MS[g] / BUCKET_MS.minute}, SUM(down_bytes), SUM(up_bytes) FROM samples_minute
+       WHERE host_id IN (SELECT id FROM hosts WHERE router_id = ?) AND minute >= ? AND minute < ?
+       GROUP BY host_id, minute / ${BUCKET_MS[g] / BUCKET_MS.minute}
+       ON CONFLICT (${SAMPLE_TABLE[g].column}, host_id) DO UPDATE SET
+         down_bytes = down_bytes + excluded.down_bytes, up_bytes = up_bytes + excluded.up_bytes`,
+    );
+  const moveSamples = (g: Granularity) =>
+    db.prepare<[number, number]>(
+      `INSERT INTO ${SAMPLE_TABLE[g].table} (host_id, ${SAMPLE_TABLE[g].column}, down_bytes, up_bytes)
+       SELECT ?, ${SAMPLE_TABLE[g].column}, down_bytes, up_bytes FROM ${SAMPLE_TABLE[g].table} WHERE host_id = ?
+       ON CONFLICT (${SAMPLE_TABLE[g].column}, host_id) DO UPDATE SET
+         down_bytes = down_bytes + excluded.down_bytes, up_bytes = up_bytes + excluded.up_bytes`,
+    );
+  return {
+    upsert: perGranularity(upsert),
+    rollUp: { hour: rollUp('hour'), day: rollUp('day') },
+    moveSamples: perGranularity(moveSamples),
+    deleteSamples: perGranularity((g) => db.prepare<[number]>(`DELETE FROM ${SAMPLE_TABLE[g].table} WHERE host_id = ?`)),
+    upsertHost: db.prepare<[number, string, string | null, string, string | null, number, number], { id: number }>(
+      `INSERT INTO hosts (router_id, identity, mac, ip, hostname, first_seen_ms, last_seen_ms) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (router_id, identity) DO UPDATE SET
+         mac = coalesce(excluded.mac, mac), ip = excluded.ip, hostname = coalesce(excluded.hostname, hostname),
+         last_seen_ms = max(last_seen_ms, excluded.last_seen_ms)
+       RETURNING id`,
+    ),
+    updateHost: db.prepare<[string | null, string, string | null, number, number]>(
+      'UPDATE hosts SET mac = ?, ip = ?, hostname = ?, last_seen_ms = max(last_seen_ms, ?) WHERE id = ?',
+    ),
+    hostByIdentity: db.prepare<[number, string], { id: number; first_seen_ms: number }>(
+      'SELECT id, first_seen_ms FROM hosts WHERE router_id = ? AND identity = ?',
+    ),
+    renameHost: db.prepare<[string, string | null, number]>('UPDATE hosts SET identity = ?, mac = ? WHERE id = ?'),
+    deleteHost: db.prepare<[number]>('DELETE FROM hosts WHERE id = ?'),
+    firstSeenMin: db.prepare<[number, number]>('UPDATE hosts SET first_seen_ms = min(first_seen_ms, ?) WHERE id = ?'),
+    insertNotice: prepareNoticeInsert(db),
+    upsertState: db.prepare<[number, number, string | null, number | null, string, number, number]>(
+      `INSERT INTO router_state (router_id, epoch, boot_marker, last_poll_ms, state_json, updated_ms, rolled_minute) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (router_id) DO UPDATE SET epoch = excluded.epoch, boot_marker = excluded.boot_marker,
+         last_poll_ms = excluded.last_poll_ms, state_json = excluded.state_json, updated_ms = excluded.updated_ms,
+         rolled_minute = excluded.rolled_minute`,
+    ),
+    rolledMinute: db.prepare<[number], { rolled_minute: number }>('SELECT rolled_minute FROM router_state WHERE router_id = ?'),
+    loadState: db.prepare<[number], { epoch: number; last_poll_ms: number | null; state_json: string; updated_ms: number }>(
+      'SELECT epoch, last_poll_ms, state_json, updated_ms FROM router_state WHERE router_id = ?',
+    ),
+  };
+}
+
+export class PollWriter {
+  private readonly s;
+  private readonly hostCache = new Map<number, Map<string, CachedHost>>();
+  /** Per router: minutes before this are rolled up into hours and days (see router_state). */
+  private readonly rolledMinute = new Map<number, number>();
+  private lastPrunedHour: number | null = null;
+  /** `${routerId} ${kind}` → minute of the last stored notice of that kind (at most one a minute). */
+  private readonly noticeMinute = new Map<string, number>();
+  private readonly writePoll: Database.Transaction<
+    (routerId: number, holderId: string, result: AccountingResult, state: AccountingState, leaseTtlMs: number) => boolean
+  >;
+
+  /** `autoPrune`: pruned once per hour of recorded polls; null: never (the caller prunes). */
+  constructor(
+    db: Database.Database,
+    lease: Pick<WriterLease, 'renew'>,
+    private readonly autoPrune: Pick<HistoryRetention, 'prune'> | null,
+  ) {
+    this.s = prepareStatements(db);
+    this.writePoll = db.transaction(
+      (routerId: number, holderId: string, result: AccountingResult, state: AccountingState, leaseTtlMs: number): boolean => {
+        if (!lease.renew(routerId, holderId, result.atMs + leaseTtlMs)) return false;
+        this.writeRows(routerId, result, state);
+        return true;
+      },
+    );
+  }
+
+  loadState(routerId: number): StoredState | null {
+    const row = this.s.loadState.get(routerId);
+    if (!row) return null;
+    return { state: decodeState(row.state_json), epoch: row.epoch, lastPollMs: row.last_poll_ms, updatedMs: row.updated_ms };
+  }
+
+  invalidateCache(routerId: number): void {
+    this.hostCache.delete(routerId);
+    this.rolledMinute.delete(routerId);
+  }
+
+  /**
+   * Records one processed poll: samples (minute, hour, day), host rows, notices and the accounting
+   * state, all in ONE transaction, which also checks and renews the holder's lease. Returns false
+   * (and writes nothing) when `holderId` no longer holds the lease for this router.
+   */
+  recordPoll(routerId: number, holderId: string, result: AccountingResult, state: AccountingState, leaseTtlMs: number): boolean {
+    let ok: boolean;
+    try {
+      ok = this.writePoll.immediate(routerId, holderId, result, state, leaseTtlMs);
+    } catch (error) {
+      // The caches may hold what the rollback removed.
+      this.invalidateCache(routerId);
+      throw error;
+    }
+    if (!ok) return false;
+    if (this.autoPrune) {
+      const hour = Math.floor(result.atMs / BUCKET_MS.hour);
+      if (this.lastPrunedHour !== hour) {
+        this.lastPrunedHour = hour;
+        this.autoPrune.prune(result.atMs);
+      }
+    }
+    return true;
+  }
+
+  private writeRows(routerId: number, result: AccountingResult, state: AccountingState): void {
+    const atMs = result.atMs;
+    const minute = Math.floor(atMs / BUCKET_MS.minute);
+    const hour = Math.floor(atMs / BUCKET_MS.hour);
+    const day = Math.floor(atMs / BUCKET_MS.day);
+    for (const e of result.events) {
+      if (e.kind === 'identity-merged') this.mergeHost(routerId, e.fromIdentity, e.toIdentity);
+    }
+    // Hours and days are rolled up from the minutes once per minute, not on every poll: a new
+    // minute closes all earlier ones (polls of one writer move forward in time).
+    let rolled = this.rolledMinute.get(routerId) ?? this.s.rolledMinute.get(routerId)?.rolled_minute ?? minute;
+    if (minute > rolled) {
+      this.s.rollUp.hour.run(routerId, rolled, minute);
+      this.s.rollUp.day.run(routerId, rolled, minute);
+      rolled = minute;
+    }
+    // A minute already rolled up (the clock went back) goes straight into the rollups as well.
+    const isRolled = minute < rolled;
+    let cache = this.hostCache.get(routerId);
+    if (!cache) {
+      cache = new Map();
+      this.hostCache.set(routerId, cache);
+    }
+    for (const h of result.hosts) this.ensureHost(routerId, cache, h, atMs, minute);
+    for (const d of result.deltas) {
+      const id = this.ensureHost(routerId, cache, d, atMs, minute);
+      this.s.upsert.minute.run(id, minute, d.downBytes, d.upBytes);
+      if (isRolled) {
+        this.s.upsert.hour.run(id, hour, d.downBytes, d.upBytes);
+        this.s.upsert.day.run(id, day, d.downBytes, d.upBytes);
+      }
+    }
+    for (const e of result.events) {
+      const notices = noticeFor(e, atMs);
+      if (notices.length === 0) continue;
+      // A pathological router (a counter reset or jumping on every poll) must not fill the disk
+      // with notices: keep the first of each kind per minute.
+      const key = `${routerId} ${e.kind}`;
+      if (this.noticeMinute.get(key) === minute) continue;
+      this.noticeMinute.set(key, minute);
+      for (const n of notices) {
+        const missingFrom = e.kind === 'reset' ? e.missingFromMs : null;
+        const missingTo = e.kind === 'reset' ? e.missingToMs : null;
+        this.s.insertNotice.run(routerId, atMs, n.level, e.kind, n.text, missingFrom, missingTo);
+      }
+    }
+    this.s.upsertState.run(routerId, state.epoch, state.bootMarker, state.lastAtMs, encodeState(state), atMs, rolled);
+    this.rolledMinute.set(routerId, rolled);
+  }
+
+  private ensureHost(routerId: number, cache: Map<string, CachedHost>, h: AccountedHost | HostDelta, atMs: number, minute: number): number {
+    const hostname = capHostname(h.hostname);
+    const cached = cache.get(h.identity);
+    if (cached) {
+      const mac = h.mac ?? cached.mac;
+      const name = hostname ?? cached.hostname;
+      if (cached.ip !== h.ip || cached.mac !== mac || cached.hostname !== name || cached.lastSeenMinute !== minute) {
+        this.s.updateHost.run(mac, h.ip, name, atMs, cached.id);
+        Object.assign(cached, { ip: h.ip, mac, hostname: name, lastSeenMinute: minute });
+      }
+      return cached.id;
+    }
+    const row = this.s.upsertHost.get(routerId, h.identity, h.mac, h.ip, hostname, atMs, atMs);
+    if (!row) throw new Error('host upsert returned no row');
+    cache.set(h.identity, { id: row.id, ip: h.ip, mac: h.mac, hostname, lastSeenMinute: minute });
+    return row.id;
+  }
+
+  /** Moves all history of identity `from` to `to` (a MAC-less host whose MAC became known). */
+  private mergeHost(routerId: number, from: string, to: string): void {
+    const cache = this.hostCache.get(routerId);
+    cache?.delete(from);
+    cache?.delete(to);
+    const src = this.s.hostByIdentity.get(routerId, from);
+    if (!src) return;
+    const dst = this.s.hostByIdentity.get(routerId, to);
+    const mac = to.startsWith('ip:') ? null : to;
+    if (!dst) {
+      this.s.renameHost.run(to, mac, src.id);
+      return;
+    }
+    for (const g of GRANULARITIES) {
+      this.s.moveSamples[g].run(dst.id, src.id);
+      this.s.deleteSamples[g].run(src.id);
+    }
+    this.s.firstSeenMin.run(src.first_seen_ms, dst.id);
+    this.s.deleteHost.run(src.id);
+  }
+}
