@@ -9,7 +9,7 @@ import { Accountant } from '../src/domain/accounting.js';
 import { HistoryStore } from '../src/store/history-store.js';
 import { parseIptablesListing } from '../src/router/parsers/iptables-listing.js';
 import { formatIptablesListing } from '../src/router/parsers/format-iptables-listing.js';
-import { readHostCounters } from '../src/router/rules.js';
+import { readHostCounters } from '../src/router/backends/iptables/counters.js';
 import type { Chain, Rule } from '../src/router/parsers/types.js';
 import { log, median, round } from './util.js';
 
@@ -68,7 +68,7 @@ export async function runHistoryBench(options: { days: number; samplePolls: numb
     for (let k = 0; k < polls; k++) {
       step(k);
       const counters = new Map(ips.map((ip, i) => [ip, { downBytes: down[i]!, upBytes: up[i]! }]));
-      const result = acct.process({ atMs: t, counters, hosts, ...(k === 0 ? { newRuleIps: ips } : {}) });
+      const result = acct.process({ atMs: t, counters, hosts, ...(k === 0 ? { newAddresses: ips } : {}) });
       if (!store.recordPoll(rid, holder.id, result, acct.exportState({ includeRates: false }), 1e12)) throw new Error('history bench: write refused');
       if (k % 10_000 === 0 && k > 0) log(`history: ${k}/${polls} polls`);
     }

@@ -5,29 +5,32 @@ import { Accountant, type AccountingOptions, type AccountingResult, type Account
 import type { Clock } from './clock.js';
 import type { ConnectionState, HostUsage, Notice, Snapshot } from './snapshot.js';
 
+/** What the router says of lantop's accounting objects at this read. */
+export type InstallationState = 'complete' | 'incomplete' | 'missing';
+
 export interface TrafficReading {
-  /** Cumulative router counters per IP with accounting rules. */
+  /** Cumulative counters per canonical host address (IPv4 or IPv6 text from src/domain/address.ts). */
   counters: Map<string, CounterPair>;
-  hasChain: boolean;
-  hasJump: boolean;
+  /** complete: all there and reached by forwarded traffic; incomplete: there, but traffic no longer reaches them (or part is gone); missing: none there. */
+  installation: InstallationState;
 }
 
 export interface SyncOutcome {
-  /** IPs whose rules were (re)installed: their counters start from 0. */
-  newRuleIps: string[];
+  /** Addresses whose counters were (re)installed now: they start from 0. */
+  newAddresses: string[];
   /**
-   * All counting rules were installed from scratch now (none were there): every counter starts
-   * from 0. Also true for lantop's very first setup; the accountant tells a first installation from
-   * a repair by whether it had counted anything before, so sync need not know.
+   * Every counter was installed from scratch now (none were there): every counter starts from 0.
+   * Also true for lantop's very first setup; the accountant tells a first installation from a
+   * repair by whether it had counted anything before, so sync need not know.
    */
-  isChainRecreated: boolean;
+  isReinstalled: boolean;
   notes: string[];
 }
 
 export interface PollPort {
   readTraffic(): Promise<TrafficReading>;
   discover(): Promise<PollHost[]>;
-  /** Adds rules for new hosts and repairs a missing chain/jump; absent = never change the router. */
+  /** Adds counters for new hosts and repairs a missing or incomplete installation; absent = never change the router. */
   sync?(hosts: PollHost[], reading: TrafficReading): Promise<SyncOutcome>;
   /** The connection's state as the transport sees it. */
   connectionState?(): ConnectionState;
@@ -63,11 +66,12 @@ export class Poller {
   private accountant: Accountant;
   private hosts: PollHost[] = [];
   private lastDiscoveryMs: number | null = null;
-  private countedIps = new Set<string>();
+  /** Addresses with counters: this read's, and those the last sync added. */
+  private countedAddresses = new Set<string>();
   private notices: Notice[] = [];
   private lastSnapshot: Snapshot | null = null;
-  private pendingNewRuleIps: string[] = [];
-  private pendingChainRecreated = false;
+  private pendingNewAddresses: string[] = [];
+  private isReinstallPending = false;
   /** When the last sync put the rules back: the gap a repair reports ends there, not at the next read. */
   private pendingRulesInstalledAtMs: number | null = null;
   private handle: unknown = null;
@@ -137,7 +141,7 @@ export class Poller {
       const reading = await port.readTraffic();
       const atMs = clock.now();
       const latencyMs = atMs - startedMs;
-      this.countedIps = new Set(reading.counters.keys());
+      this.countedAddresses = new Set(reading.counters.keys());
 
       const role = this.options.history?.ensureRole();
       if (role?.becameWriter && role.restore) this.accountant = new Accountant(this.options.accounting, role.restore);
@@ -148,15 +152,15 @@ export class Poller {
         hosts: this.hosts,
         // A re-install this read cannot see (the apply failed, or the rules vanished again) put
         // nothing back: the next sync tries again and reports then.
-        chainRecreated: this.pendingChainRecreated && reading.hasChain,
-        newRuleIps: this.pendingNewRuleIps,
+        isReinstalled: this.isReinstallPending && reading.installation !== 'missing',
+        newAddresses: this.pendingNewAddresses,
         rulesInstalledAtMs: this.pendingRulesInstalledAtMs,
         // A read without rules (or without traffic reaching them) counted nothing: the gap a later
         // reset reports starts at the last read that had them (issue 13).
-        isInstallationComplete: reading.hasChain && reading.hasJump && reading.counters.size > 0,
+        isInstallationComplete: reading.installation === 'complete' && reading.counters.size > 0,
       });
-      this.pendingChainRecreated = false;
-      this.pendingNewRuleIps = [];
+      this.isReinstallPending = false;
+      this.pendingNewAddresses = [];
       this.pendingRulesInstalledAtMs = null;
       for (const notice of result.notices) this.notify(notice.level, notice.text);
       if (role?.role === 'writer') this.options.history?.record(result, this.accountant.exportState());
@@ -164,13 +168,13 @@ export class Poller {
       // Sync after accounting: rules added now start at 0 and are counted from the next poll.
       if (port.sync) {
         const outcome = await port.sync(this.hosts, reading);
-        this.pendingNewRuleIps = outcome.newRuleIps;
-        this.pendingChainRecreated = outcome.isChainRecreated;
-        this.pendingRulesInstalledAtMs = outcome.isChainRecreated ? clock.now() : null;
-        for (const ip of outcome.newRuleIps) this.countedIps.add(ip);
+        this.pendingNewAddresses = outcome.newAddresses;
+        this.isReinstallPending = outcome.isReinstalled;
+        this.pendingRulesInstalledAtMs = outcome.isReinstalled ? clock.now() : null;
+        for (const address of outcome.newAddresses) this.countedAddresses.add(address);
         for (const note of outcome.notes) this.notify('info', note);
-      } else if (!reading.hasChain || !reading.hasJump) {
-        this.notify('warn', `lantop's counting rules are ${reading.hasChain ? 'incomplete (forwarded traffic no longer reaches them)' : 'missing'}: nothing is being counted (run \`lantop setup\`)`);
+      } else if (reading.installation !== 'complete') {
+        this.notify('warn', `lantop's counting rules are ${reading.installation === 'incomplete' ? 'incomplete (forwarded traffic no longer reaches them)' : 'missing'}: nothing is being counted (run \`lantop setup\`)`);
       }
       return this.emit(this.buildSnapshot(result, latencyMs));
     } catch (error) {
@@ -211,7 +215,7 @@ export class Poller {
       upBps: h.upBps,
       downShare: h.downShare,
       upShare: h.upShare,
-      isCounted: this.countedIps.has(h.ip),
+      isCounted: hasAny(this.countedAddresses, h.addresses),
     }));
     return {
       schema: 1,
@@ -224,4 +228,9 @@ export class Poller {
       notices: [...this.notices],
     };
   }
+}
+
+function hasAny(set: ReadonlySet<string>, items: readonly string[]): boolean {
+  for (const item of items) if (set.has(item)) return true;
+  return false;
 }

@@ -10,9 +10,16 @@ export type ConnectionState =
 export interface HostUsage {
   /** Who this row is: the MAC when known, else `ip:<address>`. Rows are keyed by it everywhere. */
   identity: string;
-  /** The address shown for the host (its lowest IPv4, else its lowest IPv6). */
+  /**
+   * The address shown for the host: its lowest IPv4, else its lowest IPv6 — but one it was shown
+   * under stays while it still has it and it is of that family (host-bookkeeping.ts
+   * choosePrimaryAddress: a stale ARP entry beside a new lease must not make it flap).
+   */
   ip: string;
-  /** Every address counted for the host now, in address order (IPv4 first); includes `ip`. */
+  /**
+   * Its addresses now, in address order (IPv4 first); includes `ip`. Discovery's when it lists the
+   * host, else those its counters were read for.
+   */
   addresses: string[];
   mac: string | null;
   /** Raw from the router; sanitise at display time. */
@@ -25,7 +32,7 @@ export interface HostUsage {
   /** 0..1 of the total of that direction; 0 when the total is 0. */
   downShare: number;
   upShare: number;
-  /** True when lantop has accounting rules for this host. */
+  /** True when one of its addresses has a counter (or the last sync gave it one). */
   isCounted: boolean;
 }
 

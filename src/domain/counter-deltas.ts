@@ -1,0 +1,124 @@
+// Phase: the poll's counter listing → bytes per address, summed per identity (issue 7, issue 14).
+// For each address, the first rule that applies gives the delta:
+//   1. every counter is new (a whole reset, or the first installation) → delta = value
+//   2. the address is in newAddresses (lantop just installed it)        → counter started at 0: delta = value
+//   3. a baseline exists → delta = value − baseline, per direction; a value below its baseline is a
+//                          reset of that counter: delta = value
+//   4. no baseline, but an earlier poll exists → the counter was created after that poll: delta = value
+//   5. no baseline and no earlier poll at all  → unknown age: baseline only, delta 0 (reported)
+// A delta larger than link × elapsed × margin is discarded (and reported); the baseline moves on.
+// A counter never produces a negative delta, and a decrease is never read as a 32-bit wrap: the
+// backends read 64-bit counters in full (STYLE.md principle 10).
+
+import type { AccountingEvent, CounterBaseline, CounterPair } from './accounting-model.js';
+import { identityOfAddress, type DiscoveredAddress } from './host-identity.js';
+
+export interface AbsurdLimit {
+  linkBytesPerMs: number;
+  margin: number;
+  minLimitElapsedMs: number;
+}
+
+/** The most bytes one direction can plausibly have moved in elapsedMs (Infinity on the first poll). */
+export function absurdLimitBytes(limit: AbsurdLimit, elapsedMs: number | null): number {
+  return elapsedMs === null ? Infinity : limit.linkBytesPerMs * Math.max(elapsedMs, limit.minLimitElapsedMs) * limit.margin;
+}
+
+export interface DeltaInput {
+  counters: ReadonlyMap<string, CounterPair>;
+  discovery: ReadonlyMap<string, DiscoveredAddress>;
+  areAllCountersNew: boolean;
+  newAddresses: ReadonlySet<string>;
+  hasEarlierPoll: boolean;
+  limitBytes: number;
+  elapsedMs: number | null;
+  /** Addresses already reported unreadable at the last poll: not reported again. */
+  reportedInvalid: ReadonlySet<string>;
+}
+
+export interface CounterDeltas {
+  /** identity → [downBytes, upBytes] counted now, non-zero only, summed over its addresses. */
+  byIdentity: Map<string, [number, number]>;
+  /** identity → the addresses whose counters were read for it, in listing order. */
+  addressesOf: Map<string, string[]>;
+  /** Addresses whose counters went down (each restarts from its new value). */
+  decreased: string[];
+  /** Addresses counted from their current value on the very first poll (bytes of unknown age). */
+  baselineOnly: string[];
+  /** Addresses whose counters were unreadable now. */
+  invalid: Set<string>;
+}
+
+function isCount(n: unknown): n is number {
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+}
+
+/**
+ * Reads the listing against the baselines. Moves each read address's baseline to its new value
+ * and owner in `baselines` (in place: it runs over every counter on every poll), and appends
+ * invalid-counter, ip-reassigned and absurd-delta events to `events`.
+ */
+export function computeCounterDeltas(input: DeltaInput, baselines: Map<string, CounterBaseline>, events: AccountingEvent[]): CounterDeltas {
+  const { limitBytes } = input;
+  const elapsedMs = input.elapsedMs ?? 0;
+  const out: CounterDeltas = { byIdentity: new Map(), addressesOf: new Map(), decreased: [], baselineOnly: [], invalid: new Set() };
+  for (const [address, c] of input.counters) {
+    if (!isCount(c.downBytes) || !isCount(c.upBytes)) {
+      if (!input.reportedInvalid.has(address)) events.push({ kind: 'invalid-counter', ip: address });
+      out.invalid.add(address);
+      continue;
+    }
+    const identity = identityOfAddress(address, input.discovery, baselines);
+    const base = baselines.get(address);
+    let dDown: number;
+    let dUp: number;
+    if (input.areAllCountersNew || input.newAddresses.has(address)) {
+      dDown = c.downBytes;
+      dUp = c.upBytes;
+    } else if (base) {
+      const isDownReset = c.downBytes < base.downBytes;
+      const isUpReset = c.upBytes < base.upBytes;
+      dDown = isDownReset ? c.downBytes : c.downBytes - base.downBytes;
+      dUp = isUpReset ? c.upBytes : c.upBytes - base.upBytes;
+      if (isDownReset || isUpReset) out.decreased.push(address);
+    } else if (input.hasEarlierPoll) {
+      dDown = c.downBytes;
+      dUp = c.upBytes;
+    } else {
+      dDown = 0;
+      dUp = 0;
+      if (c.downBytes > 0 || c.upBytes > 0) out.baselineOnly.push(address);
+    }
+    if (base && base.identity !== identity) {
+      events.push({ kind: 'ip-reassigned', ip: address, fromIdentity: base.identity, toIdentity: identity });
+    }
+    if (dDown > limitBytes) {
+      events.push({ kind: 'absurd-delta', ip: address, identity, direction: 'down', deltaBytes: dDown, limitBytes, elapsedMs });
+      dDown = 0;
+    }
+    if (dUp > limitBytes) {
+      events.push({ kind: 'absurd-delta', ip: address, identity, direction: 'up', deltaBytes: dUp, limitBytes, elapsedMs });
+      dUp = 0;
+    }
+    baselines.set(address, { identity, downBytes: c.downBytes, upBytes: c.upBytes });
+    const known = out.addressesOf.get(identity);
+    if (known) known.push(address);
+    else out.addressesOf.set(identity, [address]);
+    if (dDown > 0 || dUp > 0) {
+      const d = out.byIdentity.get(identity);
+      if (d) {
+        d[0] += dDown;
+        d[1] += dUp;
+      } else out.byIdentity.set(identity, [dDown, dUp]);
+    }
+  }
+  return out;
+}
+
+/**
+ * After every counter restarted, baselines of addresses absent from this listing belong to the
+ * previous epoch: drop them. (Those present were replaced; their owners still placed this poll's bytes.)
+ */
+export function dropStaleBaselines(baselines: Map<string, CounterBaseline>, counters: ReadonlyMap<string, CounterPair>): void {
+  for (const address of [...baselines.keys()]) if (!counters.has(address)) baselines.delete(address);
+}

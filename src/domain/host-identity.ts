@@ -1,0 +1,71 @@
+// Who an address belongs to (issue 7, issue 14): a host's identity is its MAC when known, else
+// `ip:<address>`. Discovery hands in one entry per (MAC, address) pair, so a dual-stack host is an
+// IPv4 entry and any number of IPv6 entries under one MAC: one identity, one row.
+
+import type { CounterBaseline, PollHost } from './accounting-model.js';
+
+const ZERO_MAC = /^(?:00[:-]){5}00$/i;
+const BROADCAST_MAC = /^(?:ff[:-]){5}ff$/i;
+
+/** Lower-case, colon-separated; null for missing, all-zero or broadcast MACs. */
+export function normalizeMac(mac: string | null | undefined): string | null {
+  if (!mac) return null;
+  const m = mac.trim().toLowerCase().replace(/-/g, ':');
+  if (m === '' || ZERO_MAC.test(m) || BROADCAST_MAC.test(m)) return null;
+  return m;
+}
+
+export function ipIdentity(ip: string): string {
+  return `ip:${ip}`;
+}
+
+export function isIpIdentity(identity: string): boolean {
+  return identity.startsWith('ip:');
+}
+
+export interface DiscoveredAddress {
+  mac: string | null;
+  hostname: string | null;
+}
+
+/** Discovery by address, MACs normalised; the first entry for an address wins. */
+export function readDiscovery(hosts: readonly PollHost[]): Map<string, DiscoveredAddress> {
+  const byAddress = new Map<string, DiscoveredAddress>();
+  for (const h of hosts) {
+    if (byAddress.has(h.ip)) continue;
+    byAddress.set(h.ip, { mac: normalizeMac(h.mac), hostname: h.hostname });
+  }
+  return byAddress;
+}
+
+/**
+ * The identity an address's bytes go to in this poll: the MAC discovery gives it, else whoever
+ * its counters belonged to at the last poll (discovery may miss a host for a while), else the
+ * address itself.
+ */
+export function identityOfAddress(
+  address: string,
+  discovery: ReadonlyMap<string, DiscoveredAddress>,
+  baselines: ReadonlyMap<string, CounterBaseline>,
+): string {
+  return discovery.get(address)?.mac ?? baselines.get(address)?.identity ?? ipIdentity(address);
+}
+
+/**
+ * The MAC-less identities a MAC first seen in this poll absorbs: those of each of its addresses
+ * (a dual-stack host that was MAC-less had one per address). A MAC lantop already knew absorbs
+ * none: the address may have been another device's (test: "a MAC-less IP taken by an
+ * already-known MAC is not merged into it").
+ */
+export function identitiesToMerge(
+  discovery: ReadonlyMap<string, DiscoveredAddress>,
+  isKnown: (identity: string) => boolean,
+): Array<{ from: string; to: string }> {
+  const merges: Array<{ from: string; to: string }> = [];
+  for (const [address, h] of discovery) {
+    if (h.mac === null || isKnown(h.mac)) continue;
+    const from = ipIdentity(address);
+    if (isKnown(from)) merges.push({ from, to: h.mac });
+  }
+  return merges;
+}
