@@ -8,8 +8,9 @@ import { openRouter, type OpenRouter } from '../src/app/open-router.js';
 import { resolveSettings } from '../src/config/resolve.js';
 import { connectTelnet } from '../src/transport/telnet.js';
 import { connectSsh } from '../src/transport/ssh.js';
-import type { RuleLayout } from '../src/router/rules.js';
-import { findChain, DOWN_CHAIN, TRAFFIC_CHAIN } from '../src/router/rules.js';
+import { DOWN_CHAIN, TRAFFIC_CHAIN, type RuleLayout } from '../src/router/backends/iptables/layouts.js';
+import { findChain } from '../src/router/backends/iptables/rule-spec.js';
+import type { IptablesReading } from '../src/router/backends/iptables/iptables-backend.js';
 import type { IptablesListing } from '../src/router/parsers/types.js';
 import { log, median, round, runProgram, sleep, timeRuns, withTimeout } from './util.js';
 
@@ -78,11 +79,12 @@ async function installLayout(lab: Lab, layout: RuleLayout): Promise<{ positions:
     const hosts = await client.listHosts();
     const [h1, h2, h3] = lab.hosts;
     const early = hosts.map((h) => h.ip).filter((ip) => ip === h1!.ip || lastOctet(ip) >= 13);
-    const first = await client.apply(client.planSetupFrom(await client.readListing(), early).commands);
+    const first = await client.apply(client.backend.planInstall(await client.readTraffic(), early, { isAdopting: false, isPruning: false }).commands);
     if (first.failed) throw new Error(`setup (step 1) failed: ${first.failed.command}: ${first.failed.output}`);
     const outcome = await client.setup();
     if (outcome.failed || !outcome.isVerified) throw new Error(`setup failed or not verified: ${outcome.failed?.command ?? ''}`);
-    const listing = await client.readListing();
+    // The iptables backend's reading carries the listing it was read from.
+    const { listing } = (await client.readTraffic()) as IptablesReading;
     const chain = findChain(listing, layout === 'flat' ? TRAFFIC_CHAIN : DOWN_CHAIN)!;
     const positions: Record<string, number> = {};
     for (const h of [h1!, h2!, h3!]) positions[h.name] = 1 + chain.rules.findIndex((r) => r.destination === h.ip || r.destination === `${h.ip}/32`);

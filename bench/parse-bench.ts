@@ -2,7 +2,7 @@
 // --line-numbers` text generated with lantop's own formatter, flat layout, large counters).
 import { parseIptablesListing } from '../src/router/parsers/iptables-listing.js';
 import { formatIptablesListing } from '../src/router/parsers/format-iptables-listing.js';
-import { readHostCounters } from '../src/router/rules.js';
+import { readHostCounters } from '../src/router/backends/iptables/counters.js';
 import type { Chain, Rule } from '../src/router/parsers/types.js';
 import { median, round, timeRuns } from './util.js';
 

@@ -1,33 +1,20 @@
 #!/usr/bin/env node
-// Composition root: argv → a plain command or the Ink app. Real dependencies are built here once
-// and handed down; nothing below this file reads process.argv or decides exit codes.
+// The entry point: argv → a plain command or the Ink app, and errors → exit codes. The services a
+// command uses come from one composition root (app/services.ts); nothing below this file reads
+// process.argv or decides exit codes.
 import './production-env.js';
 import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
-import { EXIT, LantopError, NotImplementedError, RouterError, UsageError, exitCodeOf } from './errors.js';
+import { EXIT, LantopError, RouterError, UsageError, exitCodeOf } from './errors.js';
 import { actions } from './app/actions.js';
 import { PROFILE_KEYS } from './config/profiles.js';
 import { sanitizeText } from './sanitize.js';
 import type { GlobalFlags } from './config/resolve.js';
+import type { Action, CommandContext } from './app/context.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../package.json') as { version: string };
 
-export interface CommandContext {
-  flags: GlobalFlags;
-  env: NodeJS.ProcessEnv;
-  stdout: NodeJS.WriteStream;
-  stderr: NodeJS.WriteStream;
-  stdin: NodeJS.ReadStream;
-}
-
-export type Action = (ctx: CommandContext, options: Record<string, unknown>, args: string[]) => Promise<number | void>;
-
-export function notYet(name: string): Action {
-  return async () => {
-    throw new NotImplementedError(name);
-  };
-}
 
 export function buildProgram(run: (action: Action, cmd: Command, args: string[]) => Promise<void>): Command {
   const program = new Command('lantop')

@@ -28,14 +28,6 @@ export class UsageError extends LantopError {
   readonly exitCode = EXIT.usage;
 }
 
-/** The command exists but its issue has not landed yet. Says so instead of pretending. */
-export class NotImplementedError extends LantopError {
-  readonly exitCode = EXIT.usage;
-  constructor(command: string) {
-    super(`'lantop ${command}' is not implemented yet.`, 'Run `lantop --help` to see what works today.');
-  }
-}
-
 /** The router refused our user name or password. */
 export class AuthError extends LantopError {
   readonly exitCode = EXIT.auth;

@@ -1,29 +1,20 @@
 // The real RouterController behind the Ink app: one router connection, one monitor, the history
 // store. Screens call these methods; nothing here renders.
-import type { ResolvedSettings } from '../config/resolve.js';
-import type { ProfileStore } from '../config/profiles.js';
-import type { Clock } from '../domain/clock.js';
 import { resolvePeriod } from '../domain/periods.js';
 import type { Snapshot } from '../domain/snapshot.js';
 import { RouterError } from '../errors.js';
 import { sanitizeText } from '../sanitize.js';
 import type { HistoryStore } from '../store/history-store.js';
-import { openRouter, routerLabel, type OpenRouter } from './open-router.js';
+import type { OpenRouter } from './open-router.js';
 import { startMonitor, type Monitor } from './monitor.js';
-import { describeRule } from '../router/rules.js';
-import { loadReport, periodSpec, routerKey } from './commands.js';
+import { loadReport, periodSpec } from './history-report.js';
+import type { Services } from './services.js';
 import type { ApplyResult, DiscoveredHost, HistoryPeriod, HistoryView, RouterController, RulePlanView } from './types.js';
 
 export interface ControllerOptions {
-  settings: ResolvedSettings;
-  password: () => Promise<string>;
-  clock: Clock;
+  services: Pick<Services, 'settings' | 'password' | 'key' | 'label' | 'isManaged' | 'setManaged' | 'open' | 'clock'>;
   store: HistoryStore | null;
-  profiles: ProfileStore | null;
   intervalMs?: number;
-  open?: (password: string, isManaged: boolean) => Promise<OpenRouter>;
-  /** Overrides the profile's "lantop set this router up" flag (the demo manages its emulator). */
-  isManaged?: boolean;
 }
 
 export class LiveRouterController implements RouterController {
@@ -36,15 +27,11 @@ export class LiveRouterController implements RouterController {
   constructor(private readonly options: ControllerOptions) {}
 
   get label(): string {
-    return routerLabel(this.options.settings);
+    return this.options.services.label;
   }
 
   get protocol(): 'telnet' | 'ssh' {
-    return this.options.settings.protocol;
-  }
-
-  private isManaged(): boolean {
-    return this.options.isManaged ?? this.options.profiles?.get(this.options.settings.profileName)?.isManaged === true;
+    return this.options.services.settings.protocol;
   }
 
   /**
@@ -61,10 +48,7 @@ export class LiveRouterController implements RouterController {
 
   private async login(): Promise<void> {
     if (this.router !== null) return;
-    const password = await this.options.password();
-    this.router = await (this.options.open
-      ? this.options.open(password, this.isManaged())
-      : openRouter({ settings: this.options.settings, password, isManaged: this.isManaged(), profiles: this.options.profiles }));
+    this.router = await this.options.services.open();
     // Poll from the start, not only while the live screen is open: history records while the
     // user looks at other screens, and a managed router gets its rules at once.
     void this.ensureMonitor();
@@ -88,7 +72,7 @@ export class LiveRouterController implements RouterController {
         action,
         commands: plan.commands,
         notes: plan.notes,
-        foreignRules: plan.foreignRules.map(describeRule),
+        foreignRules: plan.foreign,
         rejectedHosts: plan.rejectedHosts,
       };
     }
@@ -111,7 +95,7 @@ export class LiveRouterController implements RouterController {
 
   private setManaged(client: OpenRouter['client'], isManaged: boolean): void {
     client.setManaged(isManaged);
-    this.options.profiles?.update(this.options.settings.profileName, { isManaged });
+    this.options.services.setManaged(isManaged);
   }
 
   watch(listener: (snapshot: Snapshot) => void): () => void {
@@ -129,11 +113,11 @@ export class LiveRouterController implements RouterController {
     const { client, session } = await this.ready();
     if (this.monitor !== null || this.isClosed) return;
     this.monitor = startMonitor({
-      routerKey: routerKey(this.options.settings),
-      linkBitsPerSecond: this.options.settings.linkBitsPerSecond,
+      routerKey: this.options.services.key,
+      linkBitsPerSecond: this.options.services.settings.linkBitsPerSecond,
       client,
       session,
-      clock: this.options.clock,
+      clock: this.options.services.clock,
       store: this.options.store,
       ...(this.options.intervalMs !== undefined ? { intervalMs: this.options.intervalMs } : {}),
       onSnapshot: (snapshot) => {
@@ -147,9 +131,9 @@ export class LiveRouterController implements RouterController {
     const store = this.options.store;
     if (store === null) throw new RouterError('History is not available: no database.', 'Pass --db PATH or check the data directory is writable.');
     const spec = periodSpec({ period });
-    const now = this.options.clock.now();
+    const now = this.options.services.clock.now();
     const range = resolvePeriod(spec, now);
-    const report = loadReport(store, routerKey(this.options.settings), spec, now);
+    const report = loadReport(store, this.options.services.key, spec, now);
     return {
       period,
       startMs: range.startMs,

@@ -6,11 +6,11 @@ import { EXIT, LantopError } from '../errors.js';
 import { sanitizeText } from '../sanitize.js';
 import { ReconnectingSession } from '../transport/reconnecting-session.js';
 import { Transcript } from '../transport/transcript.js';
-import { RouterClient, listingSpec } from '../router/router-client.js';
+import { RouterClient } from '../router/router-client.js';
 import type { CommandSpec, FirmwareProfile } from '../router/firmware/families.js';
 import { identityHash, routerKey } from '../router/firmware/stored-profile.js';
 import { defaultConnector, describeDetection, probeAndStore, routerLabel } from './open-router.js';
-import type { CommandDeps } from './commands.js';
+import type { Services } from './services.js';
 
 export interface DoctorOptions {
   json?: boolean;
@@ -24,6 +24,8 @@ export interface DoctorReport {
   loginMode: 'cli' | 'shell' | null;
   storedProfile: 'matched' | 'stale' | 'none';
   firmware: Pick<FirmwareProfile, 'family' | 'commands' | 'capabilities' | 'decisions' | 'evidence'> | null;
+  /** How lantop counts here, in the backend's words; null when no backend fits. */
+  accounting: string | null;
   runsWhere: Array<{ what: string; command: string; where: 'cli' | 'shell' }>;
   hosts: { count: number; named: number } | null;
   names: string | null;
@@ -34,15 +36,15 @@ export interface DoctorReport {
 
 const place = (spec: CommandSpec) => (spec.where === 'cli' ? 'the CLI' : 'the shell');
 
-export async function runDoctor(deps: CommandDeps, options: DoctorOptions): Promise<number> {
-  const password = await deps.password();
+export async function runDoctor(deps: Services, options: DoctorOptions): Promise<number> {
+  const password = await deps.password.get();
   const settings = { ...deps.settings, isRedetecting: true };
   const path = options.transcript ?? settings.tracePath ?? `lantop-doctor-${new Date(deps.clock.now()).toISOString().replace(/[:.]/g, '-')}.txt`;
   const transcript = Transcript.toFile(path, [password]);
   transcript.note(`lantop doctor: ${routerLabel(settings)}, user ${sanitizeText(settings.user, 64)}`);
   const report: DoctorReport = {
     router: routerLabel(settings), loginMs: null, loginMode: null, storedProfile: 'none', firmware: null,
-    runsWhere: [], hosts: null, names: null, setup: null, problems: [], transcript: path,
+    accounting: null, runsWhere: [], hosts: null, names: null, setup: null, problems: [], transcript: path,
   };
   const connect = defaultConnector(settings, password, { profiles: deps.profiles, transcript, onWarning: (text) => deps.io.stderr.write(`note: ${text}\n`) });
   const session = new ReconnectingSession({ factory: connect, target: `${settings.host ?? '?'}:${settings.port}` });
@@ -60,12 +62,13 @@ export async function runDoctor(deps: CommandDeps, options: DoctorOptions): Prom
     report.firmware = { family, commands, capabilities, decisions, evidence };
     report.runsWhere.push({ what: 'LAN hosts', ...commands.listArp });
     if (commands.listNames) report.runsWhere.push({ what: 'host names', command: commands.listNames.command, where: commands.listNames.where });
-    if (commands.iptables) report.runsWhere.push({ what: 'counters', ...listingSpec(commands.iptables) });
+    report.names = decisions.find((d) => d.what === 'names')?.chosen ?? null;
+    // Refuses a router it cannot count on (no backend fits): reported as a problem below.
+    const client = new RouterClient(session, firmware, { wan: settings.wan === 'auto' ? 'ppp0' : settings.wan, isManaged: false });
+    report.accounting = client.backend.describe();
+    report.runsWhere.push({ what: 'counters', ...client.backend.readCommand });
     if (commands.iptablesRestore) report.runsWhere.push({ what: 'changes (one batch)', command: `${commands.iptablesRestore.command} --noflush`, where: 'shell' });
     else if (commands.iptables) report.runsWhere.push({ what: 'changes (line by line)', command: commands.iptables.command, where: commands.iptables.where });
-    report.names = decisions.find((d) => d.what === 'names')?.chosen ?? null;
-    // Refuses a router it cannot count on (no iptables): reported as a problem below.
-    const client = new RouterClient(session, firmware, { wan: settings.wan === 'auto' ? 'ppp0' : settings.wan, isManaged: false });
     const { plan, hosts } = await client.planSetup();
     report.hosts = { count: hosts.length, named: hosts.filter((h) => h.hostname !== null && h.hostname !== '').length };
     report.setup = { commands: plan.commands, isInstalled: plan.commands.length === 0 };
@@ -96,6 +99,7 @@ export function renderDoctor(report: DoctorReport): string {
       out.push(`  ${d.what.padEnd(8)} ${s(d.chosen)}`);
       for (const t of d.tried) out.push(`           ${t.isAccepted ? '✔' : '✘'} \`${s(t.command)}\` in ${t.where === 'cli' ? 'the CLI' : 'the shell'} → ${s(t.answer || '(silence)')}`);
     }
+    if (report.accounting !== null) out.push('', `Counting with ${s(report.accounting)}`);
     out.push('', 'Where each command runs:');
     for (const r of report.runsWhere) out.push(`  ${r.what.padEnd(22)} \`${s(r.command)}\` in ${place(r)}`);
     if (f.commands.shellRoute) out.push(`  ${'moving between them'.padEnd(22)} \`${s(f.commands.shellRoute.enter)}\` into the shell, \`${s(f.commands.shellRoute.exit)}\` back`);

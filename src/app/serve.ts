@@ -7,9 +7,9 @@ import { EXIT, UsageError } from '../errors.js';
 import { MIN_INTERVAL_MS } from '../domain/poller.js';
 import { createLantopMetrics } from '../output/prometheus.js';
 import type { HistoryStore } from '../store/history-store.js';
-import { openStore, routerKey, type CommandDeps } from './commands.js';
-import { openRouter, type OpenRouter } from './open-router.js';
+import type { OpenRouter } from './open-router.js';
 import { startMonitor } from './monitor.js';
+import type { RouterServices, Services } from './services.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:9464';
 
@@ -60,8 +60,8 @@ function listen(server: Server, address: ListenAddress): Promise<number> {
  * or an unreachable router fails at once (exit 3/4); later outages show as lantop_up 0.
  */
 export async function runServe(
-  deps: CommandDeps & { env: NodeJS.ProcessEnv },
-  options: { listen: string; interval?: string; routers?: ReadonlyArray<CommandDeps & { env: NodeJS.ProcessEnv }> },
+  deps: Services,
+  options: { listen: string; interval?: string; routers?: readonly RouterServices[] },
 ): Promise<number> {
   const address = parseListen(options.listen);
   const intervalMs = options.interval === undefined ? undefined : Number(options.interval);
@@ -72,8 +72,8 @@ export async function runServe(
   if (!address.isLoopback) {
     io.stderr.write(`warning: listening on ${address.host}, not loopback: anyone who can reach this address can read per-host traffic of your network.\n`);
   }
-  const targets = options.routers && options.routers.length > 0 ? options.routers : [deps];
-  const keys = new Set(targets.map((t) => routerKey(t.settings)));
+  const targets: readonly RouterServices[] = options.routers && options.routers.length > 0 ? options.routers : [deps];
+  const keys = new Set(targets.map((t) => t.key));
   if (keys.size !== targets.length) throw new UsageError('Two of the routers given to --routers are the same router (same host and port).');
 
   const routers: OpenRouter[] = [];
@@ -81,22 +81,14 @@ export async function runServe(
   let store: HistoryStore | null = null;
   let server: Server | null = null;
   try {
-    for (const target of targets) {
-      const password = await target.password();
-      const isManaged = target.profiles?.get(target.settings.profileName)?.isManaged === true;
-      routers.push(
-        await (target.open
-          ? target.open(password, isManaged)
-          : openRouter({ settings: target.settings, password, isManaged, profiles: target.profiles, onWarning: (text) => io.stderr.write(`note: ${text}\n`) })),
-      );
-    }
-    store = openStore(deps.settings, deps.env);
+    for (const target of targets) routers.push(await target.open());
+    store = deps.openHistory();
     const metrics = createLantopMetrics();
     for (const [i, router] of routers.entries()) {
       const target = targets[i]!;
       monitors.push(
         startMonitor({
-          routerKey: routerKey(target.settings),
+          routerKey: target.key,
           linkBitsPerSecond: target.settings.linkBitsPerSecond,
           client: router.client,
           session: router.session,

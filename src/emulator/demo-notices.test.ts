@@ -7,13 +7,14 @@ import assert from 'node:assert/strict';
 import { startEmulatedRouter, type EmulatedRouter } from './index.js';
 import { resolveSettings, type GlobalFlags } from '../config/resolve.js';
 import { LiveRouterController } from '../app/controller.js';
-import { systemClock } from '../domain/clock.js';
+import { servicesOf } from '../app/services.js';
 import type { Snapshot } from '../domain/snapshot.js';
 
 /** The controller exactly as `lantop demo` builds it (src/app/actions.ts), minus the screen. */
 function demoController(router: EmulatedRouter, flags: Partial<GlobalFlags> = {}): LiveRouterController {
   const settings = resolveSettings({ host: router.host, port: router.port, protocol: 'telnet', user: router.user, wan: 'ppp0', ...flags } as GlobalFlags, {}, undefined, 'demo');
-  return new LiveRouterController({ settings, password: async () => router.password, clock: systemClock, store: null, profiles: null, intervalMs: 500, isManaged: true });
+  const services = servicesOf({ settings, profiles: null, password: { get: async () => router.password, isKnown: true }, io: { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }, env: {}, isManaged: true });
+  return new LiveRouterController({ services, store: null, intervalMs: 500 });
 }
 
 /** Snapshots until `done` says so (bounded by `timeoutMs`). */

@@ -1,8 +1,10 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { planSetup, planFlush, planTeardown, readHostCounters, describeRule, type PlanOptions } from './rules.js';
-import type { Chain, IptablesListing, Rule } from './parsers/types.js';
+import { planSetup, planFlush, planTeardown, type PlanOptions } from './plan.js';
+import { readHostCounters } from './counters.js';
+import { describeRule } from './rule-spec.js';
+import type { Chain, IptablesListing, Rule } from '../../parsers/types.js';
 
 const flat: PlanOptions = { wan: 'ppp0', layout: 'flat', isTagging: true, isAdopting: false, isPruning: false, iptables: 'iptables' };
 

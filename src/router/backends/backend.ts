@@ -1,0 +1,85 @@
+// The accounting-backend seam (issue 14). The domain speaks of counters per host address and
+// direction and of an installation that is complete, incomplete or missing; a backend owns the rest:
+// what to install, how to read every counter in one round trip, how to recognise its own objects,
+// how to remove them, and how to describe them to a person. RouterClient talks to a router only
+// through this interface and chooses the backend from the detected capabilities.
+//
+// Recipe (docs/codebase.md, "Add a backend"): implement AccountingBackend in
+// src/router/backends/<name>/, return it from chooseBackend for the capabilities it needs, and give
+// it the same tests as the iptables backend (plans against captured listings, a lab e2e run).
+import type { CounterPair } from '../../domain/accounting.js';
+import type { InstallationState } from '../../domain/poller.js';
+import type { RouterOutputProblem } from '../parsers/router-errors.js';
+import type { CommandSpec, FirmwareProfile } from '../firmware/families.js';
+
+/** One read of the router's counters, as the backend understood it. */
+export interface BackendReading {
+  /** Cumulative counters per canonical host address. */
+  counters: Map<string, CounterPair>;
+  installation: InstallationState;
+}
+
+export interface InstallPlan {
+  /** The exact commands, in order (dry-run prints them). Empty when the router already matches. */
+  commands: string[];
+  /** lantop's objects that lantop did not write, one line each (raw router text: sanitise). */
+  foreign: string[];
+  /** Host addresses this backend cannot count (raw): they get no counters. */
+  rejectedHosts: string[];
+  /** What the plan does, in words (moved jump, removed duplicates, …). */
+  notes: string[];
+  /** A limit of this installation worth saying next to it (e.g. "rules untagged: no comment match"). */
+  caveat: string | null;
+}
+
+export interface InstallOptions {
+  /** Take over objects in lantop's place that lantop did not write. */
+  isAdopting: boolean;
+  /** Remove the counters of hosts that left (off by default: their counters are history). */
+  isPruning: boolean;
+}
+
+export type RunCommand = (spec: CommandSpec) => Promise<string>;
+
+export interface ApplyOutcome {
+  applied: string[];
+  failed: { command: string; output: string; problem: RouterOutputProblem | null } | null;
+  isVerified: boolean;
+  notes: string[];
+}
+
+/** How messages name the backend's objects: "a TRAFFIC chain" / "the TRAFFIC chain". */
+export interface ObjectNames {
+  indefinite: string;
+  definite: string;
+}
+
+export interface AccountingBackend<R extends BackendReading = BackendReading> {
+  readonly kind: 'iptables';
+  readonly names: ObjectNames;
+  /** What lantop installs here, for people (dry-run, doctor). */
+  describe(): string;
+  /** The one command a poll sends: every counter in one round trip. */
+  readonly readCommand: CommandSpec;
+  /** The answer to readCommand, understood; throws a RouterError when it is not what was asked. */
+  read(text: string): R;
+  planInstall(reading: R, hostAddresses: readonly string[], options: InstallOptions): InstallPlan;
+  /** Empty lantop's objects (they stay; a later install re-adds the counters). */
+  planFlush(reading: R): string[];
+  /** Remove lantop's objects, nothing else. */
+  planRemove(reading: R): string[];
+  /** Sends a plan in as few round trips as the router allows, stopping at the first refusal. */
+  apply(run: RunCommand, commands: readonly string[]): Promise<ApplyOutcome>;
+  /** After applying to what `before` read: was everything installed from scratch (all counters at 0)? */
+  isFreshInstall(before: R, applied: readonly string[]): boolean;
+  /** The hosts among `addresses` that the applied commands gave a counter. */
+  countedBy(applied: readonly string[], addresses: readonly string[]): string[];
+  /** After a failed apply: what is in place and what is not, in words. */
+  describeInstallation(reading: R): string[];
+  /**
+   * A refusal that means the router lacks an optional feature this backend can do without (iptables:
+   * the comment match). Returns a note when the backend has switched to the simpler form; the
+   * caller then reads and plans again. null: a real failure.
+   */
+  fallBackAfter(failed: NonNullable<ApplyOutcome['failed']>): string | null;
+}

@@ -1,0 +1,100 @@
+// The iptables backend against listings printed by the emulator's iptables (real iptables 1.4.21
+// semantics and output, src/emulator/SOURCE), through the seam the RouterClient uses.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createIptablesState, runIptables, type IptablesState } from '../../../emulator/iptables.js';
+import { firmwareForOverride } from '../../firmware/families.js';
+import { RouterError } from '../../../errors.js';
+import { IptablesBackend } from './iptables-backend.js';
+import { chooseBackend } from '../choose-backend.js';
+import { LAYOUTS, layoutOfListing } from './layouts.js';
+import { parseIptablesListing } from '../../parsers/iptables-listing.js';
+
+const HOSTS = ['198.51.100.11', '198.51.100.10'];
+
+function iptables(state: IptablesState, command: string): string {
+  const r = runIptables(state, command.split(' ').slice(1));
+  return r.stdout + r.stderr;
+}
+
+function fixture(layout?: 'flat' | 'split') {
+  const state = createIptablesState('1.4.21');
+  const backend = new IptablesBackend(firmwareForOverride('broadcom-cli'), { wan: 'ppp0', ...(layout ? { layout } : {}) });
+  const read = () => backend.read(iptables(state, backend.readCommand.command));
+  const run = async (spec: { command: string }) => iptables(state, spec.command);
+  return { state, backend, read, run };
+}
+
+test('a router without lantop\'s rules reads as missing; after the install as complete, counters at 0', async () => {
+  const { backend, read, run } = fixture();
+  const before = read();
+  assert.equal(before.installation, 'missing');
+  assert.equal(before.counters.size, 0);
+  const plan = backend.planInstall(before, HOSTS, { isAdopting: false, isPruning: false });
+  assert.equal(plan.caveat, null);
+  assert.deepEqual(plan.foreign, []);
+  const outcome = await backend.apply(run, plan.commands);
+  assert.equal(outcome.failed, null);
+  assert.equal(backend.isFreshInstall(before, outcome.applied), true);
+  assert.deepEqual(backend.countedBy(outcome.applied, [...HOSTS, '198.51.100.99']), HOSTS);
+  const after = read();
+  assert.equal(after.installation, 'complete');
+  assert.deepEqual([...after.counters.keys()].sort(), [...HOSTS].sort());
+  assert.deepEqual(backend.planInstall(after, HOSTS, { isAdopting: false, isPruning: false }).commands, []);
+  assert.match(backend.describe(), /^iptables \(iptables in the (CLI|shell)\), split layout: chain TRAFFIC .*TRAFFIC_DOWN and TRAFFIC_UP/);
+});
+
+test('a lost FORWARD jump reads as incomplete, and a re-install over it is no fresh install', async () => {
+  const { state, backend, read, run } = fixture('flat');
+  const first = backend.planInstall(read(), HOSTS, { isAdopting: false, isPruning: false });
+  await backend.apply(run, first.commands);
+  iptables(state, 'iptables -D FORWARD 1');
+  const broken = read();
+  assert.equal(broken.installation, 'incomplete');
+  const repair = backend.planInstall(broken, HOSTS, { isAdopting: false, isPruning: false });
+  assert.deepEqual(repair.commands, ['iptables -I FORWARD 1 -j TRAFFIC']);
+  const outcome = await backend.apply(run, repair.commands);
+  assert.equal(backend.isFreshInstall(broken, outcome.applied), false);
+  assert.deepEqual(backend.describeInstallation(broken), ['in place: the TRAFFIC chain with 4 rule(s)', 'not in place: the FORWARD jump (nothing is counted, and forwarding is untouched)']);
+});
+
+test('flush empties, remove leaves nothing of lantop\'s', async () => {
+  const { backend, read, run } = fixture();
+  await backend.apply(run, backend.planInstall(read(), HOSTS, { isAdopting: false, isPruning: false }).commands);
+  await backend.apply(run, backend.planFlush(read()));
+  const flushed = read();
+  assert.equal(flushed.counters.size, 0);
+  assert.equal(flushed.installation, 'complete', 'chain and jump stay after a flush');
+  await backend.apply(run, backend.planRemove(read()));
+  assert.equal(read().installation, 'missing');
+  assert.equal(layoutOfListing(read().listing), null);
+});
+
+test('a refused comment match switches the backend to untagged rules, once', () => {
+  const { backend } = fixture();
+  const refusal = { command: 'iptables -A TRAFFIC_DOWN -d 198.51.100.10 -m comment --comment lantop -j RETURN', output: "iptables v1.4.21: Couldn't load match `comment':No such file or directory", problem: { kind: 'no-extension' as const, line: '', message: '' } };
+  assert.equal(backend.fallBackAfter({ ...refusal, problem: { ...refusal.problem, kind: 'lock-busy' } } as never), null, 'another failure is a failure');
+  assert.match(backend.fallBackAfter(refusal as never) ?? '', /refused the comment match/);
+  assert.equal(backend.fallBackAfter(refusal as never), null, 'already untagged');
+  assert.match(backend.describe(), /rules untagged/);
+});
+
+test('a listing that is not one is an error with the router\'s words, never zero hosts', () => {
+  const { backend } = fixture();
+  assert.throws(() => backend.read('iptables: Permission denied (you must be root).\n'), (e: unknown) => e instanceof RouterError && /could not list its firewall/.test(e.message));
+  assert.throws(() => backend.read('Welcome to the router\n'), (e: unknown) => e instanceof RouterError && /not an iptables listing/.test(e.message));
+});
+
+test('the layouts say which rule holds which host\'s counter', () => {
+  const spec = { in: null, out: null, source: null, destination: '198.51.100.10', target: 'RETURN', isTagged: true };
+  assert.deepEqual(LAYOUTS.split.counterOf({ ...spec, chain: 'TRAFFIC_DOWN' }, 'ppp0'), { direction: 'down', address: '198.51.100.10' });
+  assert.equal(LAYOUTS.flat.counterOf({ ...spec, chain: 'TRAFFIC_DOWN' }, 'ppp0'), null);
+  assert.deepEqual(LAYOUTS.flat.counterOf({ ...spec, chain: 'TRAFFIC', in: 'ppp0', target: null }, 'ppp0'), { direction: 'down', address: '198.51.100.10' });
+  assert.equal(LAYOUTS.flat.counterOf({ ...spec, chain: 'TRAFFIC', in: 'eth0', target: null }, 'ppp0'), null, 'another WAN is not ours');
+  assert.equal(layoutOfListing(parseIptablesListing('Chain FORWARD (policy ACCEPT 0 packets, 0 bytes)\nnum pkts bytes target prot opt in out source destination\n')), null);
+});
+
+test('the backend is chosen from the capabilities; none fits an nftables-only router', () => {
+  assert.equal(chooseBackend(firmwareForOverride('broadcom-cli'), { wan: 'ppp0' }).kind, 'iptables');
+  assert.throws(() => chooseBackend(firmwareForOverride('openwrt-fw4'), { wan: 'ppp0' }), /has only nftables/);
+});

@@ -1,0 +1,171 @@
+// The iptables backend's plans: from one filter-table listing (`iptables -L -v -x -n`) to the exact
+// commands that make it count the wanted hosts (setup), empty lantop's chains (flush) or remove
+// them (teardown). `setup --dry-run` prints exactly what these return; nothing here talks to a
+// router. Hosts enter as address strings and are re-parsed here, so even a caller bug cannot
+// smuggle router text into a command.
+import type { IptablesListing, Rule } from '../../parsers/types.js';
+import { canonicalIpv4, compareAddresses } from '../../../domain/address.js';
+import { canonicalInterfaceName } from '../../tokens.js';
+import { addressOf, command, findChain, ifaceOf, sameSpec, specOfListedRule, tokensOf, type RuleSpec } from './rule-spec.js';
+import { isAnyLayoutShape, LANTOP_CHAINS, LAYOUTS, TRAFFIC_CHAIN, type RuleLayout } from './layouts.js';
+
+export interface PlanOptions {
+  wan: string;
+  layout: RuleLayout;
+  /** Tag rules with `-m comment --comment lantop` (off when the router lacks the comment match). */
+  isTagging: boolean;
+  /** Take over rules in lantop's chains that lantop did not write. */
+  isAdopting: boolean;
+  /** Remove rules for hosts not in the desired list (off by default: their counters are history). */
+  isPruning: boolean;
+  /** The iptables binary as the firmware table names it. */
+  iptables: string;
+}
+
+export interface TrafficPlan {
+  /** Commands in the order they must run. Empty when the router already matches. */
+  commands: string[];
+  /** Rules in lantop's chains that lantop did not write; non-empty and not adopting = refuse. */
+  foreignRules: Rule[];
+  /** Host addresses this backend cannot count (not a valid IPv4 address): they get no rules. */
+  rejectedHosts: string[];
+  /** Human-readable notes on what the plan does (moved jump, removed duplicates, …). */
+  notes: string[];
+}
+
+/** Lantop's rules keep their shape exactly; an untagged rule of that shape counts when not tagging. */
+function isLantopShape(spec: RuleSpec, options: Pick<PlanOptions, 'isTagging'>): boolean {
+  if (spec.isTagged) return true;
+  if (options.isTagging) return false;
+  return isAnyLayoutShape(spec);
+}
+
+function isJumpToTraffic(rule: Rule): boolean {
+  return rule.target === TRAFFIC_CHAIN && rule.extra.trim() === '' && addressOf(rule.source) === null && addressOf(rule.destination) === null && ifaceOf(rule.in) === null && ifaceOf(rule.out) === null;
+}
+
+/** Valid host IPs, canonical, deduplicated, in numeric order; the rest reported as rejected. */
+export function validHostIps(hostIps: readonly string[]): { ips: string[]; rejected: string[] } {
+  const ips = new Set<string>();
+  const rejected: string[] = [];
+  for (const raw of hostIps) {
+    const ip = canonicalIpv4(raw);
+    if (ip === null || ip === '0.0.0.0' || ip === '255.255.255.255') rejected.push(raw);
+    else ips.add(ip);
+  }
+  return { ips: [...ips].sort(compareAddresses), rejected };
+}
+
+/**
+ * Plans `setup`: from the current filter-table listing (one `iptables -L -v -x -n`) to the desired
+ * rules, sending only what is missing or wrong. Order matters for safety: chains first, then their
+ * rules, the FORWARD jump last, so a jump never points at a chain that is not there.
+ */
+export function planSetup(listing: IptablesListing, hostIpsIn: readonly string[], options: PlanOptions): TrafficPlan {
+  const wan = canonicalInterfaceName(options.wan);
+  if (wan === null) throw new TypeError(`invalid WAN interface name`);
+  const opts = { ...options, wan };
+  const { ips: wantedIps, rejected } = validHostIps(hostIpsIn);
+  const notes: string[] = [];
+  const commands: string[] = [];
+  const foreignRules: Rule[] = [];
+  const ipt = options.iptables;
+
+  const desired = LAYOUTS[options.layout].desiredRules(wantedIps, opts);
+  const allChains = LANTOP_CHAINS;
+  const deletions: string[] = [];
+  const additions: string[] = [];
+  const creations: string[] = [];
+
+  for (const chainName of allChains) {
+    const want = desired.get(chainName);
+    const existing = findChain(listing, chainName);
+    if (want === undefined) {
+      // A chain of the other layout: empty it and remove it after the jumps into it are gone.
+      if (existing !== undefined) {
+        for (const rule of existing.rules) {
+          const spec = specOfListedRule(chainName, rule);
+          if (spec === null || !isLantopShape(spec, opts)) foreignRules.push(rule);
+        }
+        notes.push(`switching layout: ${chainName} is emptied and removed`);
+      }
+      continue;
+    }
+    if (existing === undefined) {
+      creations.push(command(ipt, '-N', chainName));
+      for (const spec of want) additions.push(command(ipt, '-A', chainName, tokensOf(spec)));
+      continue;
+    }
+    const remaining = [...want];
+    const positions: number[] = [];
+    for (const [index, rule] of existing.rules.entries()) {
+      const spec = specOfListedRule(chainName, rule);
+      if (spec === null || !isLantopShape(spec, opts)) {
+        foreignRules.push(rule);
+        continue;
+      }
+      const wanted = remaining.findIndex((w) => sameSpec(w, spec));
+      if (wanted >= 0) {
+        remaining.splice(wanted, 1);
+        continue;
+      }
+      // Ours but not wanted: a duplicate, a stale shape (old WAN name, other tagging), or the
+      // rule of a host that is no longer discovered — kept unless pruning (its counter is history).
+      const isDuplicate = want.some((w) => sameSpec(w, spec));
+      const hostIp = spec.destination ?? spec.source;
+      const isDepartedHost = !isDuplicate && hostIp !== null && (LAYOUTS[options.layout].desiredRules([hostIp], opts).get(chainName) ?? []).some((w) => sameSpec(w, spec));
+      if (isDepartedHost && !options.isPruning) continue;
+      // By line number, not by spec: `-D spec` removes the FIRST match, which for a duplicate is
+      // the older rule with the larger counter.
+      positions.push(rule.num ?? index + 1);
+      notes.push(isDuplicate ? `removing a duplicate rule in ${chainName}` : isDepartedHost ? `removing the rule of departed host ${hostIp} in ${chainName}` : `removing a stale rule in ${chainName}`);
+    }
+    for (const position of positions.sort((a, b) => b - a)) deletions.push(command(ipt, '-D', chainName, [String(position)]));
+    for (const spec of remaining) additions.push(command(ipt, '-A', chainName, tokensOf(spec)));
+  }
+
+  // The jump. Position 1 matters: consumer firewalls put `-m state --state ESTABLISHED,RELATED
+  // -j ACCEPT` early in FORWARD, and a jump after it would count only each connection's first packets.
+  const forward = findChain(listing, 'FORWARD');
+  const jumpPositions = (forward?.rules ?? []).map((rule, i) => (isJumpToTraffic(rule) ? i + 1 : 0)).filter((n) => n > 0);
+  const jumpCommands: string[] = [];
+  if (jumpPositions.length === 0) {
+    jumpCommands.push(command(ipt, '-I', 'FORWARD', ['1', '-j', TRAFFIC_CHAIN]));
+  } else {
+    const extra = jumpPositions.length - (jumpPositions[0] === 1 ? 1 : 0);
+    if (jumpPositions[0] !== 1) {
+      jumpCommands.push(command(ipt, '-I', 'FORWARD', ['1', '-j', TRAFFIC_CHAIN]));
+      notes.push(`moving the FORWARD jump from position ${jumpPositions[0]} to 1`);
+    }
+    // Delete the old/extra jumps by spec: after an insert at 1, the first match is the new one,
+    // so delete by line number, highest first, to keep numbers valid.
+    const shift = jumpPositions[0] !== 1 ? 1 : 0;
+    const toDelete = jumpPositions.filter((p) => p !== 1 || shift === 1).map((p) => p + shift).sort((a, b) => b - a);
+    for (const position of toDelete.slice(0, extra)) jumpCommands.push(command(ipt, '-D', 'FORWARD', [String(position)]));
+    if (jumpPositions.length > 1) notes.push(`removing ${jumpPositions.length - 1} duplicate FORWARD jump(s)`);
+  }
+
+  if (jumpPositions.length === 0 && findChain(listing, TRAFFIC_CHAIN) === undefined) notes.push('creating the TRAFFIC chain and its FORWARD jump');
+  commands.push(...creations, ...deletions, ...additions, ...jumpCommands);
+  // Chains of the other layout go last: flushed, then removed once nothing jumps to them.
+  const staleChains = allChains.filter((name) => desired.get(name) === undefined && findChain(listing, name) !== undefined);
+  for (const name of staleChains) commands.push(command(ipt, '-F', name), command(ipt, '-X', name));
+  return { commands, foreignRules, rejectedHosts: rejected, notes };
+}
+
+/** `flush`: empty the chains; TRAFFIC and its jump stay so the next setup re-adds the rules. */
+export function planFlush(listing: IptablesListing, iptables: string): string[] {
+  return LANTOP_CHAINS.filter((name) => findChain(listing, name) !== undefined).map((name) => command(iptables, '-F', name));
+}
+
+/** `teardown`: every jump to TRAFFIC out of FORWARD, then lantop's chains; nothing else. */
+export function planTeardown(listing: IptablesListing, iptables: string): string[] {
+  const commands: string[] = [];
+  const forward = findChain(listing, 'FORWARD');
+  const jumps = (forward?.rules ?? []).map((rule, i) => (isJumpToTraffic(rule) ? i + 1 : 0)).filter((n) => n > 0);
+  for (const position of jumps.sort((a, b) => b - a)) commands.push(command(iptables, '-D', 'FORWARD', [String(position)]));
+  const present = LANTOP_CHAINS.filter((name) => findChain(listing, name) !== undefined);
+  for (const name of present) commands.push(command(iptables, '-F', name));
+  for (const name of present) commands.push(command(iptables, '-X', name));
+  return commands;
+}

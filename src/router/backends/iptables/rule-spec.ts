@@ -1,0 +1,85 @@
+// One iptables rule as data, both ways: a spec lantop wants → the argv of an `iptables` command, and
+// a listed rule (parsed `-L -v -x -n` line) → the spec it has, or null when it has a shape lantop
+// never writes. Commands are built from validated tokens only: canonical addresses, checked
+// interface names, fixed chain names and a fixed comment; router text never reaches a command.
+import type { Chain, IptablesListing, Rule } from '../../parsers/types.js';
+import { canonicalIpv4 } from '../../../domain/address.js';
+import { canonicalInterfaceName } from '../../tokens.js';
+
+export const LANTOP_COMMENT = 'lantop';
+
+export interface RuleSpec {
+  chain: string;
+  /** `-i` / `-o` / `-s` / `-d`; null = not matched on. */
+  in: string | null;
+  out: string | null;
+  source: string | null;
+  destination: string | null;
+  target: string | null;
+  isTagged: boolean;
+}
+
+export function tokensOf(spec: RuleSpec): string[] {
+  const t: string[] = [];
+  if (spec.in !== null) t.push('-i', spec.in);
+  if (spec.source !== null) t.push('-s', spec.source);
+  if (spec.destination !== null) t.push('-d', spec.destination);
+  if (spec.out !== null) t.push('-o', spec.out);
+  if (spec.isTagged) t.push('-m', 'comment', '--comment', LANTOP_COMMENT);
+  if (spec.target !== null) t.push('-j', spec.target);
+  return t;
+}
+
+export function command(iptables: string, action: string, chain: string, rest: string[] = []): string {
+  return [iptables, action, chain, ...rest].join(' ');
+}
+
+const ANY_ADDRESS = new Set(['0.0.0.0/0', 'anywhere', '::/0']);
+const ANY_IFACE = new Set(['*', 'any', '']);
+
+// Every poll lists the same few hundred addresses: remember what each column text reads as.
+const ADDRESS_CACHE = new Map<string, string | null | undefined>();
+const ADDRESS_CACHE_LIMIT = 20_000;
+
+/** An address column as a canonical IP (host /32 folded), null for "any", undefined when other. */
+export function addressOf(column: string): string | null | undefined {
+  if (ANY_ADDRESS.has(column)) return null;
+  if (ADDRESS_CACHE.has(column)) return ADDRESS_CACHE.get(column);
+  const bare = column.endsWith('/32') ? column.slice(0, -3) : column;
+  const address = canonicalIpv4(bare) ?? undefined;
+  if (ADDRESS_CACHE.size >= ADDRESS_CACHE_LIMIT) ADDRESS_CACHE.clear();
+  ADDRESS_CACHE.set(column, address);
+  return address;
+}
+
+export function ifaceOf(column: string): string | null | undefined {
+  if (ANY_IFACE.has(column)) return null;
+  return canonicalInterfaceName(column) ?? undefined;
+}
+
+/** Reads a listed rule back into a spec, or null when it has a shape lantop never writes. */
+export function specOfListedRule(chain: string, rule: Rule): RuleSpec | null {
+  const isTagged = rule.comment === LANTOP_COMMENT;
+  // Anything besides the comment (other matches, negations, a protocol) is not ours.
+  if (rule.extra.trim() !== '' || (rule.prot !== 'all' && rule.prot !== '0')) return null;
+  if (rule.opt !== '--' && rule.opt !== '' && rule.opt !== '   ') return null;
+  const source = addressOf(rule.source);
+  const destination = addressOf(rule.destination);
+  const inIface = ifaceOf(rule.in);
+  const outIface = ifaceOf(rule.out);
+  if (source === undefined || destination === undefined || inIface === undefined || outIface === undefined) return null;
+  return { chain, in: inIface, out: outIface, source, destination, target: rule.target, isTagged };
+}
+
+export function sameSpec(a: RuleSpec, b: RuleSpec): boolean {
+  return a.chain === b.chain && a.in === b.in && a.out === b.out && a.source === b.source && a.destination === b.destination && a.target === b.target && a.isTagged === b.isTagged;
+}
+
+/** A listed rule as one line of text (raw router text: sanitise before display). */
+export function describeRule(rule: Rule): string {
+  return [rule.target ?? '', rule.prot, rule.in, rule.out, rule.source, rule.destination, rule.extra, rule.comment ? `/* ${rule.comment} */` : ''].filter(Boolean).join(' ');
+}
+
+export function findChain(listing: IptablesListing, name: string): Chain | undefined {
+  return listing.chains.find((chain) => chain.name === name);
+}
