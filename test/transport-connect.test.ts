@@ -26,6 +26,16 @@ after(async () => {
 const base = { host: '127.0.0.1', user: 'admin', password: 'secret', connectTimeoutMs: 3000, commandTimeoutMs: 2000 };
 
 describe('openSession', () => {
+  // First in the file: the notice is said once per process, and this one must not use it up.
+  test('telnet: warnsAboutCleartextTelnet false leaves the clear-text notice to the caller', async () => {
+    const server = await startRawTelnetServer(fakeRouter());
+    cleanups.push(() => server.close());
+    const warnings: string[] = [];
+    const session = await openSession({ ...base, port: server.port, protocol: 'telnet', warnsAboutCleartextTelnet: false, onWarning: (text) => warnings.push(text) });
+    cleanups.push(() => session.close());
+    assert.deepEqual(warnings, []);
+  });
+
   test('telnet: logs in, warns once about clear text, reports states, enters the shell again after a drop', async () => {
     const server: RawTelnetServer = await startRawTelnetServer(fakeRouter({ cliPrompt: 'ATP>', shellCommands: { 'cat /proc/uptime': '1234.56 789.00\n' } }));
     cleanups.push(() => server.close());

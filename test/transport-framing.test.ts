@@ -2,7 +2,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { DO, DONT, IAC, SB, SE, TelnetDecoder, WILL, WONT } from '../src/transport/telnet-protocol.js';
+import { DO, DONT, IAC, SB, SE, WILL, WONT } from '../src/transport/telnet-codes.js';
+import { TelnetDecoder } from '../src/transport/telnet-protocol.js';
 import { LineEndNormalizer, PAGER, isPromptLike, renderTerminalLine, stripEcho } from '../src/transport/text-framing.js';
 
 describe('TelnetDecoder', () => {

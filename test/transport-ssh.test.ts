@@ -8,7 +8,8 @@ import ssh2 from 'ssh2';
 import { AuthError, RouterError } from '../src/errors.js';
 import { HostKeyChangedError } from '../src/transport/errors.js';
 import { SHELL_PROBE_COMMAND } from '../src/transport/interactive-shell.js';
-import { connectSsh, legacyAlgorithmConfig, type SshConnectOptions } from '../src/transport/ssh.js';
+import { connectSsh, type SshConnectOptions } from '../src/transport/ssh.js';
+import { legacyAlgorithmConfig } from '../src/transport/ssh-client.js';
 import { destroySsh } from './helpers/close-ssh.js';
 import { VENDOR_CLI_LOGIN_SHELL, dropbearUnavailableReason, startDropbear, type RunningDropbear } from './fakes/dropbear.js';
 
@@ -100,7 +101,7 @@ describe('SSH against a real dropbear', { skip: skipReason ?? false }, () => {
     assert.equal(session.channelKind, 'interactive');
     assert.equal(session.mode, 'cli');
     assert.equal(await session.exec('arp show'), 'IP address       HW address\n198.51.100.2     00:11:22:33:44:55');
-    assert.equal(await session.exec('bogus'), 'Unknown command: bogus');
+    assert.equal(await session.exec('bogus'), 'Command failed.');
     await session.enterShell();
     assert.equal(session.mode, 'shell');
     const rounds = 20;
@@ -118,6 +119,8 @@ interface InProcessServer {
   port: number;
   user: string;
   password: string;
+  /** Connections accepted so far (each login is one). */
+  connectionCount(): number;
 }
 
 async function startSsh2Server(config: { algorithms?: ssh2.Algorithms; allowExec: boolean; keyboardInteractive?: boolean }): Promise<InProcessServer> {
@@ -159,7 +162,7 @@ async function startSsh2Server(config: { algorithms?: ssh2.Algorithms; allowExec
               }
               stream.write('\r\n');
               if (line === 'display version') stream.write('Version 1.0 ("quoted" > text)\r\n');
-              else if (line !== '') stream.write(`Unknown command: ${line}\r\n`);
+              else if (line !== '') stream.write('Command failed.\r\n'); // Huawei ATP's answer (fixtures/huawei-atp/hg655d/)
               line = '';
               stream.write('ATP>');
             }
@@ -174,7 +177,7 @@ async function startSsh2Server(config: { algorithms?: ssh2.Algorithms; allowExec
     for (const connection of connections) destroySsh(connection);
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
-  return { port: (server.address() as { port: number }).port, user: 'admin', password: 'pw' };
+  return { port: (server.address() as { port: number }).port, user: 'admin', password: 'pw', connectionCount: () => connections.length };
 }
 
 describe('SSH against an in-process ssh2 server', () => {
@@ -188,6 +191,17 @@ describe('SSH against an in-process ssh2 server', () => {
     assert.equal(await session.enterShell(), null);
     assert.equal(session.mode, 'cli');
     assert.equal(await session.exec('display version'), 'Version 1.0 ("quoted" > text)');
+  });
+
+  test('exec is POSIX but the shell channel is a CLI: one more login, exec channels, the new host key handed out once', async () => {
+    const server = await startSsh2Server({ allowExec: true });
+    const keys: string[] = [];
+    const session = await connect(optionsFor(server, { onNewHostKey: (fingerprint) => keys.push(fingerprint) }));
+    assert.equal(session.channelKind, 'exec');
+    assert.equal(await session.exec('uptime'), 'ran uptime');
+    assert.equal(server.connectionCount(), 2, 'the first login was given up with its shell channel');
+    assert.deepEqual(keys, [session.hostKeyFingerprint]);
+    assert.equal(session.isNewHostKey, true);
   });
 
   test('legacy-only server: refused without legacy algorithms, connects with them and says what it enabled', async () => {

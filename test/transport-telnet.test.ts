@@ -1,65 +1,21 @@
 // Telnet sessions against a raw scriptable server: every telnet-client 2.2.14 defect of issue 4 as
-// its own test, plus the login dialogues, prompts and pagers seen in the wild.
-import { after, describe, test } from 'node:test';
+// its own test. Login dialogues, prompts and pagers seen in the wild: transport-telnet-dialogues.test.ts.
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import telnetClient from 'telnet-client';
-import { AuthError, ConnectionLostError, RouterError, TimeoutError, UnreachableError } from '../src/errors.js';
-import { connectTelnet, type TelnetConnectOptions, type TelnetSession } from '../src/transport/telnet.js';
+import { AuthError, ConnectionLostError, TimeoutError } from '../src/errors.js';
+import { connectTelnet } from '../src/transport/telnet.js';
 import { ReconnectingSession } from '../src/transport/reconnecting-session.js';
-import {
-  DO,
-  IAC,
-  NOP,
-  WILL,
-  WONT,
-  fakeRouter,
-  startRawTelnetServer,
-  type FakeRouterOptions,
-  type RawTelnetConnection,
-  type RawTelnetServer,
-} from './fakes/raw-telnet-server.js';
+import { DO, IAC, NOP, WILL, WONT, fakeRouter } from './fakes/raw-telnet-server.js';
+import { COUNTERS, telnetOptions, telnetTestBed } from './helpers/telnet-test-bed.js';
 
-const servers: RawTelnetServer[] = [];
-const sessions: Array<{ close(): Promise<void> }> = [];
-after(async () => {
-  for (const session of sessions) await session.close().catch(() => undefined);
-  for (const server of servers) await server.close();
-});
-
-async function serve(script: Parameters<typeof startRawTelnetServer>[0]): Promise<RawTelnetServer> {
-  const server = await startRawTelnetServer(script);
-  servers.push(server);
-  return server;
-}
-
-function options(port: number, overrides: Partial<TelnetConnectOptions> = {}): TelnetConnectOptions {
-  return { host: '127.0.0.1', port, user: 'admin', password: 'secret', connectTimeoutMs: 3000, commandTimeoutMs: 2000, ...overrides };
-}
-
-async function login(port: number, overrides: Partial<TelnetConnectOptions> = {}): Promise<TelnetSession> {
-  const session = await connectTelnet(options(port, overrides));
-  sessions.push(session);
-  return session;
-}
-
-async function routerSession(router: FakeRouterOptions, overrides: Partial<TelnetConnectOptions> = {}) {
-  const server = await serve(fakeRouter(router));
-  return { server, session: await login(server.port, overrides) };
-}
-
-const COUNTERS = [
-  'Chain TRAFFIC (1 references)',
-  '    pkts      bytes target     prot opt in     out     source               destination',
-  '   12345 987654321            all  --  ppp0   *       0.0.0.0/0            198.51.100.10',
-  '     678    4567890            all  --  *      ppp0    198.51.100.10        0.0.0.0/0',
-].join('\n');
+const { serve, login, routerSession, track } = telnetTestBed();
 
 describe('defect 1: refused login reported at once', () => {
   test('"Login incorrect" and the next "login:" in one TCP write → AuthError, well before the timeout', async () => {
     const server = await serve(fakeRouter({ password: 'right' }));
     const startedMs = Date.now();
-    await assert.rejects(connectTelnet(options(server.port, { password: 'wrong', connectTimeoutMs: 8000 })), (error: unknown) => {
+    await assert.rejects(connectTelnet(telnetOptions(server.port, { password: 'wrong', connectTimeoutMs: 8000 })), (error: unknown) => {
       assert.ok(error instanceof AuthError, `expected AuthError, got ${String(error)}`);
       assert.match(error.message, /wrong user name or password/);
       assert.ok(error.nextStep);
@@ -79,7 +35,7 @@ describe('defect 1: refused login reported at once', () => {
       await sleep(20);
       connection.destroy();
     });
-    await assert.rejects(connectTelnet(options(server.port, { password: 'wrong' })), AuthError);
+    await assert.rejects(connectTelnet(telnetOptions(server.port, { password: 'wrong' })), AuthError);
   });
 
   test('password prompt asked again (no user prompt at all) → AuthError', async () => {
@@ -90,7 +46,7 @@ describe('defect 1: refused login reported at once', () => {
         await connection.write('\r\n');
       }
     });
-    await assert.rejects(connectTelnet(options(server.port, { password: 'wrong' })), AuthError);
+    await assert.rejects(connectTelnet(telnetOptions(server.port, { password: 'wrong' })), AuthError);
   });
 });
 
@@ -110,10 +66,10 @@ describe('defect 2: a timed-out command never leaks into the next reply', () => 
     );
     const reconnecting = new ReconnectingSession({
       target: `127.0.0.1:${server.port}`,
-      factory: () => connectTelnet(options(server.port)),
+      factory: () => connectTelnet(telnetOptions(server.port)),
       initialDelayMs: 50,
     });
-    sessions.push(reconnecting);
+    track(reconnecting);
     await reconnecting.connect();
     await assert.rejects(reconnecting.exec('slow-command', { timeoutMs: 200 }), TimeoutError);
     assert.equal(reconnecting.state.kind, 'reconnecting');
@@ -158,11 +114,11 @@ describe('defect 3: socket closed mid-command', () => {
     const states: string[] = [];
     const reconnecting = new ReconnectingSession({
       target: `127.0.0.1:${server.port}`,
-      factory: () => connectTelnet(options(server.port)),
+      factory: () => connectTelnet(telnetOptions(server.port)),
       initialDelayMs: 60_000,
       maxDelayMs: 60_000,
     });
-    sessions.push(reconnecting);
+    track(reconnecting);
     reconnecting.onStateChange((state) => states.push(state.kind));
     await reconnecting.connect();
     server.connections[0]!.destroy();
@@ -299,192 +255,5 @@ describe('defect 5: text, line ends, echo, prompts inside output, split prompts'
   test('an empty reply is the empty string', async () => {
     const { session } = await routerSession({ shellCommands: { true: '' } });
     assert.equal(await session.exec('true'), '');
-  });
-});
-
-describe('login dialogues and prompts seen in the wild', () => {
-  const loginPrompts = ['Login:', 'login: ', 'DD-WRT login: ', 'Username:', 'User Name:'];
-  const passwordPrompts = ['Password:', 'Password: ', 'password: '];
-  for (const [index, loginPrompt] of loginPrompts.entries()) {
-    const passwordPrompt = passwordPrompts[index % passwordPrompts.length]!;
-    test(`${JSON.stringify(loginPrompt)} / ${JSON.stringify(passwordPrompt)}`, async () => {
-      const { session } = await routerSession({ loginPrompt, passwordPrompt, banner: '\n*** Welcome > to the router ***\n\n' });
-      assert.equal(await session.exec('uname'), 'sh: uname: not found');
-    });
-  }
-
-  const shellPrompts = ['# ', '$ ', 'root@DD-WRT:~# ', '/ # ', 'router#   '];
-  for (const shellPrompt of shellPrompts) {
-    test(`shell prompt ${JSON.stringify(shellPrompt)}`, async () => {
-      const { session } = await routerSession({ shellPrompt, shellCommands: { 'arp -n': '? (198.51.100.2) at 00:11:22:33:44:55 [ether]  on br0\n' } });
-      assert.equal(session.mode, 'shell');
-      assert.equal(await session.exec('arp -n'), '? (198.51.100.2) at 00:11:22:33:44:55 [ether]  on br0');
-    });
-  }
-
-  const cliPrompts = [' > ', '>', 'ATP>', 'TP-LINK> ', 'DSL-2750U>   '];
-  for (const cliPrompt of cliPrompts) {
-    test(`vendor CLI prompt ${JSON.stringify(cliPrompt)}, then sh`, async () => {
-      const { session } = await routerSession({
-        cliPrompt,
-        cliCommands: { 'arp show': 'IP address       HW type     Flags       HW address\n198.51.100.2     0x1         0x2         00:11:22:33:44:55\n' },
-        shellCommands: { 'arp -n': '? (198.51.100.2) at 00:11:22:33:44:55\n' },
-      });
-      assert.equal(session.mode, 'cli');
-      assert.match(await session.exec('arp show'), /^IP address.*\n198\.51\.100\.2 /);
-      await session.enterShell();
-      assert.equal(session.mode, 'shell');
-      assert.equal(await session.exec('arp -n'), '? (198.51.100.2) at 00:11:22:33:44:55');
-      await session.exitShell();
-      assert.equal(session.mode, 'cli');
-    });
-  }
-
-  test('vendor CLI where the shell is behind `shell`, not `sh`', async () => {
-    const { session } = await routerSession({ cliPrompt: 'ATP>', shellEntry: 'shell' });
-    await session.enterShell();
-    assert.equal(session.mode, 'shell');
-  });
-
-  test('router without a login dialogue', async () => {
-    const { session } = await routerSession({ loginPrompt: null, banner: 'BusyBox v1.17.2\n' });
-    assert.equal(await session.exec('id'), 'sh: id: not found');
-  });
-
-  for (const pager of ['--More--', '---- More ----', ' --More-- (45%)']) {
-    test(`pager ${JSON.stringify(pager)} is answered with a space and leaves no residue`, async () => {
-      const { server, session } = await routerSession({
-        cliPrompt: 'ATP>',
-        cliCommands: {
-          'display arp': async ({ connection }) => {
-            await connection.write(`line 1\r\nline 2\r\n${pager}`);
-            for (let index = 0; index < 100 && !connection.takePendingText().includes(' '); index += 1) await sleep(10);
-            await connection.write(`\r${' '.repeat(pager.length)}\rline 3\r\n${pager}`);
-            for (let index = 0; index < 100 && !connection.takePendingText().includes(' '); index += 1) await sleep(10);
-            await connection.write('\u001b[2K\rline 4\r\n');
-            return '';
-          },
-        },
-      });
-      assert.equal(await session.exec('display arp'), 'line 1\nline 2\nline 3\nline 4');
-      void server;
-    });
-  }
-
-  test('a login that never shows a prompt → RouterError with the last lines seen', async () => {
-    const server = await serve(async (connection) => {
-      await connection.write('220 mail.example ESMTP ready\r\n');
-      await connection.closed;
-    });
-    await assert.rejects(connectTelnet(options(server.port, { connectTimeoutMs: 1000 })), (error: unknown) => {
-      assert.ok(error instanceof RouterError, String(error));
-      assert.match(error.seen ?? '', /ESMTP ready/);
-      return true;
-    });
-  });
-
-  test('a server that accepts and says nothing → TimeoutError', async () => {
-    const server = await serve(async (connection) => {
-      await connection.closed;
-    });
-    await assert.rejects(connectTelnet(options(server.port, { connectTimeoutMs: 800 })), TimeoutError);
-  });
-
-  test('nothing listening → UnreachableError naming host:port and ECONNREFUSED', async () => {
-    const server = await serve(async () => undefined);
-    const port = server.port;
-    await server.close();
-    servers.splice(servers.indexOf(server), 1);
-    await assert.rejects(connectTelnet(options(port)), (error: unknown) => {
-      assert.ok(error instanceof UnreachableError, String(error));
-      assert.ok(error.message.includes(`127.0.0.1:${port}`));
-      assert.match(error.message, /ECONNREFUSED/);
-      return true;
-    });
-  });
-});
-
-describe('persistent session', () => {
-  test('many commands on one login; login time and round trip logged', async () => {
-    const server = await serve(fakeRouter({ shellCommands: { 'iptables -L TRAFFIC -v -x -n': COUNTERS + '\n' } }));
-    const startedMs = performance.now();
-    const session = await login(server.port);
-    const loginMs = performance.now() - startedMs;
-    const rounds = 50;
-    const loopStartMs = performance.now();
-    for (let index = 0; index < rounds; index += 1) assert.equal(await session.exec('iptables -L TRAFFIC -v -x -n'), COUNTERS);
-    const perCommandMs = (performance.now() - loopStartMs) / rounds;
-    console.log(`# telnet (fake router, loopback): login ${loginMs.toFixed(1)} ms, round trip ${perCommandMs.toFixed(2)} ms/command over ${rounds} commands`);
-    assert.equal(server.connectionCount, 1);
-  });
-
-  test('concurrent exec calls are queued, one in flight, replies not mixed', async () => {
-    let inFlight = 0;
-    let maxInFlight = 0;
-    const reply = (text: string) => async ({ connection }: { connection: RawTelnetConnection }) => {
-      inFlight += 1;
-      maxInFlight = Math.max(maxInFlight, inFlight);
-      await sleep(15);
-      inFlight -= 1;
-      await connection.write(`${text}\r\n`);
-      return '';
-    };
-    const { session } = await routerSession({ shellCommands: { a: reply('A'), b: reply('B'), c: reply('C') } });
-    const results = await Promise.all([session.exec('a'), session.exec('b'), session.exec('c')]);
-    assert.deepEqual(results, ['A', 'B', 'C']);
-    assert.equal(maxInFlight, 1);
-  });
-});
-
-// The same servers against telnet-client 2.2.14's own login/exec with the issue's "known-good"
-// options: these pin the library defects lantop works around. If one starts failing, the library
-// changed — revisit telnet.ts rather than deleting the test.
-describe('telnet-client 2.2.14 on its own (why lantop frames the stream itself)', () => {
-  const knownGood = {
-    host: '127.0.0.1',
-    encoding: 'utf8' as const,
-    irs: '\n',
-    newlineReplace: '\n',
-    loginPrompt: /login[: ]*$/i,
-    passwordPrompt: /password[: ]*$/i,
-    shellPrompt: /[^\r\n]*[#>] *$/,
-    failedLoginMatch: /incorrect|denied|fail/i,
-    timeout: 800,
-    execTimeout: 800,
-    username: 'admin',
-  };
-  async function library() {
-    const client = new telnetClient.Telnet();
-    client.on('error', () => undefined);
-    sessions.push({ close: () => client.destroy() });
-    return client;
-  }
-
-  test('defect 1 reproduced: one-write refusal is not recognised, connect fails only by timeout', async () => {
-    const server = await serve(fakeRouter({ password: 'right' }));
-    const client = await library();
-    await assert.rejects(client.connect({ ...knownGood, port: server.port, password: 'wrong' }), (error: unknown) => {
-      // The misleading idle-timeout message of the issue, not a login failure.
-      assert.match(String(error), /Cannot connect/);
-      return true;
-    });
-  });
-
-  test('defect 4 reproduced: an IAC-only chunk ends exec early with truncated output', async () => {
-    const server = await serve(
-      fakeRouter({
-        shellCommands: {
-          list: async ({ connection }) => {
-            await connection.writeSeparately('line 1\r\n', [IAC, NOP], 'line 2\r\n');
-            return '';
-          },
-        },
-      }),
-    );
-    const client = await library();
-    await client.connect({ ...knownGood, port: server.port, password: 'secret' });
-    const output = await client.exec('list').catch((error: unknown) => `rejected: ${String(error)}`);
-    assert.match(output, /line 1/);
-    assert.doesNotMatch(output, /line 2/, 'the library got it right: revisit the workaround');
   });
 });

@@ -1,12 +1,11 @@
-// The one entry point the rest of lantop needs: open a persistent, reconnecting session to a
-// router over telnet or SSH.
+// The one entry point the rest of lantop needs: connection settings in, a persistent,
+// reconnecting session to a router over telnet or SSH out.
 import type { ConnectionState } from '../domain/snapshot.js';
 import { warnTelnetCleartextOnce } from './credentials.js';
 import { describeEndpoint } from './errors.js';
 import { ReconnectingSession, type ConnectionSession, type Timers } from './reconnecting-session.js';
-import type { ConnectionOptions } from './session.js';
+import type { ConnectionOptions, TraceEvent } from './session.js';
 import { connectTelnet } from './telnet.js';
-import type { TraceEvent } from './interactive-shell.js';
 
 export interface OpenSessionOptions extends ConnectionOptions {
   /** SSH: the fingerprint stored with the profile; absent on first use. */
@@ -17,6 +16,11 @@ export interface OpenSessionOptions extends ConnectionOptions {
   legacyAlgorithms?: boolean | 'auto';
   /** One-time notices for the user: telnet in clear text, legacy SSH algorithms enabled. */
   onWarning?: (text: string) => void;
+  /**
+   * Telnet: say TELNET_CLEARTEXT_WARNING through onWarning, once per process (default true). false
+   * when the caller says it itself (the app: before asking for the password, or on screen).
+   */
+  warnsAboutCleartextTelnet?: boolean;
   /** Go from a vendor CLI to the BusyBox shell after login, and again after every reconnect. */
   enterShell?: boolean;
   /** The wire dialogue of every connection, for `--trace` (password masked). */
@@ -31,7 +35,7 @@ export interface OpenSessionOptions extends ConnectionOptions {
 }
 
 /** A factory for single connections (what ReconnectingSession calls on every (re)connect). */
-export function connectionFactory(options: OpenSessionOptions): () => Promise<ConnectionSession> {
+function connectionFactory(options: OpenSessionOptions): () => Promise<ConnectionSession> {
   if (options.protocol === 'telnet') {
     return () =>
       connectTelnet({
@@ -75,7 +79,7 @@ export function connectionFactory(options: OpenSessionOptions): () => Promise<Co
  * HostKeyChangedError) — nothing is left running then.
  */
 export async function openSession(options: OpenSessionOptions): Promise<ReconnectingSession> {
-  if (options.protocol === 'telnet' && options.onWarning) warnTelnetCleartextOnce(options.onWarning);
+  if (options.protocol === 'telnet' && options.onWarning && options.warnsAboutCleartextTelnet !== false) warnTelnetCleartextOnce(options.onWarning);
   const session = new ReconnectingSession({
     factory: connectionFactory(options),
     target: describeEndpoint(options),

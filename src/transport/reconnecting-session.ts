@@ -11,7 +11,11 @@ import { HostKeyChangedError, seconds } from './errors.js';
 import { SerialQueue } from './serial-queue.js';
 import type { ExecOptions, ModalSession, ShellMode, ShellRoute } from './session.js';
 
-/** A session over one connection: once it failed or closed it stays dead. */
+/**
+ * A session over one connection: once it failed or closed it stays dead. One call at a time: the
+ * ReconnectingSession's queue is the only one on the command path; telnet and SSH connections
+ * refuse a call that overlaps another (overlap-guard.ts).
+ */
 export interface ConnectionSession extends ModalConnection {
   /** False once the connection failed or closed (absent: judged by the errors it throws). */
   readonly isAlive?: boolean;

@@ -71,5 +71,8 @@ export interface ConnectionOptions {
   commandTimeoutMs: number;
 }
 
+/** One step of the wire dialogue, as `--trace` and `lantop doctor` record it (the password only as isSecret). */
+export type TraceEvent = { kind: 'sent'; text: string; isSecret?: boolean } | { kind: 'received'; text: string };
+
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_COMMAND_TIMEOUT_MS = 10_000;

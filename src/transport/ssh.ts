@@ -1,51 +1,23 @@
-// One SSH connection (ssh2 1.17), logged in. Commands run through `exec` when the router allows it
-// and lands in a POSIX shell; otherwise (vendor CLI as login shell, "Unable to exec") through an
-// interactive shell() with a pty, framed by interactive-shell.ts like telnet. Host keys are pinned
-// on first use: a changed key refuses to connect. Old dropbear builds get legacy algorithms on
-// request, or by an automatic retry that says what it enabled.
-import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { StringDecoder } from 'node:string_decoder';
-import ssh2 from 'ssh2';
-import type { Algorithms, ClientChannel, ConnectConfig } from 'ssh2';
-import { LantopError, RouterError } from '../errors.js';
-import { sanitizeText } from '../sanitize.js';
-import {
-  HostKeyChangedError,
-  authError,
-  commandTimeoutError,
-  connectTimeoutError,
-  connectionLostError,
-  describeEndpoint,
-  mapConnectError,
-  type Endpoint,
-} from './errors.js';
-import { InteractiveShell, SHELL_PROBE_COMMAND, SHELL_PROBE_OUTPUT, type TraceEvent } from './interactive-shell.js';
+// One SSH connection, logged in (ssh-client.ts: login, host-key pinning, legacy algorithms).
+// Commands go through one persistent pty shell channel framed like telnet (ssh-shell-channel.ts)
+// when the login shell is POSIX or exec is refused (vendor CLI as login shell, "Unable to exec"),
+// or through one exec channel per command (ssh-exec-channel.ts) when asked, or when the shell
+// channel of a POSIX login does not behave.
+import { BugError, LantopError } from '../errors.js';
+import { connectionLostError, type Endpoint } from './errors.js';
+import type { InteractiveShell } from './interactive-shell.js';
+import { OverlapGuard } from './overlap-guard.js';
 import type { ConnectionSession } from './reconnecting-session.js';
-import { SerialQueue } from './serial-queue.js';
-import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, type ExecOptions, type ShellMode } from './session.js';
+import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, type ExecOptions, type ShellMode, type TraceEvent } from './session.js';
+import { endClient, logInSsh, type SshClient, type SshLoginOptions } from './ssh-client.js';
+import { isExecPosix, runExec } from './ssh-exec-channel.js';
+import { openShellChannel } from './ssh-shell-channel.js';
 
-const { Client } = ssh2;
-type SshClient = InstanceType<typeof Client>;
-
-export interface SshConnectOptions {
-  host: string;
-  port: number;
-  user: string;
-  password: string;
+export interface SshConnectOptions extends SshLoginOptions {
   connectTimeoutMs?: number;
   commandTimeoutMs?: number;
-  /** Pinned host key fingerprint (`SHA256:…`, as stored with the profile). Absent: first use. */
-  hostKeyFingerprint?: string;
   /** First use: the fingerprint seen, for the caller to store. */
   onNewHostKey?: (fingerprint: string) => void;
-  /**
-   * Old dropbear builds only speak diffie-hellman-group1-sha1, aes128-cbc, 3des-cbc, hmac-md5,
-   * ssh-dss. true: offer them from the start; 'auto' (default): retry with them when negotiation
-   * fails, and say so through onWarning; false: never.
-   */
-  legacyAlgorithms?: boolean | 'auto';
-  onWarning?: (text: string) => void;
   /** Use shell() even if exec works (testing, odd routers). */
   forceInteractive?: boolean;
   /** Use one exec channel per command even when a persistent shell channel would work. */
@@ -59,82 +31,10 @@ export interface SshConnectOptions {
   onTrace?: (event: TraceEvent) => void;
 }
 
-/** What "legacy" adds, per algorithm list; filtered by what this ssh2 build supports. */
-export const LEGACY_ALGORITHMS = {
-  kex: ['diffie-hellman-group14-sha1', 'diffie-hellman-group1-sha1', 'diffie-hellman-group-exchange-sha1'],
-  cipher: ['aes128-cbc', 'aes256-cbc', '3des-cbc'],
-  serverHostKey: ['ssh-rsa', 'ssh-dss'],
-  hmac: ['hmac-sha1', 'hmac-md5'],
-} as const;
-
-const require = createRequire(import.meta.url);
-interface Ssh2Constants {
-  SUPPORTED_KEX: string[];
-  SUPPORTED_CIPHER: string[];
-  SUPPORTED_SERVER_HOST_KEY: string[];
-  SUPPORTED_MAC: string[];
-}
-function supportedAlgorithms(): Ssh2Constants | null {
-  try {
-    return require('ssh2/lib/protocol/constants.js') as Ssh2Constants;
-  } catch {
-    return null;
-  }
-}
-
-/** The ssh2 `algorithms` option that appends the legacy algorithms to ssh2's defaults. */
-export function legacyAlgorithmConfig(): { algorithms: Algorithms; enabled: string[] } {
-  const supported = supportedAlgorithms();
-  const keep = (names: readonly string[], list: keyof Ssh2Constants) => names.filter((name) => !supported || supported[list].includes(name));
-  const kex = keep(LEGACY_ALGORITHMS.kex, 'SUPPORTED_KEX');
-  const cipher = keep(LEGACY_ALGORITHMS.cipher, 'SUPPORTED_CIPHER');
-  const serverHostKey = keep(LEGACY_ALGORITHMS.serverHostKey, 'SUPPORTED_SERVER_HOST_KEY');
-  const hmac = keep(LEGACY_ALGORITHMS.hmac, 'SUPPORTED_MAC');
-  // @types/ssh2 wants all three of append/prepend/remove when the object form is used.
-  const algorithms = {
-    kex: { append: kex, prepend: [], remove: [] },
-    cipher: { append: cipher, prepend: [], remove: [] },
-    serverHostKey: { append: serverHostKey, prepend: [], remove: [] },
-    hmac: { append: hmac, prepend: [], remove: [] },
-  } as Algorithms;
-  return { algorithms, enabled: [...kex, ...cipher, ...serverHostKey, ...hmac] };
-}
-
-/** OpenSSH-style fingerprint of a raw host key blob: `SHA256:` + unpadded base64. */
-export function fingerprintOf(hostKey: Buffer): string {
-  return 'SHA256:' + createHash('sha256').update(hostKey).digest('base64').replace(/=+$/, '');
-}
-
-/** How long a closing connection may wait for the router's goodbye before its socket is destroyed. */
-const CLOSE_GRACE_MS = 1000;
-
-/**
- * ssh2's Client.destroy() does nothing once end() was called (it checks that the socket is still
- * writable), so it cannot finish off an ended connection: destroy the socket itself.
- */
-function destroyClient(client: SshClient): void {
-  client.destroy();
-  (client as unknown as { _sock?: { destroy(): void } })._sock?.destroy();
-}
-
-/**
- * end() sends the disconnect and a FIN; a router that vanished (rebooted, unplugged, a deleted lab
- * namespace) never answers, the socket sits in FIN-WAIT-1 and keeps the process alive for minutes
- * (issue 13). So the goodbye gets CLOSE_GRACE_MS, then the socket is destroyed.
- */
-function endClient(client: SshClient): void {
-  client.end();
-  const timer = setTimeout(() => destroyClient(client), CLOSE_GRACE_MS);
-  timer.unref();
-  client.once('close', () => clearTimeout(timer));
-}
-
-const NEGOTIATION_FAILED = /no matching (?:key exchange|host key|C->S cipher|S->C cipher|C->S MAC|S->C MAC)/i;
-
 type Backend = { kind: 'exec' } | { kind: 'interactive'; shell: InteractiveShell };
 
 export class SshSession implements ConnectionSession {
-  private readonly queue = new SerialQueue();
+  private readonly guard = new OverlapGuard();
   private readonly closeListeners = new Set<() => void>();
   private hasClosed = false;
   private failInFlight: ((error: Error) => void) | undefined;
@@ -152,8 +52,6 @@ export class SshSession implements ConnectionSession {
     readonly isNewHostKey: boolean,
     /** Legacy algorithms offered on this connection (empty when none were needed). */
     readonly legacyAlgorithmsEnabled: readonly string[],
-    /** Milliseconds from connect to ready-for-commands. */
-    readonly loginMs: number,
     private readonly onTrace?: (event: TraceEvent) => void,
   ) {
     client.once('close', () => {
@@ -182,9 +80,10 @@ export class SshSession implements ConnectionSession {
     return () => this.closeListeners.delete(listener);
   }
 
+  /** Runs one command; one at a time (ReconnectingSession queues; an overlapping call is refused). */
   exec(command: string, options?: ExecOptions): Promise<string> {
     const timeoutMs = options?.timeoutMs ?? this.commandTimeoutMs;
-    return this.queue.run(async () => {
+    return this.guard.run(command, async () => {
       if (!this.isAlive) throw connectionLostError(this.endpoint, 'earlier; this session was discarded');
       if (this.backend.kind === 'interactive') return this.backend.shell.run(command, timeoutMs);
       try {
@@ -212,14 +111,14 @@ export class SshSession implements ConnectionSession {
 
   /** Tries the entry commands; the one that reached a shell, or null (see InteractiveShell). */
   enterShell(entries?: readonly string[]): Promise<string | null> {
-    return this.queue.run(async () => {
+    return this.guard.run('enter the shell', async () => {
       if (this.backend.kind === 'exec') return '';
       return this.backend.shell.enterShell(this.commandTimeoutMs, this.password, entries);
     });
   }
 
   exitShell(exitCommand?: string): Promise<void> {
-    return this.queue.run(async () => {
+    return this.guard.run('leave the shell', async () => {
       if (this.backend.kind === 'interactive') await this.backend.shell.exitShell(this.commandTimeoutMs, exitCommand);
     });
   }
@@ -238,246 +137,67 @@ export class SshSession implements ConnectionSession {
       this.failInFlight = undefined;
     });
   }
-
 }
 
-function runExec(
-  client: SshClient,
-  command: string,
-  timeoutMs: number,
-  endpoint: Endpoint,
-  registerFail: (fail: (error: Error) => void) => void,
-): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    let isDone = false;
-    let channel: ClientChannel | undefined;
-    const finish = (error: Error | null, output?: string) => {
-      if (isDone) return;
-      isDone = true;
-      clearTimeout(timer);
-      if (error) {
-        channel?.close();
-        reject(error);
-      } else resolve(output ?? '');
-    };
-    registerFail((error) => finish(error));
-    const timer = setTimeout(() => finish(commandTimeoutError(endpoint, command, timeoutMs)), timeoutMs);
-    client.exec(command, (error, stream) => {
-      if (error) {
-        finish(new ExecRefusedError(endpoint, error));
-        return;
-      }
-      channel = stream;
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.stderr.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('close', () => {
-        finish(null, cleanExecOutput(Buffer.concat(chunks).toString('utf8')));
-      });
-      // Commands reading stdin (a CLI forced as the login shell) must see EOF, not hang.
-      stream.end();
-    });
-  });
-}
-
-/** The router refused an exec channel ("Unable to exec", channel open failure). */
-class ExecRefusedError extends RouterError {
-  constructor(endpoint: Endpoint, cause: Error) {
-    super(`${describeEndpoint(endpoint)} refused to run a command over SSH exec: ${sanitizeText(cause.message, 120)}.`, undefined, { cause });
-  }
-}
-
-/** CR LF → LF, one final line end dropped: the same shape as a telnet reply. */
-export function cleanExecOutput(text: string): string {
-  return text.replace(/\r+\n/g, '\n').replace(/\n$/, '');
-}
-
-interface Ready {
-  client: SshClient;
-  fingerprint: string;
-}
-
-function openClient(options: SshConnectOptions, endpoint: Endpoint, connectTimeoutMs: number, algorithms: Algorithms | undefined): Promise<Ready> {
-  return new Promise<Ready>((resolve, reject) => {
-    const client = new Client();
-    let fingerprint = '';
-    let changedKey: HostKeyChangedError | undefined;
-    let isSettled = false;
-    const settle = (error: LantopError | null) => {
-      if (isSettled) return;
-      isSettled = true;
-      if (error) {
-        destroyClient(client);
-        reject(error);
-      } else resolve({ client, fingerprint });
-    };
-    client.on('ready', () => {
-      // Small request/reply packets: Nagle + delayed ACK would add ~40 ms per command.
-      client.setNoDelay(true);
-      settle(null);
-    });
-    client.on('error', (error: Error & { level?: string; code?: string }) => {
-      if (changedKey) settle(changedKey);
-      else settle(mapSshError(error, options, endpoint, connectTimeoutMs));
-    });
-    client.on('close', () => settle(connectionLostError(endpoint, 'during the SSH handshake')));
-    client.on('keyboard-interactive', (_name, _instructions, _language, prompts, finish) => {
-      // Routers ask for the password this way (dropbear with PAM, some vendor builds).
-      finish(prompts.map(() => options.password));
-    });
-    const config: ConnectConfig = {
-      host: options.host,
-      port: options.port,
-      username: options.user,
-      password: options.password,
-      tryKeyboard: true,
-      readyTimeout: connectTimeoutMs,
-      hostVerifier: (key: Buffer) => {
-        fingerprint = fingerprintOf(key);
-        if (options.hostKeyFingerprint !== undefined && options.hostKeyFingerprint !== fingerprint) {
-          changedKey = new HostKeyChangedError(endpoint, options.hostKeyFingerprint, fingerprint);
-          return false;
-        }
-        return true;
-      },
-      ...(algorithms ? { algorithms } : {}),
-    };
-    try {
-      client.connect(config);
-    } catch (error) {
-      settle(mapConnectError(error, endpoint, connectTimeoutMs));
-    }
-  });
-}
-
-class AlgorithmMismatchError extends RouterError {}
-
-function mapSshError(error: Error & { level?: string; code?: string }, options: SshConnectOptions, endpoint: Endpoint, connectTimeoutMs: number): LantopError {
-  if (error.level === 'client-authentication') return authError(endpoint, options.user, 'ssh');
-  if (error.level === 'client-timeout') return connectTimeoutError(endpoint, connectTimeoutMs, 'logging in over SSH');
-  if (NEGOTIATION_FAILED.test(error.message)) {
-    return new AlgorithmMismatchError(
-      `${describeEndpoint(endpoint)} and lantop share no SSH algorithm (${sanitizeText(error.message, 120)}).`,
-      'Try --ssh-legacy-algorithms for an old router, or use telnet.',
-      { cause: error },
-    );
-  }
-  return mapConnectError(error, endpoint, connectTimeoutMs);
-}
-
-/** Connects, authenticates (password or keyboard-interactive), checks the host key, picks exec or shell. */
+/**
+ * Connects, authenticates, checks the host key and picks the channel kind. Logs in at most twice:
+ * a POSIX login whose persistent shell channel misbehaves takes the connection with it, and the
+ * second login keeps exec.
+ */
 export async function connectSsh(options: SshConnectOptions): Promise<SshSession> {
-  const startedMs = Date.now();
   const endpoint: Endpoint = { host: options.host, port: options.port };
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
-  const legacy = options.legacyAlgorithms ?? 'auto';
-
-  let ready: Ready;
-  let enabled: string[] = [];
-  if (legacy === true) {
-    const config = legacyAlgorithmConfig();
-    enabled = config.enabled;
-    ready = await openClient(options, endpoint, connectTimeoutMs, config.algorithms);
-  } else {
-    try {
-      ready = await openClient(options, endpoint, connectTimeoutMs, undefined);
-    } catch (error) {
-      if (!(error instanceof AlgorithmMismatchError) || legacy === false) throw error;
-      const config = legacyAlgorithmConfig();
-      enabled = config.enabled;
-      ready = await openClient(options, endpoint, connectTimeoutMs, config.algorithms);
-      options.onWarning?.(
-        `${describeEndpoint(endpoint)} only speaks old SSH algorithms; lantop enabled ${enabled.join(', ')}. ` +
-          'They are weak: update the router firmware if you can.',
-      );
-    }
-  }
-  const { client, fingerprint } = ready;
   const isNewHostKey = options.hostKeyFingerprint === undefined;
-  if (isNewHostKey) options.onNewHostKey?.(fingerprint);
-
-  try {
-    let useExec = !options.forceInteractive;
-    if (useExec) {
-      try {
-        const output = await runExec(client, SHELL_PROBE_COMMAND, Math.min(commandTimeoutMs, 5000), endpoint, () => undefined);
-        useExec = SHELL_PROBE_OUTPUT.test(output);
-      } catch (error) {
-        if (!(error instanceof ExecRefusedError) && !(error instanceof LantopError && error.name === 'TimeoutError')) throw error;
-        useExec = false;
-      }
+  let login: SshLoginOptions = options;
+  const plans = options.preferExec === true ? [{ preferExec: true }] : [{ preferExec: false }, { preferExec: true }];
+  for (const [index, plan] of plans.entries()) {
+    const { client, fingerprint, legacyAlgorithmsEnabled } = await logInSsh(login, connectTimeoutMs);
+    if (index === 0 && isNewHostKey) options.onNewHostKey?.(fingerprint);
+    let backend: Backend | null;
+    try {
+      backend = await chooseBackend(client, endpoint, options, plan.preferExec, connectTimeoutMs, commandTimeoutMs);
+    } catch (error) {
+      endClient(client);
+      throw error;
     }
-    let backend: Backend = { kind: 'exec' };
-    if (!useExec) {
-      const shell = await openInteractiveShell(client, options, endpoint, connectTimeoutMs, commandTimeoutMs);
-      if (options.enterShell) await shell.requireShell(commandTimeoutMs, options.password);
-      backend = { kind: 'interactive', shell };
-    } else if (options.preferExec !== true) {
-      // The login shell is POSIX: keep one shell channel open and frame each command with the
-      // sentinel. An exec channel per command costs a channel open and a shell start on the router
-      // (~15–20 ms per poll in the lab; BENCHMARKS.md). If the shell channel does not behave (no
-      // pty, no POSIX prompt), a failed channel takes the connection with it: log in again and
-      // keep exec.
-      let shell: InteractiveShell | null = null;
-      try {
-        shell = await openInteractiveShell(client, options, endpoint, connectTimeoutMs, commandTimeoutMs);
-      } catch (error) {
-        if (!(error instanceof LantopError)) throw error;
-      }
-      if (shell === null || shell.mode !== 'shell') {
-        endClient(client);
-        return connectSsh({ ...options, preferExec: true, hostKeyFingerprint: fingerprint, legacyAlgorithms: enabled.length > 0 ? true : legacy });
-      }
-      backend = { kind: 'interactive', shell };
+    if (backend !== null) {
+      return new SshSession(client, backend, endpoint, commandTimeoutMs, options.password, fingerprint, isNewHostKey, legacyAlgorithmsEnabled, options.onTrace);
     }
-    const session = new SshSession(client, backend, endpoint, commandTimeoutMs, options.password, fingerprint, isNewHostKey, enabled, Date.now() - startedMs, options.onTrace);
-    return session;
-  } catch (error) {
     endClient(client);
-    throw error;
+    // The same router again: its key is pinned now, and the algorithms that worked are offered at once.
+    login = { ...login, hostKeyFingerprint: fingerprint, legacyAlgorithms: legacyAlgorithmsEnabled.length > 0 ? true : (login.legacyAlgorithms ?? 'auto') };
   }
+  throw new BugError('connectSsh ran out of login plans (the last one keeps exec and always yields a session).');
 }
 
-async function openInteractiveShell(
+/**
+ * Exec when it lands in a POSIX shell, else the shell channel. null: the POSIX login's shell
+ * channel did not behave (no pty, no POSIX prompt) and took the connection with it.
+ */
+async function chooseBackend(
   client: SshClient,
-  options: SshConnectOptions,
   endpoint: Endpoint,
+  options: SshConnectOptions,
+  preferExec: boolean,
   connectTimeoutMs: number,
   commandTimeoutMs: number,
-): Promise<InteractiveShell> {
-  const stream = await new Promise<ClientChannel>((resolve, reject) => {
-    // Wide and tall pty: fewer wrapped echoes and pagers.
-    client.shell({ term: 'vt100', cols: 512, rows: 1000 }, (error, channel) => {
-      if (error) reject(new RouterError(`${describeEndpoint(endpoint)} offers neither SSH exec nor a shell: ${sanitizeText(error.message, 120)}.`, 'Try telnet.', { cause: error }));
-      else resolve(channel);
-    });
-  });
-  const decoder = new StringDecoder('utf8');
-  const shell = new InteractiveShell(
-    {
-      write: (text) => {
-        if (stream.writable) stream.write(text);
-      },
-      // Never reuse: a failed interactive channel takes the connection with it.
-      destroy: () => {
-        stream.close();
-        endClient(client);
-      },
-    },
-    {
-      endpoint,
-      protocol: 'ssh',
-      newline: '\r',
-      ...(options.cliSettleMs !== undefined ? { cliSettleMs: options.cliSettleMs } : {}),
-      ...(options.shellEntryCommands !== undefined ? { shellEntryCommands: options.shellEntryCommands } : {}),
-      ...(options.onTrace ? { onTrace: options.onTrace } : {}),
-    },
-  );
-  stream.on('data', (chunk: Buffer) => shell.receive(decoder.write(chunk)));
-  stream.stderr.on('data', (chunk: Buffer) => shell.receive(chunk.toString('utf8')));
-  stream.on('close', () => shell.connectionClosed());
-  await shell.awaitPrompt(connectTimeoutMs);
-  await shell.probeMode(commandTimeoutMs);
-  return shell;
+): Promise<Backend | null> {
+  const isPosix = !options.forceInteractive && (await isExecPosix(client, endpoint, Math.min(commandTimeoutMs, 5000)));
+  if (!isPosix) {
+    const shell = await openShellChannel(client, endpoint, options, connectTimeoutMs, commandTimeoutMs);
+    if (options.enterShell) await shell.requireShell(commandTimeoutMs, options.password);
+    return { kind: 'interactive', shell };
+  }
+  if (preferExec) return { kind: 'exec' };
+  // The login shell is POSIX: keep one shell channel open and frame each command with the
+  // sentinel. An exec channel per command costs a channel open and a shell start on the router
+  // (~15–20 ms per poll in the lab; BENCHMARKS.md).
+  let shell: InteractiveShell | null = null;
+  try {
+    shell = await openShellChannel(client, endpoint, options, connectTimeoutMs, commandTimeoutMs);
+  } catch (error) {
+    if (!(error instanceof LantopError)) throw error;
+  }
+  return shell !== null && shell.mode === 'shell' ? { kind: 'interactive', shell } : null;
 }

@@ -1,20 +1,9 @@
-// Telnet option negotiation and IAC removal (RFC 854/855, answers per RFC 1143's "don't reply to a
-// request that changes nothing"). Pure: bytes in → text bytes + reply bytes out.
-//
-// Why our own: telnet-client 2.2.14 only negotiates when a chunk *starts* with IAC and walks it in
-// 3-byte steps, so IAC in the middle of a chunk leaks into the text and an IAC-only chunk ends a
-// reply early (issue 4, defect 4). Here IAC may sit anywhere, even split across chunks.
+// Telnet option negotiation for lantop's client (RFC 854/855, answers per RFC 1143's "don't reply
+// to a request that changes nothing"). Pure: bytes in → text bytes + reply bytes out. Taking the
+// stream apart is telnet-decoder.ts, shared with the emulated router's server.
 
-export const IAC = 255;
-export const DONT = 254;
-export const DO = 253;
-export const WONT = 252;
-export const WILL = 251;
-export const SB = 250;
-export const SE = 240;
-export const NOP = 241;
-export const OPTION_ECHO = 1;
-export const OPTION_SUPPRESS_GO_AHEAD = 3;
+import { DO, DONT, IAC, OPTION_ECHO, OPTION_SUPPRESS_GO_AHEAD, WILL, WONT } from './telnet-codes.js';
+import { TelnetStreamDecoder } from './telnet-decoder.js';
 
 /** Options we let the server perform: it echoes, and it needs no go-ahead. */
 const ACCEPTED_REMOTE = new Set([OPTION_ECHO, OPTION_SUPPRESS_GO_AHEAD]);
@@ -30,52 +19,21 @@ export interface TelnetDecoded {
   reply: Buffer;
 }
 
-type State = 'data' | 'iac' | 'verb' | 'sb' | 'sb-iac';
-
+/** The client's side of a connection: what the server sent, minus telnet commands, and what to answer. */
 export class TelnetDecoder {
-  private state: State = 'data';
-  private verb = 0;
+  private readonly stream = new TelnetStreamDecoder();
   private readonly remoteEnabled = new Set<number>();
   private readonly localEnabled = new Set<number>();
   private readonly refusals = new Map<number, number>();
 
   feed(chunk: Uint8Array): TelnetDecoded {
-    const data: number[] = [];
+    const { data, events } = this.stream.feed(chunk);
+    if (events.length === 0) return { data, reply: Buffer.alloc(0) };
     const reply: number[] = [];
-    for (const byte of chunk) {
-      switch (this.state) {
-        case 'data':
-          if (byte === IAC) this.state = 'iac';
-          else data.push(byte);
-          break;
-        case 'iac':
-          if (byte === IAC) {
-            data.push(IAC);
-            this.state = 'data';
-          } else if (byte >= WILL && byte <= DONT) {
-            this.verb = byte;
-            this.state = 'verb';
-          } else if (byte === SB) {
-            this.state = 'sb';
-          } else {
-            // NOP, GA, AYT, SE without SB…: two-byte commands we ignore.
-            this.state = 'data';
-          }
-          break;
-        case 'verb':
-          reply.push(...this.answer(this.verb, byte));
-          this.state = 'data';
-          break;
-        case 'sb':
-          // Subnegotiations are only sent for options we enabled (none that need them): skip.
-          if (byte === IAC) this.state = 'sb-iac';
-          break;
-        case 'sb-iac':
-          this.state = byte === SE ? 'data' : 'sb';
-          break;
-      }
-    }
-    return { data: Buffer.from(data), reply: Buffer.from(reply) };
+    // Subnegotiations are only sent for options we enabled (none that need them), and other
+    // commands (NOP, GA, AYT…) need no answer.
+    for (const event of events) if (event.type === 'negotiation') reply.push(...this.answer(event.command, event.option));
+    return { data, reply: Buffer.from(reply) };
   }
 
   private answer(verb: number, option: number): number[] {

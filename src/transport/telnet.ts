@@ -7,11 +7,13 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { Socket } from 'node:net';
 import telnetClient from 'telnet-client';
-import type { ExecOptions, Session, ShellMode } from './session.js';
+import type { ExecOptions, ShellMode, TraceEvent } from './session.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS } from './session.js';
-import { InteractiveShell, type TraceEvent } from './interactive-shell.js';
-import { SerialQueue } from './serial-queue.js';
-import { IAC, NOP, TelnetDecoder } from './telnet-protocol.js';
+import { InteractiveShell } from './interactive-shell.js';
+import { OverlapGuard } from './overlap-guard.js';
+import type { ConnectionSession } from './reconnecting-session.js';
+import { IAC, NOP } from './telnet-codes.js';
+import { TelnetDecoder } from './telnet-protocol.js';
 import { mapConnectError, type Endpoint } from './errors.js';
 
 const { Telnet } = telnetClient;
@@ -36,8 +38,8 @@ export interface TelnetConnectOptions {
   onTrace?: (event: TraceEvent) => void;
 }
 
-export class TelnetSession implements Session {
-  private readonly queue = new SerialQueue();
+export class TelnetSession implements ConnectionSession {
+  private readonly guard = new OverlapGuard();
   private readonly closeListeners = new Set<() => void>();
   private hasClosed = false;
 
@@ -85,16 +87,16 @@ export class TelnetSession implements Session {
   }
 
   exec(command: string, options?: ExecOptions): Promise<string> {
-    return this.queue.run(() => this.shell.run(command, options?.timeoutMs ?? this.options.commandTimeoutMs));
+    return this.guard.run(command, () => this.shell.run(command, options?.timeoutMs ?? this.options.commandTimeoutMs));
   }
 
   /** Tries the entry commands; the one that reached a shell, or null (see InteractiveShell). */
   enterShell(entries?: readonly string[]): Promise<string | null> {
-    return this.queue.run(() => this.shell.enterShell(this.options.commandTimeoutMs, this.options.password, entries));
+    return this.guard.run('enter the shell', () => this.shell.enterShell(this.options.commandTimeoutMs, this.options.password, entries));
   }
 
   exitShell(exitCommand?: string): Promise<void> {
-    return this.queue.run(() => this.shell.exitShell(this.options.commandTimeoutMs, exitCommand));
+    return this.guard.run('leave the shell', () => this.shell.exitShell(this.options.commandTimeoutMs, exitCommand));
   }
 
   async close(): Promise<void> {

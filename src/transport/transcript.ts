@@ -5,7 +5,7 @@
 // escape sequences or control bytes reach the file.
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { sanitizeText } from '../sanitize.js';
-import type { TraceEvent } from './interactive-shell.js';
+import type { TraceEvent } from './session.js';
 
 export const MASK = '********';
 const MAX_LINE = 400;

@@ -184,7 +184,10 @@ export async function startDropbear(options: DropbearOptions = {}): Promise<Runn
   }
 }
 
-/** A login shell that behaves like a vendor CLI (`ATP>`): refuses `-c` (exec), offers `sh`. */
+/**
+ * A login shell that behaves like a vendor CLI (`ATP>`): refuses `-c` (exec), offers `sh`. Any other
+ * command gets Huawei ATP's published answer, `Command failed.` (fixtures/huawei-atp/hg655d/).
+ */
 export const VENDOR_CLI_LOGIN_SHELL = `#!/bin/sh
 if [ "$1" = "-c" ]; then
   echo "Unable to exec: this CLI accepts no command line"
@@ -199,7 +202,7 @@ while true; do
     "arp show") printf 'IP address       HW address\\n198.51.100.2     00:11:22:33:44:55\\n' ;;
     exit|quit) exit 0 ;;
     "") ;;
-    *) printf 'Unknown command: %s\\n' "$line" ;;
+    *) printf 'Command failed.\\n' ;;
   esac
 done
 `;
