@@ -75,7 +75,7 @@ describe('lantop commands against the emulated router', () => {
       const sim = router.state.hosts.find((s) => s.ip === h.ip);
       assert.equal(h.mac, sim?.mac);
       assert.equal(h.counted, false);
-      assert.deepEqual(Object.keys(h).sort(), ['counted', 'hostname', 'iface', 'ip', 'mac']);
+      assert.deepEqual(Object.keys(h).sort(), ['addresses', 'counted', 'hostname', 'identity', 'iface', 'ip', 'mac']);
     }
   });
 
@@ -160,7 +160,7 @@ describe('lantop commands against the emulated router', () => {
     const { code, stdout, stderr } = await lantop(['usage', '--csv', '--interval', '500', '--count', '1']);
     assert.equal(code, 0, stderr);
     const [header, ...rows] = stdout.trim().split('\n');
-    assert.equal(header, 'at,ip,mac,hostname,down_bytes,up_bytes,down_bps,up_bps,down_share,up_share,counted');
+    assert.equal(header, 'at,ip,mac,hostname,down_bytes,up_bytes,down_bps,up_bps,down_share,up_share,counted,identity');
     assert.equal(rows.length, onlineIps().length);
   });
 
@@ -172,7 +172,7 @@ describe('lantop commands against the emulated router', () => {
     assert.equal(r.router, `${router.host}:${router.port}`);
     assert.equal(r.period, 'all');
     assert.ok(r.hosts.length > 0, 'usage recorded history');
-    for (const h of r.hosts) assert.deepEqual(Object.keys(h).sort(), ['downBytes', 'hostname', 'identity', 'ip', 'mac', 'upBytes']);
+    for (const h of r.hosts) assert.deepEqual(Object.keys(h).sort(), ['addresses', 'downBytes', 'hostname', 'identity', 'ip', 'mac', 'upBytes']);
     assert.equal(r.hosts.reduce((a: number, h: { downBytes: number }) => a + h.downBytes, 0), r.totals.downBytes);
     assert.ok(r.totals.downBytes > 0);
   });

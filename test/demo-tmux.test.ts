@@ -35,13 +35,13 @@ test('lantop demo: every menu entry by keyboard, live rates change, q quits clea
     s.keys('y');
     await s.waitFor((x) => x.includes('✓ Verified'), 'flush applied');
     s.keys('q');
-    await s.waitFor((x) => x.includes('❯ 4 Flush TRAFFIC rules'), 'menu');
+    await s.waitFor((x) => x.includes('❯ 4 Flush accounting rules'), 'menu');
     s.keys('3');
     await s.waitFor((x) => /iptables -A TRAFFIC_DOWN -d 198\.51\.100\.\d+ -m comment --comment lantop -j RETURN/.test(x) && x.includes('[y/n]'), 'setup plan with the exact commands');
     s.keys('y');
     await s.waitFor((x) => x.includes('✓ Verified'), 'setup applied');
     s.keys('q');
-    await s.waitFor((x) => x.includes('❯ 3 Set up TRAFFIC rules'), 'menu');
+    await s.waitFor((x) => x.includes('❯ 3 Set up accounting rules'), 'menu');
 
     s.keys('5');
     await s.waitFor((x) => x.includes('History · today') && /198\.51\.100\.\d+/.test(x), 'history of today');

@@ -2,8 +2,13 @@
 // The Ink app and the plain commands call a RouterController; tests pass a fake one.
 import type { Snapshot } from '../domain/snapshot.js';
 
+/** One (device, address) pair from discovery; a device with several addresses has several. */
 export interface DiscoveredHost {
+  /** Who the device is: the MAC when known, else `ip:<address>`. */
+  identity: string;
   ip: string;
+  /** Every address the device holds right now, in address order; includes `ip`. */
+  addresses: string[];
   mac: string | null;
   /** Raw from the router (hostile): sanitise at display time. */
   hostname: string | null;

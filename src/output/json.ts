@@ -2,13 +2,15 @@
 // incompatible change. Router-provided strings are passed through as JSON strings (JSON escapes
 // control characters), never interpreted.
 import type { Snapshot } from '../domain/snapshot.js';
-import type { PeriodReport } from '../store/history-store.js';
+import type { PeriodReport } from '../domain/report.js';
 import { renderCsv } from './table.js';
 
 export const JSON_SCHEMA_VERSION = 1;
 
 export interface HostRow {
+  identity: string;
   ip: string;
+  addresses: readonly string[];
   mac: string | null;
   hostname: string | null;
   iface: string | null;
@@ -20,7 +22,7 @@ export function hostsJson(router: string, atMs: number, hosts: readonly HostRow[
     schema: JSON_SCHEMA_VERSION,
     router,
     at: new Date(atMs).toISOString(),
-    hosts: hosts.map((h) => ({ ip: h.ip, mac: h.mac, hostname: h.hostname, iface: h.iface, counted: h.isCounted })),
+    hosts: hosts.map((h) => ({ identity: h.identity, ip: h.ip, addresses: [...h.addresses], mac: h.mac, hostname: h.hostname, iface: h.iface, counted: h.isCounted })),
   };
 }
 
@@ -33,7 +35,9 @@ export function snapshotJson(s: Snapshot) {
     pollLatencyMs: s.pollLatencyMs,
     totals: s.totals,
     hosts: s.hosts.map((h) => ({
+      identity: h.identity,
       ip: h.ip,
+      addresses: h.addresses,
       mac: h.mac,
       hostname: h.hostname,
       downBytes: h.downBytes,
@@ -52,12 +56,13 @@ function round4(x: number): number {
   return Math.round(x * 10_000) / 10_000;
 }
 
-const SNAPSHOT_CSV_HEADER = ['at', 'ip', 'mac', 'hostname', 'down_bytes', 'up_bytes', 'down_bps', 'up_bps', 'down_share', 'up_share', 'counted'];
+// `identity` is the last column (added for issue 14) so scripts that read columns by position keep working.
+const SNAPSHOT_CSV_HEADER = ['at', 'ip', 'mac', 'hostname', 'down_bytes', 'up_bytes', 'down_bps', 'up_bps', 'down_share', 'up_share', 'counted', 'identity'];
 
 /** One row per host; with `withHeader` false (later polls of --watch) only the rows. */
 export function snapshotCsv(s: Snapshot, withHeader = true): string {
   const at = new Date(s.atMs).toISOString();
-  const text = renderCsv(SNAPSHOT_CSV_HEADER, s.hosts.map((h) => [at, h.ip, h.mac, h.hostname, h.downBytes, h.upBytes, Math.round(h.downBps), Math.round(h.upBps), round4(h.downShare), round4(h.upShare), h.isCounted]));
+  const text = renderCsv(SNAPSHOT_CSV_HEADER, s.hosts.map((h) => [at, h.ip, h.mac, h.hostname, h.downBytes, h.upBytes, Math.round(h.downBps), Math.round(h.upBps), round4(h.downShare), round4(h.upShare), h.isCounted, h.identity]));
   return withHeader ? text : text.slice(text.indexOf('\n') + 1);
 }
 
@@ -71,7 +76,8 @@ export function reportJson(router: string, period: string, requested: { startMs:
     effectiveSince: report ? new Date(report.effective.startMs).toISOString() : null,
     effectiveUntil: report ? new Date(report.effective.endMs).toISOString() : null,
     totals: report?.totals ?? { downBytes: 0, upBytes: 0 },
-    hosts: (report?.hosts ?? []).map((h) => ({ identity: h.identity, ip: h.ip, mac: h.mac, hostname: h.hostname, downBytes: h.downBytes, upBytes: h.upBytes })),
+    // History keeps one address per host (the last one seen), so that is all `addresses` can hold.
+    hosts: (report?.hosts ?? []).map((h) => ({ identity: h.identity, ip: h.ip, addresses: [h.ip], mac: h.mac, hostname: h.hostname, downBytes: h.downBytes, upBytes: h.upBytes })),
   };
 }
 

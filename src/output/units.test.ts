@@ -34,6 +34,21 @@ test('tables align, sanitise hostile cells and drop low-priority columns when na
   assert.ok(narrow.split('\n').every((line) => line.length <= 25));
 });
 
+test('tables cut a column with a minWidth down to it before dropping it; never below its header', () => {
+  const rows = [{ name: 'pc', ip: '2001:db8:85a3:1234:5678:9abc:def0:1234' }];
+  const columns = [
+    { header: 'NAME', value: (r: (typeof rows)[0]) => r.name, priority: 3 },
+    { header: 'IP', value: (r: (typeof rows)[0]) => r.ip, minWidth: 15, priority: 2 },
+  ];
+  assert.equal(renderTable(rows, columns, 44), 'NAME  IP\npc    2001:db8:85a3:1234:5678:9abc:def0:1234\n');
+  assert.equal(renderTable(rows, columns, 30), 'NAME  IP\npc    2001:db8:85a3:1234:5678…\n');
+  assert.equal(renderTable(rows, columns, 21), 'NAME  IP\npc    2001:db8:85a3:…\n');
+  assert.equal(renderTable(rows, columns, 20), 'NAME\npc\n');
+  const wideHeader = [columns[0]!, { ...columns[1]!, header: 'ADDRESS OF THE HOST!', minWidth: 5 }];
+  assert.equal(renderTable(rows, wideHeader, 26), 'NAME  ADDRESS OF THE HOST!\npc    2001:db8:85a3:1234:…\n');
+  assert.equal(renderTable(rows, wideHeader, 25), 'NAME\npc\n');
+});
+
 test('CSV quotes, escapes and defuses formulas', () => {
   assert.equal(renderCsv(['a', 'b'], [['=cmd|calc', 'x,"y"'], [null, 3]]), `a,b\n'=cmd|calc,"x,""y"""\n,3\n`);
 });

@@ -1,8 +1,10 @@
 // The plain per-host usage table: `lantop usage` on a TTY and the snapshot `lantop` prints when
 // stdout is not a terminal. Pure: snapshot + width → text. Same units and columns as the live
 // screen; narrow widths drop the percentages, then the totals, then the IP (never name or rates).
+// An IPv6 address shows whole when there is room; otherwise it is cut to the IPv4 width first.
+import { compareAddresses, MAX_ADDRESS_LENGTH } from '../domain/address.js';
 import type { HostUsage, Snapshot } from '../domain/snapshot.js';
-import { renderTable, type Column } from './table.js';
+import { IPV4_COLUMN_WIDTH, renderTable, type Column } from './table.js';
 import { formatBytes, formatRate, formatShare } from './units.js';
 import { sanitizeText } from '../sanitize.js';
 
@@ -19,7 +21,7 @@ interface UsageRow {
 
 export const USAGE_COLUMNS: readonly Column<UsageRow>[] = [
   { header: 'NAME', value: (r) => r.name, maxWidth: 32, priority: 10 },
-  { header: 'IP', value: (r) => r.ip, maxWidth: 15, priority: 5 },
+  { header: 'IP', value: (r) => r.ip, maxWidth: MAX_ADDRESS_LENGTH, minWidth: IPV4_COLUMN_WIDTH, priority: 5 },
   { header: '↓RATE', value: (r) => formatRate(r.downBps), align: 'right', priority: 9 },
   { header: '↑RATE', value: (r) => formatRate(r.upBps), align: 'right', priority: 8 },
   { header: '↓TOTAL', value: (r) => formatBytes(r.downBytes), align: 'right', priority: 4 },
@@ -30,22 +32,7 @@ export const USAGE_COLUMNS: readonly Column<UsageRow>[] = [
 
 /** Busiest first (current rate, then bytes so far), then by address so output is stable. */
 export function compareByActivity(a: HostUsage, b: HostUsage): number {
-  return b.downBps + b.upBps - (a.downBps + a.upBps) || b.downBytes + b.upBytes - (a.downBytes + a.upBytes) || compareIp(a.ip, b.ip);
-}
-
-/** Numeric IPv4 order (198.51.100.9 before 198.51.100.10); anything else after, as text. */
-export function compareIp(a: string, b: string): number {
-  const key = (ip: string) => {
-    const parts = ip.split('.');
-    if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p))) return null;
-    return parts.reduce((n, p) => n * 256 + Number(p), 0);
-  };
-  const ka = key(a);
-  const kb = key(b);
-  if (ka !== null && kb !== null) return ka - kb;
-  if (ka !== null) return -1;
-  if (kb !== null) return 1;
-  return a < b ? -1 : a > b ? 1 : 0;
+  return b.downBps + b.upBps - (a.downBps + a.upBps) || b.downBytes + b.upBytes - (a.downBytes + a.upBytes) || compareAddresses(a.ip, b.ip);
 }
 
 export function renderPlainSnapshot(snapshot: Snapshot, width: number): string {

@@ -6,7 +6,7 @@ import { parseArpTable } from './parsers/arp-table.js';
 import { parseLanHosts } from './parsers/lan-hosts.js';
 import { parseDhcpLeases } from './parsers/dhcp-leases.js';
 import type { ArpEntry } from './parsers/types.js';
-import { ipv4ToNumber } from './tokens.js';
+import { compareAddresses } from '../domain/address.js';
 import { readFixture } from '../../test/fixtures.js';
 
 describe('discoverHosts', () => {
@@ -14,10 +14,10 @@ describe('discoverHosts', () => {
     const arp = parseArpTable(readFixture('broadcom-cli/cms-cli-lanhosts/arp-show.txt'));
     const names = parseLanHosts(readFixture('broadcom-cli/cms-cli-lanhosts/lanhosts-show-all.txt'));
     assert.deepEqual(discoverHosts(arp, names), [
-      { ip: '198.51.100.10', mac: '02:00:00:00:00:10', hostname: 'laptop-h1', iface: 'br0' },
-      { ip: '198.51.100.11', mac: '02:00:00:00:00:11', hostname: null, iface: 'br0' },
-      { ip: '198.51.100.12', mac: '02:00:00:00:00:12', hostname: 'Living Room TV', iface: 'br0' },
-      { ip: '198.51.100.13', mac: '02:00:00:00:00:13', hostname: 'evil;reboot $(id)', iface: 'br0' },
+      { identity: '02:00:00:00:00:10', ip: '198.51.100.10', addresses: ['198.51.100.10'], mac: '02:00:00:00:00:10', hostname: 'laptop-h1', iface: 'br0' },
+      { identity: '02:00:00:00:00:11', ip: '198.51.100.11', addresses: ['198.51.100.11'], mac: '02:00:00:00:00:11', hostname: null, iface: 'br0' },
+      { identity: '02:00:00:00:00:12', ip: '198.51.100.12', addresses: ['198.51.100.12'], mac: '02:00:00:00:00:12', hostname: 'Living Room TV', iface: 'br0' },
+      { identity: '02:00:00:00:00:13', ip: '198.51.100.13', addresses: ['198.51.100.13'], mac: '02:00:00:00:00:13', hostname: 'evil;reboot $(id)', iface: 'br0' },
     ]);
   });
 
@@ -27,8 +27,8 @@ describe('discoverHosts', () => {
     // The leases were handed out for other addresses (.139/.140) than the hosts use (.10/.11):
     // the name still follows the MAC.
     assert.deepEqual(discoverHosts(arp, leases), [
-      { ip: '198.51.100.10', mac: '02:00:00:00:00:10', hostname: 'laptop-h1', iface: 'br0' },
-      { ip: '198.51.100.11', mac: '02:00:00:00:00:11', hostname: null, iface: 'br0' },
+      { identity: '02:00:00:00:00:10', ip: '198.51.100.10', addresses: ['198.51.100.10'], mac: '02:00:00:00:00:10', hostname: 'laptop-h1', iface: 'br0' },
+      { identity: '02:00:00:00:00:11', ip: '198.51.100.11', addresses: ['198.51.100.11'], mac: '02:00:00:00:00:11', hostname: null, iface: 'br0' },
     ]);
   });
 
@@ -49,7 +49,7 @@ describe('discoverHosts', () => {
     ];
     assert.equal(discoverHosts(arp, [])[0]!.mac, '02:00:00:00:00:aa');
     const lease = { mac: '02:00:00:00:00:bb', ip: '198.51.100.30', hostname: 'b', leaseSeconds: 10 };
-    assert.deepEqual(discoverHosts(arp, [lease]), [{ ip: '198.51.100.30', mac: '02:00:00:00:00:bb', hostname: 'b', iface: 'br0' }]);
+    assert.deepEqual(discoverHosts(arp, [lease]), [{ identity: '02:00:00:00:00:bb', ip: '198.51.100.30', addresses: ['198.51.100.30'], mac: '02:00:00:00:00:bb', hostname: 'b', iface: 'br0' }]);
   });
 
   test('zero, multicast and incomplete entries are not hosts', () => {
@@ -60,6 +60,43 @@ describe('discoverHosts', () => {
       { ip: '198.51.100.043', mac: '02:00:00:00:00:43', iface: 'br0', isComplete: true },
     ];
     assert.deepEqual(discoverHosts(arp, []), []);
+  });
+
+  test('IPv6: canonical text, IPv4 before IPv6, one entry per (MAC, address) with all the MAC\'s addresses and its name', () => {
+    const arp: ArpEntry[] = [
+      { ip: '2001:DB8:0:0::0:10', mac: '02:00:00:00:00:10', iface: 'br0', isComplete: true },
+      { ip: '2001:db8:85a3:1234:5678:9abc:def0:1234', mac: '02:00:00:00:00:11', iface: 'br0', isComplete: true },
+      { ip: '198.51.100.10', mac: '02:00:00:00:00:10', iface: 'br0', isComplete: true },
+      { ip: '2001:db8::1', mac: '02:00:00:00:00:10', iface: 'br0', isComplete: true },
+      { ip: '::', mac: '02:00:00:00:00:12', iface: 'br0', isComplete: true },
+      { ip: 'fe80::1%br0', mac: '02:00:00:00:00:13', iface: 'br0', isComplete: true },
+      { ip: '2001:db8::99', mac: '02:00:00:00:0e:01', iface: 'ppp0', isComplete: true },
+    ];
+    const lease = { mac: '02:00:00:00:00:10', ip: '198.51.100.10', hostname: 'laptop', leaseSeconds: 10 };
+    const laptop = ['198.51.100.10', '2001:db8::1', '2001:db8::10'];
+    assert.deepEqual(discoverHosts(arp, [lease]), [
+      { identity: '02:00:00:00:00:10', ip: '198.51.100.10', addresses: laptop, mac: '02:00:00:00:00:10', hostname: 'laptop', iface: 'br0' },
+      { identity: '02:00:00:00:00:10', ip: '2001:db8::1', addresses: laptop, mac: '02:00:00:00:00:10', hostname: 'laptop', iface: 'br0' },
+      { identity: '02:00:00:00:00:10', ip: '2001:db8::10', addresses: laptop, mac: '02:00:00:00:00:10', hostname: 'laptop', iface: 'br0' },
+      {
+        identity: '02:00:00:00:00:11',
+        ip: '2001:db8:85a3:1234:5678:9abc:def0:1234',
+        addresses: ['2001:db8:85a3:1234:5678:9abc:def0:1234'],
+        mac: '02:00:00:00:00:11',
+        hostname: null,
+        iface: 'br0',
+      },
+    ]);
+  });
+
+  test('IPv6: the same address with two MACs follows the IPv4 rule (lease-confirmed wins)', () => {
+    const arp: ArpEntry[] = [
+      { ip: '2001:db8::30', mac: '02:00:00:00:00:aa', iface: 'br0', isComplete: true },
+      { ip: '2001:0db8::0030', mac: '02:00:00:00:00:bb', iface: 'br0', isComplete: true },
+    ];
+    assert.deepEqual(discoverHosts(arp, []).map((h) => h.mac), ['02:00:00:00:00:aa']);
+    const lease = { mac: '02:00:00:00:00:bb', ip: '2001:db8::30', hostname: 'b', leaseSeconds: 10 };
+    assert.deepEqual(discoverHosts(arp, [lease]).map((h) => [h.mac, h.hostname]), [['02:00:00:00:00:bb', 'b']]);
   });
 
   test('property: one host per IP, sorted numerically, all live and off the WAN, whatever the input order', () => {
@@ -75,7 +112,7 @@ describe('discoverHosts', () => {
         const hosts = discoverHosts(arp, []);
         const ips = hosts.map((h) => h.ip);
         assert.equal(new Set(ips).size, ips.length);
-        assert.deepEqual(ips, [...ips].sort((a, b) => ipv4ToNumber(a) - ipv4ToNumber(b)));
+        assert.deepEqual(ips, [...ips].sort(compareAddresses));
         for (const h of hosts) {
           assert.notEqual(h.iface, 'ppp0');
           assert.ok(arp.some((e) => e.ip === h.ip && e.mac === h.mac && e.isComplete));

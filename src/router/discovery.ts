@@ -4,12 +4,18 @@
 //
 // Hostnames are data from the network and may be hostile: kept raw here, sanitised at display.
 
+import { canonicalAddress, compareAddresses } from '../domain/address.js';
 import type { ArpEntry, LeaseEntry } from './parsers/types.js';
-import { canonicalIpv4, canonicalMac, ipv4ToNumber, isGroupMac, isZeroMac } from './tokens.js';
+import { canonicalMac, isGroupMac, isZeroMac } from './tokens.js';
 
+/** One (MAC, address) pair: a device holding several addresses is listed once per address. */
 export interface DiscoveredHost {
+  /** Who the host is: its MAC (discovery only lists neighbours whose MAC it knows). */
+  identity: string;
   ip: string;
-  /** Lower-case colon form: the host's identity. */
+  /** Every address this MAC holds right now, in address order (IPv4 first); includes `ip`. */
+  addresses: string[];
+  /** Lower-case colon form. */
   mac: string;
   /** Raw name from the router (hostile: sanitise before display); null when none is known. */
   hostname: string | null;
@@ -23,10 +29,14 @@ export interface DiscoveryOptions {
   lanInterfaces?: readonly string[];
 }
 
+/** The unspecified addresses: what a neighbour table shows for a slot nobody holds. */
+const UNSPECIFIED = new Set(['0.0.0.0', '::']);
+
 /**
  * Merges neighbour entries and leases into live LAN hosts: complete entries only, not on a WAN
- * interface, not zero/group MACs; one host per IP (when an IP shows two MACs, the one a lease
- * confirms wins, else the first listed); ordered by numeric IP.
+ * interface, not zero/group MACs; one host per address, IPv4 or IPv6 (when an address shows two
+ * MACs, the one a lease confirms wins, else the first listed); any number of addresses per MAC,
+ * each named by the MAC's lease when its own address has none; ordered by address.
  */
 export function discoverHosts(
   arp: readonly ArpEntry[],
@@ -36,13 +46,13 @@ export function discoverHosts(
   const wan = new Set(options.wanInterfaces ?? ['ppp0']);
   const lan = options.lanInterfaces ? new Set(options.lanInterfaces) : null;
 
-  // Names by MAC; a lease for the same MAC and IP beats one for the same MAC elsewhere.
+  // Names by MAC; a lease for the same MAC and address beats one for the same MAC elsewhere.
   const namesByMacIp = new Map<string, string | null>();
   const namesByMac = new Map<string, string>();
   const leasedPairs = new Set<string>();
   for (const lease of leases) {
     const mac = canonicalMac(lease.mac);
-    const ip = canonicalIpv4(lease.ip);
+    const ip = canonicalAddress(lease.ip);
     if (mac === null || ip === null) continue;
     leasedPairs.add(`${mac} ${ip}`);
     namesByMacIp.set(`${mac} ${ip}`, lease.hostname);
@@ -54,18 +64,28 @@ export function discoverHosts(
     if (!entry.isComplete || entry.mac === null) continue;
     if (entry.iface !== null && wan.has(entry.iface)) continue;
     if (lan && (entry.iface === null || !lan.has(entry.iface))) continue;
-    const ip = canonicalIpv4(entry.ip);
+    const ip = canonicalAddress(entry.ip);
     const mac = canonicalMac(entry.mac);
-    if (ip === null || mac === null || isZeroMac(mac) || isGroupMac(mac) || ip === '0.0.0.0') continue;
+    if (ip === null || mac === null || isZeroMac(mac) || isGroupMac(mac) || UNSPECIFIED.has(ip)) continue;
     const existing = byIp.get(ip);
     if (existing) {
-      // Same IP twice: keep the first, unless only the newcomer is confirmed by a lease.
+      // Same address twice: keep the first, unless only the newcomer is confirmed by a lease.
       const isExistingLeased = leasedPairs.has(`${existing.mac} ${ip}`);
       if (existing.mac === mac || isExistingLeased || !leasedPairs.has(`${mac} ${ip}`)) continue;
     }
     const pairName = namesByMacIp.get(`${mac} ${ip}`);
     const hostname = pairName ?? namesByMac.get(mac) ?? null;
-    byIp.set(ip, { ip, mac, hostname, iface: entry.iface });
+    byIp.set(ip, { identity: mac, ip, addresses: [], mac, hostname, iface: entry.iface });
   }
-  return [...byIp.values()].sort((a, b) => ipv4ToNumber(a.ip) - ipv4ToNumber(b.ip));
+
+  const hosts = [...byIp.values()].sort((a, b) => compareAddresses(a.ip, b.ip));
+  // Sorted already, so each MAC's list comes out in address order.
+  const addressesByMac = new Map<string, string[]>();
+  for (const h of hosts) {
+    const list = addressesByMac.get(h.mac);
+    if (list) list.push(h.ip);
+    else addressesByMac.set(h.mac, [h.ip]);
+  }
+  for (const h of hosts) h.addresses = [...addressesByMac.get(h.mac)!];
+  return hosts;
 }

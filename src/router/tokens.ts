@@ -1,27 +1,13 @@
 // Validated tokens: the only values that may ever be placed into a command sent to a router
 // (issue 6: "Commands are built only from validated tokens"). Router text is hostile, so every
 // function here either returns a canonical, safe string or null — never the input unchanged.
+import { canonicalIpv4 } from '../domain/address.js';
 
-const IPV4_OCTET = /^(?:0|[1-9]\d{0,2})$/;
 const IFACE_NAME = /^[A-Za-z0-9_.:@-]{1,15}$/;
 
-/**
- * Parses dotted-quad IPv4 text into its canonical form (four 0–255 decimal octets, no leading
- * zeros, no surrounding space), or null. `010.1.1.1` is refused rather than guessed (octal?).
- */
-export function canonicalIpv4(text: string): string | null {
-  if (typeof text !== 'string' || text.length > 15) return null;
-  const parts = text.split('.');
-  if (parts.length !== 4) return null;
-  const octets: number[] = [];
-  for (const part of parts) {
-    if (!IPV4_OCTET.test(part)) return null;
-    const value = Number(part);
-    if (value > 255) return null;
-    octets.push(value);
-  }
-  return octets.join('.');
-}
+// Addresses (IPv4 and IPv6) have one parser, src/domain/address.ts. The IPv4-only helpers below
+// stay for the planner (rules.ts) and the package's exports (src/router/index.ts).
+export { canonicalIpv4 };
 
 /** True when `text` is already a canonical IPv4 address. */
 export function isIpv4(text: string): boolean {

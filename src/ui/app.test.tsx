@@ -19,8 +19,8 @@ function start(fake: FakeController, options: { needsPassword?: boolean; isStdin
 }
 
 test('app: walks every menu entry by number and quits with 0 from the menu', async () => {
-  const flush = plan('flush', ['iptables -F TRAFFIC']);
-  const setup = plan('setup', ['iptables -N TRAFFIC']);
+  const flush = plan('flush', ['acct clear lantop']);
+  const setup = plan('setup', ['acct create lantop']);
   const fake = new FakeController()
     .expectConnect()
     .expectListHosts([discovered('198.51.100.10', { hostname: 'laptop' })])
@@ -52,12 +52,12 @@ test('app: walks every menu entry by number and quits with 0 from the menu', asy
   await t.press('y');
   await t.waitFor('✓ Applied 1 of 1 command.');
   await t.press('q');
-  await t.waitFor('❯ 3 Set up TRAFFIC rules');
+  await t.waitFor('❯ 3 Set up accounting rules');
 
   await t.press('4');
-  await t.waitFor('Flush TRAFFIC rules');
+  await t.waitFor('Flush accounting rules');
   await t.press('n');
-  await t.waitFor('❯ 4 Flush TRAFFIC rules');
+  await t.waitFor('❯ 4 Flush accounting rules');
 
   await t.press('5');
   await t.waitFor('No traffic recorded for today.');

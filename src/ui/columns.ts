@@ -1,5 +1,6 @@
 // Pure column layout for the Ink tables: which columns fit in `width`, and how wide each is.
 // Lowest priority goes first, so a narrow terminal drops columns instead of wrapping rows.
+import { MAX_ADDRESS_LENGTH } from '../domain/address.js';
 
 export interface ColumnSpec<Id extends string = string> {
   id: Id;
@@ -7,6 +8,11 @@ export interface ColumnSpec<Id extends string = string> {
   width: number;
   /** Columns may grow up to this width with leftover space (e.g. the name). */
   maxWidth?: number;
+  /**
+   * When the row is too wide and this is the lowest-priority column left, it shrinks toward this
+   * width (cells cut with '…') before it is dropped: an IPv6 address column down to the IPv4 width.
+   */
+  minWidth?: number;
   align?: 'left' | 'right';
   /** Higher = kept longer. */
   priority: number;
@@ -19,11 +25,13 @@ export interface PlacedColumn<Id extends string = string> extends ColumnSpec<Id>
 export const COLUMN_GAP = 1;
 
 export function layoutColumns<Id extends string>(specs: readonly ColumnSpec<Id>[], width: number): PlacedColumn<Id>[] {
-  let shown = [...specs];
+  let shown = specs.map((c) => ({ ...c }));
   const used = (cols: readonly ColumnSpec<Id>[]) => cols.reduce((sum, c) => sum + c.width, 0) + COLUMN_GAP * Math.max(0, cols.length - 1);
   while (shown.length > 1 && used(shown) > width) {
     const lowest = shown.reduce((min, c) => (c.priority < min.priority ? c : min));
-    shown = shown.filter((c) => c !== lowest);
+    const floor = lowest.minWidth ?? lowest.width;
+    if (lowest.width > floor) lowest.width = Math.max(floor, lowest.width - (used(shown) - width));
+    else shown = shown.filter((c) => c !== lowest);
   }
   let spare = Math.max(0, width - used(shown));
   return shown.map((c) => {
@@ -32,6 +40,22 @@ export function layoutColumns<Id extends string>(specs: readonly ColumnSpec<Id>[
     // A single column wider than the terminal is squeezed rather than overflowing.
     return { ...c, width: Math.max(1, Math.min(c.width + grow, width)) };
   });
+}
+
+/** The width that shows every row's address whole: the longest one, up to MAX_ADDRESS_LENGTH. */
+export function addressColumnWidth(rows: Iterable<{ readonly ip: string | null }>): number {
+  let longest = 0;
+  for (const row of rows) if (row.ip !== null && row.ip.length > longest) longest = row.ip.length;
+  return Math.min(longest, MAX_ADDRESS_LENGTH);
+}
+
+/**
+ * `specs` with column `id` widened to `width` (an IPv6 address column), shrinking back to its own
+ * width (the IPv4 width) before it is dropped. The same array when the column is wide enough.
+ */
+export function widenColumn<Id extends string>(specs: readonly ColumnSpec<Id>[], id: Id, width: number): readonly ColumnSpec<Id>[] {
+  if (!specs.some((c) => c.id === id && width > c.width)) return specs;
+  return specs.map((c) => (c.id === id ? { ...c, width, minWidth: c.width } : c));
 }
 
 // Terminal cells per code point: combining marks and zero-width characters take none, East Asian

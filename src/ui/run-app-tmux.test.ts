@@ -37,7 +37,7 @@ test('real terminal: menu → live usage → sort → help → setup → back, q
     s.keys('y');
     await s.waitFor((x) => x.includes('✓ Verified'), 'setup result');
     s.keys('Escape');
-    await s.waitFor((x) => x.includes('❯ 3 Set up TRAFFIC rules'), 'menu again');
+    await s.waitFor((x) => x.includes('❯ 3 Set up accounting rules'), 'menu again');
     s.keys('q');
     assert.equal(await s.exitCode(), '0');
     const after = s.screen();

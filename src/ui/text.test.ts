@@ -16,8 +16,8 @@ test('describeError keeps the message, next step and what the router said, all s
   assert.equal(auth.isAuth, true);
   assert.equal(auth.exitCode, EXIT.auth);
   assert.equal(auth.nextStep, 'Check the password and try again.');
-  const router = describeError(new RouterError('iptables refused a rule', undefined, { seen: 'iptables: \u001b[2JNo chain\nline2' }));
-  assert.equal(router.seen, 'iptables: No chain\nline2');
+  const router = describeError(new RouterError('the router refused a rule', undefined, { seen: 'acct: \u001b[2JNo such table\nline2' }));
+  assert.equal(router.seen, 'acct: No such table\nline2');
   assert.equal(router.exitCode, EXIT.router);
   assert.equal(describeError(new UnreachableError('no route')).isAuth, false);
   const bug = describeError(new TypeError('x is undefined'));

@@ -10,8 +10,8 @@ export interface MenuItem {
 export const MENU_ITEMS: readonly MenuItem[] = [
   { key: '1', label: 'Connected devices', screen: 'devices' },
   { key: '2', label: 'Live usage', screen: 'live' },
-  { key: '3', label: 'Set up TRAFFIC rules', screen: 'setup' },
-  { key: '4', label: 'Flush TRAFFIC rules', screen: 'flush' },
+  { key: '3', label: 'Set up accounting rules', screen: 'setup' },
+  { key: '4', label: 'Flush accounting rules', screen: 'flush' },
   { key: '5', label: 'History', screen: 'history' },
 ];
 

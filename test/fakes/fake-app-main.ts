@@ -7,7 +7,7 @@ import type { RouterController } from '../../src/app/types.js';
 import { discovered, historyView, host, makeSnapshot, plan } from './fake-controller.js';
 
 const exitCodeFile = process.argv[2];
-const setupPlan = plan('setup', ['iptables -N TRAFFIC', 'iptables -I FORWARD 1 -j TRAFFIC']);
+const setupPlan = plan('setup', ['acct create lantop', 'acct hook lantop 1']);
 
 const controller: RouterController = {
   label: '198.51.100.1 over telnet',

@@ -219,7 +219,7 @@ export function makeSnapshot(hosts: HostUsage[], fields: Partial<Snapshot> = {})
 }
 
 export function discovered(ip: string, fields: Partial<DiscoveredHost> = {}): DiscoveredHost {
-  return { ip, mac: null, hostname: null, iface: 'br0', isCounted: false, ...fields };
+  return { identity: fields.mac ?? `ip:${ip}`, ip, addresses: [ip], mac: null, hostname: null, iface: 'br0', isCounted: false, ...fields };
 }
 
 export function plan(action: RulePlanView['action'], commands: string[], fields: Partial<RulePlanView> = {}): RulePlanView {

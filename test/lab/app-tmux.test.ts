@@ -40,7 +40,7 @@ describe('the Ink app against the lab router', { skip, timeout: 240_000 }, () =>
         s.keys('y');
         await s.waitFor((x) => x.includes('✓ Verified'), 'setup verified', 30_000);
         s.keys('q');
-        await s.waitFor((x) => x.includes('❯ 3 Set up TRAFFIC rules'), 'menu');
+        await s.waitFor((x) => x.includes('❯ 3 Set up accounting rules'), 'menu');
         s.keys('1');
         const h1 = lab.hosts[0]!;
         const devices = await s.waitFor((x) => x.includes(h1.ip) && /yes/.test(x), 'devices, counted');
@@ -59,7 +59,7 @@ describe('the Ink app against the lab router', { skip, timeout: 240_000 }, () =>
         s.keys('y');
         await s.waitFor((x) => x.includes('✓ Verified'), 'flushed', 30_000);
         s.keys('q');
-        await s.waitFor((x) => x.includes('❯ 4 Flush TRAFFIC rules'), 'menu');
+        await s.waitFor((x) => x.includes('❯ 4 Flush accounting rules'), 'menu');
         s.keys('q');
         assert.equal(await s.exitCode(20_000), '0');
         assert.match(s.stty(), /(^|\s)icanon(\s|$)/);

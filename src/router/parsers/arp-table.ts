@@ -17,7 +17,8 @@
 // Only IPv4 neighbours are returned; IPv6 lines from `ip neigh` are ignored, not reported.
 
 import type { ArpEntry } from './types.js';
-import { canonicalIpv4, canonicalMac, isGroupMac, isZeroMac } from '../tokens.js';
+import { canonicalIpv4 } from '../../domain/address.js';
+import { canonicalMac, isGroupMac, isZeroMac } from '../tokens.js';
 
 const MAX_LINE_LENGTH = 4096;
 

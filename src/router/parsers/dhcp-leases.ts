@@ -14,7 +14,8 @@
 // injected, never read here. Without it, sources that print absolute expiries give null.
 
 import type { LeaseEntry } from './types.js';
-import { canonicalIpv4, canonicalMac } from '../tokens.js';
+import { canonicalIpv4 } from '../../domain/address.js';
+import { canonicalMac } from '../tokens.js';
 
 const MAX_LINE_LENGTH = 4096;
 

@@ -12,7 +12,8 @@
 // data, sanitised only at display time.
 
 import type { LeaseEntry } from './types.js';
-import { canonicalIpv4, canonicalMac } from '../tokens.js';
+import { canonicalIpv4 } from '../../domain/address.js';
+import { canonicalMac } from '../tokens.js';
 
 const MAX_LINE_LENGTH = 4096;
 

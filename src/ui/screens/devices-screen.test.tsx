@@ -77,3 +77,26 @@ test('devices: narrow terminals drop MAC first; hostile names are cleaned and cu
   assert.match(frame, /dev-120/);
   fake.verify();
 });
+
+test('devices: IPv6 addresses show whole when there is room and are cut (MAC and COUNTED go first) when not; one row per address of a device', async () => {
+  const long = '2001:db8:85a3:1234:5678:9abc:def0:1234';
+  const laptop = { hostname: 'laptop', mac: '02:00:00:00:00:10', addresses: ['198.51.100.10', '2001:db8::1'], isCounted: true };
+  const fake = new FakeController().expectListHosts([
+    discovered('2001:db8::1', laptop),
+    discovered(long, { mac: '02:00:00:00:00:11' }),
+    discovered('198.51.100.10', laptop),
+  ]);
+  const { t } = mount(fake, { columns: 100 });
+  let frame = await t.waitFor('Router reports');
+  assert.match(frame, /Router reports 3 active devices · lantop counts 2/);
+  const rows = frame.split('\n').filter((l) => /^(laptop|\(no name\))/.test(l));
+  assert.match(rows[0] ?? '', /^laptop\s+198\.51\.100\.10\s+02:00:00:00:00:10\s+yes$/);
+  assert.match(rows[1] ?? '', /^laptop\s+2001:db8::1\s+02:00:00:00:00:10\s+yes$/);
+  assert.match(rows[2] ?? '', /^\(no name\)\s+2001:db8:85a3:1234:5678:9abc:def0:1234\s+02:00:00:00:00:11\s+no$/);
+  t.stdout.resize(50, 40);
+  frame = await t.waitFor((f) => /^NAME\s+IP\s*$/m.test(f));
+  assert.match(frame, /^\(no name\)\s+2001:db8:85a3:1234:5678:9abc:def0:12…$/m);
+  assert.match(frame, /^laptop\s+198\.51\.100\.10$/m);
+  for (const line of frame.split('\n')) assert.ok([...line].length <= 50, `fits: ${line}`);
+  fake.verify();
+});

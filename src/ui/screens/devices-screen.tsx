@@ -1,9 +1,10 @@
 // Connected devices: "Router reports N active devices" and a table of name, IP, MAC and whether
-// lantop counts each one. Narrow terminals drop MAC first, then the counted column.
+// lantop counts each one. Narrow terminals drop MAC first, then the counted column. A device
+// with several addresses has a row per address; the IP column widens for IPv6 when there is room.
 import { useEffect, useMemo, useReducer } from 'react';
 import { Box, Text } from 'ink';
-import type { RouterController } from '../../app/types.js';
-import { layoutColumns, type ColumnSpec } from '../columns.js';
+import type { DiscoveredHost, RouterController } from '../../app/types.js';
+import { addressColumnWidth, layoutColumns, widenColumn, type ColumnSpec } from '../columns.js';
 import { TableHeader, TableRow } from '../components/table.js';
 import { Footer } from '../components/footer.js';
 import { Spinner } from '../components/spinner.js';
@@ -12,7 +13,8 @@ import { cellText, describeError, displayName } from '../text.js';
 import { clampScrollTop, describeScroll } from '../scroll.js';
 import { useTerminalSize } from '../use-terminal-size.js';
 import { useTheme } from '../theme.js';
-import { compareIp } from '../../output/usage-table.js';
+import { compareAddresses, MAX_ADDRESS_LENGTH } from '../../domain/address.js';
+import { IPV4_COLUMN_WIDTH } from '../../output/table.js';
 import { devicesReducer, initialDevicesState } from './use-devices-state.js';
 import { useDevicesKeys } from './use-devices.js';
 
@@ -20,10 +22,15 @@ type DeviceColumn = 'name' | 'ip' | 'mac' | 'counted';
 
 export const DEVICE_COLUMNS: readonly ColumnSpec<DeviceColumn>[] = [
   { id: 'name', header: 'NAME', width: 12, maxWidth: 32, priority: 100 },
-  { id: 'ip', header: 'IP', width: 15, priority: 90 },
+  { id: 'ip', header: 'IP', width: IPV4_COLUMN_WIDTH, priority: 90 },
   { id: 'mac', header: 'MAC', width: 17, priority: 50 },
   { id: 'counted', header: 'COUNTED', width: 7, priority: 70 },
 ];
+
+/** A row is one (device, address) pair: the device's identity alone repeats when it holds several. */
+function rowKey(host: DiscoveredHost): string {
+  return `${host.identity} ${host.ip}`;
+}
 
 // Title, margins, count line, header, footer and one spare line so Ink never hits the bottom row.
 const CHROME_ROWS = 7;
@@ -54,8 +61,9 @@ export function DevicesScreen({ controller, isInputActive, onBack }: DevicesScre
 
   useDevicesKeys({ dispatch, onBack, viewportRows, isEnabled: isInputActive });
 
-  const columns = useMemo(() => layoutColumns(DEVICE_COLUMNS, width), [width]);
-  const sorted = useMemo(() => [...state.hosts].sort((a, b) => compareIp(a.ip, b.ip)), [state.hosts]);
+  const ipWidth = useMemo(() => addressColumnWidth(state.hosts), [state.hosts]);
+  const columns = useMemo(() => layoutColumns(widenColumn(DEVICE_COLUMNS, 'ip', ipWidth), width), [ipWidth, width]);
+  const sorted = useMemo(() => [...state.hosts].sort((a, b) => compareAddresses(a.ip, b.ip)), [state.hosts]);
   const top = clampScrollTop(state.scrollTop, sorted.length, viewportRows);
   const visible = sorted.slice(top, top + viewportRows);
   const nameWidth = columns.find((c) => c.id === 'name')?.width ?? 32;
@@ -84,11 +92,11 @@ export function DevicesScreen({ controller, isInputActive, onBack }: DevicesScre
                 <TableHeader columns={columns} style={theme.accent} />
                 {visible.map((h) => (
                   <TableRow
-                    key={`${h.ip}/${h.mac ?? ''}`}
+                    key={rowKey(h)}
                     columns={columns}
                     cells={{
                       name: displayName(h.hostname, nameWidth),
-                      ip: cellText(h.ip, 15),
+                      ip: cellText(h.ip, MAX_ADDRESS_LENGTH),
                       mac: cellText(h.mac, 17) || '–',
                       counted: h.isCounted ? 'yes' : 'no',
                     }}

@@ -100,3 +100,27 @@ test('history: a failing store shows the error; r reads again; narrow terminals 
   for (const line of frame.split('\n')) assert.ok([...line].length <= 40, `fits: ${line}`);
   fake.verify();
 });
+
+test('history: IPv6 addresses show whole when there is room, then the bar goes, then the address is cut', async () => {
+  const long = '2001:db8:85a3:1234:5678:9abc:def0:1234';
+  const fake = new FakeController().expectHistory(
+    'today',
+    historyView('today', [
+      row('02:00:00:00:00:01', 4_000, 0, { ip: '198.51.100.1', mac: '02:00:00:00:00:01', hostname: 'laptop' }),
+      row('02:00:00:00:00:02', 3_000, 0, { ip: '2001:db8::1', mac: '02:00:00:00:00:02', hostname: 'phone' }),
+      row(`ip:${long}`, 2_000, 0, { ip: long }),
+    ]),
+  );
+  const { t } = mount(fake);
+  let frame = await t.waitFor(long);
+  assert.match(frame, /^laptop\s+198\.51\.100\.1\s+4\.00 kB\s+0 B\s+4\.00 kB\s+█+$/m);
+  assert.match(frame, /^phone\s+2001:db8::1\s+3\.00 kB\s+0 B\s+3\.00 kB\s+[█-▏]+$/m);
+  assert.match(frame, /^\(no name\)\s+2001:db8:85a3:1234:5678:9abc:def0:1234\s+2\.00 kB\s+0 B\s+2\.00 kB\s+[█-▏]+$/m);
+  t.stdout.resize(80, 40);
+  frame = await t.waitFor((f) => /^\(no name\)\s+2001:db8:85a3:1234:5678:9abc:def0:1234\s+2\.00 kB\s+0 B\s+2\.00 kB$/m.test(f));
+  t.stdout.resize(60, 40);
+  frame = await t.waitFor((f) => /^\(no name\)\s+2001:db8:85a3:1234:…\s+2\.00 kB\s+0 B\s+2\.00 kB$/m.test(f));
+  assert.match(frame, /^laptop\s+198\.51\.100\.1\s+4\.00 kB/m);
+  for (const line of frame.split('\n')) assert.ok([...line].length <= 60, `fits: ${line}`);
+  fake.verify();
+});

@@ -1,10 +1,13 @@
 // History: per-host bytes for today / yesterday / this week / month / billing cycle / all time,
 // busiest first, each with a bar relative to the busiest host. Single keys switch the period.
+// Rows are keyed by identity; the IP column widens for IPv6 addresses when there is room.
 import { useEffect, useMemo, useReducer } from 'react';
 import { Box, Text } from 'ink';
 import type { HistoryPeriod, HistoryRow, RouterController } from '../../app/types.js';
+import { MAX_ADDRESS_LENGTH } from '../../domain/address.js';
+import { IPV4_COLUMN_WIDTH } from '../../output/table.js';
 import { formatBytes } from '../../output/units.js';
-import { layoutColumns, type ColumnSpec } from '../columns.js';
+import { addressColumnWidth, layoutColumns, widenColumn, type ColumnSpec } from '../columns.js';
 import { TableHeader, TableRow } from '../components/table.js';
 import { Footer } from '../components/footer.js';
 import { Spinner } from '../components/spinner.js';
@@ -21,7 +24,7 @@ type HistoryColumn = 'name' | 'ip' | 'down' | 'up' | 'total' | 'bar';
 
 export const HISTORY_COLUMNS: readonly ColumnSpec<HistoryColumn>[] = [
   { id: 'name', header: 'NAME', width: 12, maxWidth: 28, priority: 100 },
-  { id: 'ip', header: 'IP', width: 15, priority: 50 },
+  { id: 'ip', header: 'IP', width: IPV4_COLUMN_WIDTH, priority: 50 },
   { id: 'down', header: '↓', width: 8, align: 'right', priority: 90 },
   { id: 'up', header: '↑', width: 8, align: 'right', priority: 89 },
   { id: 'total', header: 'TOTAL', width: 8, align: 'right', priority: 80 },
@@ -58,9 +61,10 @@ export function HistoryScreen({ controller, isInputActive, onBack }: HistoryScre
 
   useHistoryKeys({ dispatch, onBack, viewportRows, isEnabled: isInputActive });
 
-  const columns = useMemo(() => layoutColumns(HISTORY_COLUMNS, width), [width]);
   const columnStyles = useMemo(() => ({ bar: theme.accent }), [theme]);
   const view = state.status === 'ready' ? state.view : null;
+  const ipWidth = useMemo(() => addressColumnWidth(view?.rows ?? []), [view]);
+  const columns = useMemo(() => layoutColumns(widenColumn(HISTORY_COLUMNS, 'ip', ipWidth), width), [ipWidth, width]);
   const sorted = useMemo(
     () => (view ? [...view.rows].sort((a, b) => b.downBytes + b.upBytes - (a.downBytes + a.upBytes) || a.identity.localeCompare(b.identity)) : []),
     [view],
@@ -112,7 +116,7 @@ export function HistoryScreen({ controller, isInputActive, onBack }: HistoryScre
                     columnStyles={columnStyles}
                     cells={{
                       name: nameOf(row),
-                      ip: cellText(row.ip, 15),
+                      ip: cellText(row.ip, MAX_ADDRESS_LENGTH),
                       down: formatBytes(row.downBytes),
                       up: formatBytes(row.upBytes),
                       total: formatBytes(row.downBytes + row.upBytes),

@@ -205,7 +205,7 @@ test('live usage: an empty router says what to do; sparklines fill as polls arri
   await until(() => fake.activeWatches === 1, 'the screen to subscribe');
   fake.emit(makeSnapshot([], { atMs: T0 }));
   let frame = await t.waitFor('No hosts are being counted yet');
-  assert.match(frame, /Set up TRAFFIC rules \(menu 3\)/);
+  assert.match(frame, /Set up accounting rules \(menu 3\)/);
   for (let s = 1; s <= 8; s += 1) {
     fake.emit(makeSnapshot([host('198.51.100.10', { hostname: 'pc', downBps: s * 1000 })], { atMs: T0 + s * 1000 }));
   }
@@ -213,6 +213,48 @@ test('live usage: an empty router says what to do; sparklines fill as polls arri
   const row = tableRows(frame).find((l) => l.includes(' pc ')) ?? '';
   // Eight rising samples end the row as a rising sparkline.
   assert.match(row, /▁▂▃▄▅▆▇█$/);
+  t.unmount();
+  fake.verify();
+});
+
+test('live usage: IPv6 rows show their whole address when there is room, cut by priority when not; rows are keyed by identity', async () => {
+  const fake = new FakeController().expectWatch();
+  const { t } = mount(fake, { columns: 160, rows: 30 });
+  await t.waitFor('Waiting');
+  await until(() => fake.activeWatches === 1, 'the screen to subscribe');
+  const long = '2001:db8:85a3:1234:5678:9abc:def0:1234';
+  const dualStack = [
+    family[0]!,
+    host('2001:db8::1', { hostname: 'phone', mac: '02:00:00:00:00:11', downBps: 500_000, upBps: 900_000, downBytes: 1_000_000, upBytes: 900_000_000 }),
+    host(long, { hostname: null, downBytes: 42_000, upBytes: 1_000 }),
+  ];
+  fake.emit(makeSnapshot(dualStack, { atMs: T0 }));
+  let frame = await t.waitFor(long);
+  assert.match(frame, /NAME\s+IP\s+↓RATE▼\s+↑RATE\s+↓TOTAL\s+↑TOTAL\s+↓%\s+↑%\s+SHARE\s+LAST MINUTE/);
+  assert.match(frame, /▶ laptop\s+198\.51\.100\.10\s+2\.50 MB\/s/);
+  assert.match(frame, /phone\s+2001:db8::1\s+500 kB\/s\s+900 kB\/s/);
+  assert.match(frame, /\(no name\)\s+2001:db8:85a3:1234:5678:9abc:def0:1234\s+0 B\/s/);
+  // 100 columns: the sparkline, the bar and ↑TOTAL give way (lower priority) so the address stays whole.
+  t.stdout.resize(100, 30);
+  frame = await t.waitFor((f) => /NAME\s+IP\s+↓RATE▼\s+↑RATE\s+↓TOTAL\s+↓%\s+↑%\n/.test(f));
+  assert.match(frame, /\(no name\)\s+2001:db8:85a3:1234:5678:9abc:def0:1234\s+0 B\/s/);
+  // 80 columns: with the totals gone too, the address column shrinks and the long one is cut.
+  t.stdout.resize(80, 30);
+  frame = await t.waitFor((f) => /NAME\s+IP\s+↓RATE▼\s+↑RATE\s+↓%\s+↑%\n/.test(f));
+  assert.match(frame, /\(no name\)\s+2001:db8:85a3:1234:5678:9abc…\s+0 B\/s/);
+  assert.match(frame, /phone\s+2001:db8::1\s+500 kB\/s/);
+  // 60 columns: the IP column goes as it does for IPv4; the nameless host is shown by its (cut) address.
+  t.stdout.resize(60, 30);
+  frame = await t.waitFor((f) => /NAME\s+↓RATE▼\s+↑RATE\s+↓%\s+↑%\n/.test(f));
+  assert.match(frame, /2001:db8:85a3:\S*…\s+0 B\/s/);
+  for (const line of lines(frame)) assert.ok([...line].length <= 60, `fits 60 columns: ${line}`);
+  // The same device (MAC) at a new address is the same row: its sparkline carries on.
+  t.stdout.resize(160, 30);
+  fake.emit(makeSnapshot([host('2001:db8::2', { hostname: 'phone', mac: '02:00:00:00:00:11', downBps: 1_000 })], { atMs: T0 + 1_000 }));
+  frame = await t.waitFor('2001:db8::2');
+  const phone = tableRows(frame).find((l) => l.includes('phone')) ?? '';
+  // Its first sample (1.4 MB/s) is the busiest, its second (1 kB/s) the least: a full block, then the lowest bar.
+  assert.match(phone, /█▁$/, `two samples for the phone: ${phone}`);
   t.unmount();
   fake.verify();
 });

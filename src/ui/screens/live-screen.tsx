@@ -1,11 +1,14 @@
 // Live usage: one row per host (rates, totals, shares, a share bar and the last minute as a
 // sparkline), a totals row, single-key sorting, the top talker marked ▶, and scrolling for
 // hundreds of hosts. Subscribes to the controller's polls while mounted and stops on unmount.
+// Rows are keyed by the host's identity; the IP column widens for IPv6 addresses when there is room.
 import { useEffect, useMemo, useReducer } from 'react';
 import { Box, Text } from 'ink';
 import type { RouterController } from '../../app/types.js';
+import { MAX_ADDRESS_LENGTH } from '../../domain/address.js';
+import { IPV4_COLUMN_WIDTH } from '../../output/table.js';
 import { formatBytes, formatRate, formatShare } from '../../output/units.js';
-import { layoutColumns, type ColumnSpec } from '../columns.js';
+import { addressColumnWidth, layoutColumns, widenColumn, type ColumnSpec } from '../columns.js';
 import { TableHeader, TableRow } from '../components/table.js';
 import { Footer } from '../components/footer.js';
 import { Spinner } from '../components/spinner.js';
@@ -15,7 +18,7 @@ import { clampScrollTop, describeScroll } from '../scroll.js';
 import { shareBar, sparkline } from '../sparkline.js';
 import { useTerminalSize } from '../use-terminal-size.js';
 import { useTheme } from '../theme.js';
-import { hostKey, initialLiveState, liveReducer, sortHosts, topTalker, SORT_LABELS, type SortKey } from './use-live-state.js';
+import { initialLiveState, liveReducer, sortHosts, topTalker, SORT_LABELS, type SortKey } from './use-live-state.js';
 import { useLiveKeys } from './use-live.js';
 
 export type LiveColumn = 'mark' | 'name' | 'ip' | 'down' | 'up' | 'downTotal' | 'upTotal' | 'downPct' | 'upPct' | 'bar' | 'spark';
@@ -24,7 +27,7 @@ export type LiveColumn = 'mark' | 'name' | 'ip' | 'down' | 'up' | 'downTotal' | 
 export const LIVE_COLUMNS: readonly ColumnSpec<LiveColumn>[] = [
   { id: 'mark', header: '', width: 1, priority: 100 },
   { id: 'name', header: 'NAME', width: 12, maxWidth: 28, priority: 99 },
-  { id: 'ip', header: 'IP', width: 15, priority: 45 },
+  { id: 'ip', header: 'IP', width: IPV4_COLUMN_WIDTH, priority: 45 },
   { id: 'down', header: '↓RATE', width: 10, align: 'right', priority: 98 },
   { id: 'up', header: '↑RATE', width: 10, align: 'right', priority: 97 },
   { id: 'downTotal', header: '↓TOTAL', width: 8, align: 'right', priority: 40 },
@@ -57,12 +60,15 @@ export function LiveScreen({ controller, now, isInputActive, onBack }: LiveScree
   useLiveKeys({ dispatch, onBack, viewportRows, isEnabled: isInputActive });
 
   const { snapshot, sortKey, samples } = state;
+  // Sized from every host, not just the visible ones, so scrolling never re-flows the columns.
+  const ipWidth = useMemo(() => addressColumnWidth(snapshot?.hosts ?? []), [snapshot]);
+  const specs = useMemo(() => widenColumn(LIVE_COLUMNS, 'ip', ipWidth), [ipWidth]);
   const columns = useMemo(() => {
-    const placed = layoutColumns(LIVE_COLUMNS, width);
+    const placed = layoutColumns(specs, width);
     return placed.map((c) =>
       SORTED_COLUMN[sortKey].includes(c.id) ? { ...c, header: c.header + (sortKey === 'name' ? '▲' : '▼') } : c,
     );
-  }, [width, sortKey]);
+  }, [specs, width, sortKey]);
   const columnStyles = useMemo(() => ({ bar: theme.accent, spark: theme.accent }), [theme]);
   const sorted = useMemo(() => (snapshot ? sortHosts(snapshot.hosts, sortKey) : []), [snapshot, sortKey]);
   const top = useMemo(() => (snapshot ? topTalker(snapshot.hosts) : null), [snapshot]);
@@ -97,7 +103,7 @@ export function LiveScreen({ controller, now, isInputActive, onBack }: LiveScree
         <Box flexDirection="column" marginY={1}>
           <Text wrap="truncate-end">No hosts are being counted yet.</Text>
           <Text {...theme.dim} wrap="truncate-end">
-            Set up TRAFFIC rules (menu 3) so the router counts each device's traffic.
+            Set up accounting rules (menu 3) so the router counts each device's traffic.
           </Text>
         </Box>
       ) : (
@@ -108,14 +114,14 @@ export function LiveScreen({ controller, now, isInputActive, onBack }: LiveScree
             const name = displayName(h.hostname, nameWidth);
             return (
               <TableRow
-                key={hostKey(h)}
+                key={h.identity}
                 columns={columns}
                 style={isTop ? theme.top : undefined}
                 columnStyles={columnStyles}
                 cells={{
                   mark: isTop ? '▶' : ' ',
                   name: name === NO_NAME && !hasIp ? cellText(h.ip, nameWidth) : name,
-                  ip: hasIp ? cellText(h.ip, 15) : '',
+                  ip: hasIp ? cellText(h.ip, MAX_ADDRESS_LENGTH) : '',
                   down: formatRate(h.downBps),
                   up: formatRate(h.upBps),
                   downTotal: formatBytes(h.downBytes),
@@ -123,7 +129,7 @@ export function LiveScreen({ controller, now, isInputActive, onBack }: LiveScree
                   downPct: formatShare(h.downShare),
                   upPct: formatShare(h.upShare),
                   bar: shareBar(totalBps > 0 ? (h.downBps + h.upBps) / totalBps : 0, widthOf('bar')),
-                  spark: sparkline(samples.get(hostKey(h)) ?? [], widthOf('spark'), sparkMax),
+                  spark: sparkline(samples.get(h.identity) ?? [], widthOf('spark'), sparkMax),
                 }}
               />
             );

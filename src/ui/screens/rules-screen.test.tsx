@@ -23,10 +23,10 @@ function mount(fake: FakeController, action: RulePlanView['action'], size: { col
 }
 
 const setup = plan('setup', [
-  'iptables -N TRAFFIC',
-  'iptables -I FORWARD 1 -j TRAFFIC',
-  'iptables -A TRAFFIC -i ppp0 -d 198.51.100.10',
-  'iptables -A TRAFFIC -s 198.51.100.10 -o ppp0',
+  'acct create lantop',
+  'acct hook lantop 1',
+  'acct add lantop -i ppp0 -d 198.51.100.10',
+  'acct add lantop -s 198.51.100.10 -o ppp0',
 ], { notes: ['2 hosts already have rules'], rejectedHosts: ['300.1.1.1\u001b[31m'] });
 
 test('setup: shows the exact commands and notes, y applies that plan and shows the verified result', async () => {
@@ -35,15 +35,15 @@ test('setup: shows the exact commands and notes, y applies that plan and shows t
   const { t } = mount(fake, 'setup');
   let frame = await t.waitFor('Apply these 4 commands? [y/n]');
   assert.match(frame, /lantop will send these 4 commands to the router, in order:/);
-  assert.match(frame, /1 iptables -N TRAFFIC\n2 iptables -I FORWARD 1 -j TRAFFIC\n3 iptables -A TRAFFIC -i ppp0 -d 198\.51\.100\.10/);
+  assert.match(frame, /1 acct create lantop\n2 acct hook lantop 1\n3 acct add lantop -i ppp0 -d 198\.51\.100\.10/);
   assert.match(frame, /• 2 hosts already have rules/);
   assert.match(frame, /Skipped \(not a valid IPv4 address\): 300\.1\.1\.1$/m);
   await t.press('y');
   frame = await t.waitFor('Applying 4 commands…');
-  apply.resolve({ applied: setup.commands, failed: null, isVerified: true, notes: ['FORWARD jump at position 1'] });
+  apply.resolve({ applied: setup.commands, failed: null, isVerified: true, notes: ['hook at position 1'] });
   frame = await t.waitFor('✓ Applied 4 of 4 commands.');
   assert.match(frame, /✓ Verified: the router's rules now match the plan\./);
-  assert.match(frame, /• FORWARD jump at position 1/);
+  assert.match(frame, /• hook at position 1/);
   fake.verify();
 });
 
@@ -57,44 +57,44 @@ test('setup: n cancels without applying anything', async () => {
 });
 
 test('setup: foreign rules are listed; a re-plans with adopting, which the user then confirms', async () => {
-  const foreign = plan('setup', ['iptables -A TRAFFIC -i ppp0 -d 198.51.100.11'], {
+  const foreign = plan('setup', ['acct add lantop -i ppp0 -d 198.51.100.11'], {
     foreignRules: ['    0     0 ACCEPT     all  --  *      *       0.0.0.0/0   203.0.113.9 \u001b[2J'],
   });
-  const adopted = plan('setup', ['iptables -A TRAFFIC -i ppp0 -d 198.51.100.11'], { notes: ['adopting 1 existing rule'] });
+  const adopted = plan('setup', ['acct add lantop -i ppp0 -d 198.51.100.11'], { notes: ['adopting 1 existing rule'] });
   const fake = new FakeController()
     .expectPlan('setup', foreign)
     .expectPlan('setup', adopted, { isAdopting: true })
     .expectApply(adopted, { applied: adopted.commands, failed: null, isVerified: true, notes: [] });
   const { t } = mount(fake, 'setup');
   let frame = await t.waitFor('did not write');
-  assert.match(frame, /⚠ 1 rule in lantop's chain that lantop did not write:/);
+  assert.match(frame, /⚠ 1 rule among lantop's accounting rules that lantop did not write:/);
   assert.match(frame, /ACCEPT\s+all\s+--.*203\.0\.113\.9/);
   assert.match(frame, /Press a to adopt them/);
   assert.match(frame, /a adopt foreign rules/);
   await t.press('a');
   frame = await t.waitFor('adopting 1 existing rule');
-  assert.match(frame, /Set up TRAFFIC rules \(adopting existing rules\)/);
+  assert.match(frame, /Set up accounting rules \(adopting existing rules\)/);
   await t.press('y');
   await t.waitFor('✓ Applied 1 of 1 command.');
   fake.verify();
 });
 
 test('flush: confirm, then a failed command shows what the router said and that it is not verified', async () => {
-  const flush = plan('flush', ['iptables -F TRAFFIC', 'iptables -Z TRAFFIC']);
+  const flush = plan('flush', ['acct clear lantop', 'acct zero lantop']);
   const fake = new FakeController()
     .expectPlan('flush', flush)
     .expectApply(flush, {
-      applied: ['iptables -F TRAFFIC'],
-      failed: { command: 'iptables -Z TRAFFIC', output: 'iptables v1.4.21: \u001b[31mcan\'t initialize\u0007 iptables table `filter\'\nPerhaps you need to insmod.' },
+      applied: ['acct clear lantop'],
+      failed: { command: 'acct zero lantop', output: 'acct v1.4.21: \u001b[31mcan\'t initialize\u0007 acct table `filter\'\nPerhaps you need to insmod.' },
       isVerified: false,
       notes: [],
     });
   const { t, backs } = mount(fake, 'flush');
   let frame = await t.waitFor('[y/n]');
-  assert.match(frame, /Flush TRAFFIC rules/);
+  assert.match(frame, /Flush accounting rules/);
   await t.press('y');
   frame = await t.waitFor('failed');
-  assert.match(frame, /✗ Applied 1 of 2 commands; this one failed:\n {2}iptables -Z TRAFFIC\nThe router said:\n {2}iptables v1\.4\.21: can't initialize iptables table `filter'\n {2}Perhaps you need to insmod\./);
+  assert.match(frame, /✗ Applied 1 of 2 commands; this one failed:\n {2}acct zero lantop\nThe router said:\n {2}acct v1\.4\.21: can't initialize acct table `filter'\n {2}Perhaps you need to insmod\./);
   assert.match(frame, /⚠ Not verified/);
   await t.press(KEY.enter);
   assert.equal(backs(), 1);
@@ -113,15 +113,15 @@ test('flush: an empty plan says nothing to do and cannot be applied', async () =
 });
 
 test('rules: a failed plan or apply shows the error; r plans again', async () => {
-  const flush = plan('flush', ['iptables -F TRAFFIC']);
+  const flush = plan('flush', ['acct clear lantop']);
   const fake = new FakeController()
-    .expectPlan('flush', new RouterError('iptables is not available on this router.', 'Check the firmware supports iptables.'))
+    .expectPlan('flush', new RouterError('acct is not available on this router.', 'Check the firmware supports acct.'))
     .expectPlan('flush', flush)
     .expectApply(flush, new RouterError('The router closed the connection.'))
     .expectPlan('flush', plan('flush', []));
   const { t } = mount(fake, 'flush');
   let frame = await t.waitFor('not available');
-  assert.match(frame, /→ Check the firmware supports iptables\./);
+  assert.match(frame, /→ Check the firmware supports acct\./);
   await t.press('r');
   await t.waitFor('[y/n]');
   await t.press('y');
@@ -133,7 +133,7 @@ test('rules: a failed plan or apply shows the error; r plans again', async () =>
 });
 
 test('rules: hundreds of commands scroll inside the terminal', async () => {
-  const commands = Array.from({ length: 508 }, (_, i) => `iptables -A TRAFFIC -i ppp0 -d 198.51.${100 + (i >> 8)}.${i & 255}`);
+  const commands = Array.from({ length: 508 }, (_, i) => `acct add lantop -i ppp0 -d 198.51.${100 + (i >> 8)}.${i & 255}`);
   const big = plan('setup', commands);
   const fake = new FakeController().expectPlan('setup', big);
   const { t } = mount(fake, 'setup', { rows: 24 });
@@ -142,17 +142,17 @@ test('rules: hundreds of commands scroll inside the terminal', async () => {
   assert.match(frame, /rows 1–15 of 508/);
   await t.press(KEY.end);
   frame = await t.waitFor('rows 494–508 of 508');
-  assert.match(frame, /508 iptables -A TRAFFIC -i ppp0 -d 198\.51\.101\.251/);
+  assert.match(frame, /508 acct add lantop -i ppp0 -d 198\.51\.101\.251/);
   fake.verify();
 });
 
 test('rules: many foreign rules are summarised and the plan still fits the terminal', async () => {
-  const commands = Array.from({ length: 100 }, (_, i) => `iptables -A TRAFFIC -s 198.51.100.${i + 1} -o ppp0`);
+  const commands = Array.from({ length: 100 }, (_, i) => `acct add lantop -s 198.51.100.${i + 1} -o ppp0`);
   const foreignRules = Array.from({ length: 8 }, (_, i) => `    0     0 DROP       all  --  *      *       203.0.113.${i + 1}   0.0.0.0/0`);
   const fake = new FakeController().expectPlan('setup', plan('setup', commands, { foreignRules, notes: ['one note'] }));
   const { t } = mount(fake, 'setup', { rows: 30 });
   const frame = await t.waitFor('[y/n]');
-  assert.match(frame, /⚠ 8 rules in lantop's chain that lantop did not write:/);
+  assert.match(frame, /⚠ 8 rules among lantop's accounting rules that lantop did not write:/);
   assert.match(frame, /…and 3 more/);
   assert.ok(!frame.includes('203.0.113.6'));
   assert.ok(frame.split('\n').length < 30, `fits 30 rows (${frame.split('\n').length})`);

@@ -1,5 +1,6 @@
-// Set up / flush TRAFFIC rules: show the dry-run plan (the exact commands), foreign rules and
-// notes, ask y/n, apply with a spinner, then the result with the router's output and verification.
+// Set up / flush / tear down lantop's accounting rules: show the dry-run plan (the exact commands
+// the backend will send, opaque here), foreign rules and notes, ask y/n, apply with a spinner,
+// then the result with the router's output and verification.
 import { useEffect, useReducer } from 'react';
 import { Box, Text } from 'ink';
 import type { RouterController, RulePlanView } from '../../app/types.js';
@@ -15,9 +16,9 @@ import { initialRulesState, rulesReducer, type RulesState } from './use-rules-st
 import { useRulesKeys } from './use-rules.js';
 
 export const RULES_TITLES: Record<RulePlanView['action'], string> = {
-  setup: 'Set up TRAFFIC rules',
-  flush: 'Flush TRAFFIC rules',
-  teardown: 'Tear down TRAFFIC rules',
+  setup: 'Set up accounting rules',
+  flush: 'Flush accounting rules',
+  teardown: 'Tear down accounting rules',
 };
 
 const MAX_FOREIGN_SHOWN = 5;
@@ -139,7 +140,7 @@ function PlanView({ plan, state, first, viewportRows, lineWidth }: { plan: RuleP
       {plan.foreignRules.length > 0 ? (
         <Box flexDirection="column" marginTop={1}>
           <Text {...theme.warn} wrap="truncate-end">
-            ⚠ {plan.foreignRules.length} {plan.foreignRules.length === 1 ? 'rule' : 'rules'} in lantop's chain that lantop did not write:
+            ⚠ {plan.foreignRules.length} {plan.foreignRules.length === 1 ? 'rule' : 'rules'} among lantop's accounting rules that lantop did not write:
           </Text>
           {foreignShown.map((rule, i) => (
             <Text key={`foreign${i}`} wrap="truncate-end">

@@ -11,7 +11,7 @@ const at = (seconds: number, hosts = [host('198.51.100.10', { downBps: seconds *
 test('each new snapshot adds one ↓+↑ sample per host, capped at the last minute', () => {
   let state: LiveState = initialLiveState;
   for (let s = 1; s <= SAMPLE_LIMIT + 15; s += 1) state = liveReducer(state, { type: 'snapshot', snapshot: at(s) });
-  const samples = state.samples.get('198.51.100.10') ?? [];
+  const samples = state.samples.get('ip:198.51.100.10') ?? [];
   assert.equal(samples.length, SAMPLE_LIMIT);
   assert.equal(samples[samples.length - 1], (SAMPLE_LIMIT + 15) * 10 + 1);
   assert.equal(samples[0], 16 * 10 + 1);
@@ -21,11 +21,20 @@ test('a repeated or older snapshot adds no sample; hosts that leave lose their s
   let state = liveReducer(initialLiveState, { type: 'snapshot', snapshot: at(5) });
   state = liveReducer(state, { type: 'snapshot', snapshot: at(5) });
   state = liveReducer(state, { type: 'snapshot', snapshot: at(4) });
-  assert.deepEqual(state.samples.get('198.51.100.10'), [51]);
+  assert.deepEqual(state.samples.get('ip:198.51.100.10'), [51]);
   assert.equal(state.snapshot?.atMs, at(5).atMs);
   state = liveReducer(state, { type: 'snapshot', snapshot: at(6, [host('198.51.100.11', { downBps: 7 })]) });
-  assert.equal(state.samples.has('198.51.100.10'), false);
-  assert.deepEqual(state.samples.get('198.51.100.11'), [7]);
+  assert.equal(state.samples.has('ip:198.51.100.10'), false);
+  assert.deepEqual(state.samples.get('ip:198.51.100.11'), [7]);
+});
+
+test('samples follow the identity: a device that moves to another address (or to IPv6) keeps its sparkline', () => {
+  const mac = '02:00:00:00:00:10';
+  let state = liveReducer(initialLiveState, { type: 'snapshot', snapshot: at(1, [host('198.51.100.10', { mac, downBps: 5 })]) });
+  state = liveReducer(state, { type: 'snapshot', snapshot: at(2, [host('198.51.100.20', { mac, downBps: 6 })]) });
+  state = liveReducer(state, { type: 'snapshot', snapshot: at(3, [host('2001:db8::10', { mac, downBps: 7 })]) });
+  assert.deepEqual([...state.samples.keys()], [mac]);
+  assert.deepEqual(state.samples.get(mac), [5, 6, 7]);
 });
 
 test('sorting: d/u by rate, t by total bytes, n by name with nameless hosts last; ties by IP', () => {
@@ -42,6 +51,13 @@ test('sorting: d/u by rate, t by total bytes, n by name with nameless hosts last
   assert.deepEqual(ips('name'), ['198.51.100.2', '198.51.100.10', '198.51.100.3', '198.51.100.9']);
   assert.equal(topTalker(hosts)?.ip, '198.51.100.9');
   assert.equal(topTalker([host('198.51.100.1')]), null);
+});
+
+test('sorting ties fall back to address order: IPv4 numerically, then IPv6', () => {
+  const idle = ['2001:db8::10', '198.51.100.10', '2001:db8::9', '198.51.100.9'].map((ip) => host(ip));
+  for (const key of ['down', 'up', 'total', 'name'] as const) {
+    assert.deepEqual(sortHosts(idle, key).map((h) => h.ip), ['198.51.100.9', '198.51.100.10', '2001:db8::9', '2001:db8::10'], key);
+  }
 });
 
 test('sort resets the scroll; scrolling is clamped to the host count', () => {

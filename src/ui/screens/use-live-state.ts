@@ -1,8 +1,9 @@
 // Live usage state: the latest snapshot, the last minute of rate samples per host (for the
 // sparklines), the sort order and the scroll offset. Samples are capped per host and hosts that
-// leave the snapshot lose theirs, so memory stays bounded however long the screen runs.
+// leave the snapshot lose theirs, so memory stays bounded however long the screen runs. Samples
+// follow the host's identity, so a device that changes address keeps its sparkline.
+import { compareAddresses } from '../../domain/address.js';
 import type { HostUsage, Snapshot } from '../../domain/snapshot.js';
-import { compareIp } from '../../output/usage-table.js';
 import { sanitizeText } from '../../sanitize.js';
 import { scrollTopAfter, type ScrollAction } from '../scroll.js';
 
@@ -19,7 +20,7 @@ export const SORT_LABELS: Readonly<Record<SortKey, string>> = {
 
 export interface LiveState {
   snapshot: Snapshot | null;
-  /** hostKey → combined (↓+↑) bytes/s, oldest first, at most SAMPLE_LIMIT. */
+  /** HostUsage.identity → combined (↓+↑) bytes/s, oldest first, at most SAMPLE_LIMIT. */
   samples: ReadonlyMap<string, readonly number[]>;
   sortKey: SortKey;
   scrollTop: number;
@@ -32,11 +33,6 @@ export type LiveAction =
 
 export const initialLiveState: LiveState = { snapshot: null, samples: new Map(), sortKey: 'down', scrollTop: 0 };
 
-/** A row's identity across polls. The snapshot has one row per address (one device may hold two). */
-export function hostKey(host: Pick<HostUsage, 'ip'>): string {
-  return host.ip;
-}
-
 export function liveReducer(state: LiveState, action: LiveAction): LiveState {
   switch (action.type) {
     case 'snapshot': {
@@ -45,11 +41,10 @@ export function liveReducer(state: LiveState, action: LiveAction): LiveState {
       if (state.snapshot !== null && snapshot.atMs <= state.snapshot.atMs) return { ...state, snapshot: snapshot.atMs === state.snapshot.atMs ? snapshot : state.snapshot };
       const samples = new Map<string, readonly number[]>();
       for (const host of snapshot.hosts) {
-        const key = hostKey(host);
-        const previous = state.samples.get(key) ?? [];
+        const previous = state.samples.get(host.identity) ?? [];
         const rate = Math.max(0, (Number.isFinite(host.downBps) ? host.downBps : 0) + (Number.isFinite(host.upBps) ? host.upBps : 0));
         const kept = previous.length >= SAMPLE_LIMIT ? previous.slice(previous.length - SAMPLE_LIMIT + 1) : previous;
-        samples.set(key, [...kept, rate]);
+        samples.set(host.identity, [...kept, rate]);
       }
       return { ...state, snapshot, samples };
     }
@@ -62,9 +57,9 @@ export function liveReducer(state: LiveState, action: LiveAction): LiveState {
 
 const sortName = (h: HostUsage) => (h.hostname === null ? '' : sanitizeText(h.hostname, 64).trim().toLowerCase());
 
-/** Hosts in display order; ties fall back to IP order so rows never jump between equal polls. */
+/** Hosts in display order; ties fall back to address order so rows never jump between equal polls. */
 export function sortHosts(hosts: readonly HostUsage[], sortKey: SortKey): HostUsage[] {
-  const byIp = (a: HostUsage, b: HostUsage) => compareIp(a.ip, b.ip);
+  const byIp = (a: HostUsage, b: HostUsage) => compareAddresses(a.ip, b.ip);
   const compare: Record<SortKey, (a: HostUsage, b: HostUsage) => number> = {
     down: (a, b) => b.downBps - a.downBps || b.downBytes - a.downBytes || byIp(a, b),
     up: (a, b) => b.upBps - a.upBps || b.upBytes - a.upBytes || byIp(a, b),

@@ -7,7 +7,7 @@ import { RouterError } from '../../errors.js';
 import { initialRulesState, rulesReducer, type RulesState } from './use-rules-state.js';
 import { rulesKeyAction } from './use-rules.js';
 
-const setupPlan = plan('setup', ['iptables -N TRAFFIC', 'iptables -I FORWARD -j TRAFFIC'], { foreignRules: ['ACCEPT all -- 0.0.0.0/0'] });
+const setupPlan = plan('setup', ['acct create lantop', 'acct hook lantop'], { foreignRules: ['ACCEPT all -- 0.0.0.0/0'] });
 const view = { viewportRows: 10, total: 2 };
 
 test('plan → confirm → applying → done; replies to stale requests are ignored', () => {
@@ -32,7 +32,7 @@ test('an empty plan cannot be confirmed; adopting re-plans a setup with foreign 
 });
 
 test('failures: a failed plan or apply is shown, r plans again, and apply failures only count while applying', () => {
-  const error = describeError(new RouterError('iptables: Permission denied'));
+  const error = describeError(new RouterError('acct: Permission denied'));
   const planning = initialRulesState();
   const failed = rulesReducer(planning, { type: 'failed', step: 'plan', request: 1, error });
   assert.deepEqual([failed.phase, failed.failedStep], ['failed', 'plan']);
@@ -46,7 +46,7 @@ test('rules keys: y applies only a non-empty plan, n cancels, a adopts only when
   assert.deepEqual(rulesKeyAction(confirm, 'y', keyOf(), view), { type: 'confirm' });
   assert.deepEqual(rulesKeyAction(confirm, 'n', keyOf(), view), { type: 'back' });
   assert.deepEqual(rulesKeyAction(confirm, 'a', keyOf(), view), { type: 'adopt' });
-  const flush: RulesState = { ...confirm, plan: plan('flush', ['iptables -F TRAFFIC'], { foreignRules: ['x'] }) };
+  const flush: RulesState = { ...confirm, plan: plan('flush', ['acct clear lantop'], { foreignRules: ['x'] }) };
   assert.equal(rulesKeyAction(flush, 'a', keyOf(), view), null);
   const empty: RulesState = { ...confirm, plan: plan('setup', []) };
   assert.equal(rulesKeyAction(empty, 'y', keyOf(), view), null);

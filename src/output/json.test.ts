@@ -1,0 +1,49 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { host, makeSnapshot } from '../../test/fakes/fake-controller.js';
+import { hostsJson, reportCsv, reportJson, snapshotCsv, snapshotJson } from './json.js';
+import type { PeriodReport } from '../domain/report.js';
+
+const T0 = 1_700_000_000_000;
+const laptop = host('198.51.100.10', { mac: '02:00:00:00:00:10', hostname: 'laptop', addresses: ['198.51.100.10', '2001:db8::10'], downBytes: 5, upBytes: 1 });
+const bare = host('2001:db8:85a3:1234:5678:9abc:def0:1234');
+
+test('hosts JSON: each row carries its identity and all the addresses of that identity', () => {
+  const json = hostsJson('198.51.100.1', T0, [
+    { identity: '02:00:00:00:00:10', ip: '198.51.100.10', addresses: ['198.51.100.10', '2001:db8::1'], mac: '02:00:00:00:00:10', hostname: 'pc', iface: 'br0', isCounted: true },
+    { identity: '02:00:00:00:00:10', ip: '2001:db8::1', addresses: ['198.51.100.10', '2001:db8::1'], mac: '02:00:00:00:00:10', hostname: 'pc', iface: 'br0', isCounted: false },
+  ]);
+  assert.deepEqual(json.hosts[1], { identity: '02:00:00:00:00:10', ip: '2001:db8::1', addresses: ['198.51.100.10', '2001:db8::1'], mac: '02:00:00:00:00:10', hostname: 'pc', iface: 'br0', counted: false });
+  assert.equal(json.schema, 1);
+});
+
+test('snapshot JSON: identity and addresses added to every host, the other fields as before', () => {
+  const json = snapshotJson(makeSnapshot([laptop, bare], { atMs: T0 }));
+  assert.deepEqual(Object.keys(json.hosts[0]!), ['identity', 'ip', 'addresses', 'mac', 'hostname', 'downBytes', 'upBytes', 'downBps', 'upBps', 'downShare', 'upShare', 'counted']);
+  assert.deepEqual([json.hosts[0]!.identity, json.hosts[0]!.addresses], ['02:00:00:00:00:10', ['198.51.100.10', '2001:db8::10']]);
+  assert.deepEqual([json.hosts[1]!.identity, json.hosts[1]!.ip], ['ip:2001:db8:85a3:1234:5678:9abc:def0:1234', '2001:db8:85a3:1234:5678:9abc:def0:1234']);
+});
+
+test('snapshot CSV: identity is the last column; the ones before keep their places', () => {
+  const [header, first, second] = snapshotCsv(makeSnapshot([laptop, bare], { atMs: T0 })).trim().split('\n');
+  assert.equal(header, 'at,ip,mac,hostname,down_bytes,up_bytes,down_bps,up_bps,down_share,up_share,counted,identity');
+  assert.equal(first, '2023-11-14T22:13:20.000Z,198.51.100.10,02:00:00:00:00:10,laptop,5,1,0,0,0,0,true,02:00:00:00:00:10');
+  assert.equal(second, '2023-11-14T22:13:20.000Z,2001:db8:85a3:1234:5678:9abc:def0:1234,,,0,0,0,0,0,0,true,ip:2001:db8:85a3:1234:5678:9abc:def0:1234');
+  assert.equal(snapshotCsv(makeSnapshot([bare], { atMs: T0 }), false).split('\n')[0], second);
+});
+
+test('report JSON: identity and the one address history keeps per host', () => {
+  const report: PeriodReport = {
+    router: '198.51.100.1',
+    requested: { startMs: T0, endMs: T0 + 1000 },
+    effective: { startMs: T0, endMs: T0 + 1000 },
+    startPrecision: 'minute',
+    endPrecision: 'minute',
+    hosts: [{ identity: 'ip:2001:db8::1', mac: null, ip: '2001:db8::1', hostname: null, firstSeenMs: T0, lastSeenMs: T0, downBytes: 7, upBytes: 3 }],
+    totals: { downBytes: 7, upBytes: 3 },
+    hostCount: 1,
+  };
+  const json = reportJson('198.51.100.1', 'all', report.requested, report);
+  assert.deepEqual(json.hosts, [{ identity: 'ip:2001:db8::1', ip: '2001:db8::1', addresses: ['2001:db8::1'], mac: null, hostname: null, downBytes: 7, upBytes: 3 }]);
+  assert.equal(reportCsv(report), 'identity,ip,mac,hostname,down_bytes,up_bytes\nip:2001:db8::1,2001:db8::1,,,7,3\n');
+});
