@@ -47,7 +47,7 @@ export async function runHosts(deps: Services, options: { json?: boolean; csv?: 
     if (options.json || (!options.csv && !deps.io.stdout.isTTY)) {
       write(deps.io, JSON.stringify(hostsJson(label, deps.clock.now(), rows), null, 2) + '\n');
     } else if (options.csv) {
-      write(deps.io, renderCsv(['ip', 'mac', 'hostname', 'iface', 'counted'], rows.map((h) => [h.ip, h.mac, h.hostname, h.iface, h.isCounted])));
+      write(deps.io, renderCsv(['ip', 'mac', 'hostname', 'iface', 'counted', 'identity'], rows.map((h) => [h.ip, h.mac, h.hostname, h.iface, h.isCounted, h.identity])));
     } else {
       write(deps.io, `Router reports ${rows.length} active device${rows.length === 1 ? '' : 's'}\n\n`);
       if (rows.length > 0) write(deps.io, renderTable(rows, hostColumns, deps.io.stdout.columns));

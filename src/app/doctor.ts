@@ -4,12 +4,13 @@
 // bug report. Nothing is changed on the router.
 import { EXIT, LantopError } from '../errors.js';
 import { sanitizeText } from '../sanitize.js';
-import { ReconnectingSession } from '../transport/reconnecting-session.js';
+import type { ReconnectingSession } from '../transport/reconnecting-session.js';
+import { openSession } from '../transport/connect.js';
 import { Transcript } from '../transport/transcript.js';
 import { RouterClient } from '../router/router-client.js';
 import type { CommandSpec, FirmwareProfile } from '../router/firmware/families.js';
 import { identityHash, routerKey } from '../router/firmware/stored-profile.js';
-import { defaultConnector, describeDetection, probeAndStore, routerLabel } from './open-router.js';
+import { describeDetection, probeAndStore, routerLabel, sessionOptions } from './open-router.js';
 import type { Services } from './services.js';
 
 export interface DoctorOptions {
@@ -46,12 +47,12 @@ export async function runDoctor(deps: Services, options: DoctorOptions): Promise
     router: routerLabel(settings), loginMs: null, loginMode: null, storedProfile: 'none', firmware: null,
     accounting: null, runsWhere: [], hosts: null, names: null, setup: null, problems: [], transcript: path,
   };
-  const connect = defaultConnector(settings, password, { profiles: deps.profiles, transcript, onWarning: (text) => deps.io.stderr.write(`note: ${text}\n`) });
-  const session = new ReconnectingSession({ factory: connect, target: `${settings.host ?? '?'}:${settings.port}` });
+  const login = sessionOptions(settings, password, { profiles: deps.profiles, transcript, onWarning: deps.note });
+  let session: ReconnectingSession | null = null;
   let code: number = EXIT.ok;
   try {
     const startedMs = Date.now();
-    await session.connect();
+    session = await openSession(login);
     report.loginMs = Date.now() - startedMs;
     report.loginMode = session.loginMode;
     const stored = deps.profiles?.getDetected(routerKey(settings));
@@ -79,7 +80,7 @@ export async function runDoctor(deps: Services, options: DoctorOptions): Promise
   } finally {
     for (const problem of report.problems) transcript.note(`problem: ${problem}`);
     transcript.flushPending();
-    await session.close().catch(() => undefined);
+    await session?.close().catch(() => undefined);
   }
   deps.io.stdout.write(options.json ? JSON.stringify(report, null, 2) + '\n' : renderDoctor(report));
   return code;

@@ -3,8 +3,8 @@
 // probed now and stored), and the RouterClient that knows what to send and where.
 import type { ResolvedSettings } from '../config/resolve.js';
 import { UsageError } from '../errors.js';
-import { ReconnectingSession, type ConnectionSession } from '../transport/reconnecting-session.js';
-import { connectionFactory } from '../transport/connect.js';
+import type { ReconnectingSession } from '../transport/reconnecting-session.js';
+import { openSession, type OpenSessionOptions } from '../transport/connect.js';
 import type { ProfileStore } from '../config/profiles.js';
 import { probeFirmware } from '../router/firmware/probe-router.js';
 import { identityHash, routerKey, storedFirmware } from '../router/firmware/stored-profile.js';
@@ -33,8 +33,6 @@ export interface OpenRouterOptions {
   profiles?: ProfileStore | null;
   /** One-time notices (legacy SSH algorithms enabled, …). */
   onWarning?: (text: string) => void;
-  /** Opens one connection; the default picks telnet or SSH from the settings. */
-  connect?: () => Promise<ConnectionSession>;
   /** Where the dialogue is recorded (doctor); default: settings.tracePath, else nowhere. */
   transcript?: Transcript | null;
 }
@@ -50,13 +48,14 @@ export function routerLabel(settings: ResolvedSettings): string {
   return `${settings.host ?? '?'}:${settings.port} over ${settings.protocol}`;
 }
 
-export function defaultConnector(settings: ResolvedSettings, password: string, options: Pick<OpenRouterOptions, 'profiles' | 'onWarning' | 'transcript'> = {}): () => Promise<ConnectionSession> {
+/** How to log in to the router the settings name (telnet or SSH), as transport/connect.ts takes it. */
+export function sessionOptions(settings: ResolvedSettings, password: string, options: Pick<OpenRouterOptions, 'profiles' | 'onWarning' | 'transcript'> = {}): OpenSessionOptions {
   const host = settings.host;
   if (host === null) throw new UsageError('No router address given.', 'Pass --host ADDRESS, set LANTOP_HOST, or save one with `lantop config set host ADDRESS`.');
   const profiles = options.profiles ?? null;
   // SSH host keys are pinned on first use in the profile; --accept-host-key replaces the pin.
   const pinned = settings.acceptHostKey ?? profiles?.get(settings.profileName)?.hostKey;
-  return connectionFactory({
+  return {
     host,
     port: settings.port,
     protocol: settings.protocol,
@@ -67,8 +66,10 @@ export function defaultConnector(settings: ResolvedSettings, password: string, o
     ...(pinned !== undefined ? { hostKeyFingerprint: pinned } : {}),
     onNewHostKey: (fingerprint) => profiles?.update(settings.profileName, { hostKey: fingerprint }),
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+    // Plain commands say it themselves (services.ts); the app shows it on its own screen.
+    warnsAboutCleartextTelnet: false,
     ...(options.transcript ? { onTrace: (event) => options.transcript!.record(event) } : {}),
-  });
+  };
 }
 
 /** The transcript `--trace FILE` asks for (password masked), or null. */
@@ -120,11 +121,16 @@ export async function openRouter(options: OpenRouterOptions): Promise<OpenRouter
   const { settings } = options;
   const profiles = options.profiles ?? null;
   const transcript = options.transcript !== undefined ? options.transcript : traceFor(settings, options.password);
-  const connect = options.connect ?? defaultConnector(settings, options.password, { ...options, transcript });
   const label = routerLabel(settings);
-  const session = new ReconnectingSession({ factory: connect, target: `${settings.host ?? '?'}:${settings.port}` });
+  let session: ReconnectingSession;
   try {
-    await session.connect();
+    // Logs in before returning; on failure it has closed itself and throws the typed error.
+    session = await openSession(sessionOptions(settings, options.password, { ...options, transcript }));
+  } catch (error) {
+    if (error instanceof Error) transcript?.note(`error: ${error.message}`);
+    throw error;
+  }
+  try {
     if (settings.acceptHostKey !== null && settings.protocol === 'ssh') profiles?.update(settings.profileName, { hostKey: settings.acceptHostKey });
     const firmware = await firmwareFor(session, settings, profiles);
     // A stored or overridden profile brings its route; probing found it on this session already.
