@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
 import { Telnet } from 'telnet-client';
-import { startEmulatedRouter, runIptables, TelnetDecoder, type EmulatedRouter, type EmulatedRouterOptions } from '../src/emulator/index.js';
+import { startEmulatedRouter, runIptables, type EmulatedRouter, type EmulatedRouterOptions } from '../src/emulator/index.js';
+import { TelnetStreamDecoder } from '../src/transport/telnet-decoder.js';
 
 // The option set issue 4 found to work with telnet-client 2.2.14.
 const CLIENT_OPTIONS = {
@@ -53,7 +54,7 @@ class RawClient {
   }
   /** Text with every telnet sequence removed. */
   text(): string {
-    return new TelnetDecoder().feed(this.bytes()).data.toString('utf8');
+    return new TelnetStreamDecoder({ isCrNulBareCr: true }).feed(this.bytes()).data.toString('utf8');
   }
   async waitFor(predicate: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -267,7 +268,7 @@ describe('emulated router on a raw socket', () => {
           await raw.waitForText('Password: ');
           raw.write('nope\r\n');
           await raw.waitForText(/incorrect\. Try again\.\r\nLogin: $/);
-          const decoded = raw.chunks.map((chunk) => new TelnetDecoder().feed(chunk).data.toString('utf8'));
+          const decoded = raw.chunks.map((chunk) => new TelnetStreamDecoder({ isCrNulBareCr: true }).feed(chunk).data.toString('utf8'));
           const failureChunk = decoded.find((text) => text.includes('Login incorrect. Try again.'));
           assert.ok(failureChunk !== undefined);
           assert.equal(failureChunk.endsWith('Login: '), isOneWrite);
@@ -324,9 +325,9 @@ describe('emulated router on a raw socket', () => {
     const faulty = await transcript({ splitWrites: true, iacInterleave: true, chunkDelayMs: 5 });
     assert.equal(faulty.text, plain.text);
     assert.ok(faulty.reads.length > plain.reads.length * 3, `many more TCP reads (${faulty.reads.length} vs ${plain.reads.length})`);
-    const loneIac = faulty.reads.filter((read) => read[0] === 255 && new TelnetDecoder().feed(read).data.length === 0);
+    const loneIac = faulty.reads.filter((read) => read[0] === 255 && new TelnetStreamDecoder({ isCrNulBareCr: true }).feed(read).data.length === 0);
     assert.ok(loneIac.length > 0, 'some reads carry nothing but an IAC sequence');
-    const textWithIac = faulty.reads.filter((read) => read.includes(255) && new TelnetDecoder().feed(read).data.length > 0);
+    const textWithIac = faulty.reads.filter((read) => read.includes(255) && new TelnetStreamDecoder({ isCrNulBareCr: true }).feed(read).data.length > 0);
     assert.ok(textWithIac.length > 0, 'some reads carry IAC sequences inside text');
   });
 });

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createRouterModel } from './model.js';
 import { runBroadcomCli, runBusyboxShell } from './commands.js';
 import { startEmulatedRouter } from './server.js';
-import { TelnetDecoder } from './telnet-protocol.js';
+import { TelnetStreamDecoder } from '../transport/telnet-decoder.js';
 
 const fixture = (path: string) => readFileSync(new URL(`../../fixtures/broadcom-cli/${path}`, import.meta.url), 'utf8').replace(/\r\n/g, '\n');
 const COMTREND_HELP = fixture('comtrend-bcm96328/help.txt');
@@ -55,7 +55,7 @@ test('the login banner is the one a BCM96328 prints', async () => {
     const chunks: Buffer[] = [];
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('error', () => undefined);
-    const text = () => new TelnetDecoder().feed(Buffer.concat(chunks)).data.toString('utf8');
+    const text = () => new TelnetStreamDecoder({ isCrNulBareCr: true }).feed(Buffer.concat(chunks)).data.toString('utf8');
     const deadline = Date.now() + 3000;
     while (!text().includes('Login: ') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     assert.equal(text().replace(/\r\n/g, '\n'), `${COMTREND_BANNER}\nLogin: `);

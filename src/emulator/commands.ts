@@ -7,10 +7,8 @@
 // `telnetd:error:774.006:processInput:406:unrecognized command ls` of a Sagemcom F@ST2704R).
 
 import { runIptables } from './iptables.js';
-import {
-  formatDhcpLeases, formatIpNeigh, formatLanHosts, formatProcNetArp, formatProcUptime, uptimeSeconds,
-  type RouterModel,
-} from './model.js';
+import { uptimeSeconds, type RouterModel } from './model.js';
+import { formatDhcpLeases, formatIpNeigh, formatLanHosts, formatProcNetArp, formatProcUptime } from './model-formats.js';
 import { splitCommandList, splitShellWords } from './shell-words.js';
 
 export type ShellMode = 'cli' | 'shell';

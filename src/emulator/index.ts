@@ -1,15 +1,16 @@
 // The emulated router: an honest test double and demo target (see README.md). Not a real router.
 export { startEmulatedRouter, type EmulatedRouter, type EmulatedRouterOptions, type EmulatorStats } from './server.js';
 export {
-  createRouterModel, advanceModel, rebootModel, uptimeSeconds, formatProcNetArp, formatLanHosts, formatDhcpLeases,
-  formatIpNeigh, formatProcUptime, HOSTILE_HOSTNAMES, LAN_PREFIX, WAN_PREFIX,
+  createRouterModel, rebootModel, uptimeSeconds, HOSTILE_HOSTNAMES, LAN_PREFIX, WAN_PREFIX,
   type Flavour, type HostKind, type HostSpec, type SimulatedHost, type RouterModel, type ModelOptions, type ArpState,
 } from './model.js';
+export { advanceModel } from './model-simulation.js';
+export { formatProcNetArp, formatLanHosts, formatDhcpLeases, formatIpNeigh, formatProcUptime } from './model-formats.js';
 export {
   createIptablesState, runIptables, traversePackets, parseIpv4, formatIpv4,
   type IptablesDialect, type IptablesState, type IptablesTable, type IptablesChain, type IptablesRule, type RuleSpec,
   type IptablesResult, type PacketBatch, type Verdict, type AddressMatch,
 } from './iptables.js';
 export { runBroadcomCli, runBusyboxShell, type CommandOutcome, type ShellSession, type ShellMode } from './commands.js';
-export { TelnetDecoder, escapeIac, type TelnetEvent } from './telnet-protocol.js';
+export { escapeIac } from './telnet-protocol.js';
 export { splitShellWords, splitCommandList } from './shell-words.js';

@@ -1,6 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { advanceModel, createRouterModel, formatDhcpLeases, formatLanHosts, formatProcNetArp, rebootModel, HOSTILE_HOSTNAMES, type RouterModel } from './model.js';
+import { createRouterModel, rebootModel, HOSTILE_HOSTNAMES, type RouterModel } from './model.js';
+import { advanceModel } from './model-simulation.js';
+import { formatDhcpLeases, formatLanHosts, formatProcNetArp } from './model-formats.js';
 import { runIptables } from './iptables.js';
 
 const HOUR = 3_600_000;

@@ -1,102 +1,12 @@
-// Telnet protocol for the emulated router's server side (RFC 854/855, option negotiation after the
-// RFC 1143 rules that keep both ends out of loops, TTYPE RFC 1091, NAWS RFC 1073). Pure: bytes in,
-// bytes and events out; the server owns the socket.
+// Telnet for the emulated router's server side: option negotiation after the RFC 1143 rules that
+// keep both ends out of loops (TTYPE RFC 1091, NAWS RFC 1073) and IAC escaping of what it sends.
+// Reading the client's stream is the shared decoder (src/transport/telnet-decoder.ts, with CR NUL
+// read as CR). Pure: bytes and events in, bytes out; the server owns the socket.
 
-export const IAC = 255;
-export const DONT = 254;
-export const DO = 253;
-export const WONT = 252;
-export const WILL = 251;
-export const SB = 250;
-export const GA = 249;
-export const NOP = 241;
-export const SE = 240;
-
-export const OPT_ECHO = 1;
-export const OPT_SGA = 3;
-export const OPT_TTYPE = 24;
-export const OPT_NAWS = 31;
-
-const TTYPE_IS = 0;
-const TTYPE_SEND = 1;
-const MAX_SUBNEGOTIATION_BYTES = 512;
-
-export type TelnetEvent =
-  | { type: 'negotiation'; command: number; option: number }
-  | { type: 'subnegotiation'; option: number; data: Buffer }
-  | { type: 'command'; command: number };
-
-type ParserState = 'data' | 'iac' | 'negotiation' | 'sb' | 'sb-data' | 'sb-iac' | 'cr';
-
-/**
- * Incremental decoder of the client's byte stream. Survives every split: a sequence may arrive one
- * byte per TCP read. Removes all IAC sequences from the data, turns IAC IAC into 0xFF and CR NUL
- * into CR (RFC 854), and reports negotiations and subnegotiations as events.
- */
-export class TelnetDecoder {
-  private state: ParserState = 'data';
-  private pendingCommand = 0;
-  private sbOption = 0;
-  private sbData: number[] = [];
-
-  feed(chunk: Uint8Array): { data: Buffer; events: TelnetEvent[] } {
-    const data: number[] = [];
-    const events: TelnetEvent[] = [];
-    for (const byte of chunk) {
-      switch (this.state) {
-        case 'data':
-        case 'cr':
-          if (byte === IAC) {
-            this.state = 'iac';
-          } else if (this.state === 'cr' && byte === 0) {
-            this.state = 'data'; // CR NUL is a bare CR
-          } else {
-            data.push(byte);
-            this.state = byte === 13 ? 'cr' : 'data';
-          }
-          break;
-        case 'iac':
-          if (byte === IAC) {
-            data.push(IAC);
-            this.state = 'data';
-          } else if (byte === WILL || byte === WONT || byte === DO || byte === DONT) {
-            this.pendingCommand = byte;
-            this.state = 'negotiation';
-          } else if (byte === SB) {
-            this.state = 'sb';
-          } else {
-            events.push({ type: 'command', command: byte });
-            this.state = 'data';
-          }
-          break;
-        case 'negotiation':
-          events.push({ type: 'negotiation', command: this.pendingCommand, option: byte });
-          this.state = 'data';
-          break;
-        case 'sb':
-          this.sbOption = byte;
-          this.sbData = [];
-          this.state = 'sb-data';
-          break;
-        case 'sb-data':
-          if (byte === IAC) this.state = 'sb-iac';
-          else if (this.sbData.length < MAX_SUBNEGOTIATION_BYTES) this.sbData.push(byte);
-          break;
-        case 'sb-iac':
-          if (byte === SE) {
-            events.push({ type: 'subnegotiation', option: this.sbOption, data: Buffer.from(this.sbData) });
-            this.state = 'data';
-          } else {
-            // IAC IAC inside SB is a data 0xFF; anything else is a protocol error we tolerate.
-            if (byte === IAC && this.sbData.length < MAX_SUBNEGOTIATION_BYTES) this.sbData.push(IAC);
-            this.state = 'sb-data';
-          }
-          break;
-      }
-    }
-    return { data: Buffer.from(data), events };
-  }
-}
+import {
+  DO, DONT, IAC, OPTION_TERMINAL_TYPE, OPTION_WINDOW_SIZE, SB, SE, TERMINAL_TYPE_IS, TERMINAL_TYPE_SEND, WILL, WONT,
+} from '../transport/telnet-codes.js';
+import type { TelnetEvent } from '../transport/telnet-decoder.js';
 
 /** Doubles every 0xFF so data bytes are never read as IAC (RFC 854). */
 export function escapeIac(data: Buffer): Buffer {
@@ -175,7 +85,7 @@ export function answerTelnetEvent(state: NegotiationState, policy: NegotiationPo
         } else {
           if (current === 'off') out.push(IAC, DO, option);
           state.remote.set(option, 'on');
-          if (option === OPT_TTYPE && current !== 'on') out.push(IAC, SB, OPT_TTYPE, TTYPE_SEND, IAC, SE);
+          if (option === OPTION_TERMINAL_TYPE && current !== 'on') out.push(IAC, SB, OPTION_TERMINAL_TYPE, TERMINAL_TYPE_SEND, IAC, SE);
         }
       } else {
         if (current === 'on') out.push(IAC, DONT, option);
@@ -183,9 +93,9 @@ export function answerTelnetEvent(state: NegotiationState, policy: NegotiationPo
       }
     }
   } else if (event.type === 'subnegotiation') {
-    if (event.option === OPT_TTYPE && event.data[0] === TTYPE_IS) {
+    if (event.option === OPTION_TERMINAL_TYPE && event.data[0] === TERMINAL_TYPE_IS) {
       state.terminalType = event.data.subarray(1).toString('latin1');
-    } else if (event.option === OPT_NAWS && event.data.length >= 4) {
+    } else if (event.option === OPTION_WINDOW_SIZE && event.data.length >= 4) {
       state.windowSize = { columns: event.data.readUInt16BE(0), rows: event.data.readUInt16BE(2) };
     }
   }

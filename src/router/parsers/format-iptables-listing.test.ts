@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { formatIptablesListing, formatIptablesCounter } from './format-iptables-listing.js';
+import { formatIptablesCounter, formatIptablesListing, formatIptablesRow, type ListingRow } from './format-iptables-listing.js';
 import { parseIptablesListing } from './iptables-listing.js';
 import type { Chain, Rule } from './types.js';
 import { readFixture } from '../../../test/fixtures.js';
@@ -35,6 +35,29 @@ describe('formatIptablesCounter', () => {
     assert.equal(formatIptablesCounter(5e13, false), '  50T ');
     assert.equal(formatIptablesCounter(4294967296, true), '4294967296 ');
     assert.equal(formatIptablesCounter(3, true), '       3 ');
+  });
+
+  test('bigint counters (the emulator\'s) stay exact past 2^53 and wrap near 2^64 as C does', () => {
+    assert.equal(formatIptablesCounter(9007199254740993n, true), '9007199254740993 ');
+    assert.equal(formatIptablesCounter(98765432n, false), '  99M ');
+    assert.equal(formatIptablesCounter(18446744073709551615n, false), '   0K ');
+  });
+});
+
+describe('formatIptablesRow', () => {
+  const row: ListingRow = {
+    pkts: 0, bytes: 0, target: 'LOGGER', prot: '!tcp', opt: '--', in: 'ppp0', out: '*', source: '!198.51.100.0/24', destination: '0.0.0.0/0',
+    isGoto: true, comment: 'lantop', extra: '',
+  };
+
+  test('table form: "[goto] " before the comment, the comment before the target options', () => {
+    const layout = { hasCounters: false, hasInterfaces: false, isExact: true, hasLineNumbers: false, isTable: true };
+    assert.equal(formatIptablesRow(row, 1, layout), 'LOGGER    !tcp  -- !198.51.100.0/24      0.0.0.0/0           [goto]  /* lantop */\n');
+  });
+
+  test('FMT_NOTABLE form, as `iptables -v -A` echoes a rule', () => {
+    const layout = { hasCounters: false, hasInterfaces: true, isExact: false, hasLineNumbers: false, isTable: false };
+    assert.equal(formatIptablesRow({ ...row, isGoto: false, comment: null, extra: 'LOG flags 0 level 4' }, 0, layout), 'LOGGER !tcp opt -- in ppp0 out * !198.51.100.0/24  -> 0.0.0.0/0   LOG flags 0 level 4\n');
   });
 });
 

@@ -1,0 +1,180 @@
+// Time passing on the emulated router's LAN: per-host traffic with plausible varying rates from the
+// model's seeded PRNG, capped by the line and pushed through the iptables emulator the way the
+// kernel would (FORWARD for LAN↔WAN, INPUT/OUTPUT for the router's own DNS), hosts leaving and
+// joining, leases renewing and lapsing, ARP entries going stale. Pure: time only moves when
+// advanceModel is called with a later time.
+
+import { parseIpv4, traversePackets } from './iptables.js';
+import type { RouterModel, SimulatedHost, HostKind } from './model.js';
+import { chance, nextFloat, nextGaussian, nextInt } from './prng.js';
+
+const STEP_MS = 1000;
+const MAX_STEPS_PER_ADVANCE = 3600;
+
+// Mean rates in bytes/s (down, up) and how bursty each kind is. A 16/1 Mbit DSL line is the limit.
+const KIND_PROFILE: Record<HostKind, { down: number; up: number; burstChance: number; burstFactor: number; sessionChance: number }> = {
+  phone: { down: 12_000, up: 2_500, burstChance: 0.02, burstFactor: 25, sessionChance: 1 },
+  tablet: { down: 20_000, up: 3_000, burstChance: 0.015, burstFactor: 20, sessionChance: 1 },
+  laptop: { down: 60_000, up: 12_000, burstChance: 0.01, burstFactor: 15, sessionChance: 1 },
+  tv: { down: 700_000, up: 8_000, burstChance: 0, burstFactor: 1, sessionChance: 0.004 },
+  downloader: { down: 1_300_000, up: 45_000, burstChance: 0, burstFactor: 1, sessionChance: 1 },
+  console: { down: 30_000, up: 10_000, burstChance: 0.005, burstFactor: 40, sessionChance: 1 },
+  iot: { down: 150, up: 120, burstChance: 0, burstFactor: 1, sessionChance: 1 },
+};
+
+/** Moves simulated time forward to `toMs` in whole one-second steps (earlier times are ignored). */
+export function advanceModel(model: RouterModel, toMs: number): void {
+  if (!(toMs > model.nowMs)) return;
+  let remaining = toMs - model.nowMs + model.carryMs;
+  // After a long gap (laptop asleep during the demo) take bigger steps rather than thousands of them.
+  const stepMs = Math.max(STEP_MS, Math.ceil(remaining / MAX_STEPS_PER_ADVANCE / STEP_MS) * STEP_MS);
+  const start = model.nowMs - model.carryMs;
+  let simulated = 0;
+  while (remaining >= stepMs) {
+    simulated += stepMs;
+    model.nowMs = start + simulated;
+    step(model, stepMs / 1000);
+    remaining -= stepMs;
+  }
+  model.carryMs = remaining;
+  model.nowMs = toMs;
+}
+
+function step(model: RouterModel, seconds: number): void {
+  if (model.isChurnOn) churn(model, seconds);
+  for (const host of model.hosts) {
+    expireLease(model, host);
+    ageArp(model, host);
+  }
+  if (!model.isTrafficOn) return;
+  const demands = model.hosts.map((host) => (host.isOnline ? demand(model, host) : { down: 0, up: 0 }));
+  const totalDown = demands.reduce((sum, d) => sum + d.down, 0);
+  const totalUp = demands.reduce((sum, d) => sum + d.up, 0);
+  const downScale = totalDown > model.lineDownBytesPerSecond ? model.lineDownBytesPerSecond / totalDown : 1;
+  const upScale = totalUp > model.lineUpBytesPerSecond ? model.lineUpBytesPerSecond / totalUp : 1;
+  model.hosts.forEach((host, i) => {
+    const wanted = demands[i] as { down: number; up: number };
+    host.downBytesPerSecond = Math.round(wanted.down * downScale);
+    host.upBytesPerSecond = Math.round(wanted.up * upScale);
+    if (!host.isOnline) return;
+    const down = Math.round(host.downBytesPerSecond * seconds);
+    const up = Math.round(host.upBytesPerSecond * seconds);
+    if (down > 0 || up > 0) {
+      host.arp = 'reachable';
+      host.arpSinceMs = model.nowMs;
+    }
+    forward(model, host, down, up);
+  });
+  // The router's own DNS forwarder: a little INPUT/OUTPUT traffic from the LAN, never in FORWARD.
+  const lookups = nextInt(model.prng, 0, 3);
+  if (lookups > 0) {
+    const asker = model.hosts.find((host) => host.isOnline);
+    if (asker) {
+      const lan = parseIpv4(model.lanAddress) as number;
+      const hostIp = parseIpv4(asker.ip) as number;
+      traversePackets(model.iptables, 'INPUT', { inInterface: model.lanInterface, outInterface: '', source: hostIp, destination: lan, protocol: 17, packets: lookups, bytes: lookups * 72 });
+      traversePackets(model.iptables, 'OUTPUT', { inInterface: '', outInterface: model.lanInterface, source: lan, destination: hostIp, protocol: 17, packets: lookups, bytes: lookups * 140 });
+    }
+  }
+}
+
+function demand(model: RouterModel, host: SimulatedHost): { down: number; up: number } {
+  const profile = KIND_PROFILE[host.kind];
+  const prng = model.prng;
+  if (host.kind === 'tv') {
+    // Streams in sessions: on for an episode or two, then off for a while.
+    if (chance(prng, host.isSessionOn ? 0.002 : profile.sessionChance)) host.isSessionOn = !host.isSessionOn;
+    if (!host.isSessionOn) return { down: 200 + nextInt(prng, 0, 300), up: 100 + nextInt(prng, 0, 100) };
+  }
+  // Slow random walk of the activity level (log-space, pulled back towards 1).
+  host.level = Math.min(4, Math.max(0.05, Math.exp(0.85 * Math.log(host.level) + 0.35 * nextGaussian(prng))));
+  if (host.burstSecondsLeft > 0) host.burstSecondsLeft--;
+  else if (chance(prng, profile.burstChance)) host.burstSecondsLeft = nextInt(prng, 3, 25);
+  const burst = host.burstSecondsLeft > 0 ? profile.burstFactor : 1;
+  const jitter = (): number => 0.8 + 0.4 * nextFloat(prng);
+  return {
+    down: profile.down * host.level * burst * jitter(),
+    up: profile.up * Math.sqrt(host.level) * Math.sqrt(burst) * jitter(),
+  };
+}
+
+function forward(model: RouterModel, host: SimulatedHost, down: number, up: number): void {
+  const hostIp = parseIpv4(host.ip) as number;
+  const peer = parseIpv4(host.wanPeer) as number;
+  // Most bytes are TCP; a tenth is UDP (QUIC, DNS, games). Packet sizes as seen on a DSL line.
+  for (const [protocol, share] of [[6, 0.9], [17, 0.1]] as const) {
+    const downBytes = Math.round(down * share);
+    const upBytes = Math.round(up * share);
+    if (downBytes > 0) {
+      const verdict = traversePackets(model.iptables, 'FORWARD', {
+        inInterface: model.wanInterface, outInterface: model.lanInterface, source: peer, destination: hostIp,
+        protocol, packets: Math.max(1, Math.ceil(downBytes / 1380)), bytes: downBytes,
+      });
+      if (verdict === 'ACCEPT') host.downBytes += downBytes;
+    }
+    if (upBytes > 0) {
+      const verdict = traversePackets(model.iptables, 'FORWARD', {
+        inInterface: model.lanInterface, outInterface: model.wanInterface, source: hostIp, destination: peer,
+        protocol, packets: Math.max(1, Math.ceil(upBytes / 190)), bytes: upBytes,
+      });
+      if (verdict === 'ACCEPT') host.upBytes += upBytes;
+    }
+  }
+}
+
+function churn(model: RouterModel, seconds: number): void {
+  const prng = model.prng;
+  for (const host of model.hosts) {
+    const isStayer = host.kind === 'downloader' || host.kind === 'iot' || host.kind === 'tv';
+    if (host.isOnline) {
+      // Phones and laptops leave every half hour or so on average; visitors sooner.
+      const leaveRate = isStayer ? 0 : host.isVisitor ? 1 / 900 : 1 / 2400;
+      if (chance(prng, leaveRate * seconds)) {
+        host.isOnline = false;
+        host.downBytesPerSecond = 0;
+        host.upBytesPerSecond = 0;
+      } else if (host.leaseEndsAtMs !== null && host.leaseEndsAtMs - model.nowMs < (model.leaseSeconds * 1000) / 2) {
+        host.leaseEndsAtMs = model.nowMs + model.leaseSeconds * 1000; // DHCP renew at T1
+      }
+    } else {
+      const joinRate = host.isVisitor ? 1 / 3600 : 1 / 600;
+      if (chance(prng, joinRate * seconds)) join(model, host);
+    }
+  }
+}
+
+function join(model: RouterModel, host: SimulatedHost): void {
+  host.isOnline = true;
+  host.arp = 'reachable';
+  host.arpSinceMs = model.nowMs;
+  host.leaseEndsAtMs = model.nowMs + model.leaseSeconds * 1000;
+  host.level = 1;
+}
+
+function expireLease(model: RouterModel, host: SimulatedHost): void {
+  if (host.leaseEndsAtMs !== null && host.leaseEndsAtMs <= model.nowMs) {
+    if (host.isOnline) host.leaseEndsAtMs = model.nowMs + model.leaseSeconds * 1000;
+    else host.leaseEndsAtMs = null;
+  }
+}
+
+/** Kernel neighbour states as /proc/net/arp shows them: reachable/stale 0x2, then incomplete 0x0, then gone. */
+function ageArp(model: RouterModel, host: SimulatedHost): void {
+  const age = model.nowMs - host.arpSinceMs;
+  if (host.isOnline) {
+    if (host.arp === 'absent' || host.arp === 'incomplete') {
+      host.arp = 'reachable';
+      host.arpSinceMs = model.nowMs;
+    } else if (host.arp === 'reachable' && age > 60_000) {
+      host.arp = 'stale';
+    }
+    return;
+  }
+  if ((host.arp === 'reachable' || host.arp === 'stale') && age > 90_000) {
+    host.arp = 'incomplete';
+    host.arpSinceMs = model.nowMs;
+  } else if (host.arp === 'incomplete' && age > 180_000) {
+    host.arp = 'absent';
+    host.arpSinceMs = model.nowMs;
+  }
+}
