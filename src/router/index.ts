@@ -81,16 +81,9 @@ export {
 } from './firmware/families.js';
 
 /** Firmware detection: read-only probeRouter(session), pure detectFirmware(probes), both in probeFirmware. */
-export {
-  detectFirmware,
-  probeFirmware,
-  probeRouter,
-  PROBE_COMMANDS,
-  LEASE_FILES,
-  type RouterProbes,
-  type ProbeAnswer,
-  type ProbeId,
-} from './firmware/detect-firmware.js';
+export { detectFirmware } from './firmware/detect-firmware.js';
+export { probeFirmware, probeRouter } from './firmware/probe-router.js';
+export { PROBE_COMMANDS, LEASE_FILES, type RouterProbes, type ProbeAnswer, type ProbeId } from './firmware/probes.js';
 
 /** Discovery: ARP + names → live LAN hosts, one per IP, MAC as identity, ordered by IP. */
 export { discoverHosts, type DiscoveredHost, type DiscoveryOptions } from './discovery.js';

@@ -4,15 +4,10 @@
 // fakeRouter() (a configurable login dialogue + vendor CLI + BusyBox-like shell built on it).
 import { createServer, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DONT, IAC, SB, SE, WILL } from '../../src/transport/telnet-codes.js';
 
-export const IAC = 255;
-export const WILL = 251;
-export const WONT = 252;
-export const DO = 253;
-export const DONT = 254;
-export const SB = 250;
-export const SE = 240;
-export const NOP = 241;
+// The tests that script this server write telnet commands with these.
+export { DO, IAC, NOP, WILL, WONT } from '../../src/transport/telnet-codes.js';
 
 /** Gap between writes meant to arrive as separate TCP reads on loopback. */
 export const SEPARATE_WRITE_GAP_MS = 25;
@@ -255,7 +250,9 @@ export function fakeRouter(options: FakeRouterOptions = {}) {
           await connection.write(toEol('\n\nBusyBox v1.17.2 built-in shell (ash)\nEnter \'help\' for a list of built-in commands.\n\n'));
         } else if (line !== '') {
           const reply = options.cliCommands?.[line];
-          if (reply === undefined) await connection.write(toEol(`Unknown command: ${line}\n`));
+          // Not scripted: what a Broadcom CMS CLI answers (Sagemcom F@ST2704R,
+          // fixtures/broadcom-cli/sagemcom-fast2704r/unrecognized-command.txt).
+          if (reply === undefined) await connection.write(toEol(`telnetd:error:774.006:processInput:406:unrecognized command ${line}\n`));
           else if (!(await writeReply(reply, context, toEol))) return;
         }
       } else {
@@ -270,6 +267,7 @@ export function fakeRouter(options: FakeRouterOptions = {}) {
           await connection.write(`__LANTOP_PROBE_1__${eol}`);
         } else if (command !== '') {
           const reply = options.shellCommands?.[command];
+          // Not scripted: BusyBox ash's answer (fixtures/busybox/1.35.0/busybox-sh-lanhosts-not-found.txt).
           if (reply === undefined) await connection.write(toEol(`sh: ${command.split(' ')[0]}: not found\n`));
           else if (!(await writeReply(reply, context, toEol))) return;
         }

@@ -14,6 +14,11 @@ export interface ScriptedStep {
   command: string | RegExp | ((command: string) => boolean);
   /** What exec resolves with. */
   output?: string;
+  /**
+   * Or a reply computed from the command, for answers with real semantics behind them (e.g. the
+   * emulator's iptables). The command itself must still match `command`.
+   */
+  reply?: (command: string) => string;
   /** Or an error exec rejects with (e.g. new TimeoutError(...)). */
   error?: Error;
   /** The shell mode after this command (e.g. 'shell' after `sh`, 'cli' after `exit`). */
@@ -63,7 +68,7 @@ export class ScriptedSession implements Session {
     this.next++;
     if (step.modeAfter) this.currentMode = step.modeAfter;
     if (step.error) throw step.error;
-    return step.output ?? '';
+    return step.reply ? step.reply(command) : (step.output ?? '');
   }
 
   async close(): Promise<void> {

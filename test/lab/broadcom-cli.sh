@@ -7,7 +7,7 @@
 #   tplink        TP-Link's COMMAND-LINE Interface, `TP-Link(conf)#`
 # It runs on the pty the telnet server gives it, inside the lab router's network and mount namespaces.
 #
-# Environment (set by the per-lab wrapper lab.ts writes; telnet servers may scrub the environment):
+# Environment (set by the per-lab wrapper lab-router-files.ts writes; telnet servers may scrub the environment):
 #   LAB_USER, LAB_PASSWORD   credentials
 #   LAB_LANHOSTS             the lab's lease table: one host per line, TAB-separated:
 #                            MAC, IP, lease expiry (unix seconds), hostname (raw bytes, may be empty)

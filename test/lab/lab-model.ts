@@ -1,5 +1,6 @@
 // Pure parts of the router lab: addresses, names, rule sets and file formats. No I/O here, so the
-// lab's own bookkeeping is unit-tested without root (lab-model.test.ts); lab.ts does the effects.
+// lab's own bookkeeping is unit-tested without root (lab-model.test.ts); router-lab.ts and its
+// parts do the effects.
 
 export type IptablesBackend = 'legacy' | 'nft';
 

@@ -1,7 +1,8 @@
 // Router variants of the lab: what real firmware does differently from the lab's default CMS CLI,
 // each taken from a published capture or firmware source (test/lab/SOURCE.md says which).
-// Pure data and small pure functions: lab.ts turns a profile into files, daemons and environment
-// for broadcom-cli.sh; the self-tests and the compatibility matrix read the same data.
+// Pure data and small pure functions: lab-router-files.ts and lab-router-processes.ts turn a profile
+// into files, daemons and environment for broadcom-cli.sh; the self-tests and the compatibility
+// matrix read the same data.
 
 /** The vendor CLI behind the telnet login. */
 export type CliFlavour =

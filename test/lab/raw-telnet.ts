@@ -1,17 +1,9 @@
 // A deliberately small telnet client for the lab's self-tests: a raw net.Socket, minimal option
 // negotiation (accept the server's ECHO/SGA, refuse everything else), and expect(). It lets the lab
-// prove its telnetd + CLI work without depending on lantop's transport (which is under test elsewhere).
+// prove its telnetd + CLI work without depending on lantop's transport (which is under test elsewhere);
+// only the table of telnet codes is shared.
 import net from 'node:net';
-
-const IAC = 255;
-const DONT = 254;
-const DO = 253;
-const WONT = 252;
-const WILL = 251;
-const SB = 250;
-const SE = 240;
-const ECHO = 1;
-const SGA = 3;
+import { DO, DONT, IAC, OPTION_ECHO, OPTION_SUPPRESS_GO_AHEAD, SB, SE, WILL, WONT } from '../../src/transport/telnet-codes.js';
 
 export class RawTelnet {
   private readonly socket: net.Socket;
@@ -80,7 +72,7 @@ export class RawTelnet {
         const option = this.buffer[i + 2];
         if (option === undefined) break;
         this.negotiation.push({ verb: command === WILL ? 'WILL' : command === WONT ? 'WONT' : command === DO ? 'DO' : 'DONT', option });
-        if (command === WILL) this.socket.write(Buffer.from([IAC, option === ECHO || option === SGA ? DO : DONT, option]));
+        if (command === WILL) this.socket.write(Buffer.from([IAC, option === OPTION_ECHO || option === OPTION_SUPPRESS_GO_AHEAD ? DO : DONT, option]));
         if (command === DO) this.socket.write(Buffer.from([IAC, WONT, option]));
         i += 3;
       } else if (command === SB) {

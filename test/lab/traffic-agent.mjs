@@ -1,5 +1,5 @@
 // Traffic agent for the router lab. One runs inside each LAN host namespace and one inside the ISP
-// namespace; test/lab/lab.ts drives them with JSON lines on stdin and reads JSON lines on stdout.
+// namespace; test/lab/lab-traffic.ts drives them with JSON lines on stdin and reads JSON lines on stdout.
 //
 //   {"id":1,"op":"serve","send":D,"expect":U,"timeoutMs":T}
 //        -> {"id":1,"port":P}            listening on 0.0.0.0:P for exactly one connection

@@ -1,6 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { detectFirmware, probeFirmware, PROBE_COMMANDS, type ProbeAnswer, type RouterProbes } from './detect-firmware.js';
+import { detectFirmware } from './detect-firmware.js';
+import { probeFirmware } from './probe-router.js';
+import { PROBE_COMMANDS, type ProbeAnswer, type RouterProbes } from './probes.js';
 import { firmwareForOverride, FIRMWARE_FAMILIES, FIRMWARE_COMMANDS } from './families.js';
 import { identityHash, routerKey, storedFirmware } from './stored-profile.js';
 import { ModalScriptedSession, ScriptedSession, type ScriptedStep } from '../../../test/fakes/scripted-session.js';

@@ -5,7 +5,7 @@
 // can produce, so an edited or corrupted file can never make lantop send something else.
 import { createHash } from 'node:crypto';
 import { SHELL_ENTRY_CANDIDATES, type ShellMode } from '../../transport/session.js';
-import { LEASE_FILES } from './detect-firmware.js';
+import { LEASE_FILES } from './probes.js';
 import { FIRMWARE_COMMANDS, isFirmwareFamily, type CommandSpec, type FirmwareProfile } from './families.js';
 
 /** The key a router's detection is stored under: where and how lantop logs in. */

@@ -1,0 +1,73 @@
+// Runs the read-only probes of probes.ts on a session (probeRouter) and hands the answers to the
+// pure decision (detectFirmware). Later probes are skipped when earlier answers make them pointless
+// (no nvram, no iptables, an ARP table already read).
+import { isModalSession, SHELL_ENTRY_CANDIDATES, type Session, type ShellMode, type ShellRoute } from '../../transport/session.js';
+import { detectFirmware } from './detect-firmware.js';
+import { familyOf, leaseFileFor } from './family-rules.js';
+import type { FirmwareProfile } from './families.js';
+import { cliHelpWords, existingLeaseFiles, foundCommands, isArpTable, nvramValue, parseVersion } from './probe-answers.js';
+import { PROBE_COMMANDS, type ProbeAnswer, type ProbeId, type RouterProbes } from './probes.js';
+
+/** Runs one probe and records its answer. */
+type ProbeRunner = (id: ProbeId, where: ShellMode, command: string) => Promise<string>;
+
+/** The shell's probes, in the order that lets later ones be skipped. */
+async function probeShell(run: ProbeRunner, answers: ProbeAnswer[], loginMode: ShellMode): Promise<void> {
+  const c = PROBE_COMMANDS.shell;
+  await run('release', 'shell', c.release);
+  const found = foundCommands(await run('commands', 'shell', c.commands));
+  await run('shell-exe', 'shell', c['shell-exe']);
+  await run('shell-batch', 'shell', c['shell-batch']);
+  if (found.has('nvram')) {
+    if (nvramValue(await run('nvram-dd-board', 'shell', c['nvram-dd-board'])) === null && nvramValue(await run('nvram-buildno', 'shell', c['nvram-buildno'])) === null) {
+      await run('nvram-os-version', 'shell', c['nvram-os-version']);
+    }
+  }
+  if (parseVersion(await run('iptables-version', 'shell', c['iptables-version'])) !== null) await run('iptables-comment', 'shell', c['iptables-comment']);
+  if (!isArpTable(await run('proc-net-arp', 'shell', c['proc-net-arp'])) && found.has('ip')) await run('ip-neigh', 'shell', c['ip-neigh']);
+  const existing = existingLeaseFiles(await run('lease-files', 'shell', c['lease-files']));
+  const leaseFile = leaseFileFor(familyOf({ loginMode, answers }).family, existing);
+  if (leaseFile !== null) await run('leases', 'shell', `cat ${leaseFile}`);
+}
+
+/**
+ * Runs the read-only probes. In a vendor CLI: its own commands, then each shell entry (those
+ * `help` lists first, then the usual others) until the sentinel probe answers, then the shell's
+ * probes. The session is left wherever the probes ended; later commands move as they need.
+ * Transport errors propagate typed (TimeoutError, ConnectionLostError…).
+ */
+export async function probeRouter(session: Session): Promise<RouterProbes> {
+  const answers: ProbeAnswer[] = [];
+  const run: ProbeRunner = async (id, where, command) => {
+    const output = await session.exec(command, { where });
+    answers.push({ id, command, where, output });
+    return output;
+  };
+  const loginMode: ShellMode = isModalSession(session) ? session.loginMode : session.mode;
+  let shellRoute: ShellRoute | null = null;
+  let shellEntriesTried: string[] = [];
+  if (loginMode === 'cli') {
+    const c = PROBE_COMMANDS.cli;
+    const help = cliHelpWords(await run('help', 'cli', c.help));
+    const cliVersion = parseVersion(await run('iptables-version', 'cli', c['iptables-version']));
+    await run('arp-show', 'cli', c['arp-show']);
+    await run('lanhosts', 'cli', c.lanhosts);
+    if (isModalSession(session)) {
+      // What `help` lists is tried first; the rest are tried anyway (help hides them).
+      shellEntriesTried = [...SHELL_ENTRY_CANDIDATES].sort((x, y) => Number(help.has(y.split(' ')[0]!)) - Number(help.has(x.split(' ')[0]!)));
+      shellRoute = await session.findShell(shellEntriesTried);
+      if (shellRoute !== null) shellEntriesTried = shellEntriesTried.slice(0, shellEntriesTried.indexOf(shellRoute.enter) + 1);
+    }
+    if (shellRoute !== null) await probeShell(run, answers, loginMode);
+    const isShellIptables = parseVersion(answers.find((x) => x.id === 'iptables-version' && x.where === 'shell')?.output) !== null;
+    if (cliVersion !== null && !isShellIptables) await run('iptables-comment', 'cli', c['iptables-comment']);
+  } else {
+    await probeShell(run, answers, loginMode);
+  }
+  return { loginMode, shellRoute, shellEntriesTried, answers };
+}
+
+/** Probes and decides: the router's profile as it answered on this session. */
+export async function probeFirmware(session: Session): Promise<FirmwareProfile> {
+  return detectFirmware(await probeRouter(session));
+}

@@ -1,0 +1,142 @@
+// Traffic through the lab and its ground truth: traffic-agent.mjs in a namespace (JSON lines both
+// ways) moves exact byte counts through the router's NAT, and the nftables oracle in the router
+// counts what each host really moved (README.md, "The oracle").
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { ISP_IP, ORACLE_TABLE, parseOracleCounters, type OracleCounts } from './lab-model.js';
+import { AGENT_PATH, STEP_TIMEOUT_MS } from './lab-settings.js';
+import { LabError, runOk, sleep } from './run-command.js';
+
+interface AgentReply {
+  id: number;
+  ok?: boolean;
+  port?: number;
+  sent?: number;
+  received?: number;
+  error?: string;
+}
+
+class Agent {
+  private readonly child: ChildProcess;
+  private readonly waiting = new Map<number, Array<(reply: AgentReply) => void>>();
+  private readonly early = new Map<number, AgentReply[]>();
+  private stderrTail = '';
+  private exited = false;
+
+  constructor(readonly ns: string) {
+    this.child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'ip', 'netns', 'exec', ns, process.execPath, AGENT_PATH], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.child.unref();
+    createInterface({ input: this.child.stdout! }).on('line', (line) => this.onLine(line));
+    this.child.stderr!.on('data', (chunk: Buffer) => { this.stderrTail = (this.stderrTail + chunk.toString()).slice(-2000); });
+    this.child.on('exit', () => { this.exited = true; });
+    this.child.on('error', () => { this.exited = true; });
+    this.child.stdin!.on('error', () => { /* agent gone; requests time out with its stderr */ });
+    for (const stream of [this.child.stdin, this.child.stdout, this.child.stderr]) {
+      (stream as unknown as { unref?: () => void } | null)?.unref?.();
+    }
+  }
+
+  private onLine(line: string): void {
+    let reply: AgentReply;
+    try {
+      reply = JSON.parse(line) as AgentReply;
+    } catch {
+      return;
+    }
+    const waiter = this.waiting.get(reply.id)?.shift();
+    if (waiter) waiter(reply);
+    else this.early.set(reply.id, [...(this.early.get(reply.id) ?? []), reply]);
+  }
+
+  send(message: Record<string, unknown>): void {
+    if (this.exited) throw new LabError(`traffic agent in ${this.ns} is not running: ${this.stderrTail}`);
+    this.child.stdin!.write(JSON.stringify(message) + '\n');
+  }
+
+  next(id: number, timeoutMs: number): Promise<AgentReply> {
+    const queued = this.early.get(id)?.shift();
+    if (queued) return Promise.resolve(queued);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const list = this.waiting.get(id) ?? [];
+        this.waiting.set(id, list.filter((w) => w !== done));
+        reject(new LabError(`traffic agent in ${this.ns}: no reply within ${timeoutMs} ms ${this.stderrTail}`));
+      }, timeoutMs);
+      const done = (reply: AgentReply): void => {
+        clearTimeout(timer);
+        resolve(reply);
+      };
+      this.waiting.set(id, [...(this.waiting.get(id) ?? []), done]);
+    });
+  }
+
+  kill(): void {
+    this.child.stdin?.end();
+    this.child.kill('SIGKILL');
+  }
+}
+
+/** One traffic agent per namespace, started on first use; the ISP's serves, the hosts' connect. */
+export class TrafficAgents {
+  private readonly agents = new Map<string, Agent>();
+  private requestId = 0;
+
+  constructor(private readonly ispNs: string) {}
+
+  private agent(ns: string): Agent {
+    let agent = this.agents.get(ns);
+    if (!agent) {
+      agent = new Agent(ns);
+      this.agents.set(ns, agent);
+    }
+    return agent;
+  }
+
+  /** The host downloads downBytes and uploads upBytes over one TCP connection to the ISP. */
+  async transfer(host: { name: string; ns: string }, amounts: { downBytes: number; upBytes: number; timeoutMs?: number }): Promise<{ downBytes: number; upBytes: number }> {
+    const timeoutMs = amounts.timeoutMs ?? 30_000;
+    const server = this.agent(this.ispNs);
+    const client = this.agent(host.ns);
+    const serveId = ++this.requestId;
+    server.send({ id: serveId, op: 'serve', send: amounts.downBytes, expect: amounts.upBytes, timeoutMs });
+    const listening = await server.next(serveId, STEP_TIMEOUT_MS);
+    if (listening.port === undefined) throw new LabError(`lab: ISP server failed: ${listening.error ?? 'no port'}`);
+    const connectId = ++this.requestId;
+    client.send({ id: connectId, op: 'connect', host: ISP_IP, port: listening.port, send: amounts.upBytes, expect: amounts.downBytes, timeoutMs });
+    const [clientDone, serverDone] = await Promise.all([client.next(connectId, timeoutMs + 2_000), server.next(serveId, timeoutMs + 2_000)]);
+    for (const [side, reply] of [['client', clientDone], ['server', serverDone]] as const) {
+      if (!reply.ok) throw new LabError(`lab: transfer ${host.name} ${side} failed: ${reply.error ?? 'unknown'}`);
+    }
+    return { downBytes: clientDone.received ?? 0, upBytes: serverDone.received ?? 0 };
+  }
+
+  killAll(): void {
+    for (const agent of this.agents.values()) agent.kill();
+    this.agents.clear();
+  }
+}
+
+/** The oracle's counters: per-host IP-level bytes and packets forwarded via ppp0. */
+export async function readOracle(routerNs: string, ips: readonly string[]): Promise<OracleCounts> {
+  const json = await runOk(['ip', 'netns', 'exec', routerNs, 'nft', '-j', 'list', 'counters', 'table', 'inet', ORACLE_TABLE], { timeoutMs: STEP_TIMEOUT_MS });
+  return parseOracleCounters(json, ips);
+}
+
+export async function resetOracle(routerNs: string): Promise<void> {
+  await runOk(['ip', 'netns', 'exec', routerNs, 'nft', 'reset', 'counters', 'table', 'inet', ORACLE_TABLE], { timeoutMs: STEP_TIMEOUT_MS });
+}
+
+/** Reads until two readings 50 ms apart agree (in-flight ACKs/FINs counted), at most 2 s. */
+export async function settleOracle(read: () => Promise<OracleCounts>): Promise<OracleCounts> {
+  let last = JSON.stringify(await read());
+  for (let i = 0; i < 40; i++) {
+    await sleep(50);
+    const now = await read();
+    const text = JSON.stringify(now);
+    if (text === last) return now;
+    last = text;
+  }
+  throw new LabError('lab: the oracle counters did not settle within 2 s');
+}
