@@ -82,7 +82,7 @@ const ALLOWED: Record<string, string[]> = {
   store: ['domain', ...SHARED],
   'router/parsers': ['domain', ...SHARED],
   'router/firmware': ['router/parsers', 'router', 'transport', 'domain', ...SHARED],
-  'router/backends': ['router/parsers', 'router/firmware', 'router', 'domain', ...SHARED],
+  'router/backends': ['router/parsers', 'router/firmware', 'router', 'transport', 'domain', ...SHARED],
   router: ['router/parsers', 'router/firmware', 'router/backends', 'transport', 'domain', ...SHARED],
   emulator: ['router/parsers', 'router', 'transport', 'domain', 'app', 'config', ...SHARED],
   ui: ['output', 'domain', ...SHARED],

@@ -1,10 +1,11 @@
 // Plans, markers and a scripted `run` shared by the applyBatch tests (src/router/apply-batch*.test.ts
 // and src/router/apply/*.test.ts).
 import { spawnSync } from 'node:child_process';
-import type { RunCommand } from '../../src/router/apply/method-result.js';
-import type { BatchTarget } from '../../src/router/apply-batch.js';
+import type { RunCommand } from '../../src/router/backends/iptables/apply/method-result.js';
+import type { BatchTarget } from '../../src/router/backends/iptables/apply/apply-batch.js';
 import type { IptablesListing } from '../../src/router/parsers/types.js';
-import { planSetup, type PlanOptions, type RuleLayout } from '../../src/router/rules.js';
+import { planSetup, type PlanOptions } from '../../src/router/backends/iptables/plan.js';
+import type { RuleLayout } from '../../src/router/backends/iptables/layouts.js';
 import { ScriptedSession, type ScriptedStep } from '../fakes/scripted-session.js';
 
 /** The fixed nonce the tests pass to applyBatch (its own comes from node:crypto). */

@@ -5,7 +5,7 @@ import type { ShellMode, ShellRoute } from '../../transport/session.js';
 import { sanitizeText } from '../../sanitize.js';
 import type { CommandSpec, DetectionDecision, FirmwareCapabilities, FirmwareCommands, FirmwareProfile, ProbeEvidence } from './families.js';
 import { classifyRouterOutput } from '../parsers/router-errors.js';
-import { maxLineBytesForShell } from '../apply/line-budget.js';
+import { maxLineBytesForShell } from './line-budget.js';
 import { familyOf, leaseFileFor } from './family-rules.js';
 import { Answers, atLeast, cliHelpWords, commentCapability, existingLeaseFiles, foundCommands, isArpTable, isLanHostsTable, parseVersion } from './probe-answers.js';
 import { LEASE_FILES, type ProbeAnswer, type ProbeId, type RouterProbes } from './probes.js';

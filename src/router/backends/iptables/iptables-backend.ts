@@ -6,7 +6,7 @@ import { RouterError } from '../../../errors.js';
 import { sanitizeBlock } from '../../../sanitize.js';
 import type { CounterPair } from '../../../domain/accounting.js';
 import type { CommandSpec, FirmwareProfile } from '../../firmware/families.js';
-import { applyBatch } from '../../apply-batch.js';
+import { applyBatch } from './apply/apply-batch.js';
 import { parseIptablesListing } from '../../parsers/iptables-listing.js';
 import { classifyRouterOutput } from '../../parsers/router-errors.js';
 import type { IptablesListing } from '../../parsers/types.js';

@@ -33,6 +33,11 @@ export interface TrafficPlan {
   notes: string[];
 }
 
+/** The accounting rules lantop wants for these hosts in a layout, per chain, in order (library API). */
+export function desiredRules(hostIps: readonly string[], options: Pick<PlanOptions, 'wan' | 'layout' | 'isTagging'>): Map<string, RuleSpec[]> {
+  return LAYOUTS[options.layout].desiredRules(hostIps, options);
+}
+
 /** Lantop's rules keep their shape exactly; an untagged rule of that shape counts when not tagging. */
 function isLantopShape(spec: RuleSpec, options: Pick<PlanOptions, 'isTagging'>): boolean {
   if (spec.isTagged) return true;

@@ -5,12 +5,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyBatch } from './apply-batch.js';
-import type { RunCommand } from './apply/method-result.js';
-import { planRestoreDelivery } from './apply/restore.js';
-import { planShellBatch } from './apply/shell-batch.js';
-import { DEFAULT_MAX_LINE_BYTES } from './apply/line-budget.js';
-import type { ApplyOutcome } from './router-client.js';
-import { NONCE, RESTORE_LINE, SHELL_TARGET, mark, scriptedRun, setupCommands } from '../../test/helpers/apply-plans.js';
+import type { RunCommand } from './method-result.js';
+import { planRestoreDelivery } from './restore.js';
+import { planShellBatch } from './shell-batch.js';
+import { DEFAULT_MAX_LINE_BYTES } from '../../../firmware/line-budget.js';
+import type { ApplyOutcome } from '../../../router-client.js';
+import { NONCE, RESTORE_LINE, SHELL_TARGET, mark, scriptedRun, setupCommands } from '../../../../../test/helpers/apply-plans.js';
 
 describe('applyBatch (scripted router)', () => {
   // What a poll-time sync sends after a new host appeared: one line at the default budget.

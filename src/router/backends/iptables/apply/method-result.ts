@@ -1,7 +1,7 @@
 // What each way of applying a plan (restore, shell-batch, line-by-line) reports back to applyBatch.
-import { sanitizeBlock } from '../../sanitize.js';
-import type { ShellMode } from '../../transport/session.js';
-import { classifyRouterOutput, type RouterOutputProblem } from '../parsers/router-errors.js';
+import { sanitizeBlock } from '../../../../sanitize.js';
+import type { ShellMode } from '../../../../transport/session.js';
+import { classifyRouterOutput, type RouterOutputProblem } from '../../../parsers/router-errors.js';
 
 export type ApplyMethod = 'restore' | 'shell-batch' | 'line-by-line';
 

@@ -3,14 +3,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyBatch, type BatchTarget } from './apply-batch.js';
-import type { RunCommand } from './apply/method-result.js';
-import { maxLineBytesForShell, DEFAULT_MAX_LINE_BYTES } from './apply/line-budget.js';
-import { planSetup, planTeardown } from './rules.js';
-import { parseIptablesListing } from './parsers/iptables-listing.js';
-import { labSkipReason, startLab } from '../../test/lab/lab.js';
-import { connectTelnet, type TelnetSession } from '../transport/telnet.js';
-import { connectSsh, type SshSession } from '../transport/ssh.js';
-import { hostIps, planOptions } from '../../test/helpers/apply-plans.js';
+import type { RunCommand } from './method-result.js';
+import { maxLineBytesForShell, DEFAULT_MAX_LINE_BYTES } from '../../../firmware/line-budget.js';
+import { planSetup, planTeardown } from '../plan.js';
+import { parseIptablesListing } from '../../../parsers/iptables-listing.js';
+import { labSkipReason, startLab } from '../../../../../test/lab/lab.js';
+import { connectTelnet, type TelnetSession } from '../../../../transport/telnet.js';
+import { connectSsh, type SshSession } from '../../../../transport/ssh.js';
+import { hostIps, planOptions } from '../../../../../test/helpers/apply-plans.js';
 
 const labSkip = labSkipReason();
 

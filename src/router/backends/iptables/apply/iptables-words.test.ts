@@ -1,10 +1,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseIptablesCommand } from './iptables-words.js';
-import { planFlush, planSetup, planTeardown } from '../rules.js';
-import { parseIptablesListing } from '../parsers/iptables-listing.js';
-import type { IptablesListing } from '../parsers/types.js';
-import { BARE, hostIps, planOptions } from '../../../test/helpers/apply-plans.js';
+import { planFlush, planSetup, planTeardown } from '../plan.js';
+import { parseIptablesListing } from '../../../parsers/iptables-listing.js';
+import type { IptablesListing } from '../../../parsers/types.js';
+import { BARE, hostIps, planOptions } from '../../../../../test/helpers/apply-plans.js';
 
 describe('parseIptablesCommand', () => {
   test('reads every command the planner writes, with a bare name or a path', () => {

@@ -8,9 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { planRestoreDelivery } from './restore.js';
-import { DEFAULT_MAX_LINE_BYTES } from './line-budget.js';
-import { planSetup, type RuleLayout } from '../rules.js';
-import { BARE, LOCAL_SHELLS as SHELLS, NONCE, hostIps, mark, planOptions } from '../../../test/helpers/apply-plans.js';
+import { DEFAULT_MAX_LINE_BYTES } from '../../../firmware/line-budget.js';
+import { planSetup } from '../plan.js';
+import type { RuleLayout } from '../layouts.js';
+import { BARE, LOCAL_SHELLS as SHELLS, NONCE, hostIps, mark, planOptions } from '../../../../../test/helpers/apply-plans.js';
 
 describe('the restore lines in real shells', { skip: SHELLS.length === 0 ? 'no dash, busybox or bash here' : false }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'lantop-apply-batch-'));

@@ -6,14 +6,14 @@ import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { applyBatch, type BatchTarget } from './apply-batch.js';
-import type { RunCommand } from './apply/method-result.js';
-import { failedScriptLine } from './apply/restore.js';
-import { planFlush, planSetup, planTeardown } from './rules.js';
-import { parseIptablesListing } from './parsers/iptables-listing.js';
-import type { IptablesListing } from './parsers/types.js';
-import { labSkipReason } from '../../test/lab/lab.js';
-import { bootRuleset } from '../../test/lab/lab-model.js';
-import { LOCAL_SHELLS as SHELLS, hostIps, planOptions } from '../../test/helpers/apply-plans.js';
+import type { RunCommand } from './method-result.js';
+import { failedScriptLine } from './restore.js';
+import { planFlush, planSetup, planTeardown } from '../plan.js';
+import { parseIptablesListing } from '../../../parsers/iptables-listing.js';
+import type { IptablesListing } from '../../../parsers/types.js';
+import { labSkipReason } from '../../../../../test/lab/lab.js';
+import { bootRuleset } from '../../../../../test/lab/lab-model.js';
+import { LOCAL_SHELLS as SHELLS, hostIps, planOptions } from '../../../../../test/helpers/apply-plans.js';
 
 const labSkip = labSkipReason();
 

@@ -1,7 +1,7 @@
 // The way for a vendor CLI with no shell: one command per round trip, judged by its text
 // (iptables prints nothing on success; the CLI prints no exit status).
-import type { ShellMode } from '../../transport/session.js';
-import { classifyRouterOutput } from '../parsers/router-errors.js';
+import type { ShellMode } from '../../../../transport/session.js';
+import { classifyRouterOutput } from '../../../parsers/router-errors.js';
 import { refusal, type MethodResult, type RunCommand } from './method-result.js';
 
 export async function deliverLineByLine(run: RunCommand, where: ShellMode, commands: readonly string[]): Promise<MethodResult> {

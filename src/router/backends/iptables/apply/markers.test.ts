@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readMarker } from './markers.js';
-import { NONCE, mark } from '../../../test/helpers/apply-plans.js';
+import { NONCE, mark } from '../../../../../test/helpers/apply-plans.js';
 
 describe('readMarker', () => {
   test('finds our status, not its echo, not another nonce', () => {

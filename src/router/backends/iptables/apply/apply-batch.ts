@@ -14,12 +14,12 @@
 // (iptables-words.ts); the nonce comes from node:crypto, never from the router. Router output is
 // only searched for our own markers and for a line number, and is sanitised before it is returned.
 import { randomBytes } from 'node:crypto';
-import type { ShellMode } from '../transport/session.js';
-import { DEFAULT_MAX_LINE_BYTES } from './apply/line-budget.js';
-import { deliverLineByLine } from './apply/line-by-line.js';
-import type { ApplyMethod, MethodResult, RefusedCommand, RunCommand } from './apply/method-result.js';
-import { deliverRestore, planRestoreDelivery } from './apply/restore.js';
-import { deliverShellBatch, planShellBatch } from './apply/shell-batch.js';
+import type { ShellMode } from '../../../../transport/session.js';
+import { DEFAULT_MAX_LINE_BYTES } from '../../../firmware/line-budget.js';
+import { deliverLineByLine } from './line-by-line.js';
+import type { ApplyMethod, MethodResult, RefusedCommand, RunCommand } from './method-result.js';
+import { deliverRestore, planRestoreDelivery } from './restore.js';
+import { deliverShellBatch, planShellBatch } from './shell-batch.js';
 
 /** Where the router runs iptables and iptables-restore, as the firmware table says. */
 export interface BatchTarget {

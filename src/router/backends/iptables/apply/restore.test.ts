@@ -2,9 +2,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { failedScriptLine, planRestoreDelivery, toRestoreScript } from './restore.js';
 import { foldScriptLines } from './printf-folding.js';
-import { DEFAULT_MAX_LINE_BYTES } from './line-budget.js';
-import { planSetup } from '../rules.js';
-import { BARE, NONCE, hostIps, planOptions, setupCommands } from '../../../test/helpers/apply-plans.js';
+import { DEFAULT_MAX_LINE_BYTES } from '../../../firmware/line-budget.js';
+import { planSetup } from '../plan.js';
+import { BARE, NONCE, hostIps, planOptions, setupCommands } from '../../../../../test/helpers/apply-plans.js';
 
 describe('toRestoreScript', () => {
   test('the filter table, -N kept as a command (see the netns test), then COMMIT', () => {

@@ -1,8 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { planShellBatch } from './shell-batch.js';
-import { DEFAULT_MAX_LINE_BYTES } from './line-budget.js';
-import { NONCE, setupCommands } from '../../../test/helpers/apply-plans.js';
+import { DEFAULT_MAX_LINE_BYTES } from '../../../firmware/line-budget.js';
+import { NONCE, setupCommands } from '../../../../../test/helpers/apply-plans.js';
 
 describe('planShellBatch', () => {
   test('lines within the budget, every command once and in order, the jump alone and last', () => {

@@ -1,8 +1,8 @@
 // The whole plan as one `iptables-restore --noflush` transaction, printed by `printf` in lines the
 // shell accepts and piped into it: all or nothing, in as few round trips as the line budget allows.
-import { sanitizeBlock } from '../../sanitize.js';
+import { sanitizeBlock } from '../../../../sanitize.js';
 import { parseIptablesCommand, shellQuote } from './iptables-words.js';
-import { MIN_LINE_BYTES } from './line-budget.js';
+import { MIN_LINE_BYTES } from '../../../firmware/line-budget.js';
 import { marker, NONCE_PATTERN, readMarker, withoutMarker } from './markers.js';
 import { refusal, type MethodResult, type RunCommand } from './method-result.js';
 import { foldScriptLines, printfCommands } from './printf-folding.js';
