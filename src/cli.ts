@@ -16,7 +16,7 @@ const require = createRequire(import.meta.url);
 const { version } = require('../package.json') as { version: string };
 
 
-export function buildProgram(run: (action: Action, cmd: Command, args: string[]) => Promise<void>): Command {
+function buildProgram(run: (action: Action, cmd: Command, args: string[]) => Promise<void>): Command {
   const program = new Command('lantop')
     .description('Who on my network is eating the bandwidth? Per-host traffic accounting for consumer routers (telnet/SSH + iptables).')
     .version(version, '-V, --version')

@@ -87,7 +87,7 @@ export async function runDoctor(deps: Services, options: DoctorOptions): Promise
 }
 
 /** The report in words (every router-derived string is already sanitised; sanitised again here). */
-export function renderDoctor(report: DoctorReport): string {
+function renderDoctor(report: DoctorReport): string {
   const out: string[] = [];
   const s = (text: string) => sanitizeText(text, 300);
   out.push(`lantop doctor — ${s(report.router)}`);

@@ -73,7 +73,7 @@ export function sessionOptions(settings: ResolvedSettings, password: string, opt
 }
 
 /** The transcript `--trace FILE` asks for (password masked), or null. */
-export function traceFor(settings: ResolvedSettings, password: string): Transcript | null {
+function traceFor(settings: ResolvedSettings, password: string): Transcript | null {
   return settings.tracePath === null ? null : Transcript.toFile(settings.tracePath, [password]);
 }
 

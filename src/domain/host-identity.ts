@@ -15,7 +15,7 @@ export function normalizeMac(mac: string | null | undefined): string | null {
   return m;
 }
 
-export function ipIdentity(ip: string): string {
+function ipIdentity(ip: string): string {
   return `ip:${ip}`;
 }
 

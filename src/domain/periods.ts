@@ -96,7 +96,6 @@ export type PeriodSpec =
   /** Missing bounds mean "from the beginning" / "up to now" (inclusive of now). */
   | { kind: 'custom'; sinceMs?: number | null; untilMs?: number | null };
 
-export type PeriodName = PeriodSpec['kind'];
 
 export function daysInMonth(year: number, month: number): number {
   // Day 0 of the next month is the last day of this one; UTC so DST cannot interfere.

@@ -31,7 +31,7 @@ export const USAGE_COLUMNS: readonly Column<UsageRow>[] = [
 ];
 
 /** Busiest first (current rate, then bytes so far), then by address so output is stable. */
-export function compareByActivity(a: HostUsage, b: HostUsage): number {
+function compareByActivity(a: HostUsage, b: HostUsage): number {
   return b.downBps + b.upBps - (a.downBps + a.upBps) || b.downBytes + b.upBytes - (a.downBytes + a.upBytes) || compareAddresses(a.ip, b.ip);
 }
 

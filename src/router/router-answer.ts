@@ -5,7 +5,7 @@ import { sanitizeBlock, sanitizeText } from '../sanitize.js';
 import type { CommandSpec } from './firmware/families.js';
 import { classifyRouterOutput, type RouterOutputProblem } from './parsers/router-errors.js';
 
-export function nextStepFor(problem: RouterOutputProblem): string {
+function nextStepFor(problem: RouterOutputProblem): string {
   switch (problem.kind) {
     case 'permission-denied':
       return 'Log in as the router\'s admin/root user: iptables needs root.';

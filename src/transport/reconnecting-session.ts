@@ -81,7 +81,7 @@ export function backoffDelayMs(attempt: number, initialMs = DEFAULT_INITIAL_RECO
 }
 
 /** Errors only the user can fix: retrying would just repeat them (and may lock the account). */
-export function isFatalConnectError(error: unknown): boolean {
+function isFatalConnectError(error: unknown): boolean {
   return error instanceof AuthError || error instanceof HostKeyChangedError || !(error instanceof LantopError);
 }
 

@@ -41,7 +41,7 @@ export class LineEndNormalizer {
   }
 }
 
-export function normalizeLineEnds(text: string): string {
+function normalizeLineEnds(text: string): string {
   return text.replace(/\r+\n/g, '\n').replace(/\r\0/g, '\r').replace(/\0/g, '');
 }
 

@@ -10,7 +10,7 @@
 import type { CounterPair } from '../../domain/accounting.js';
 import type { InstallationState } from '../../domain/poller.js';
 import type { RouterOutputProblem } from '../parsers/router-errors.js';
-import type { CommandSpec, FirmwareProfile } from '../firmware/families.js';
+import type { CommandSpec } from '../firmware/families.js';
 
 /** One read of the router's counters, as the backend understood it. */
 export interface BackendReading {

@@ -11,30 +11,18 @@
 //       pkts      bytes target     prot opt in     out     source               destination
 //          3     3084            0    --  ppp0   *       0.0.0.0/0            198.51.100.10
 
-/** One rule as its row shows it, column by column; a parsed Rule is one. */
-export interface ListingRow {
+import type { Rule } from './types.js';
+
+/** One rule as its row shows it, column by column (the columns of Rule); a parsed Rule is one. */
+export type ListingRow = Omit<Rule, 'num' | 'pkts' | 'bytes' | 'isExact'> & {
   /** --line-numbers value; null or absent: the row's position. */
   num?: number | null;
   /** bigint for the emulator's 64-bit kernel counters. */
   pkts: number | bigint;
   bytes: number | bigint;
-  /** null or '' for a rule that only counts. */
-  target: string | null;
-  /** Each of prot, source and destination may start with '!' (inverted match). */
-  prot: string;
-  /** Two characters: `--`, `-f`, `!f`. */
-  opt: string;
-  /** '!' included when inverted, e.g. `!ppp0`. */
-  in: string;
-  out: string;
-  source: string;
-  destination: string;
   /** `-g CHAIN`: print_firewall writes "[goto] " before the matches. */
   isGoto?: boolean;
-  comment: string | null;
-  /** Target options after the comment (`LOG flags 0 level 4`), '' for none. */
-  extra: string;
-}
+};
 
 export interface ListingChain {
   name: string;
@@ -90,7 +78,7 @@ export function formatIptablesCounter(value: number | bigint, exact: boolean, in
 }
 
 /** The "Chain …" line and the column headings (print_header), each ending in "\n". */
-export function formatIptablesChainHeading(chain: ListingChain, layout: ListingLayout): string {
+function formatIptablesChainHeading(chain: ListingChain, layout: ListingLayout): string {
   let s = `Chain ${chain.name}`;
   if (chain.policy === null) s += ` (${chain.references ?? 0} references)\n`;
   else if (!layout.hasCounters) s += ` (policy ${chain.policy})\n`;

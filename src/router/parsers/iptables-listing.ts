@@ -34,7 +34,6 @@ const WARNING_LINE = /^#?\s*Warning:/i;
 // iptables' own error wording (see fixtures/iptables/*/iptables-errors.txt) and its usage hint.
 const ERROR_LINE =
   /^(?:(?:ip6?tables|iptables-\w+|ip6tables-\w+|xtables-\w+)(?: v[\d.]+(?: \([^)]*\))?)?: |Bad argument |Try `ip6?tables -h'|Fatal: |Another app is currently holding the xtables lock|can't initialize ip6?tables table|ip6?tables: )/;
-const OPT = /^[-!][-f]$/;
 const COUNTER = /^(\d+)([KMGT]?)$/;
 const PROT = /^!?(?:all|\d{1,3}|[a-z][a-z0-9-]*)$/;
 const IFACE = /^!?[A-Za-z0-9_.:@+*-]{1,16}$/;

@@ -24,9 +24,13 @@ export interface Rule {
   bytes: number;
   /** False when the listing was printed without -x and carried K/M/G suffixes. */
   isExact: boolean;
+  /** null or '' for a rule that only counts. */
   target: string | null;
+  /** Each of prot, source and destination may start with '!' (inverted match). */
   prot: string;
+  /** Two characters: `--`, `-f`, `!f`. */
   opt: string;
+  /** '!' included when inverted, e.g. `!ppp0`. */
   in: string;
   out: string;
   source: string;

@@ -55,7 +55,7 @@ function noticeStyle(notice: Notice, theme: Theme) {
   return notice.level === 'error' ? theme.error : notice.level === 'warn' ? theme.warn : theme.accent;
 }
 
-export function latestNotice(notices: readonly Notice[]): Notice | null {
+function latestNotice(notices: readonly Notice[]): Notice | null {
   let latest: Notice | null = null;
   for (const n of notices) if (latest === null || n.atMs >= latest.atMs) latest = n;
   return latest;

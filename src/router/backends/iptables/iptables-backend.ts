@@ -28,7 +28,7 @@ export interface IptablesBackendOptions {
 }
 
 /** The one listing a poll reads: the whole filter table with counters and line numbers. */
-export function listingSpec(iptables: CommandSpec): CommandSpec {
+function listingSpec(iptables: CommandSpec): CommandSpec {
   return { command: `${iptables.command} -L -v -x -n --line-numbers`, where: iptables.where };
 }
 

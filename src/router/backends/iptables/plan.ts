@@ -50,7 +50,7 @@ function isJumpToTraffic(rule: Rule): boolean {
 }
 
 /** Valid host IPs, canonical, deduplicated, in numeric order; the rest reported as rejected. */
-export function validHostIps(hostIps: readonly string[]): { ips: string[]; rejected: string[] } {
+function validHostIps(hostIps: readonly string[]): { ips: string[]; rejected: string[] } {
   const ips = new Set<string>();
   const rejected: string[] = [];
   for (const raw of hostIps) {
