@@ -7,9 +7,10 @@
 //           "h":[["aa:bb:cc:00:00:0a","aa:bb:cc:00:00:0a","198.51.100.10","tv",5,6,1709510400000,1709510400000]],
 //           "p":["aa:bb:cc:00:00:0a"]}
 //
-// Fields the codec does not know (accounting.ts may add some) are kept as plain JSON: top-level ones
-// in "x", a counter's or host's as an object after its known values, so they survive a restart
-// without a change here. Every form written before is still read: "k", "x" and the trailing objects
+// A host's addresses are stored only when they are more than its `ip` (a dual-stack host), as the
+// host row's ninth value. Fields the codec does not know (accounting.ts may add some) are kept as
+// plain JSON: top-level ones in "x", a counter's or host's as an object after its known values, so
+// they survive a restart without a change here. Every form written before is still read: "k", "x" and the trailing objects
 // are optional, and stored keys this code does not know are ignored.
 
 import type { AccountingState } from '../domain/accounting.js';
@@ -28,6 +29,8 @@ type HostRow = [
   upBytes: number,
   firstSeenMs: number,
   lastSeenMs: number,
+  /** Only when the host has other addresses than `ip` (dual stack); else left out. */
+  addresses?: string[] | Extra,
   extra?: Extra,
 ];
 
@@ -47,7 +50,12 @@ interface StoredStateJson {
 /** Written in their own slots; rateWindow and lastRates are left out on purpose (see above). */
 const STATE_KEYS: readonly string[] = ['version', 'epoch', 'bootMarker', 'lastAtMs', 'lastCountedAtMs', 'counters', 'hosts', 'present', 'rateWindow', 'lastRates'];
 const COUNTER_KEYS: readonly string[] = ['identity', 'downBytes', 'upBytes'];
-const HOST_KEYS: readonly string[] = ['identity', 'mac', 'ip', 'hostname', 'downBytes', 'upBytes', 'firstSeenMs', 'lastSeenMs'];
+const HOST_KEYS: readonly string[] = ['identity', 'mac', 'ip', 'hostname', 'downBytes', 'upBytes', 'firstSeenMs', 'lastSeenMs', 'addresses'];
+
+/** True when a host's addresses are just its `ip` (every IPv4-only host): nothing to store. */
+function isOnlyIp(addresses: readonly string[] | undefined, ip: string): boolean {
+  return addresses === undefined || (addresses.length === 1 && addresses[0] === ip);
+}
 
 /** The defined fields of `record` not in `known`, or undefined when there are none (the usual case). */
 function extraFields(record: object, known: readonly string[]): Extra | undefined {
@@ -71,6 +79,8 @@ export function encodeState(state: AccountingState): string {
   for (const h of Object.values(state.hosts)) {
     const row: HostRow = [h.identity, h.mac, h.ip, h.hostname, h.downBytes, h.upBytes, h.firstSeenMs, h.lastSeenMs];
     const extra = extraFields(h, HOST_KEYS);
+    const hasAddresses = !isOnlyIp(h.addresses, h.ip);
+    if (hasAddresses || extra) row.push(hasAddresses ? [...h.addresses!] : []);
     if (extra) row.push(extra);
     hosts.push(row);
   }
@@ -92,8 +102,12 @@ export function decodeState(text: string): AccountingState {
     const counter: StoredCounter = { ...extra, identity, downBytes, upBytes };
     state.counters[ip] = counter;
   }
-  for (const [identity, mac, ip, hostname, downBytes, upBytes, firstSeenMs, lastSeenMs, extra] of o.h) {
-    const host: StoredHost = { ...extra, identity, mac, ip, hostname, downBytes, upBytes, firstSeenMs, lastSeenMs };
+  for (const [identity, mac, ip, hostname, downBytes, upBytes, firstSeenMs, lastSeenMs, slot8, slot9] of o.h) {
+    // Slot 8 is the addresses (an empty list: only `ip`); an object there is the unknown fields of
+    // a row written before addresses had a slot.
+    const extra = Array.isArray(slot8) ? slot9 : slot8;
+    const addresses = Array.isArray(slot8) && slot8.length > 0 ? slot8 : [ip];
+    const host: StoredHost = { ...extra, identity, mac, ip, hostname, downBytes, upBytes, firstSeenMs, lastSeenMs, addresses };
     state.hosts[identity] = host;
   }
   return state;
