@@ -155,6 +155,7 @@ async function throughput(lab: Lab, host: string, bytes: number, port: number): 
     await sleep(150);
     const r = await lab.hostExec(host, ['bash', '-c', `s=$EPOCHREALTIME; socat -u -b 262144 TCP:${ISP_IP}:${port},retry=100,interval=0.02 GOPEN:/dev/null; c=$?; e=$EPOCHREALTIME; echo "$c $s $e"`], { timeoutMs: 60_000 });
     const [code, s, e] = r.stdout.trim().split(' ');
+    if (code === '127') throw new Error('socat is not installed; the router-cost bench moves its bytes with it: apt-get install socat');
     if (r.code !== 0 || code !== '0') throw new Error(`transfer to ${host} failed: ${r.stdout} ${r.stderr}`);
     await withTimeout(serverDone, 10_000, 'socat server exit');
     const after = (await lab.settle())[lab.hosts.find((h) => h.name === host)!.ip]!.downBytes;

@@ -55,7 +55,7 @@ export function renderMarkdown(results: Results, closingNote?: string): string {
   out.push('# Benchmarks', '');
   out.push(`Written by \`npm run bench\` (bench/run.ts; raw figures in bench/results.json). Machine: ${m.cpus ?? '?'} × ${m.cpuModel ?? '?'} (nproc ${m.nproc ?? '?'}), ${m.memGB ?? '?'} GB, Linux ${m.kernel ?? '?'}, Node ${m.node ?? '?'}. `
     + 'The machine is shared and noisy: every figure is a median, and each ratio compares figures measured in the same run, interleaved where possible. '
-    + 'Re-run one section with `npm run bench -- --only refresh|router|parse|app|history|setup` (root for refresh/router/setup: they use the netns lab).', '');
+    + 'Re-run one section with `npm run bench -- --only refresh|router|parse|app|history|setup` (root for refresh/router/setup: they use the netns lab; router also needs `socat`, `apt-get install socat`).', '');
 
   const lab = results.lab;
   if (lab) {
