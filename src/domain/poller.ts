@@ -203,19 +203,10 @@ export class Poller {
   }
 
   private buildSnapshot(result: AccountingResult, latencyMs: number): Snapshot {
-    const hosts: HostUsage[] = result.hosts.map((h) => ({
-      identity: h.identity,
-      ip: h.ip,
-      addresses: h.addresses,
-      mac: h.mac,
-      hostname: h.hostname,
-      downBytes: h.downBytes,
-      upBytes: h.upBytes,
-      downBps: h.downBps,
-      upBps: h.upBps,
-      downShare: h.downShare,
-      upShare: h.upShare,
-      isCounted: hasAny(this.countedAddresses, h.addresses),
+    // A snapshot row is the accounted row without this poll's deltas (the history's business).
+    const hosts: HostUsage[] = result.hosts.map(({ deltaDownBytes: _down, deltaUpBytes: _up, ...usage }) => ({
+      ...usage,
+      isCounted: hasAny(this.countedAddresses, usage.addresses),
     }));
     return {
       schema: 1,
