@@ -4,7 +4,8 @@ import { parseIptablesListing } from '../src/router/parsers/iptables-listing.js'
 import { formatIptablesListing } from '../src/router/parsers/format-iptables-listing.js';
 import { readHostCounters } from '../src/router/backends/iptables/counters.js';
 import type { Chain, Rule } from '../src/router/parsers/types.js';
-import { median, round, timeRuns } from './util.js';
+import { loadavg } from 'node:os';
+import { median, round } from './util.js';
 
 function rule(num: number, fields: Partial<Rule>): Rule {
   return { num, pkts: 0, bytes: 0, isExact: true, target: null, prot: 'all', opt: '--', in: '*', out: '*', source: '0.0.0.0/0', destination: '0.0.0.0/0', extra: '', comment: 'lantop', ...fields };
@@ -27,26 +28,83 @@ export function listingText(ruleCount: number): string {
   return formatIptablesListing(chains, { exact: true, lineNumbers: true, verbose: true });
 }
 
-export async function runParseBench(): Promise<Record<string, unknown>> {
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** Wall and CPU time of `reps` calls of fn, per call (ms). */
+function timeSample(fn: () => unknown, reps: number): [number, number] {
+  const wall0 = performance.now();
+  const cpu0 = cpuMs();
+  for (let i = 0; i < reps; i++) fn();
+  return [(performance.now() - wall0) / reps, (cpuMs() - cpu0) / reps];
+}
+
+// Issue 21's target: 10,000 rules in < 10 ms, linear from 100 to 10,000. The poll parses and then
+// reads the per-host counters, so both are held to it. The verdict uses this process's CPU time:
+// on the shared bench machine (2 cores, several jobs) wall time also counts the time the process
+// waited for a core, and the longer a run the more of it — which would read as non-linear growth.
+// Wall-clock medians are reported beside it.
+const TARGET_MS = 10;
+/** "Linear": each 10× more rules costs at most this many times more (fixed costs make it < 10 at 100). */
+const MAX_GROWTH_PER_10X = 12;
+
+interface Medians {
+  wall: number;
+  cpu: number;
+}
+
+function medians(samples: Array<[number, number]>): Medians {
+  return { wall: median(samples.map((s) => s[0])), cpu: median(samples.map((s) => s[1])) };
+}
+
+export function runParseBench(): Record<string, unknown> {
   const sizes = [100, 1_000, 10_000];
-  const medians: Record<number, number> = {};
+  const parseMs: Record<number, Medians> = {};
+  const bothMs: Record<number, Medians> = {};
   const out: Record<string, unknown> = {};
   for (const size of sizes) {
     const text = listingText(size);
     const check = parseIptablesListing(text);
     const parsed = check.chains.find((c) => c.name === 'TRAFFIC')?.rules.length;
     if (parsed !== size || check.skipped.length > 0) throw new Error(`parse bench: ${size} rules generated, ${parsed} parsed, ${check.skipped.length} skipped`);
-    const runs = size >= 10_000 ? 40 : size >= 1_000 ? 200 : 1000;
-    const times = await timeRuns(runs, () => parseIptablesListing(text), Math.min(20, runs));
-    const withCounters = await timeRuns(Math.min(runs, 100), () => readHostCounters(parseIptablesListing(text), 'ppp0'), 5);
-    medians[size] = median(times);
-    out[String(size)] = { rules: size, textBytes: text.length, runs, parseMedianMs: round(median(times), 3), parseAndCountersMedianMs: round(median(withCounters), 3) };
+    const hosts = readHostCounters(check, 'ppp0').size;
+    if (hosts !== Math.min(254, size / 2)) throw new Error(`parse bench: ${size} rules, ${hosts} hosts counted`);
+    // Samples of ≥ 1 ms (the CPU clock counts microseconds), interleaved so both see the same load.
+    const reps = Math.max(1, Math.round(1_000 / size));
+    const samples = size >= 10_000 ? 100 : 300;
+    const parseOnly = () => parseIptablesListing(text);
+    const withCounters = () => readHostCounters(parseIptablesListing(text), 'ppp0');
+    timeSample(parseOnly, 20);
+    timeSample(withCounters, 20);
+    const parseSamples: Array<[number, number]> = [];
+    const bothSamples: Array<[number, number]> = [];
+    for (let i = 0; i < samples; i++) {
+      parseSamples.push(timeSample(parseOnly, reps));
+      bothSamples.push(timeSample(withCounters, reps));
+    }
+    const p = (parseMs[size] = medians(parseSamples));
+    const b = (bothMs[size] = medians(bothSamples));
+    out[String(size)] = { rules: size, textBytes: text.length, runs: samples * reps, parseMedianMs: round(p.wall, 3), parseCpuMedianMs: round(p.cpu, 3), parseAndCountersMedianMs: round(b.wall, 3), parseAndCountersCpuMedianMs: round(b.cpu, 3) };
   }
-  return {
+  const growth = (ms: Record<number, Medians>, from: number) => round(ms[from * 10]!.cpu / ms[from]!.cpu, 1);
+  const result = {
     sizes: out,
-    growth100to1k: round(medians[1_000]! / medians[100]!, 1),
-    growth1kto10k: round(medians[10_000]! / medians[1_000]!, 1),
-    parse10kMedianMs: round(medians[10_000]!, 2),
-    meetsTarget: medians[10_000]! < 20,
+    targetMs: TARGET_MS,
+    maxGrowthPer10x: MAX_GROWTH_PER_10X,
+    loadAverage1m: round(loadavg()[0]!, 1),
+    growth100to1k: growth(parseMs, 100),
+    growth1kto10k: growth(parseMs, 1_000),
+    countersGrowth100to1k: growth(bothMs, 100),
+    countersGrowth1kto10k: growth(bothMs, 1_000),
+    parse10kMedianMs: round(parseMs[10_000]!.wall, 2),
+    parse10kCpuMs: round(parseMs[10_000]!.cpu, 2),
+    parseAndCounters10kMedianMs: round(bothMs[10_000]!.wall, 2),
+    parseAndCounters10kCpuMs: round(bothMs[10_000]!.cpu, 2),
+    meetsTarget: parseMs[10_000]!.cpu < TARGET_MS,
+    meetsTargetWithCounters: bothMs[10_000]!.cpu < TARGET_MS,
   };
+  const isLinear = (a: number, b: number) => a <= MAX_GROWTH_PER_10X && b <= MAX_GROWTH_PER_10X;
+  return { ...result, isLinear: isLinear(result.growth100to1k, result.growth1kto10k), isLinearWithCounters: isLinear(result.countersGrowth100to1k, result.countersGrowth1kto10k) };
 }

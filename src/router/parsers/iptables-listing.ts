@@ -14,6 +14,7 @@
 // prompts, daemon log lines interleaved on Broadcom consoles) are reported in `skipped`.
 
 import type { Chain, IptablesListing, ParseReport, Rule } from './types.js';
+import { codeUnitsOf, isIfaceAt, isIpv4ColumnAt, isProtAt, isTrimmed, plainCounter } from './iptables-columns.js';
 
 const MAX_LINE_LENGTH = 4096;
 
@@ -36,7 +37,6 @@ const ERROR_LINE =
   /^(?:(?:ip6?tables|iptables-\w+|ip6tables-\w+|xtables-\w+)(?: v[\d.]+(?: \([^)]*\))?)?: |Bad argument |Try `ip6?tables -h'|Fatal: |Another app is currently holding the xtables lock|can't initialize ip6?tables table|ip6?tables: )/;
 const COUNTER = /^(\d+)([KMGT]?)$/;
 const PROT = /^!?(?:all|\d{1,3}|[a-z][a-z0-9-]*)$/;
-const IFACE = /^!?[A-Za-z0-9_.:@+*-]{1,16}$/;
 // A whole address: dotted quad (with /len or /mask), IPv6, "anywhere", or a name (no -n).
 // Truncated values such as "198" are refused, so a cut-off last line is skipped, not misread.
 const ADDRESS =
@@ -59,68 +59,106 @@ function parseCounter(text: string): Counter | null {
   return { value, isExact: suffix === '' && Number.isSafeInteger(value) };
 }
 
-/** A plain decimal counter (the -x case) without a regex or an object; -1 when it is not one. */
-function plainCounter(line: string, start: number, end: number): number {
-  if (end - start > 20) return -1;
-  let value = 0;
-  for (let i = start; i < end; i++) {
-    const digit = line.charCodeAt(i) - 48;
-    if (digit < 0 || digit > 9) return -1;
-    value = value * 10 + digit;
-  }
-  return end > start ? value : -1;
-}
-
 function isBlank(code: number): boolean {
   return code === 32 || code === 9;
 }
 
 // Token boundaries of the line being parsed (one rule at a time; reused to spare the allocator:
-// a 10,000-rule listing would otherwise make 100,000 token objects per poll).
+// a 10,000-rule listing would otherwise make 100,000 token objects per poll). Indices are into the
+// whole text: lines are never cut out of it, only the fields a rule keeps are.
 const STARTS = new Int32Array(16);
 const ENDS = new Int32Array(16);
 
-/** Fills STARTS/ENDS from `offset` with up to `max` tokens found from `from`; returns the new count. */
-function scan(line: string, from: number, offset: number, max: number): number {
-  const length = line.length;
+/** Fills STARTS/ENDS with up to `max` tokens of codes[from, end); returns how many it found. */
+function scan(codes: Uint16Array, from: number, end: number, max: number): number {
   let i = from;
-  let n = offset;
-  while (n < offset + max) {
-    while (i < length && isBlank(line.charCodeAt(i))) i++;
-    if (i >= length) break;
+  let n = 0;
+  while (n < max) {
+    while (i < end && isBlank(codes[i]!)) i++;
+    if (i >= end) break;
     STARTS[n] = i;
-    while (i < length && !isBlank(line.charCodeAt(i))) i++;
+    while (i < end && !isBlank(codes[i]!)) i++;
     ENDS[n] = i;
     n++;
   }
   return n;
 }
 
+function isAddressAt(text: string, codes: Uint16Array, k: number): boolean {
+  return isIpv4ColumnAt(codes, STARTS[k]!, ENDS[k]!) || ADDRESS.test(tokenAt(text, k));
+}
+
 function parseColumns(m: RegExpExecArray): Columns {
   return { hasNum: m[1] !== undefined, hasCounters: m[2] !== undefined, hasOpt: m[3] !== undefined, hasVia: m[4] !== undefined };
 }
 
-function tokenAt(line: string, k: number): string {
-  return line.slice(STARTS[k]!, ENDS[k]!);
+function tokenAt(text: string, k: number): string {
+  return text.slice(STARTS[k]!, ENDS[k]!);
 }
 
-function isOptAt(line: string, k: number, count: number): boolean {
+function isOptAt(codes: Uint16Array, k: number, count: number): boolean {
   if (k >= count || ENDS[k]! - STARTS[k]! !== 2) return false;
-  const a = line.charCodeAt(STARTS[k]!);
-  const b = line.charCodeAt(STARTS[k]! + 1);
+  const a = codes[STARTS[k]!]!;
+  const b = codes[STARTS[k]! + 1]!;
   return (a === 45 || a === 33) && (b === 45 || b === 102); // [-!][-f]
 }
 
-function parseRule(line: string, cols: Columns): Rule | null {
-  let pos = 0;
+// What follows the destination column, set by readExtra (module state, like STARTS/ENDS: no
+// object per rule for a pair of strings).
+let extraText = '';
+let extraComment: string | null = null;
+
+/** The comment match's opening "/* " at codes[i]. */
+function isCommentOpenAt(codes: Uint16Array, i: number): boolean {
+  return codes[i] === 47 && codes[i + 1] === 42 && codes[i + 2] === 32;
+}
+
+/** The comment match's closing blank, star, slash at codes[i]. */
+function isCommentCloseAt(codes: Uint16Array, i: number): boolean {
+  return codes[i] === 32 && codes[i + 1] === 42 && codes[i + 2] === 47;
+}
+
+/**
+ * Matches and comment after the destination: text[from, end) trimmed, the comment taken out. The
+ * usual shapes (nothing, or a comment alone) are read without a regex or a temporary string.
+ */
+function readExtra(text: string, codes: Uint16Array, from: number, end: number): void {
+  let start = from;
+  while (start < end && isTrimmed(codes[start]!)) start++;
+  extraComment = null;
+  extraText = '';
+  if (start >= end) return;
+  // A comment alone: "/* " then the first " */" ends the line (COMMENT's lazy match); its "."
+  // stops at U+2028/U+2029, so a comment holding one takes the general path below.
+  if (end - start >= 6 && isCommentOpenAt(codes, start) && isCommentCloseAt(codes, end - 3)) {
+    let i = start + 3;
+    while (i < end - 3 && !isCommentCloseAt(codes, i) && codes[i] !== 0x2028 && codes[i] !== 0x2029) i++;
+    if (i === end - 3) {
+      extraComment = text.slice(start + 3, i);
+      return;
+    }
+  }
+  let extra = text.slice(start, end);
+  const c = extra.includes('/* ') ? COMMENT.exec(extra) : null;
+  if (c) {
+    extraComment = c[1]!;
+    extra = (extra.slice(0, c.index) + ' ' + extra.slice(c.index + c[0].length)).trim();
+  }
+  if (extra.includes('  ') || extra.includes('\t')) extra = extra.replace(/\s+/g, ' ');
+  extraText = extra;
+}
+
+/** The rule on text[start, end) (a line with its trailing blanks trimmed), or null. */
+function parseRule(text: string, codes: Uint16Array, start: number, end: number, cols: Columns): Rule | null {
+  let pos = start;
   let num: number | null = null;
   let pkts = 0;
   let bytes = 0;
   let isExact = true;
-  let targetStart = 0;
+  let targetStart = start;
   if (cols.hasNum) {
-    if (scan(line, 0, 0, 1) < 1) return null;
-    const n = plainCounter(line, STARTS[0]!, ENDS[0]!);
+    if (scan(codes, start, end, 1) < 1) return null;
+    const n = plainCounter(codes, STARTS[0]!, ENDS[0]!);
     if (n < 0) return null;
     num = n;
     pos = ENDS[0]!;
@@ -128,16 +166,16 @@ function parseRule(line: string, cols: Columns): Rule | null {
     targetStart = Math.max(ENDS[0]!, STARTS[0]! + 4) + 1;
   }
   if (cols.hasCounters) {
-    if (scan(line, pos, 0, 2) < 2) return null;
-    const p = plainCounter(line, STARTS[0]!, ENDS[0]!);
-    const b = plainCounter(line, STARTS[1]!, ENDS[1]!);
+    if (scan(codes, pos, end, 2) < 2) return null;
+    const p = plainCounter(codes, STARTS[0]!, ENDS[0]!);
+    const b = plainCounter(codes, STARTS[1]!, ENDS[1]!);
     if (p >= 0 && b >= 0 && Number.isSafeInteger(p) && Number.isSafeInteger(b)) {
       pkts = p;
       bytes = b;
     } else {
       // Without -x: K/M/G/T suffixes (or digits beyond 2^53): the slow, general path.
-      const pc = parseCounter(line.slice(STARTS[0]!, ENDS[0]!));
-      const bc = parseCounter(line.slice(STARTS[1]!, ENDS[1]!));
+      const pc = parseCounter(tokenAt(text, 0));
+      const bc = parseCounter(tokenAt(text, 1));
       if (!pc || !bc) return null;
       pkts = pc.value;
       bytes = bc.value;
@@ -146,60 +184,53 @@ function parseRule(line: string, cols: Columns): Rule | null {
     // xtables_print_num ends with exactly one blank; the "%-9s " target field starts after it.
     targetStart = ENDS[1]! + 1;
   }
-  const count = scan(line, Math.min(targetStart, line.length), 0, 8);
+  // At most 7 columns: target, prot, opt, in, out, source, destination (readExtra reads the rest).
+  const count = scan(codes, Math.min(targetStart, end), end, 7);
   let i = 0;
   let targetIsEmpty: boolean;
-  if (cols.hasOpt && isOptAt(line, 1, count) && !isOptAt(line, 2, count)) targetIsEmpty = true;
-  else if (cols.hasOpt && isOptAt(line, 2, count)) targetIsEmpty = false;
-  else targetIsEmpty = targetStart >= line.length || line[targetStart] === ' ';
+  if (cols.hasOpt && isOptAt(codes, 1, count) && !isOptAt(codes, 2, count)) targetIsEmpty = true;
+  else if (cols.hasOpt && isOptAt(codes, 2, count)) targetIsEmpty = false;
+  else targetIsEmpty = targetStart >= end || codes[targetStart] === 32;
   let target: string | null = null;
   if (!targetIsEmpty) {
     if (i >= count) return null;
-    target = tokenAt(line, i++);
+    target = tokenAt(text, i++);
   }
   if (i >= count) return null;
-  let prot = tokenAt(line, i++);
+  const protToken = i++;
+  let prot: string | null = null; // set when the token is not the protocol alone
   let opt = '';
   if (cols.hasOpt) {
-    if (isOptAt(line, i, count)) {
-      opt = tokenAt(line, i++);
+    if (isOptAt(codes, i, count)) {
+      opt = tokenAt(text, i++);
     } else {
       // A protocol name longer than its "%-5s" field runs into the opt column ("icmpv6--"),
       // and old ip6tables left the opt column blank: both leave no separate opt token.
-      const glued = /^(.+?)([-!][-f])$/.exec(prot);
+      const glued = /^(.+?)([-!][-f])$/.exec(tokenAt(text, protToken));
       if (glued) {
         prot = glued[1]!;
         opt = glued[2]!;
       }
     }
   }
-  if (!PROT.test(prot)) return null;
+  if (prot === null) {
+    if (!isProtAt(codes, STARTS[protToken]!, ENDS[protToken]!)) return null;
+    prot = tokenAt(text, protToken);
+  } else if (!PROT.test(prot)) return null;
   let inIface = '*';
   let outIface = '*';
   if (cols.hasVia) {
     if (i + 1 >= count) return null;
-    const a = tokenAt(line, i++);
-    const b = tokenAt(line, i++);
-    if (!IFACE.test(a) || !IFACE.test(b)) return null;
-    inIface = a;
-    outIface = b;
+    if (!isIfaceAt(codes, STARTS[i]!, ENDS[i]!) || !isIfaceAt(codes, STARTS[i + 1]!, ENDS[i + 1]!)) return null;
+    inIface = tokenAt(text, i++);
+    outIface = tokenAt(text, i++);
   }
   if (i + 1 >= count) return null;
-  const source = tokenAt(line, i++);
-  const destination = tokenAt(line, i);
-  const dstEnd = ENDS[i]!;
-  if (!ADDRESS.test(source) || !ADDRESS.test(destination)) return null;
-  let extra = line.slice(dstEnd).trim();
-  let comment: string | null = null;
-  if (extra !== '') {
-    const c = extra.includes('/* ') ? COMMENT.exec(extra) : null;
-    if (c) {
-      comment = c[1]!;
-      extra = (extra.slice(0, c.index) + ' ' + extra.slice(c.index + c[0].length)).trim();
-    }
-    if (extra.includes('  ') || extra.includes('\t')) extra = extra.replace(/\s+/g, ' ');
-  }
-  return { num, pkts, bytes, isExact, target, prot, opt, in: inIface, out: outIface, source, destination, extra, comment };
+  if (!isAddressAt(text, codes, i) || !isAddressAt(text, codes, i + 1)) return null;
+  const source = tokenAt(text, i++);
+  const destination = tokenAt(text, i);
+  readExtra(text, codes, ENDS[i]!, end);
+  return { num, pkts, bytes, isExact, target, prot, opt, in: inIface, out: outIface, source, destination, extra: extraText, comment: extraComment };
 }
 
 /**
@@ -216,26 +247,50 @@ export function parseIptablesListing(text: string): IptablesListingReport {
   if (typeof text !== 'string') return { chains, warnings, errors, skipped };
   let chain: Chain | null = null;
   let cols: Columns | null = null;
-  for (const rawLine of text.split(/\r?\n|\r/)) {
-    const line = rawLine.trimEnd();
-    if (line === '' || line.trimStart() === '') continue;
+  // One pass over the text with indices (lines as split(/\r?\n|\r/) would cut them): a line becomes
+  // a string only when it is not a rule, i.e. a few times per listing. The next \n and \r are
+  // searched for again only once passed, so a text without one of them stays linear.
+  const length = text.length;
+  const codes = codeUnitsOf(text);
+  let nextLf = text.indexOf('\n');
+  let nextCr = text.indexOf('\r');
+  let pos = 0;
+  while (pos < length) {
+    if (nextLf >= 0 && nextLf < pos) nextLf = text.indexOf('\n', pos);
+    if (nextCr >= 0 && nextCr < pos) nextCr = text.indexOf('\r', pos);
+    let end = nextLf < 0 ? length : nextLf;
+    let next = end + 1;
+    if (nextCr >= 0 && nextCr < end) {
+      end = nextCr;
+      next = nextCr + 1 < length && codes[nextCr + 1] === 10 ? nextCr + 2 : nextCr + 1;
+    }
+    const lineStart = pos;
+    pos = next;
+    // The line is text[lineStart, end); trimEnd and trimStart as indices.
+    let trimmedEnd = end;
+    while (trimmedEnd > lineStart && isTrimmed(codes[trimmedEnd - 1]!)) trimmedEnd--;
+    let trimmedStart = lineStart;
+    while (trimmedStart < trimmedEnd && isTrimmed(codes[trimmedStart]!)) trimmedStart++;
+    if (trimmedStart === trimmedEnd) continue;
     // No real line is this long; refusing it keeps every regex below linear on hostile input.
-    if (line.length > MAX_LINE_LENGTH) {
-      skipped.push(rawLine.slice(0, 200));
+    if (trimmedEnd - lineStart > MAX_LINE_LENGTH) {
+      skipped.push(text.slice(lineStart, Math.min(end, lineStart + 200)));
       continue;
     }
     // Fast path for the bulk of a listing: inside a chain, a line that starts with a digit can only
     // be a rule (chain, header, warning and error lines start with letters or '#').
     if (chain !== null && cols !== null && (cols.hasNum || cols.hasCounters)) {
-      const first = line.charCodeAt(line.length - line.trimStart().length);
+      const first = codes[trimmedStart]!;
       if (first >= 48 && first <= 57) {
-        const rule = parseRule(line, cols);
+        const rule = parseRule(text, codes, lineStart, trimmedEnd, cols);
         if (rule) {
           chain.rules.push(rule);
           continue;
         }
       }
     }
+    const line = text.slice(lineStart, trimmedEnd);
+    const rawLine = text.slice(lineStart, end);
     const trimmed = line.trim();
     const chainMatch = CHAIN_LINE.exec(trimmed);
     if (chainMatch) {
@@ -266,7 +321,7 @@ export function parseIptablesListing(text: string): IptablesListingReport {
       errors.push(trimmed);
       continue;
     }
-    const rule = chain && cols ? parseRule(line, cols) : null;
+    const rule = chain && cols ? parseRule(text, codes, lineStart, trimmedEnd, cols) : null;
     if (rule && chain) chain.rules.push(rule);
     else skipped.push(rawLine);
   }

@@ -10,6 +10,13 @@ export interface HostCounters {
   isExact: boolean;
 }
 
+interface HostSlot {
+  counters: HostCounters;
+  seen: number;
+}
+const DOWN = 1;
+const UP = 2;
+
 /**
  * Per-host cumulative counters from a listing, whatever the layout (flat or split, even both during
  * a layout switch): download = `-i WAN -d IP`
@@ -17,33 +24,34 @@ export interface HostCounters {
  * Duplicate rules for one host (a half-finished setup) are not added twice: the first counts.
  */
 export function readHostCounters(listing: IptablesListing, wan: string): Map<string, HostCounters> {
-  const counters = new Map<string, HostCounters>();
-  const seen = new Set<string>();
-  const entry = (ip: string): HostCounters => {
-    let c = counters.get(ip);
-    if (c === undefined) {
-      c = { downBytes: 0, upBytes: 0, isExact: true };
-      counters.set(ip, c);
-    }
-    return c;
-  };
+  // One map lookup per rule and no key string per rule: each host's slot says which directions it
+  // already has (DOWN | UP), whatever the byte values are.
+  const slots = new Map<string, HostSlot>();
   const { flat, split } = LAYOUTS;
   for (const chainName of LANTOP_CHAINS) {
     const chain = findChain(listing, chainName);
     if (chain === undefined) continue;
-    for (const rule of chain.rules) {
+    const rules = chain.rules;
+    for (let k = 0; k < rules.length; k++) {
+      const rule = rules[k]!;
       const spec = specOfListedRule(chainName, rule);
       if (spec === null) continue;
       const held = flat.counterOf(spec, wan) ?? split.counterOf(spec, wan);
       if (held === null) continue;
-      const key = `${held.direction} ${held.address}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      const c = entry(held.address);
-      if (held.direction === 'down') c.downBytes = rule.bytes;
-      else c.upBytes = rule.bytes;
-      if (!rule.isExact) c.isExact = false;
+      let slot = slots.get(held.address);
+      if (slot === undefined) {
+        slot = { counters: { downBytes: 0, upBytes: 0, isExact: true }, seen: 0 };
+        slots.set(held.address, slot);
+      }
+      const bit = held.direction === 'down' ? DOWN : UP;
+      if ((slot.seen & bit) !== 0) continue;
+      slot.seen |= bit;
+      if (bit === DOWN) slot.counters.downBytes = rule.bytes;
+      else slot.counters.upBytes = rule.bytes;
+      if (!rule.isExact) slot.counters.isExact = false;
     }
   }
+  const counters = new Map<string, HostCounters>();
+  for (const [address, slot] of slots) counters.set(address, slot.counters);
   return counters;
 }

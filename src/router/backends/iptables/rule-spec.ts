@@ -37,38 +37,49 @@ export function command(iptables: string, action: string, chain: string, rest: s
 const ANY_ADDRESS = new Set(['0.0.0.0/0', 'anywhere', '::/0']);
 const ANY_IFACE = new Set(['*', 'any', '']);
 
-// Every poll lists the same few hundred addresses: remember what each column text reads as.
-const ADDRESS_CACHE = new Map<string, string | null | undefined>();
+// Every poll lists the same few hundred addresses: remember what each column text reads as, in one
+// lookup per column (false = not an IPv4 address lantop writes, i.e. undefined to callers).
+const ADDRESS_CACHE = new Map<string, string | null | false>();
 const ADDRESS_CACHE_LIMIT = 20_000;
 
 /** An address column as a canonical IP (host /32 folded), null for "any", undefined when other. */
 export function addressOf(column: string): string | null | undefined {
-  if (ANY_ADDRESS.has(column)) return null;
-  if (ADDRESS_CACHE.has(column)) return ADDRESS_CACHE.get(column);
-  const bare = column.endsWith('/32') ? column.slice(0, -3) : column;
-  const address = canonicalIpv4(bare) ?? undefined;
+  const hit = ADDRESS_CACHE.get(column);
+  if (hit !== undefined) return hit === false ? undefined : hit;
+  let address: string | null | false;
+  if (ANY_ADDRESS.has(column)) address = null;
+  else address = canonicalIpv4(column.endsWith('/32') ? column.slice(0, -3) : column) ?? false;
   if (ADDRESS_CACHE.size >= ADDRESS_CACHE_LIMIT) ADDRESS_CACHE.clear();
   ADDRESS_CACHE.set(column, address);
-  return address;
+  return address === false ? undefined : address;
 }
 
+// The last interface column read and what it read as: a listing repeats one or two names (the WAN,
+// '*'), so this spares a regex per rule.
+let lastIfaceColumn = '*';
+let lastIface: string | null | undefined = null;
+
 export function ifaceOf(column: string): string | null | undefined {
-  if (ANY_IFACE.has(column)) return null;
-  return canonicalInterfaceName(column) ?? undefined;
+  if (column === '*') return null;
+  if (column === lastIfaceColumn) return lastIface;
+  const iface = ANY_IFACE.has(column) ? null : canonicalInterfaceName(column) ?? undefined;
+  lastIfaceColumn = column;
+  lastIface = iface;
+  return iface;
 }
 
 /** Reads a listed rule back into a spec, or null when it has a shape lantop never writes. */
 export function specOfListedRule(chain: string, rule: Rule): RuleSpec | null {
-  const isTagged = rule.comment === LANTOP_COMMENT;
   // Anything besides the comment (other matches, negations, a protocol) is not ours.
-  if (rule.extra.trim() !== '' || (rule.prot !== 'all' && rule.prot !== '0')) return null;
+  if (rule.extra !== '' && rule.extra.trim() !== '') return null;
+  if (rule.prot !== 'all' && rule.prot !== '0') return null;
   if (rule.opt !== '--' && rule.opt !== '' && rule.opt !== '   ') return null;
   const source = addressOf(rule.source);
   const destination = addressOf(rule.destination);
   const inIface = ifaceOf(rule.in);
   const outIface = ifaceOf(rule.out);
   if (source === undefined || destination === undefined || inIface === undefined || outIface === undefined) return null;
-  return { chain, in: inIface, out: outIface, source, destination, target: rule.target, isTagged };
+  return { chain, in: inIface, out: outIface, source, destination, target: rule.target, isTagged: rule.comment === LANTOP_COMMENT };
 }
 
 export function sameSpec(a: RuleSpec, b: RuleSpec): boolean {
