@@ -40,6 +40,8 @@ export * from './accounting-model.js';
 export { noticeFor } from './accounting-notices.js';
 export { normalizeMac } from './host-identity.js';
 
+const NO_ADDRESSES: ReadonlySet<string> = new Set();
+
 export class Accountant {
   private readonly limit: AbsurdLimit;
   private readonly shareBasis: 'bytes' | 'rate';
@@ -139,7 +141,7 @@ export class Accountant {
         counters: input.counters,
         discovery,
         areAllCountersNew: wholeReset.areAllCountersNew,
-        newAddresses: new Set(input.newAddresses ?? []),
+        newAddresses: input.newAddresses === undefined ? NO_ADDRESSES : new Set(input.newAddresses),
         hasEarlierPoll: this.lastAtMs !== null,
         limitBytes: absurdLimitBytes(this.limit, elapsedMs),
         elapsedMs,
@@ -157,7 +159,7 @@ export class Accountant {
       lastCountedAtMs: this.lastCountedAtMs,
       wholeReset: wholeReset.reason,
       decreasedAddresses: counted.decreased,
-      listedAddresses: [...input.counters.keys()],
+      listedAddresses: input.counters.keys(),
       bootAtMs: input.bootAtMs,
       rulesInstalledAtMs: input.rulesInstalledAtMs,
       isInstallationComplete: input.isInstallationComplete,

@@ -100,7 +100,12 @@ export function computeCounterDeltas(input: DeltaInput, baselines: Map<string, C
       events.push({ kind: 'absurd-delta', ip: address, identity, direction: 'up', deltaBytes: dUp, limitBytes, elapsedMs });
       dUp = 0;
     }
-    baselines.set(address, { identity, downBytes: c.downBytes, upBytes: c.upBytes });
+    // In place when there is one: this runs for every counter on every poll.
+    if (base) {
+      base.identity = identity;
+      base.downBytes = c.downBytes;
+      base.upBytes = c.upBytes;
+    } else baselines.set(address, { identity, downBytes: c.downBytes, upBytes: c.upBytes });
     const known = out.addressesOf.get(identity);
     if (known) known.push(address);
     else out.addressesOf.set(identity, [address]);

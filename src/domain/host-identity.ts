@@ -7,12 +7,21 @@ import type { CounterBaseline, PollHost } from './accounting-model.js';
 const ZERO_MAC = /^(?:00[:-]){5}00$/i;
 const BROADCAST_MAC = /^(?:ff[:-]){5}ff$/i;
 
+/** raw → normalizeMac(raw): discovery hands in the same MACs on every poll (issue 21). */
+const normalizedMacs = new Map<string, string | null>();
+const MAX_CACHED_MACS = 4096;
+
 /** Lower-case, colon-separated; null for missing, all-zero or broadcast MACs. */
 export function normalizeMac(mac: string | null | undefined): string | null {
   if (!mac) return null;
+  const cached = normalizedMacs.get(mac);
+  if (cached !== undefined) return cached;
   const m = mac.trim().toLowerCase().replace(/-/g, ':');
-  if (m === '' || ZERO_MAC.test(m) || BROADCAST_MAC.test(m)) return null;
-  return m;
+  const normalized = m === '' || ZERO_MAC.test(m) || BROADCAST_MAC.test(m) ? null : m;
+  // Bounded: rotating random MACs must not grow it for ever.
+  if (normalizedMacs.size >= MAX_CACHED_MACS) normalizedMacs.clear();
+  normalizedMacs.set(mac, normalized);
+  return normalized;
 }
 
 function ipIdentity(ip: string): string {

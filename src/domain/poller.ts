@@ -163,7 +163,8 @@ export class Poller {
       this.pendingNewAddresses = [];
       this.pendingRulesInstalledAtMs = null;
       for (const notice of result.notices) this.notify(notice.level, notice.text);
-      if (role?.role === 'writer') this.options.history?.record(result, this.accountant.exportState());
+      // Without the rate window: the store drops it (src/store/state-codec.ts), so copying it was wasted.
+      if (role?.role === 'writer') this.options.history?.record(result, this.accountant.exportState({ includeRates: false }));
 
       // Sync after accounting: rules added now start at 0 and are counted from the next poll.
       if (port.sync) {

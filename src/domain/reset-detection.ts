@@ -53,8 +53,8 @@ export interface ResetWindowInput {
   wholeReset: WholeReset['reason'];
   /** Addresses whose counters went down this poll (only looked at without a whole reset). */
   decreasedAddresses: string[];
-  /** Every address in this poll's listing (a whole reset names them all). */
-  listedAddresses: string[];
+  /** Every address in this poll's listing (a whole reset names them all); read only then. */
+  listedAddresses: Iterable<string>;
   bootAtMs?: number | null;
   rulesInstalledAtMs?: number | null;
   isInstallationComplete?: boolean;
@@ -82,7 +82,7 @@ export function closeResetWindow(input: ResetWindowInput): ResetWindow {
     const reason = input.wholeReset;
     const end = reason === 'reboot' ? (input.bootAtMs ?? null) : (input.rulesInstalledAtMs ?? null);
     const to = end !== null && end <= atMs && (missingFromMs === null || end >= missingFromMs) ? end : atMs;
-    event = { kind: 'reset', reason, epoch, ips: input.listedAddresses, missingFromMs, missingToMs: to };
+    event = { kind: 'reset', reason, epoch, ips: [...input.listedAddresses], missingFromMs, missingToMs: to };
     reportedUntilMs = to;
   } else if (input.decreasedAddresses.length > 0) {
     epoch += 1;

@@ -52,3 +52,51 @@ export function prepareNoticeInsert(db: Database.Database): Database.Statement<[
     'INSERT INTO notices (router_id, at_ms, level, kind, text, missing_from_ms, missing_to_ms) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
 }
+
+/** The largest batch one statement takes; SQLite allows 32 766 parameters. */
+const MAX_BATCH_ROWS = 128;
+
+/**
+ * One statement for many rows: `sqlFor(n)` is the statement for n rows of `width` parameters each
+ * (after `shared` leading ones). A 254-host poll is 7 statements (128 + 64 + … + 2 rows) instead of
+ * 254: each run() is a call into SQLite that costs more than the row it writes (issue 21). Sizes are
+ * powers of two so that at most 8 statements are ever prepared, whatever the number of hosts.
+ */
+export class BatchStatement {
+  private readonly bySize = new Map<number, Database.Statement>();
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly width: number,
+    private readonly sqlFor: (rows: number) => string,
+  ) {}
+
+  /** `params` holds the rows one after another (`width` each); `shared` goes before each batch's rows. */
+  run(params: readonly unknown[], shared: readonly unknown[] = []): void {
+    if (params.length % this.width !== 0) throw new RangeError(`batch of ${params.length} values is not rows of ${this.width}`);
+    let offset = 0;
+    for (let size = MAX_BATCH_ROWS; size >= 1; size >>= 1) {
+      const n = size * this.width;
+      while (params.length - offset >= n) {
+        const rows = params.slice(offset, offset + n);
+        this.statement(size).run(shared.length === 0 ? rows : [...shared, ...rows]);
+        offset += n;
+      }
+    }
+  }
+
+  private statement(rows: number): Database.Statement {
+    let statement = this.bySize.get(rows);
+    if (statement === undefined) {
+      statement = this.db.prepare(this.sqlFor(rows));
+      this.bySize.set(rows, statement);
+    }
+    return statement;
+  }
+}
+
+/** `(?, ?, …)` for one row of `width` values, `rows` times, comma-separated. */
+export function valueRows(rows: number, width: number): string {
+  const row = `(${new Array<string>(width).fill('?').join(', ')})`;
+  return new Array<string>(rows).fill(row).join(', ');
+}

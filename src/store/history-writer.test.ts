@@ -34,7 +34,7 @@ describe('recording and rollups', () => {
     }
   });
 
-  test('hours and days are rolled up once per minute; the newest minute is still counted everywhere', () => {
+  test('hours and days are rolled up once per hour; the newest minutes are still counted everywhere', () => {
     const store = open({ autoPrune: false });
     try {
       const h = new Harness(store, T0 + 23 * HOUR + 59 * MIN);

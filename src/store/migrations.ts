@@ -103,6 +103,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX notices_by_time ON notices (router_id, at_ms);
     `,
   },
+  {
+    version: 3,
+    description: 'router_state.state_counts: the accounting state\'s per-poll numbers, written alone while the rest of the state is unchanged',
+    sql: `
+      -- NULL: state_json alone is the state (every row written before version 3). Otherwise its
+      -- numbers replace state_json's (src/store/state-codec.ts, issue 21).
+      ALTER TABLE router_state ADD COLUMN state_counts BLOB;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Accountant, type AccountingState } from '../domain/accounting.js';
-import { decodeState, encodeState } from './state-codec.js';
+import { decodeState, encodeState, sameLayout, splitState } from './state-codec.js';
 import { IPS, MACS, T0 } from '../../test/store/history-harness.js';
 
 test('the stored state encoding round-trips (without the rate window)', () => {
@@ -66,4 +66,75 @@ test('fields the codec does not know survive a restart as JSON; stored keys it d
   } as AccountingState;
   assert.deepEqual(decodeState(encodeState(state)), state);
   assert.equal('z' in decodeState(OLD_FORM.replace('"v":1', '"v":1,"z":[1]')), false);
+});
+
+// The per-poll numbers apart from the JSON (issue 21).
+function withNewNumbers(state: AccountingState, k: number): AccountingState {
+  const next = structuredClone(state);
+  next.lastAtMs = (next.lastAtMs ?? 0) + k;
+  for (const c of Object.values(next.counters)) {
+    c.downBytes += 1000 * k;
+    c.upBytes += k;
+  }
+  for (const h of Object.values(next.hosts)) {
+    h.downBytes += 2 ** 40 * k; // far past 32 bits: float64 keeps every safe integer
+    h.upBytes += k;
+    h.lastSeenMs += k;
+  }
+  return next;
+}
+
+test('the stored numbers replace the JSON\'s: a state whose JSON was stored earlier reads as the new one', () => {
+  const dual = structuredClone(OLD_STATE);
+  const host = dual.hosts['aa:bb:cc:00:00:0a'];
+  assert.ok(host);
+  host.addresses = ['198.51.100.10', '2001:db8::1'];
+  for (const [state, k] of [[OLD_STATE, 1], [dual, 7], [{ ...OLD_STATE, lastCountedAtMs: null }, 3], [{ ...OLD_STATE, lastCountedAtMs: 1709510300000 }, 5]] as const) {
+    const json = encodeState(state);
+    const next = withNewNumbers(state, k);
+    const split = splitState(next);
+    assert.ok(split);
+    const before = splitState(state);
+    assert.ok(before && sameLayout(before.layout, split.layout), 'only numbers changed');
+    assert.deepEqual(decodeState(json, split.counts), decodeState(encodeState(next)));
+  }
+  // Before the first poll: no last poll time.
+  const empty: AccountingState = { version: 1, epoch: 0, bootMarker: null, lastAtMs: null, counters: {}, hosts: {}, present: [] };
+  assert.deepEqual(decodeState(encodeState(empty), splitState(empty)?.counts), empty);
+  // The counts are little-endian float64, format 1 first, whatever the machine.
+  assert.equal(splitState(OLD_STATE)?.counts.readDoubleLE(0), 1);
+  assert.equal(splitState(OLD_STATE)?.counts.readDoubleLE(8), OLD_STATE.lastAtMs);
+});
+
+test('anything but the numbers changes the layout', () => {
+  const base = splitState(OLD_STATE)?.layout;
+  assert.ok(base);
+  const host = (patch: object): AccountingState => ({ ...OLD_STATE, hosts: { 'aa:bb:cc:00:00:0a': { ...OLD_STATE.hosts['aa:bb:cc:00:00:0a']!, ...patch } } });
+  const changed: Array<[string, AccountingState]> = [
+    ['epoch', { ...OLD_STATE, epoch: 3 }],
+    ['boot marker', { ...OLD_STATE, bootMarker: 'b2' }],
+    ['name', host({ hostname: 'tv2' })],
+    ['address', host({ ip: '198.51.100.11' })],
+    ['addresses', host({ addresses: ['198.51.100.10', '2001:db8::1'] })],
+    ['first seen', host({ firstSeenMs: 1 })],
+    ['present', { ...OLD_STATE, present: [] }],
+    ['counter owner', { ...OLD_STATE, counters: { '198.51.100.10': { identity: 'ip:198.51.100.10', downBytes: 5, upBytes: 6 } } }],
+    ['new counter', { ...OLD_STATE, counters: { ...OLD_STATE.counters, '198.51.100.11': { identity: 'aa:bb:cc:00:00:0a', downBytes: 0, upBytes: 0 } } }],
+  ];
+  for (const [what, state] of changed) {
+    const layout = splitState(state)?.layout;
+    assert.ok(layout, what);
+    assert.equal(sameLayout(base, layout), false, what);
+  }
+});
+
+test('a state with fields the codec does not know, or a number JSON cannot keep, is stored as JSON alone', () => {
+  assert.equal(splitState({ ...OLD_STATE, futureTotals: 1 } as AccountingState), null);
+  assert.equal(splitState({ ...OLD_STATE, counters: { '198.51.100.10': { identity: 'x', downBytes: 5, upBytes: 6, flag: true } as never } }), null);
+  assert.equal(splitState({ ...OLD_STATE, lastAtMs: Number.NaN }), null);
+  assert.equal(splitState({ ...OLD_STATE, counters: { '198.51.100.10': { identity: 'x', downBytes: Infinity, upBytes: 6 } } }), null);
+  // Numbers that do not fit the JSON's rows are refused, not read wrongly.
+  const counts = splitState(OLD_STATE)?.counts;
+  assert.ok(counts);
+  assert.throws(() => decodeState(encodeState({ ...OLD_STATE, counters: {} }), counts), /do not fit/);
 });
