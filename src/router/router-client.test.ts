@@ -9,6 +9,7 @@ import { firmwareForOverride, type FirmwareProfile } from './firmware/families.j
 import { createIptablesState, runIptables, type IptablesState } from '../emulator/iptables.js';
 import { RouterError, UsageError, EXIT } from '../errors.js';
 import { ScriptedSession, type ScriptedStep } from '../../test/fakes/scripted-session.js';
+import type { ExecOptions } from '../transport/session.js';
 import { readFixture } from '../../test/fixtures.js';
 
 const ARP = `IP address       HW type     Flags       HW address            Mask     Device
@@ -261,5 +262,64 @@ test('a probed profile is never second-guessed: an error text stays an error', a
   const session = new ScriptedSession([{ command: 'arp show', output: UNRECOGNIZED_ARP }], { mode: 'cli' });
   const client = new RouterClient(session, probed, { wan: 'ppp0', isManaged: false, redetect: async () => assert.fail('no re-probe for a fresh profile') });
   await assert.rejects(client.listHosts(), (e: unknown) => e instanceof RouterError && /unrecognized command arp show/.test(e.message));
+  session.assertDone();
+});
+
+/** A session that hands each reply's lines over in blocks of three before resolving (ExecOptions.onLines). */
+class HandingSession extends ScriptedSession {
+  handedCalls = 0;
+
+  override async exec(command: string, options?: ExecOptions): Promise<string> {
+    const output = await super.exec(command, options);
+    const lines = `${output}\n`.split(/(?<=\n)/).filter(Boolean);
+    for (let i = 0; i + 3 <= lines.length && options?.onLines; i += 3) {
+      options.onLines(lines.slice(i, i + 3).join(''));
+      this.handedCalls += 1;
+    }
+    return output;
+  }
+}
+
+test('a poll whose listing is handed over while it arrives reads the same as the whole listing', async () => {
+  const router = new EmulatedIptables();
+  const setup = scripted(router.setupSteps());
+  await new RouterClient(setup, broadcom(), { wan: 'ppp0', isManaged: false }).setup();
+  const handing = new HandingSession([router.step(LISTING)], { mode: 'cli' });
+  const whole = scripted([router.step(LISTING)]);
+  const streamed = await new RouterClient(handing, broadcom(), { wan: 'ppp0', isManaged: false }).readTraffic();
+  const plain = await new RouterClient(whole, broadcom(), { wan: 'ppp0', isManaged: false }).readTraffic();
+  assert.ok(handing.handedCalls > 2);
+  assert.deepEqual(streamed, plain);
+  assert.equal(streamed.installation, 'complete');
+  handing.assertDone();
+  whole.assertDone();
+});
+
+test('a stored profile whose listing command is unknown now: probed again once, the listing read with the new profile', async () => {
+  const router = new EmulatedIptables();
+  await new RouterClient(scripted(router.setupSteps()), broadcom(), { wan: 'ppp0', isManaged: false }).setup();
+  const stored: FirmwareProfile = { ...broadcom(), source: 'stored' };
+  const fresh: FirmwareProfile = { ...firmwareForOverride('busybox'), source: 'probed' };
+  let probes = 0;
+  const session = new HandingSession([
+    { command: LISTING, output: 'telnetd:error:12.000:processInput:406:unrecognized command iptables -L -v -x -n --line-numbers' },
+    router.step(LISTING),
+  ], { mode: 'cli' });
+  const client = new RouterClient(session, stored, { wan: 'ppp0', isManaged: false, redetect: async () => { probes += 1; return fresh; } });
+  const reading = await client.readTraffic();
+  assert.equal(probes, 1);
+  assert.equal(reading.installation, 'complete');
+  assert.equal(reading.counters.size, 2);
+  session.assertDone();
+});
+
+test('a listing that reads is never taken for a misfit of the stored profile, even with a console error line in it', async () => {
+  const router = new EmulatedIptables();
+  await new RouterClient(scripted(router.setupSteps()), broadcom(), { wan: 'ppp0', isManaged: false }).setup();
+  const stored: FirmwareProfile = { ...broadcom(), source: 'stored' };
+  const noisy = router.step(LISTING);
+  const session = scripted([{ command: LISTING, reply: (sent) => `${noisy.reply!(sent)}\n${UNRECOGNIZED_ARP}` }]);
+  const client = new RouterClient(session, stored, { wan: 'ppp0', isManaged: false, redetect: async () => assert.fail('a listing that reads needs no re-probe') });
+  assert.equal((await client.readTraffic()).counters.size, 2);
   session.assertDone();
 });

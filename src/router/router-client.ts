@@ -79,11 +79,16 @@ export class RouterClient implements PollPort {
   /** Runs a command where the firmware table says it belongs (vendor CLI or shell). */
   async run(spec: CommandSpec): Promise<string> {
     const output = await this.session.exec(spec.command, { where: spec.where });
+    this.checkFit(spec, output);
+    return output;
+  }
+
+  /** Throws ProfileMisfit when a stored profile's command was answered as if it did not exist. */
+  private checkFit(spec: CommandSpec, output: string): void {
     if (this.firmwareValue.source === 'stored' && this.options.redetect && !this.hasRedetected) {
       const problem = classifyRouterOutput(output);
       if (problem !== null && (problem.kind === 'unknown-command' || problem.kind === 'not-found')) throw new ProfileMisfit(spec.command);
     }
-    return output;
   }
 
   /** Runs a loader; when the stored profile stopped fitting, probes again once and retries. */
@@ -144,7 +149,19 @@ export class RouterClient implements PollPort {
 
   private read(): Promise<BackendReading> {
     return this.fitted(async () => {
-      const reading = this.backend.read(await this.run(this.backend.readCommand));
+      const spec = this.backend.readCommand;
+      // Parsed while it arrives where the backend and the session can (issue 21).
+      const incremental = this.backend.readIncrementally?.() ?? null;
+      const text = await this.session.exec(spec.command, incremental ? { where: spec.where, onLines: (lines) => incremental.push(lines) } : { where: spec.where });
+      let reading: BackendReading;
+      try {
+        reading = incremental ? incremental.finish(text) : this.backend.read(text);
+      } catch (error) {
+        // Only an answer the backend could not read may be a misfit: classifying every listing
+        // line by line cost 0.6 ms per poll at 253 hosts (issue 21).
+        this.checkFit(spec, text);
+        throw error;
+      }
       this.lastReading = reading;
       return reading;
     });

@@ -7,7 +7,7 @@
 import { RouterError } from '../errors.js';
 import { notUnderstoodError, type Endpoint } from './errors.js';
 import { answerLogin, awaitFirstPrompt, confirmPrompt, promptAfter } from './prompt-learning.js';
-import { runFramedByPrompt, runFramedBySentinel } from './reply-framing.js';
+import { runFramedByPrompt, runFramedBySentinel, runFramedBySentinelOrPrompt } from './reply-framing.js';
 import type { ShellMode, TraceEvent } from './session.js';
 import { ShellStream, type ShellChannel } from './shell-stream.js';
 import { renderText, tailLines } from './text-framing.js';
@@ -124,11 +124,11 @@ export class InteractiveShell {
     return this.currentMode;
   }
 
-  /** Runs one command; the caller serialises calls. */
-  async run(command: string, timeoutMs: number): Promise<string> {
+  /** Runs one command; the caller serialises calls. onLines: see ExecOptions (shell mode only). */
+  async run(command: string, timeoutMs: number, onLines?: (lines: string) => void): Promise<string> {
     if (/[\r\n]/.test(command)) throw new RouterError('lantop tried to send a command with a line break; refused.', undefined);
     if (this.currentMode === 'cli') return this.runInCli(command, timeoutMs);
-    const reply = await runFramedBySentinel(this.stream, command, timeoutMs);
+    const reply = await runFramedBySentinel(this.stream, command, timeoutMs, onLines);
     this.promptText = reply.prompt;
     return reply.output;
   }
@@ -139,12 +139,19 @@ export class InteractiveShell {
    * did — the CLI is then as it was. Already in a shell: returns how it got there ('' for a login
    * that landed in one).
    */
-  async enterShell(timeoutMs: number, password?: string, entries: readonly string[] = this.shellEntryCommands): Promise<string | null> {
+  async enterShell(timeoutMs: number, password?: string, entries: readonly string[] = this.shellEntryCommands, isKnownRoute = false): Promise<string | null> {
     if (this.currentMode === 'shell') return this.shellEnteredWith ?? '';
     const cliPrompt = this.promptText;
     for (const entry of entries) {
       if (/[\r\n]/.test(entry)) continue;
-      await this.learnPrompt(await promptAfter(this.stream, entry, this.cliSettleMs, timeoutMs, password), timeoutMs);
+      if (isKnownRoute) {
+        if (await this.tryKnownEntry(entry, timeoutMs, password)) {
+          this.shellEnteredWith = entry;
+          return entry;
+        }
+      } else {
+        await this.learnPrompt(await promptAfter(this.stream, entry, this.cliSettleMs, timeoutMs, password), timeoutMs);
+      }
       if ((await this.probeMode(timeoutMs)) === 'shell') {
         this.shellEnteredWith = entry;
         return entry;
@@ -159,6 +166,26 @@ export class InteractiveShell {
       }
     }
     return null;
+  }
+
+  /**
+   * An entry command known to open a shell (the route of a stored profile, or found earlier in this
+   * run): no quiet waits — the first prompt after it, then the mode probe framed by the sentinel,
+   * which ends the reply in a shell; a CLI shows the prompt seen after the entry again instead.
+   * Three 60 ms settles made every shell entry cost ~190 ms, the first poll 2.5× a telnet login
+   * (issue 21). Not a shell: the prompt is learned as on the slow path and false returned, and the
+   * caller probes the usual way.
+   */
+  private async tryKnownEntry(entry: string, timeoutMs: number, password?: string): Promise<boolean> {
+    const candidate = await promptAfter(this.stream, entry, 0, timeoutMs, password);
+    const reply = await runFramedBySentinelOrPrompt(this.stream, SHELL_PROBE_COMMAND, candidate, timeoutMs);
+    if (reply !== null && SHELL_PROBE_OUTPUT.test(reply.output)) {
+      this.promptText = reply.prompt;
+      this.currentMode = 'shell';
+      return true;
+    }
+    await this.learnPrompt(reply?.prompt ?? candidate, timeoutMs);
+    return false;
   }
 
   /** enterShell, failing when no entry led to a shell (the `enterShell: true` connect option). */

@@ -32,8 +32,11 @@ interface ModalConnection {
   close(): Promise<void>;
   /** Where the login landed; absent: where the connection is now. */
   readonly loginMode?: ShellMode;
-  /** Tries the entry commands in order; the one that reached a shell, or null. */
-  enterShell?(entries?: readonly string[]): Promise<string | null | void>;
+  /**
+   * Tries the entry commands in order; the one that reached a shell, or null. isKnownRoute: the
+   * entry led to a shell before (no quiet waits; the usual probe only if it no longer does).
+   */
+  enterShell?(entries?: readonly string[], isKnownRoute?: boolean): Promise<string | null | void>;
   exitShell?(exitCommand?: string): Promise<void>;
 }
 
@@ -160,7 +163,10 @@ export class ReconnectingSession implements ModalSession {
       const session = await this.ensureConnected();
       try {
         await this.moveTo(session, options?.where ?? this.defaultWhere);
-        return await session.exec(command, options?.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : undefined);
+        return await session.exec(command, options?.timeoutMs !== undefined || options?.onLines ? {
+          ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+          ...(options.onLines ? { onLines: options.onLines } : {}),
+        } : undefined);
       } catch (error) {
         this.afterCommandFailure(session, error);
         throw error;
@@ -216,7 +222,7 @@ export class ReconnectingSession implements ModalSession {
   private async moveToShell(session: ConnectionSession, isDefaultEntryAllowed: boolean): Promise<void> {
     if (session.mode === 'shell' || !session.enterShell) return;
     if (this.route === null && !isDefaultEntryAllowed) return;
-    const used = await session.enterShell(this.route ? [this.route.enter] : undefined);
+    const used = await session.enterShell(this.route ? [this.route.enter] : undefined, this.route !== null);
     if ((session.mode as ShellMode) !== 'shell') {
       throw new RouterError(
         this.route

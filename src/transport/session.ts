@@ -16,6 +16,14 @@ export interface ExecOptions {
    * router's answer decides (an error text is classified by the caller, never swallowed).
    */
   where?: ShellMode;
+  /**
+   * Complete lines of the reply, handed over while the rest is still arriving (a POSIX shell's
+   * sentinel-framed reply only), so a caller can parse as the bytes come in. A hint: each call
+   * gets the next lines, each ending in '\n', of what exec resolves with followed by '\n' (the
+   * output has no final line end); the resolved output is always the whole reply, and a session
+   * may hand over only a prefix of it, or nothing.
+   */
+  onLines?: (lines: string) => void;
 }
 
 /** How to go from the vendor CLI to its shell and back, as detection found it. */

@@ -32,9 +32,17 @@ interface Waiter {
 
 /** A CLI that pages this often has no end (each answer is one more screen). */
 const MAX_PAGER_ANSWERS = 10_000;
+/**
+ * Characters of earlier arrivals kept in `recent`: well over a sentinel line (~40) or a prompt
+ * (≤ 160 rendered characters, text-framing.ts, a few more with colour escapes), so whatever ends
+ * the text lies within it.
+ */
+const RECENT_KEPT = 1024;
 
 export class ShellStream {
   private raw = '';
+  /** The end of `raw` as one flat string: the last arrival and up to RECENT_KEPT characters before it. */
+  private recentText = '';
   private readonly normalizer = new LineEndNormalizer();
   private waiter: Waiter | null = null;
   private failure: Error | null = null;
@@ -52,6 +60,15 @@ export class ShellStream {
   /** What arrived since the last send(): CR LF made LF, lone CRs kept for renderTerminalLine. */
   get text(): string {
     return this.raw;
+  }
+
+  /**
+   * The end of `text` (the last arrival and up to 1024 characters before it, or all of it) and
+   * where it starts in `text`. Framing looks for what ends a reply here: searching all of `text`
+   * on every arrival rescanned — and re-joined — a 58 KB listing some 40 times per poll.
+   */
+  get recent(): { text: string; start: number } {
+    return { text: this.recentText, start: this.raw.length - this.recentText.length };
   }
 
   /** True once anything at all arrived (a silent server times out differently from a strange one). */
@@ -73,13 +90,13 @@ export class ShellStream {
     if (text.length === 0) return;
     this.hasReceivedAny = true;
     this.onTrace?.({ kind: 'received', text });
-    this.raw += this.normalizer.push(text);
+    this.append(this.normalizer.push(text));
     this.waiter?.evaluate();
   }
 
   /** The connection ended (closed by the router, or destroyed by us). */
   connectionClosed(cause?: unknown): void {
-    this.raw += this.normalizer.flush();
+    this.append(this.normalizer.flush());
     this.failure ??= connectionLostError(this.endpoint, 'unexpectedly', cause);
     this.waiter?.closed();
   }
@@ -98,21 +115,32 @@ export class ShellStream {
   /** Sends one line and forgets what arrived before it. A secret line is traced without its text. */
   send(line: string, isSecret = false): void {
     this.raw = '';
+    this.recentText = '';
     this.onTrace?.(isSecret ? { kind: 'sent', text: '', isSecret: true } : { kind: 'sent', text: line });
     this.channel.write(line + this.newline);
   }
 
   /** `--More--` at the end of what arrived: drop it from the text and press space. */
   answerPager(): void {
-    const lineStart = this.raw.lastIndexOf('\n') + 1;
-    const last = renderTerminalLine(this.raw.slice(lineStart));
+    const recentStart = this.raw.length - this.recentText.length;
+    const inRecent = this.recentText.lastIndexOf('\n');
+    // The last line lies within `recent`, unless it is longer than that (rare: then it is cut from all of the text).
+    const lineStart = inRecent >= 0 || recentStart === 0 ? recentStart + inRecent + 1 : this.raw.lastIndexOf('\n') + 1;
+    const last = renderTerminalLine(lineStart >= recentStart ? this.recentText.slice(lineStart - recentStart) : this.raw.slice(lineStart));
     if (!PAGER.test(last)) return;
     this.pagerAnswers += 1;
     if (this.pagerAnswers > MAX_PAGER_ANSWERS) {
       throw new RouterError('The router kept paging output (--More--) without end.', 'Disable paging on the router CLI and try again.');
     }
     this.raw = this.raw.slice(0, lineStart) + last.replace(PAGER, '');
+    this.recentText = this.raw.slice(-RECENT_KEPT);
     this.channel.write(' ');
+  }
+
+  private append(piece: string): void {
+    if (piece.length === 0) return;
+    this.raw += piece;
+    this.recentText = (this.recentText.length > RECENT_KEPT ? this.recentText.slice(-RECENT_KEPT) : this.recentText) + piece;
   }
 
   /**

@@ -85,7 +85,7 @@ export class SshSession implements ConnectionSession {
     const timeoutMs = options?.timeoutMs ?? this.commandTimeoutMs;
     return this.guard.run(command, async () => {
       if (!this.isAlive) throw connectionLostError(this.endpoint, 'earlier; this session was discarded');
-      if (this.backend.kind === 'interactive') return this.backend.shell.run(command, timeoutMs);
+      if (this.backend.kind === 'interactive') return this.backend.shell.run(command, timeoutMs, options?.onLines);
       try {
         this.onTrace?.({ kind: 'sent', text: command });
         const output = await this.execChannel(command, timeoutMs);
@@ -110,10 +110,10 @@ export class SshSession implements ConnectionSession {
   }
 
   /** Tries the entry commands; the one that reached a shell, or null (see InteractiveShell). */
-  enterShell(entries?: readonly string[]): Promise<string | null> {
+  enterShell(entries?: readonly string[], isKnownRoute?: boolean): Promise<string | null> {
     return this.guard.run('enter the shell', async () => {
       if (this.backend.kind === 'exec') return '';
-      return this.backend.shell.enterShell(this.commandTimeoutMs, this.password, entries);
+      return this.backend.shell.enterShell(this.commandTimeoutMs, this.password, entries, isKnownRoute);
     });
   }
 

@@ -87,12 +87,12 @@ export class TelnetSession implements ConnectionSession {
   }
 
   exec(command: string, options?: ExecOptions): Promise<string> {
-    return this.guard.run(command, () => this.shell.run(command, options?.timeoutMs ?? this.options.commandTimeoutMs));
+    return this.guard.run(command, () => this.shell.run(command, options?.timeoutMs ?? this.options.commandTimeoutMs, options?.onLines));
   }
 
   /** Tries the entry commands; the one that reached a shell, or null (see InteractiveShell). */
-  enterShell(entries?: readonly string[]): Promise<string | null> {
-    return this.guard.run('enter the shell', () => this.shell.enterShell(this.options.commandTimeoutMs, this.options.password, entries));
+  enterShell(entries?: readonly string[], isKnownRoute?: boolean): Promise<string | null> {
+    return this.guard.run('enter the shell', () => this.shell.enterShell(this.options.commandTimeoutMs, this.options.password, entries, isKnownRoute));
   }
 
   exitShell(exitCommand?: string): Promise<void> {

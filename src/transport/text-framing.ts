@@ -25,10 +25,12 @@ export class LineEndNormalizer {
   push(text: string): string {
     let joined = this.pending + text;
     this.pending = '';
-    const trailing = /\r+$/.exec(joined);
-    if (trailing) {
-      this.pending = trailing[0];
-      joined = joined.slice(0, trailing.index);
+    // Trailing CRs by index: /\r+$/ tried a match at every CR of a CR LF listing, per arrival.
+    let end = joined.length;
+    while (end > 0 && joined.charCodeAt(end - 1) === 13) end--;
+    if (end < joined.length) {
+      this.pending = joined.slice(end);
+      joined = joined.slice(0, end);
     }
     return normalizeLineEnds(joined);
   }
@@ -42,7 +44,8 @@ export class LineEndNormalizer {
 }
 
 function normalizeLineEnds(text: string): string {
-  return text.replace(/\r+\n/g, '\n').replace(/\r\0/g, '\r').replace(/\0/g, '');
+  const lines = text.includes('\r') ? text.replace(/\r+\n/g, '\n') : text;
+  return lines.includes('\0') ? lines.replace(/\r\0/g, '\r').replace(/\0/g, '') : lines;
 }
 
 // CSI sequences (ESC [ params final) and other ESC sequences.

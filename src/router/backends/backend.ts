@@ -41,6 +41,12 @@ export interface InstallOptions {
 
 export type RunCommand = (spec: CommandSpec) => Promise<string>;
 
+/** A read fed the reply's lines while they arrive (ExecOptions.onLines); finish(text) = read(text). */
+export interface IncrementalRead<R extends BackendReading = BackendReading> {
+  push(lines: string): void;
+  finish(text: string): R;
+}
+
 export interface ApplyOutcome {
   applied: string[];
   failed: { command: string; output: string; problem: RouterOutputProblem | null } | null;
@@ -63,6 +69,11 @@ export interface AccountingBackend<R extends BackendReading = BackendReading> {
   readonly readCommand: CommandSpec;
   /** The answer to readCommand, understood; throws a RouterError when it is not what was asked. */
   read(text: string): R;
+  /**
+   * Optional: read while the answer arrives — most of the parsing is done when its last bytes come
+   * in (issue 21). Its finish(text) returns and throws what read(text) would.
+   */
+  readIncrementally?(): IncrementalRead<R>;
   planInstall(reading: R, hostAddresses: readonly string[], options: InstallOptions): InstallPlan;
   /** Empty lantop's objects (they stay; a later install re-adds the counters). */
   planFlush(reading: R): string[];

@@ -98,3 +98,17 @@ test('the backend is chosen from the capabilities; none fits an nftables-only ro
   assert.equal(chooseBackend(firmwareForOverride('broadcom-cli'), { wan: 'ppp0' }).kind, 'iptables');
   assert.throws(() => chooseBackend(firmwareForOverride('openwrt-fw4'), { wan: 'ppp0' }), /has only nftables/);
 });
+
+test('read while arriving: the lines handed over and the output read as the output alone does, errors included', async () => {
+  const { state, backend, read, run } = fixture();
+  await backend.apply(run, backend.planInstall(read(), HOSTS, { isAdopting: false, isPruning: false }).commands);
+  const text = iptables(state, backend.readCommand.command).replace(/\n$/, '');
+  const incremental = backend.readIncrementally();
+  const lines = `${text}\n`.split(/(?<=\n)/);
+  for (let i = 0; i < lines.length - 2; i += 2) incremental.push(lines.slice(i, i + 2).join(''));
+  assert.deepEqual(incremental.finish(text), backend.read(text));
+  const refused = 'iptables: Permission denied (you must be root).';
+  const none = backend.readIncrementally();
+  none.push(`${refused}\n`);
+  assert.throws(() => none.finish(refused), (e: unknown) => e instanceof RouterError && /could not list its firewall/.test(e.message));
+});

@@ -11,7 +11,8 @@ import { parseIptablesListing } from '../../parsers/iptables-listing.js';
 import { classifyRouterOutput } from '../../parsers/router-errors.js';
 import type { IptablesListing } from '../../parsers/types.js';
 import { routerAnswerError, whereName } from '../../router-answer.js';
-import type { AccountingBackend, ApplyOutcome, BackendReading, InstallOptions, InstallPlan, RunCommand } from '../backend.js';
+import type { AccountingBackend, ApplyOutcome, BackendReading, IncrementalRead, InstallOptions, InstallPlan, RunCommand } from '../backend.js';
+import { ListingStream } from './listing-stream.js';
 import { readHostCounters } from './counters.js';
 import { DEFAULT_LAYOUT, LAYOUTS, TRAFFIC_CHAIN, layoutOfListing, type RuleLayout } from './layouts.js';
 import { planFlush, planSetup, planTeardown } from './plan.js';
@@ -61,7 +62,16 @@ export class IptablesBackend implements AccountingBackend<IptablesReading> {
   }
 
   read(text: string): IptablesReading {
-    const listing = parseIptablesListing(text);
+    return this.readingOf(parseIptablesListing(text), text);
+  }
+
+  readIncrementally(): IncrementalRead<IptablesReading> {
+    const stream = new ListingStream();
+    return { push: (lines) => stream.push(lines), finish: (text) => this.readingOf(stream.finish(text), text) };
+  }
+
+  /** The reading of a parsed listing; `text` is what it was parsed from (for the error). */
+  private readingOf(listing: IptablesListing, text: string): IptablesReading {
     if (listing.chains.length === 0 || findChain(listing, 'FORWARD') === undefined) {
       const spec = this.readCommand;
       if (classifyRouterOutput(text) !== null) throw routerAnswerError('list its firewall', spec, text);
