@@ -13,6 +13,8 @@ import type { Snapshot } from '../domain/snapshot.js';
 import { runHosts, runRules, runUsage, runReport } from './commands.js';
 import { LiveRouterController } from './controller.js';
 import { renderPlainSnapshot } from '../output/usage-table.js';
+import { drawFirstFrame } from '../ui/first-frame.js';
+import type { HistoryStore } from '../store/history-store.js';
 import { createServices, noteCleartextTelnet, passwordSource, profileNameOf, servicesOf, type Services } from './services.js';
 
 /** The services of a plain command (which says once that telnet is cleartext). */
@@ -29,36 +31,27 @@ function profilesFor(ctx: CommandContext): ProfileStore {
 const opt = (options: Record<string, unknown>, key: string) => (typeof options[key] === 'string' ? (options[key] as string) : undefined);
 
 async function runInteractive(ctx: CommandContext, services: Services, intervalMs?: number): Promise<number> {
-  const store = services.openHistory();
-  let typed: string | null = null;
   const password = services.password;
-  const controller = new LiveRouterController({
-    services: { ...services, password: { isKnown: password.isKnown, get: async () => typed ?? password.get() } },
-    store,
-    ...(intervalMs !== undefined ? { intervalMs } : {}),
-  });
+  const telnetWarning = services.settings.protocol === 'telnet' ? TELNET_CLEARTEXT_WARNING : undefined;
+  // Loading Ink (React, yoga) takes a while: the connecting frame goes up first (before the history
+  // database opens and Ink loads), and the login runs while Ink loads, so the menu follows soon
+  // after Ink's first frame. With no password yet, the first frame is Ink's prompt.
+  const firstFrame = ctx.stdout.isTTY && password.isKnown ? drawFirstFrame(ctx.stdout, { label: services.label, protocol: services.settings.protocol, telnetWarning, isColor: services.settings.isColor, env: ctx.env }) : null;
+  let store: HistoryStore | null = null;
+  let controller: LiveRouterController | null = null;
   try {
-    if (!ctx.stdout.isTTY) {
-      // Not a terminal: one plain snapshot (two polls, so rates are real) and a pointer to JSON.
-      await controller.connect();
-      const snapshot = await new Promise<Snapshot>((resolve) => {
-        let n = 0;
-        const stop = controller.watch((s) => {
-          n += 1;
-          if (n >= 2) {
-            stop();
-            resolve(s);
-          }
-        });
-      });
-      ctx.stdout.write(renderPlainSnapshot(snapshot, 100) + '\n');
-      ctx.stderr.write('(stdout is not a terminal: for scripts use `lantop usage --json`)\n');
-      return EXIT.ok;
-    }
-    // Loading Ink (React, yoga) takes a while: log in meanwhile, so the menu follows the first frame.
+    store = services.openHistory();
+    let typed: string | null = null;
+    controller = new LiveRouterController({
+      services: { ...services, password: { isKnown: password.isKnown, get: async () => typed ?? password.get() } },
+      store,
+      ...(intervalMs !== undefined ? { intervalMs } : {}),
+    });
+    if (!ctx.stdout.isTTY) return await plainSnapshot(ctx, controller);
     const ui = import('../ui/run-app.js');
     if (password.isKnown) controller.connect().catch(() => undefined /* the connect screen shows it */);
     const { runApp } = await ui;
+    firstFrame?.handOver();
     return await runApp({
       controller,
       stdin: ctx.stdin,
@@ -69,12 +62,33 @@ async function runInteractive(ctx: CommandContext, services: Services, intervalM
       onPassword: (pw) => {
         typed = pw;
       },
-      ...(services.settings.protocol === 'telnet' ? { telnetWarning: TELNET_CLEARTEXT_WARNING } : {}),
+      ...(telnetWarning !== undefined ? { telnetWarning } : {}),
+      hasFirstFrame: firstFrame !== null,
     });
   } finally {
-    await controller.close();
-    store.close();
+    // Before any error is reported: the message must land on the main screen.
+    firstFrame?.abandon();
+    await controller?.close();
+    store?.close();
   }
+}
+
+/** Not a terminal: one plain snapshot (two polls, so rates are real) and a pointer to JSON. */
+async function plainSnapshot(ctx: CommandContext, controller: LiveRouterController): Promise<number> {
+  await controller.connect();
+  const snapshot = await new Promise<Snapshot>((resolve) => {
+    let n = 0;
+    const stop = controller.watch((s) => {
+      n += 1;
+      if (n >= 2) {
+        stop();
+        resolve(s);
+      }
+    });
+  });
+  ctx.stdout.write(renderPlainSnapshot(snapshot, 100) + '\n');
+  ctx.stderr.write('(stdout is not a terminal: for scripts use `lantop usage --json`)\n');
+  return EXIT.ok;
 }
 
 export const actions = {
@@ -120,7 +134,7 @@ export const actions = {
   },
   async setup(ctx, options) {
     const layout = opt(options, 'layout');
-    if (layout !== undefined && layout !== 'flat' && layout !== 'split') throw new UsageError(`--layout must be flat or split, not '${layout}'.`);
+    if (layout !== undefined && layout !== 'flat' && layout !== 'split' && layout !== 'tree') throw new UsageError(`--layout must be flat, split or tree, not '${layout}'.`);
     return runRules(plain(ctx), 'setup', { dryRun: options.dryRun === true, yes: options.yes === true, adopt: options.adopt === true, ...(layout ? { layout } : {}) });
   },
   async flush(ctx, options) {

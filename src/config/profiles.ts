@@ -1,9 +1,20 @@
 // Saved router profiles in the `conf` store (0600, validated by a schema). Several routers:
 // one profile each; `--profile NAME` picks one. Passwords are saved only when the user asks, and
 // then obfuscated (base64), NOT encrypted — lantop says so whenever it saves one.
-import Conf from 'conf';
+import type Conf from 'conf';
+import { createRequire } from 'node:module';
 import { UsageError } from '../errors.js';
 import type { Profile } from './resolve.js';
+
+// conf brings ajv, ~0.1 s to load (issue 21): loaded when a store is first opened, so commands that
+// never read a profile (`lantop demo`) do not wait for it. require() of an ES module needs Node
+// ≥ 20.19 / 22.12; older versions load it up front instead.
+const require = createRequire(import.meta.url);
+const eagerConf = process.features.require_module ? null : (await import('conf')).default;
+
+function confClass(): typeof Conf {
+  return eagerConf ?? (require('conf') as { default: typeof Conf }).default;
+}
 
 interface StoreShape {
   profiles: Record<string, Profile & { isManaged?: boolean }>;
@@ -47,7 +58,8 @@ export class ProfileStore {
   private readonly conf: Conf<StoreShape>;
 
   constructor(env: NodeJS.ProcessEnv = process.env) {
-    this.conf = new Conf<StoreShape>({
+    const ConfStore = confClass();
+    this.conf = new ConfStore<StoreShape>({
       projectName: 'lantop',
       projectSuffix: '',
       ...(env.LANTOP_CONFIG_DIR ? { cwd: env.LANTOP_CONFIG_DIR } : {}),

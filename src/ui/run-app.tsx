@@ -6,6 +6,7 @@ import { render } from 'ink';
 import type { RouterController } from '../app/types.js';
 import { App } from './app.js';
 import { EXIT_INTERRUPTED } from './use-app.js';
+import { CURSOR_HOME, ENTER_ALTERNATE_SCREEN, LEAVE_ALTERNATE_SCREEN } from './first-frame.js';
 
 export interface RunAppOptions {
   controller: RouterController;
@@ -21,16 +22,18 @@ export interface RunAppOptions {
   now?: () => number;
   /** Draw on the terminal's alternate screen, like htop (default: when stdout is a TTY). */
   isAlternateScreen?: boolean;
+  /**
+   * The caller already entered the alternate screen and drew the connecting frame there
+   * (first-frame.ts): Ink draws over it instead of entering (and clearing) the screen again.
+   */
+  hasFirstFrame?: boolean;
 }
-
-const ENTER_ALTERNATE_SCREEN = '\u001b[?1049h';
-const LEAVE_ALTERNATE_SCREEN = '\u001b[?1049l';
 
 export async function runApp(options: RunAppOptions): Promise<number> {
   const { stdin, stdout, stderr } = options;
   const isAlternateScreen = options.isAlternateScreen ?? stdout.isTTY === true;
   let exitCode = 0;
-  if (isAlternateScreen) stdout.write(ENTER_ALTERNATE_SCREEN);
+  if (isAlternateScreen && options.hasFirstFrame !== true) stdout.write(ENTER_ALTERNATE_SCREEN + CURSOR_HOME);
   const instance = render(
     <App
       controller={options.controller}

@@ -5,6 +5,8 @@ import { LantopError, RouterError, AuthError, exitCodeOf, type ExitCode } from '
 
 export const NO_NAME = '(no name)';
 
+export const DEFAULT_TELNET_WARNING = 'Telnet is unencrypted: your router password crosses the LAN in clear text. Use --protocol ssh if the router offers it.';
+
 /** A hostname for a cell `width` wide; blank or missing names read "(no name)". */
 export function displayName(hostname: string | null | undefined, width = 64): string {
   const clean = hostname === null || hostname === undefined ? '' : sanitizeText(hostname, Math.max(1, width)).trim();

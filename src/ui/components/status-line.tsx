@@ -1,13 +1,15 @@
 // The live screen's status: router and protocol, how old the last poll is and how long it took,
 // the connection state (with the reconnect countdown) and the latest notice. Ages are computed at
 // render time; between polls it re-renders itself once a second for them (a new snapshot restarts
-// that second, so a poll every second costs one render, not two or three).
+// that wait). Drawn as fixed lines: the age and latency make a new string on every poll.
 import { useEffect, useState } from 'react';
-import { Box, Text } from 'ink';
 import type { Notice, Snapshot } from '../../domain/snapshot.js';
 import { formatDuration } from '../../output/units.js';
 import { sanitizeText } from '../../sanitize.js';
+import { truncateLine, type Span, type StyledLine } from '../styled-line.js';
+import { useTerminalSize } from '../use-terminal-size.js';
 import { useTheme, type Theme } from '../theme.js';
+import { FixedLines } from './fixed-lines.js';
 
 export interface StatusLineProps {
   label: string;
@@ -16,39 +18,46 @@ export interface StatusLineProps {
   now: () => number;
 }
 
+// A poll due every second arrives a little late; the first tick waits that out, so a steady 1 Hz
+// poll costs one render per second, not two.
+const LATE_POLL_MS = 500;
+
 export function StatusLine({ label, protocol, snapshot, now }: StatusLineProps) {
   const theme = useTheme();
+  const { columns: width } = useTerminalSize();
   const [, setTick] = useState(0);
   useEffect(() => {
-    const timer = setInterval(() => setTick((t) => t + 1), 1000);
-    return () => clearInterval(timer);
+    let timer: NodeJS.Timeout;
+    const tick = () => {
+      setTick((t) => t + 1);
+      timer = setTimeout(tick, 1000);
+    };
+    timer = setTimeout(tick, 1000 + LATE_POLL_MS);
+    return () => clearTimeout(timer);
   }, [now, snapshot]);
-  const nowMs = now();
-
-  const where = sanitizeText(label.includes(protocol) ? label : `${label} (${protocol})`, 80);
-  const notice = latestNotice(snapshot?.notices ?? []);
-  const more = (snapshot?.notices.length ?? 0) - 1;
-  return (
-    <Box flexDirection="column">
-      <Text wrap="truncate-end">
-        <Text bold>{where}</Text>
-        {snapshot ? (
-          <Text {...theme.dim}>
-            {' · polled '}
-            {formatDuration(Math.max(0, nowMs - snapshot.atMs))} ago
-            {snapshot.pollLatencyMs !== null ? ` in ${formatDuration(snapshot.pollLatencyMs)}` : ''}
-          </Text>
-        ) : null}
-        <Text> · </Text>
-        <ConnectionText snapshot={snapshot} nowMs={nowMs} theme={theme} />
-      </Text>
-      <Text wrap="truncate-end" {...(notice ? noticeStyle(notice, theme) : {})}>
-        {notice ? `${NOTICE_GLYPH[notice.level]} ${sanitizeText(notice.text, 300)}${more > 0 ? `  (+${more} more)` : ''}` : ' '}
-      </Text>
-    </Box>
-  );
+  const lines = statusLines({ label, protocol, snapshot, nowMs: now(), theme, width });
+  return <FixedLines lines={lines} width={width} />;
 }
 
+/** The two status lines (where and how fresh; the latest notice), cut to `width`. */
+export function statusLines(options: { label: string; protocol: 'telnet' | 'ssh'; snapshot: Snapshot | null; nowMs: number; theme: Theme; width: number }): StyledLine[] {
+  const { label, protocol, snapshot, nowMs, theme, width } = options;
+  const where = sanitizeText(label.includes(protocol) ? label : `${label} (${protocol})`, 80);
+  const status: Span[] = [{ text: where, style: BOLD }];
+  if (snapshot) {
+    const latency = snapshot.pollLatencyMs !== null ? ` in ${formatDuration(snapshot.pollLatencyMs)}` : '';
+    status.push({ text: ` · polled ${formatDuration(Math.max(0, nowMs - snapshot.atMs))} ago${latency}`, style: theme.dim });
+  }
+  status.push({ text: ' · ' }, connectionSpan(snapshot, nowMs, theme));
+  const notice = latestNotice(snapshot?.notices ?? []);
+  const more = (snapshot?.notices.length ?? 0) - 1;
+  const noticeLine: Span[] = notice
+    ? [{ text: `${NOTICE_GLYPH[notice.level]} ${sanitizeText(notice.text, 300)}${more > 0 ? `  (+${more} more)` : ''}`, style: noticeStyle(notice, theme) }]
+    : [{ text: ' ' }];
+  return [truncateLine(status, width), truncateLine(noticeLine, width)];
+}
+
+const BOLD = { bold: true };
 const NOTICE_GLYPH: Record<Notice['level'], string> = { info: 'ℹ', warn: '⚠', error: '✗' };
 
 function noticeStyle(notice: Notice, theme: Theme) {
@@ -61,22 +70,18 @@ function latestNotice(notices: readonly Notice[]): Notice | null {
   return latest;
 }
 
-function ConnectionText({ snapshot, nowMs, theme }: { snapshot: Snapshot | null; nowMs: number; theme: Theme }) {
+function connectionSpan(snapshot: Snapshot | null, nowMs: number, theme: Theme): Span {
   const connection = snapshot?.connection ?? { kind: 'connecting' as const };
   switch (connection.kind) {
     case 'connected':
-      return <Text {...theme.ok}>● connected</Text>;
+      return { text: '● connected', style: theme.ok };
     case 'connecting':
-      return <Text {...theme.warn}>… connecting</Text>;
+      return { text: '… connecting', style: theme.warn };
     case 'reconnecting': {
       const leftMs = Math.max(0, connection.inMs - Math.max(0, nowMs - (snapshot?.atMs ?? nowMs)));
-      return (
-        <Text {...theme.warn}>
-          ⟳ reconnecting in {Math.ceil(leftMs / 1000)} s ({sanitizeText(connection.reason, 120)})
-        </Text>
-      );
+      return { text: `⟳ reconnecting in ${Math.ceil(leftMs / 1000)} s (${sanitizeText(connection.reason, 120)})`, style: theme.warn };
     }
     case 'failed':
-      return <Text {...theme.error}>✗ connection failed: {sanitizeText(connection.reason, 120)}</Text>;
+      return { text: `✗ connection failed: ${sanitizeText(connection.reason, 120)}`, style: theme.error };
   }
 }

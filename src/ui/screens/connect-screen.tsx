@@ -7,13 +7,11 @@ import { EXIT } from '../../errors.js';
 import { Spinner } from '../components/spinner.js';
 import { ErrorPanel } from '../components/error-panel.js';
 import { Footer, type KeyHint } from '../components/footer.js';
-import { describeError } from '../text.js';
+import { DEFAULT_TELNET_WARNING, describeError } from '../text.js';
 import { useTheme } from '../theme.js';
 import { connectReducer, initialConnectState } from './use-connect-state.js';
 import { useConnectKeys } from './use-connect.js';
 import { sanitizeText } from '../../sanitize.js';
-
-export const DEFAULT_TELNET_WARNING = 'Telnet is unencrypted: your router password crosses the LAN in clear text. Use --protocol ssh if the router offers it.';
 
 export interface ConnectScreenProps {
   controller: RouterController;

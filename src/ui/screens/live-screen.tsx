@@ -1,25 +1,24 @@
 // Live usage: one row per host (rates, totals, shares, a share bar and the last minute as a
 // sparkline), a totals row, single-key sorting, the top talker marked ▶, and scrolling for
 // hundreds of hosts. Subscribes to the controller's polls while mounted and stops on unmount.
-// Rows are keyed by the host's identity; the IP column widens for IPv6 addresses when there is room.
+// The IP column widens for IPv6 addresses when there is room. The table (header, visible rows,
+// totals: live-table.ts) is drawn as fixed lines, since its text changes on every poll.
 import { useEffect, useMemo, useReducer } from 'react';
 import { Box, Text } from 'ink';
 import type { RouterController } from '../../app/types.js';
-import { MAX_ADDRESS_LENGTH } from '../../domain/address.js';
 import { IPV4_COLUMN_WIDTH } from '../../output/table.js';
-import { formatBytes, formatRate, formatShare } from '../../output/units.js';
 import { addressColumnWidth, layoutColumns, widenColumn, type ColumnSpec } from '../columns.js';
-import { TableHeader, TableRow } from '../components/table.js';
+import { FixedLines } from '../components/fixed-lines.js';
 import { Footer } from '../components/footer.js';
 import { Spinner } from '../components/spinner.js';
 import { StatusLine } from '../components/status-line.js';
-import { cellText, displayName, NO_NAME } from '../text.js';
+import { displayName, NO_NAME } from '../text.js';
 import { clampScrollTop, describeScroll } from '../scroll.js';
-import { shareBar, sparkline } from '../sparkline.js';
 import { useTerminalSize } from '../use-terminal-size.js';
 import { useTheme } from '../theme.js';
 import { initialLiveState, liveReducer, sortHosts, topTalker, SORT_LABELS, type SortKey } from './use-live-state.js';
 import { useLiveKeys } from './use-live.js';
+import { liveTableLines } from './live-table.js';
 
 export type LiveColumn = 'mark' | 'name' | 'ip' | 'down' | 'up' | 'downTotal' | 'upTotal' | 'downPct' | 'upPct' | 'bar' | 'spark';
 
@@ -69,7 +68,6 @@ export function LiveScreen({ controller, now, isInputActive, onBack }: LiveScree
       SORTED_COLUMN[sortKey].includes(c.id) ? { ...c, header: c.header + (sortKey === 'name' ? '▲' : '▼') } : c,
     );
   }, [specs, width, sortKey]);
-  const columnStyles = useMemo(() => ({ bar: theme.accent, spark: theme.accent }), [theme]);
   const sorted = useMemo(() => (snapshot ? sortHosts(snapshot.hosts, sortKey) : []), [snapshot, sortKey]);
   const top = useMemo(() => (snapshot ? topTalker(snapshot.hosts) : null), [snapshot]);
   const sparkMax = useMemo(() => {
@@ -79,11 +77,11 @@ export function LiveScreen({ controller, now, isInputActive, onBack }: LiveScree
   }, [samples]);
 
   const first = clampScrollTop(state.scrollTop, sorted.length, viewportRows);
-  const visible = sorted.slice(first, first + viewportRows);
-  const widthOf = (id: LiveColumn) => columns.find((c) => c.id === id)?.width ?? 0;
-  const hasIp = widthOf('ip') > 0;
-  const nameWidth = widthOf('name');
-  const totalBps = snapshot ? snapshot.totals.downBps + snapshot.totals.upBps : 0;
+  const tableStyles = useMemo(() => ({ header: { bold: true, ...theme.accent }, top: theme.top, columns: { bar: theme.accent, spark: theme.accent } }), [theme]);
+  const table = useMemo(
+    () => (snapshot ? liveTableLines({ columns, snapshot, visible: sorted.slice(first, first + viewportRows), top, samples, sparkMax, styles: tableStyles }) : []),
+    [columns, snapshot, sorted, first, viewportRows, top, samples, sparkMax, tableStyles],
+  );
 
   return (
     <Box flexDirection="column">
@@ -107,46 +105,7 @@ export function LiveScreen({ controller, now, isInputActive, onBack }: LiveScree
           </Text>
         </Box>
       ) : (
-        <Box flexDirection="column">
-          <TableHeader columns={columns} style={theme.accent} />
-          {visible.map((h) => {
-            const isTop = h === top;
-            const name = displayName(h.hostname, nameWidth);
-            return (
-              <TableRow
-                key={h.identity}
-                columns={columns}
-                style={isTop ? theme.top : undefined}
-                columnStyles={columnStyles}
-                cells={{
-                  mark: isTop ? '▶' : ' ',
-                  name: name === NO_NAME && !hasIp ? cellText(h.ip, nameWidth) : name,
-                  ip: hasIp ? cellText(h.ip, MAX_ADDRESS_LENGTH) : '',
-                  down: formatRate(h.downBps),
-                  up: formatRate(h.upBps),
-                  downTotal: formatBytes(h.downBytes),
-                  upTotal: formatBytes(h.upBytes),
-                  downPct: formatShare(h.downShare),
-                  upPct: formatShare(h.upShare),
-                  bar: shareBar(totalBps > 0 ? (h.downBps + h.upBps) / totalBps : 0, widthOf('bar')),
-                  spark: sparkline(samples.get(h.identity) ?? [], widthOf('spark'), sparkMax),
-                }}
-              />
-            );
-          })}
-          <TableRow
-            columns={columns}
-            style={{ bold: true }}
-            cells={{
-              mark: ' ',
-              name: `TOTAL (${snapshot.hosts.length})`,
-              down: formatRate(snapshot.totals.downBps),
-              up: formatRate(snapshot.totals.upBps),
-              downTotal: formatBytes(snapshot.totals.downBytes),
-              upTotal: formatBytes(snapshot.totals.upBytes),
-            }}
-          />
-        </Box>
+        <FixedLines lines={table} width={width} />
       )}
       <Footer
         hints={[

@@ -1,0 +1,68 @@
+// Pure: the live screen's table (header, the visible hosts, totals) as styled lines. Only the
+// visible rows are built, each from strings (the share bar and the sparkline are one string per
+// cell), in one flat loop.
+import type { TextProps } from 'ink';
+import { MAX_ADDRESS_LENGTH } from '../../domain/address.js';
+import type { HostUsage, Snapshot } from '../../domain/snapshot.js';
+import { formatBytes, formatRate, formatShare } from '../../output/units.js';
+import type { PlacedColumn } from '../columns.js';
+import { shareBar, sparkline } from '../sparkline.js';
+import { tableRowLine, type StyledLine } from '../styled-line.js';
+import { cellText, displayName, NO_NAME } from '../text.js';
+
+export interface LiveTableInput {
+  columns: readonly PlacedColumn[];
+  snapshot: Snapshot;
+  visible: readonly HostUsage[];
+  top: HostUsage | null;
+  samples: ReadonlyMap<string, readonly number[]>;
+  sparkMax: number;
+  styles: { header: TextProps; top: TextProps | undefined; columns: Readonly<Record<string, TextProps>> };
+}
+
+const TOTAL_STYLE: TextProps = { bold: true };
+
+export function liveTableLines({ columns, snapshot, visible, top, samples, sparkMax, styles }: LiveTableInput): StyledLine[] {
+  let nameWidth = 0;
+  let barWidth = 0;
+  let sparkWidth = 0;
+  let hasIp = false;
+  const header: Record<string, string> = {};
+  for (const c of columns) {
+    header[c.id] = c.header;
+    if (c.id === 'name') nameWidth = c.width;
+    else if (c.id === 'bar') barWidth = c.width;
+    else if (c.id === 'spark') sparkWidth = c.width;
+    else if (c.id === 'ip') hasIp = c.width > 0;
+  }
+  const totalBps = snapshot.totals.downBps + snapshot.totals.upBps;
+  const lines: StyledLine[] = [tableRowLine(columns, header, styles.header)];
+  for (const h of visible) {
+    const isTop = h === top;
+    const name = displayName(h.hostname, nameWidth);
+    const cells = {
+      mark: isTop ? '▶' : ' ',
+      name: name === NO_NAME && !hasIp ? cellText(h.ip, nameWidth) : name,
+      ip: hasIp ? cellText(h.ip, MAX_ADDRESS_LENGTH) : '',
+      down: formatRate(h.downBps),
+      up: formatRate(h.upBps),
+      downTotal: formatBytes(h.downBytes),
+      upTotal: formatBytes(h.upBytes),
+      downPct: formatShare(h.downShare),
+      upPct: formatShare(h.upShare),
+      bar: barWidth > 0 ? shareBar(totalBps > 0 ? (h.downBps + h.upBps) / totalBps : 0, barWidth) : '',
+      spark: sparkWidth > 0 ? sparkline(samples.get(h.identity) ?? [], sparkWidth, sparkMax) : '',
+    };
+    lines.push(tableRowLine(columns, cells, isTop ? styles.top : undefined, styles.columns));
+  }
+  const totals = {
+    mark: ' ',
+    name: `TOTAL (${snapshot.hosts.length})`,
+    down: formatRate(snapshot.totals.downBps),
+    up: formatRate(snapshot.totals.upBps),
+    downTotal: formatBytes(snapshot.totals.downBytes),
+    upTotal: formatBytes(snapshot.totals.upBytes),
+  };
+  lines.push(tableRowLine(columns, totals, TOTAL_STYLE));
+  return lines;
+}
