@@ -1,6 +1,6 @@
 // `npm run bench [-- --only refresh|router|parse|app|history|setup[,…]] [--quick] [--backend nft] [--report]`: runs the sections,
 // merges their figures into bench/results.json and rewrites BENCHMARKS.md. refresh and router
-// share one lab run (root required). Not part of `npm test`.
+// share one lab run (root required; `--only refresh` skips the forwarding transfers). Not part of `npm test`.
 import { cpus, totalmem, release } from 'node:os';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -80,9 +80,21 @@ async function main(): Promise<number> {
       log(`refresh/router skipped: the lab cannot run here (${check.why}); run as root`);
       failures++;
     } else {
-      await section('refresh+router (lab)', async () => {
-        const lab = await runLabBench({ backend, pollRuns: isQuick ? 10 : 40, seedRuns: isQuick ? 3 : 10, transferBytes: isQuick ? 100_000_000 : 400_000_000, rounds: isQuick ? 1 : 5, doSsh: true, perPacketBytes: isQuick ? 20_000_000 : 100_000_000 });
-        results.lab = { ...lab, measuredAt: stamp(), command: onlyFlag('refresh,router') };
+      const doRefresh = only.has('refresh');
+      const doRouter = only.has('router');
+      await section(`${[doRefresh ? 'refresh' : '', doRouter ? 'router' : ''].filter(Boolean).join('+')} (lab)`, async () => {
+        const lab = await runLabBench({
+          backend, doRefresh, doRouter, pollRuns: isQuick ? 10 : 40, seedRuns: isQuick ? 3 : 10, firstPollRuns: isQuick ? 3 : 10,
+          transferBytes: isQuick ? 100_000_000 : 400_000_000, rounds: isQuick ? 1 : 5, doSsh: true, perPacketBytes: isQuick ? 20_000_000 : 100_000_000,
+        });
+        // Each section keeps its own stamp: `--only refresh` leaves the last router figures as they were.
+        const { refresh, router, ...common } = lab;
+        const previous = results.lab ?? {};
+        results.lab = {
+          ...previous, ...common,
+          ...(refresh ? { refresh: { ...refresh, measuredAt: stamp(), command: onlyFlag('refresh') } } : {}),
+          ...(router ? { router, measuredAt: stamp(), command: onlyFlag('router') } : {}),
+        };
       });
     }
   }
@@ -93,7 +105,7 @@ async function main(): Promise<number> {
   }
   if (only.has('app')) {
     await section('app', async () => {
-      results.app = { ...(await runAppBench({ firstFrameRuns: isQuick ? 2 : 5, liveSeconds: isQuick ? 10 : 60 })), measuredAt: stamp(), command: onlyFlag('app') };
+      results.app = { ...(await runAppBench({ firstFrameRuns: isQuick ? 3 : 5, liveSeconds: isQuick ? 20 : 600 })), measuredAt: stamp(), command: onlyFlag('app') };
     });
   }
   if (only.has('history')) {

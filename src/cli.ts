@@ -75,7 +75,7 @@ function buildProgram(run: (action: Action, cmd: Command, args: string[]) => Pro
       .option('--yes', 'do not ask for confirmation');
     if (name === 'setup') {
       cmd.option('--adopt', 'take over an existing TRAFFIC chain with rules lantop did not write');
-      cmd.addOption(new Option('--layout <layout>', 'rule layout: flat (two rules per host in TRAFFIC), split (per-direction sub-chains, fewer rules per packet) or tree (split with a chain per address group, fewest); default: what the router has, else tree').choices(['flat', 'split', 'tree']));
+      cmd.addOption(new Option('--layout <layout>', 'rule layout: flat (two rules per host in TRAFFIC), split (per-direction sub-chains, fewer rules per packet) or tree (split with a chain per address group, fewest per packet); default: what the router has, else split').choices(['flat', 'split', 'tree']));
     }
     cmd.action(async function (this: Command) {
       await run(actions[name], this, []);

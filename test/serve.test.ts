@@ -86,9 +86,11 @@ async function stop(child: ChildProcess | undefined): Promise<number | null> {
 }
 
 function routerBytes(router: EmulatedRouter, ip: string, direction: 'down' | 'up'): number {
-  // The default (split) layout: downloads are counted in TRAFFIC_DOWN, uploads in TRAFFIC_UP.
-  const chain = router.state.iptables.tables.get('filter')?.chains.find((c) => c.name === (direction === 'down' ? 'TRAFFIC_DOWN' : 'TRAFFIC_UP'));
-  const rule = chain?.rules.find((r) => {
+  // The tree layout (when chosen): downloads are counted in the TRAFFIC_DOWN_<k> chain of the host's
+  // address group, uploads in TRAFFIC_UP_<k> (TRAFFIC_DOWN/UP themselves in the split layout).
+  const base = direction === 'down' ? 'TRAFFIC_DOWN' : 'TRAFFIC_UP';
+  const chains = router.state.iptables.tables.get('filter')?.chains.filter((c) => c.name === base || c.name.startsWith(`${base}_`)) ?? [];
+  const rule = chains.flatMap((c) => c.rules).find((r) => {
     const address = direction === 'down' ? r.destination : r.source;
     const text = [address.address >>> 24, (address.address >>> 16) & 255, (address.address >>> 8) & 255, address.address & 255].join('.');
     return text === ip && address.mask === 0xffffffff;

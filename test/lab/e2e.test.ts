@@ -95,7 +95,7 @@ for (const backend of ['legacy', 'nft'] as const satisfies readonly IptablesBack
       });
     }
 
-    for (const layout of ['flat', 'split'] as const) {
+    for (const layout of ['flat', 'split', 'tree'] as const) {
       test(`setup twice, flush, teardown (${layout} layout): idempotent and leaves the firewall as it was`, async () => {
         const c = cli();
         const pristine = await lab.iptablesSave();
@@ -112,11 +112,19 @@ for (const backend of ['legacy', 'nft'] as const satisfies readonly IptablesBack
             assert.equal(inChain('TRAFFIC').filter((l) => l.includes(`-d ${h.ip}/32`) && l.includes('-i ppp0')).length, 1, `one download rule for ${h.ip}\n${once}`);
             assert.equal(inChain('TRAFFIC').filter((l) => l.includes(`-s ${h.ip}/32`) && l.includes('-o ppp0')).length, 1, `one upload rule for ${h.ip}\n${once}`);
           } else {
-            assert.equal(inChain('TRAFFIC_DOWN').filter((l) => l.includes(`-d ${h.ip}/32`) && l.endsWith('-j RETURN')).length, 1, `one download rule for ${h.ip}\n${once}`);
-            assert.equal(inChain('TRAFFIC_UP').filter((l) => l.includes(`-s ${h.ip}/32`) && l.endsWith('-j RETURN')).length, 1, `one upload rule for ${h.ip}\n${once}`);
+            // The tree keeps each host's rules in its address group's chain (the lab's hosts: .10–.12, group 0).
+            const [down, up] = layout === 'tree' ? ['TRAFFIC_DOWN_0', 'TRAFFIC_UP_0'] : ['TRAFFIC_DOWN', 'TRAFFIC_UP'];
+            assert.equal(inChain(down).filter((l) => l.includes(`-d ${h.ip}/32`) && l.endsWith('-j RETURN')).length, 1, `one download rule for ${h.ip}\n${once}`);
+            assert.equal(inChain(up).filter((l) => l.includes(`-s ${h.ip}/32`) && l.endsWith('-j RETURN')).length, 1, `one upload rule for ${h.ip}\n${once}`);
           }
         }
-        if (layout === 'split') {
+        if (layout === 'tree') {
+          // Group rules only (the console's .254 makes a second group), the hosts' group among them.
+          assert.ok(inChain('TRAFFIC_DOWN').every((l) => /^-A TRAFFIC_DOWN -d 198\.51\.100\.\d+\/28 -m comment --comment lantop -j TRAFFIC_DOWN_\d+$/.test(l)), `group rules only\n${once}`);
+          assert.ok(inChain('TRAFFIC_UP').every((l) => /^-A TRAFFIC_UP -s 198\.51\.100\.\d+\/28 -m comment --comment lantop -j TRAFFIC_UP_\d+$/.test(l)), `group rules only\n${once}`);
+          assert.ok(inChain('TRAFFIC_DOWN').includes('-A TRAFFIC_DOWN -d 198.51.100.0/28 -m comment --comment lantop -j TRAFFIC_DOWN_0'), `the hosts' group\n${once}`);
+        }
+        if (layout !== 'flat') {
           assert.equal(inChain('TRAFFIC').filter((l) => l.includes('-i ppp0') && l.endsWith('-j TRAFFIC_DOWN')).length, 1, `downloads go to TRAFFIC_DOWN\n${once}`);
           assert.equal(inChain('TRAFFIC').filter((l) => l.includes('-o ppp0') && l.endsWith('-j TRAFFIC_UP')).length, 1, `uploads go to TRAFFIC_UP\n${once}`);
         }
@@ -139,8 +147,8 @@ for (const backend of ['legacy', 'nft'] as const satisfies readonly IptablesBack
       });
     }
 
-    test('split and flat count the same bytes: both equal the oracle exactly', async () => {
-      for (const layout of ['flat', 'split'] as const) {
+    test('flat, split and tree count the same bytes: each equals the oracle exactly', async () => {
+      for (const layout of ['flat', 'split', 'tree'] as const) {
         const c = cli();
         await c.ok(['setup', '--yes', '--layout', layout]);
         const baseline = await c.usage();

@@ -20,6 +20,8 @@ const LANHOSTS = readFixture('broadcom-cli/cms-cli-lanhosts/lanhosts-show-all.tx
 const COMMENT_MISSING = "iptables v1.4.21: Couldn't load match `comment':No such file or directory\n\nTry `iptables -h' or 'iptables --help' for more information.\n";
 type Recorded = Array<{ id: ProbeAnswer['id']; command: string; output: string }>;
 const DEBIAN = JSON.parse(readFixture('generic-linux/debian-12/probes.json')) as Recorded;
+// The line probe's answer through lantop's transport in the lab (fixtures/busybox/1.35.0/SOURCE.md).
+const BUSYBOX_LINE_PROBE = readFixture('busybox/1.35.0/line-probe-telnet.txt');
 
 /** The shell probes of a Broadcom BusyBox behind `sh` (1.4.21, no comment match, no lease file). */
 function broadcomShellSteps(): ScriptedStep[] {
@@ -30,6 +32,7 @@ function broadcomShellSteps(): ScriptedStep[] {
     { command: S['shell-batch'], output: '1_' },
     { command: S['iptables-version'], output: 'iptables v1.4.21\n' },
     { command: S['iptables-comment'], output: COMMENT_MISSING },
+    { command: S['shell-line'], output: BUSYBOX_LINE_PROBE },
     { command: S['proc-net-arp'], output: ARP_SHOW },
     { command: S['lease-files'], output: '' },
   ];
@@ -55,7 +58,8 @@ describe('probeFirmware: a vendor CLI that hides sh and iptables from help (issu
     // Broadcom's leases are not a text file: names come from the CLI, so discovery moves modes.
     assert.deepEqual(p.commands.listNames, { command: 'lanhosts show all', where: 'cli', parser: 'lan-hosts' });
     assert.equal(p.commands.iptablesRestore, null);
-    assert.deepEqual(p.capabilities, { hasCommentMatch: false, hasCheck: true, iptablesVersion: '1.4.21', backend: 'legacy', shellLineBytes: 450, hasShellBatch: true, nftOnly: false });
+    // The line probe measured what BusyBox's editor keeps (1022 bytes): 1022 − 50 (issue 21; 450 before, unmeasured).
+    assert.deepEqual(p.capabilities, { hasCommentMatch: false, hasCheck: true, iptablesVersion: '1.4.21', backend: 'legacy', shellLineBytes: 972, hasShellBatch: true, nftOnly: false });
     assert.ok(p.evidence.some((e) => /help lists arp, lanhosts \(a hint only\)/.test(e)), p.evidence.join('\n'));
     const iptables = p.decisions.find((d) => d.what === 'iptables')!;
     assert.match(iptables.chosen, /in the shell \(via `sh`\): v1\.4\.21/);
@@ -77,6 +81,7 @@ describe('probeFirmware: a vendor CLI that hides sh and iptables from help (issu
     { command: S['shell-batch'], output: '1_' },
       { command: S['iptables-version'], output: 'iptables v1.8.9 (nf_tables)\n' },
       { command: S['iptables-comment'], output: 'comment match options:\n--comment COMMENT             Attach a comment to a rule\n' },
+      { command: S['shell-line'], output: BUSYBOX_LINE_PROBE },
       { command: S['proc-net-arp'], output: ARP_SHOW },
       { command: S['lease-files'], output: '/tmp/dhcp.leases\n' },
       { command: 'cat /tmp/dhcp.leases', output: readFixture('dnsmasq/2.90/dhcp.leases') },
@@ -163,6 +168,7 @@ describe('probeFirmware: shell logins', () => {
       { command: S['shell-batch'], output: '1_' },
       { command: S['iptables-version'], output: 'iptables v1.6.1\n' },
       { command: S['iptables-comment'], output: 'comment match options:\n' },
+      { command: S['shell-line'], output: readFixture('busybox/1.35.0/line-probe-ssh.txt') },
       { command: S['proc-net-arp'], output: "cat: can't open '/proc/net/arp': No such file or directory\n" },
       { command: S['ip-neigh'], output: readFixture('busybox/1.35.0/busybox-ip-neigh.txt') },
       { command: S['lease-files'], output: '' },

@@ -5,7 +5,7 @@ import type { ShellMode, ShellRoute } from '../../transport/session.js';
 import { sanitizeText } from '../../sanitize.js';
 import type { CommandSpec, DetectionDecision, FirmwareCapabilities, FirmwareCommands, FirmwareProfile, ProbeEvidence } from './families.js';
 import { classifyRouterOutput } from '../parsers/router-errors.js';
-import { maxLineBytesForShell } from './line-budget.js';
+import { keptLineBytes, LINE_PROBE_ERASE_BYTES, LINE_PROBE_FILL_BYTES, maxLineBytesForShell, maxLineBytesFromProbe } from './line-budget.js';
 import { familyOf, leaseFileFor } from './family-rules.js';
 import { Answers, atLeast, cliHelpWords, commentCapability, existingLeaseFiles, foundCommands, isArpTable, isLanHostsTable, parseVersion } from './probe-answers.js';
 import { LEASE_FILES, type ProbeAnswer, type ProbeId, type RouterProbes } from './probes.js';
@@ -109,12 +109,14 @@ export function detectFirmware(probes: RouterProbes): FirmwareProfile {
   const nftOnly = version === null && (found.has('nft') || family === 'openwrt-fw4');
   if (nftOnly) evidence.push('nftables only: lantop cannot count here yet (nftables accounting comes in a later issue)');
   const commentAnswer = iptablesWhere ? a.get('iptables-comment', iptablesWhere) : undefined;
+  const line = lineDecision(a, hasShell);
+  if (line.decision) decisions.push(line.decision);
   const capabilities: FirmwareCapabilities = {
     hasCommentMatch: version ? commentCapability(commentAnswer?.output) : null,
     hasCheck: version ? atLeast(version.parts, [1, 4, 11]) : null,
     iptablesVersion: version?.version ?? null,
     backend: version?.backend ?? null,
-    shellLineBytes: hasShell && a.get('shell-exe', 'shell') !== undefined ? maxLineBytesForShell(a.output('shell-exe', 'shell')!.trim().split(/\r?\n/)[0] ?? null) : null,
+    shellLineBytes: line.bytes,
     hasShellBatch: hasShell && a.get('shell-batch', 'shell') !== undefined ? a.output('shell-batch', 'shell')!.trim() === '1_' : null,
     nftOnly,
   };
@@ -126,4 +128,27 @@ export function detectFirmware(probes: RouterProbes): FirmwareProfile {
     });
   }
   return { family, commands: table, capabilities, evidence, decisions, source: 'probed' };
+}
+
+/**
+ * The line budget: what the line probe measured, else what the shell's name says, else unknown
+ * (null: batch conservatively). The probe's own line is 3.2 kB, so the evidence names it short and
+ * shows only its marker.
+ */
+function lineDecision(a: Answers, hasShell: boolean): { bytes: number | null; decision: DetectionDecision | null } {
+  if (!hasShell) return { bytes: null, decision: null };
+  const exe = a.get('shell-exe', 'shell');
+  const probe = a.get('shell-line', 'shell');
+  const byName = exe === undefined ? null : maxLineBytesForShell(exe.output.trim().split(/\r?\n/)[0] ?? null);
+  const measured = probe === undefined ? null : maxLineBytesFromProbe(probe.output);
+  const bytes = measured ?? byName;
+  if (bytes === null) return { bytes, decision: null };
+  const kept = probe === undefined ? null : keptLineBytes(probe.output);
+  const tried: ProbeEvidence[] = [...evidenceOf(exe, measured === null)];
+  if (probe !== undefined) {
+    const marker = /__LTLL_\d+__/.exec(probe.output)?.[0] ?? probe.output.split(/\r?\n/).filter((l) => l.trim() !== '').at(-1) ?? '';
+    tried.push({ command: `_L=<${LINE_PROBE_FILL_BYTES} × a><${LINE_PROBE_ERASE_BYTES} × DEL>;echo "__LT""LL_\${#_L}__";_L=`, where: 'shell', answer: sanitizeText(marker, 120), isAccepted: measured !== null });
+  }
+  const why = kept === 'whole' ? 'the shell took the 3.2 kB probe line whole' : typeof kept === 'number' ? `the shell keeps ${kept} bytes of a line (line probe)` : probe !== undefined ? 'the line probe answered nothing readable; by the shell\'s name' : 'by the shell\'s name';
+  return { bytes, decision: { what: 'line', chosen: `batched lines of up to ${bytes} bytes: ${why}`, tried } };
 }

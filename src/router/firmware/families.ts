@@ -47,8 +47,9 @@ export interface FirmwareCapabilities {
   iptablesVersion: string | null;
   backend: 'legacy' | 'nft' | null;
   /**
-   * Longest command line the router's shell takes whole (BusyBox ash with line editing keeps
-   * ~1 KB, OpenWrt's build 510 bytes; dash/bash a pty's 4095); null: unknown, batch conservatively.
+   * Longest command line lantop sends to the router's shell (before the transport's sentinel): the
+   * line probe's measure (BusyBox ash with line editing keeps 1022 bytes on Debian, 510 on OpenWrt;
+   * dash/bash a pty's 4095), else by the shell's name; null: unknown, batch conservatively.
    */
   shellLineBytes: number | null;
   /** The shell runs what batched changes use (assignments, `&&`, `{ eval …; }`, printf); null: not probed. */
@@ -71,7 +72,7 @@ export interface ProbeEvidence {
 
 /** One decision of detection: what was chosen and the probes that decided it. */
 export interface DetectionDecision {
-  what: 'login' | 'family' | 'shell' | 'iptables' | 'batch' | 'comment' | 'arp' | 'names';
+  what: 'login' | 'family' | 'shell' | 'iptables' | 'batch' | 'line' | 'comment' | 'arp' | 'names';
   /** In words, e.g. "`iptables` in the shell (v1.8.9, legacy)". */
   chosen: string;
   tried: ProbeEvidence[];

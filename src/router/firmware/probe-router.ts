@@ -1,10 +1,12 @@
 // Runs the read-only probes of probes.ts on a session (probeRouter) and hands the answers to the
 // pure decision (detectFirmware). Later probes are skipped when earlier answers make them pointless
 // (no nvram, no iptables, an ARP table already read).
+import { TimeoutError } from '../../errors.js';
 import { isModalSession, SHELL_ENTRY_CANDIDATES, type Session, type ShellMode, type ShellRoute } from '../../transport/session.js';
 import { detectFirmware } from './detect-firmware.js';
 import { familyOf, leaseFileFor } from './family-rules.js';
 import type { FirmwareProfile } from './families.js';
+import { maxLineBytesForShell, PLAIN_SHELL_MAX_LINE_BYTES } from './line-budget.js';
 import { cliHelpWords, existingLeaseFiles, foundCommands, isArpTable, nvramValue, parseVersion } from './probe-answers.js';
 import { PROBE_COMMANDS, type ProbeAnswer, type ProbeId, type RouterProbes } from './probes.js';
 
@@ -16,14 +18,25 @@ async function probeShell(run: ProbeRunner, answers: ProbeAnswer[], loginMode: S
   const c = PROBE_COMMANDS.shell;
   await run('release', 'shell', c.release);
   const found = foundCommands(await run('commands', 'shell', c.commands));
-  await run('shell-exe', 'shell', c['shell-exe']);
-  await run('shell-batch', 'shell', c['shell-batch']);
+  const exe = await run('shell-exe', 'shell', c['shell-exe']);
+  const isBatchShell = (await run('shell-batch', 'shell', c['shell-batch'])).trim() === '1_';
   if (found.has('nvram')) {
     if (nvramValue(await run('nvram-dd-board', 'shell', c['nvram-dd-board'])) === null && nvramValue(await run('nvram-buildno', 'shell', c['nvram-buildno'])) === null) {
       await run('nvram-os-version', 'shell', c['nvram-os-version']);
     }
   }
-  if (parseVersion(await run('iptables-version', 'shell', c['iptables-version'])) !== null) await run('iptables-comment', 'shell', c['iptables-comment']);
+  if (parseVersion(await run('iptables-version', 'shell', c['iptables-version'])) !== null) {
+    await run('iptables-comment', 'shell', c['iptables-comment']);
+    // Batched changes go in lines as long as the shell takes: measured where its name leaves that
+    // open (BusyBox ash keeps 510 bytes on OpenWrt, 1022 on Debian). A shell that cut the probe in
+    // a way it could not recover from timed out; the session reconnects and the safe default stays.
+    if (isBatchShell && maxLineBytesForShell(exe.trim().split(/\r?\n/)[0] ?? null) !== PLAIN_SHELL_MAX_LINE_BYTES) {
+      await run('shell-line', 'shell', c['shell-line']).catch((error: unknown) => {
+        if (!(error instanceof TimeoutError)) throw error;
+        answers.push({ id: 'shell-line', command: c['shell-line'], where: 'shell', output: '' });
+      });
+    }
+  }
   if (!isArpTable(await run('proc-net-arp', 'shell', c['proc-net-arp'])) && found.has('ip')) await run('ip-neigh', 'shell', c['ip-neigh']);
   const existing = existingLeaseFiles(await run('lease-files', 'shell', c['lease-files']));
   const leaseFile = leaseFileFor(familyOf({ loginMode, answers }).family, existing);

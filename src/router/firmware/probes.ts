@@ -12,9 +12,12 @@
 //                              which nft fw4 fw3 nvram uci busybox iptables iptables-restore ip
 //                              nvram get DD_BOARD / buildno / os_version   (only when nvram exists)
 //                              iptables -V 2>&1, iptables -m comment --help 2>&1
+//                              the line probe (line-budget.ts), only where the shell's name leaves
+//                              its line limit open (BusyBox ash, an unknown shell)
 //                              cat /proc/net/arp, ip -4 neigh show, lease files that exist
 // Probe commands avoid pipes, and error lines are recognised (classifyRouterOutput), never data.
 import type { ShellMode, ShellRoute } from '../../transport/session.js';
+import { LINE_PROBE_COMMAND } from './line-budget.js';
 
 export type ProbeId =
   | 'help'
@@ -32,7 +35,8 @@ export type ProbeId =
   | 'lease-files'
   | 'leases'
   | 'shell-exe'
-  | 'shell-batch';
+  | 'shell-batch'
+  | 'shell-line';
 
 /** Lease files of dnsmasq and ISC dhcpd in the places firmwares keep them. Fixed paths: nothing
  * from the router is ever put into a command. */
@@ -71,6 +75,8 @@ export const PROBE_COMMANDS = Object.freeze({
     // What the batched lines of apply/ rely on, in one line; a limited shell answers otherwise. (It
     // prints no final newline on purpose: the transport must frame such output too.)
     'shell-batch': `_L=1&&_C='printf %s_ "$_L"'&&{ eval "$_C";};_L=;_C=`,
+    // How long a line the shell takes whole, measured (3.2 kB, DEL characters included).
+    'shell-line': LINE_PROBE_COMMAND,
   },
 } as const);
 

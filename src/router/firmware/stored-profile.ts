@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { SHELL_ENTRY_CANDIDATES, type ShellMode } from '../../transport/session.js';
 import { LEASE_FILES } from './probes.js';
+import { isProducedLineBudget } from './line-budget.js';
 import { FIRMWARE_COMMANDS, isFirmwareFamily, type CommandSpec, type FirmwareProfile } from './families.js';
 
 /** The key a router's detection is stored under: where and how lantop logs in. */
@@ -74,7 +75,7 @@ export function storedFirmware(raw: unknown): FirmwareProfile | null {
       hasCheck: bool(capabilities['hasCheck']),
       iptablesVersion: version,
       backend,
-      shellLineBytes: typeof capabilities['shellLineBytes'] === 'number' && Number.isInteger(capabilities['shellLineBytes']) && capabilities['shellLineBytes'] >= 200 && capabilities['shellLineBytes'] <= 4000 ? capabilities['shellLineBytes'] : null,
+      shellLineBytes: isProducedLineBudget(capabilities['shellLineBytes']) ? capabilities['shellLineBytes'] : null,
       hasShellBatch: bool(capabilities['hasShellBatch']),
       nftOnly: capabilities['nftOnly'] === true,
     },

@@ -247,3 +247,68 @@ describe('older iptables layouts', () => {
     assert.deepEqual(parseIptablesListing(undefined).chains, []);
   });
 });
+
+describe('one pass over the text by index (issue 21): the same records as line by line', () => {
+  const head = 'Chain TRAFFIC (1 references)\n    pkts      bytes target     prot opt in     out     source               destination         \n';
+  const row = (source: string, destination: string, tail = '') => `       3     3084            0    --  ppp0   *       ${source.padEnd(20)} ${destination.padEnd(20)}${tail}`;
+
+  test('\\r\\n, a lone \\r and \\n end lines alike', () => {
+    const text = readFixture('iptables/1.8.9-legacy/iptables-L-v-x-n.txt');
+    const expected = parseIptablesListing(text);
+    assert.deepEqual(parseIptablesListing(text.replace(/\n/g, '\r\n')), expected);
+    assert.deepEqual(parseIptablesListing(text.replace(/\n/g, '\r')), expected);
+    let k = 0;
+    assert.deepEqual(parseIptablesListing(text.replace(/\n/g, () => ['\n', '\r\n', '\r', '\r\n\n'][k++ % 4]!)), expected);
+  });
+
+  test('a line is trimmed exactly as String.prototype.trim would, for every code unit', () => {
+    for (let code = 0; code <= 0xffff; code++) {
+      const c = String.fromCharCode(code);
+      const { chain, listing } = traffic(`${head}${row('0.0.0.0/0', '198.51.100.10', c)}\n${c}${c}\n`);
+      if (c.trim() === '') {
+        assert.equal(chain.rules[0]?.extra, '', `U+${code.toString(16)}`);
+        assert.deepEqual(listing.skipped, [], `U+${code.toString(16)}`);
+      } else {
+        assert.equal(chain.rules[0]?.extra, c, `U+${code.toString(16)}`);
+        assert.deepEqual(listing.skipped, [c + c], `U+${code.toString(16)}`);
+      }
+    }
+  });
+
+  test('comment shapes: alone, empty, with matches around, unclosed, or holding a line separator', () => {
+    const cases: Array<[string, string | null, string]> = [
+      ['/* lantop */', 'lantop', ''],
+      ['/*  */', '', ''],
+      ['/* lantop */\t ', 'lantop', ''],
+      ['/* a */ */', 'a', '*/'],
+      ['/* a */   /* b */', 'a', '/* b */'],
+      ['tcp dpt:22 /* x */', 'x', 'tcp dpt:22'],
+      ['/* x */ tcp  dpt:22', 'x', 'tcp dpt:22'],
+      ['/*x */', null, '/*x */'],
+      ['/* x*/', null, '/* x*/'],
+      ['/* a\u2028b */', null, '/* a\u2028b */'],
+      ['/* café ☕ */', 'café ☕', ''],
+    ];
+    for (const [tail, comment, extra] of cases) {
+      const rule = traffic(head + row('0.0.0.0/0', '198.51.100.10', tail)).chain.rules[0];
+      assert.deepEqual([rule?.comment, rule?.extra], [comment, extra], tail);
+    }
+  });
+
+  test('address columns: /len and /mask forms are read, near misses make the line skipped', () => {
+    const { chain } = traffic(head + [row('10.0.0.0/255.0.0.0', '!198.51.100.0/24'), row('::/0', 'anywhere')].join('\n'));
+    assert.deepEqual(chain.rules.map((r) => [r.source, r.destination]), [['10.0.0.0/255.0.0.0', '!198.51.100.0/24'], ['::/0', 'anywhere']]);
+    for (const bad of ['1.2.3.4/123', '1.2.3.4/', '1111.2.3.4', '1.2.3.4/1.2.3']) {
+      const { listing } = traffic(head + row(bad, '198.51.100.10'));
+      assert.equal(listing.skipped.length, 1, bad);
+    }
+  });
+
+  test('a short listing after a long one reads only its own text', () => {
+    const short = `${head}${row('0.0.0.0/0', '198.51.100.10')}\r`;
+    const expected = parseIptablesListing(short);
+    parseIptablesListing(head + Array.from({ length: 2000 }, () => row('0.0.0.0/0', '198.51.100.99', '\n')).join(''));
+    assert.deepEqual(parseIptablesListing(short), expected);
+    assert.equal(expected.chains[0]!.rules.length, 1);
+  });
+});

@@ -1,5 +1,5 @@
 // The iptables accounting backend: user chain TRAFFIC jumped to from FORWARD at position 1, per-host
-// rules in the flat or split layout (layouts.ts), every counter read with one
+// rules in the flat, split or tree layout (layouts.ts), every counter read with one
 // `iptables -L -v -x -n --line-numbers`, plans applied by iptables-restore, `&&` shell lines or
 // line by line (apply-batch.ts), whichever the router can do.
 import { RouterError } from '../../../errors.js';

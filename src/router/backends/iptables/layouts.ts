@@ -1,19 +1,31 @@
-// The iptables backend's rule layouts, as strategies. Both count the same bytes with one user chain
+// The iptables backend's rule layouts, as strategies. All count the same bytes with one user chain
 // TRAFFIC jumped to from FORWARD:
 //   flat   the seed script's layout: two rules per host in TRAFFIC; every forwarded packet walks
 //          all 2N of them.
 //   split  per-direction sub-chains with `-j RETURN`: a packet walks 2 rules plus, on average,
-//          half of one direction's N (BENCHMARKS.md measures both; split is the default).
+//          half of one direction's N.
+//   tree   split with one more level (issue 21): TRAFFIC_DOWN/UP hold one rule per address group
+//          (a /28 of hosts, coarser when they are spread) jumping to a sub-chain TRAFFIC_DOWN_<k>
+//          / TRAFFIC_UP_<k> with that group's host rules; a packet walks every group rule plus
+//          its own group's hosts: ~32 rules for the last of 254 hosts instead of ~254.
+// BENCHMARKS.md measures all three (section 2).
 import type { IptablesListing } from '../../parsers/types.js';
 import { findChain, type RuleSpec } from './rule-spec.js';
 
 export const TRAFFIC_CHAIN = 'TRAFFIC';
 export const DOWN_CHAIN = 'TRAFFIC_DOWN';
 export const UP_CHAIN = 'TRAFFIC_UP';
-/** Every chain lantop may own, in the order plans visit them. */
-export const LANTOP_CHAINS: readonly string[] = [TRAFFIC_CHAIN, DOWN_CHAIN, UP_CHAIN];
+/** Sub-chains per direction of the tree layout: fixed names, so every listing names the same chains. */
+export const TREE_SUBCHAINS = 16;
+const TREE_DOWN_CHAINS = Array.from({ length: TREE_SUBCHAINS }, (_, k) => `${DOWN_CHAIN}_${k}`);
+const TREE_UP_CHAINS = Array.from({ length: TREE_SUBCHAINS }, (_, k) => `${UP_CHAIN}_${k}`);
+const TREE_DOWN_SET: ReadonlySet<string> = new Set(TREE_DOWN_CHAINS);
+const TREE_UP_SET: ReadonlySet<string> = new Set(TREE_UP_CHAINS);
+/** Every chain lantop may own, in the order plans visit them (a chain before the sub-chains its rules jump to). */
+export const LANTOP_CHAINS: readonly string[] = [TRAFFIC_CHAIN, DOWN_CHAIN, UP_CHAIN, ...TREE_DOWN_CHAINS, ...TREE_UP_CHAINS];
 
-export type RuleLayout = 'flat' | 'split';
+export type RuleLayout = 'flat' | 'split' | 'tree';
+export const RULE_LAYOUTS: readonly RuleLayout[] = ['flat', 'split', 'tree'];
 
 /** Used when neither the user nor the router says otherwise (see BENCHMARKS.md for the choice). */
 export const DEFAULT_LAYOUT: RuleLayout = 'split';
@@ -62,27 +74,37 @@ const FLAT: LayoutStrategy = {
   },
 };
 
+/** The two jumps of TRAFFIC into the per-direction chains (split and tree). */
+function directionJumps(wan: string, isTagging: boolean): RuleSpec[] {
+  return [
+    { chain: TRAFFIC_CHAIN, in: wan, out: null, source: null, destination: null, target: DOWN_CHAIN, isTagged: isTagging },
+    { chain: TRAFFIC_CHAIN, in: null, out: wan, source: null, destination: null, target: UP_CHAIN, isTagged: isTagging },
+  ];
+}
+
+/**
+ * A host rule of a per-direction chain: TRAFFIC_DOWN/UP (split) or a tree sub-chain. One function
+ * for both, so a listing read during a switch between them counts every host once either way.
+ */
+function directionCounter(spec: RuleSpec): HostCounterRule | null {
+  const isDown = spec.chain === DOWN_CHAIN || TREE_DOWN_SET.has(spec.chain);
+  if (isDown && spec.destination !== null && spec.source === null) return { direction: 'down', address: spec.destination };
+  const isUp = spec.chain === UP_CHAIN || TREE_UP_SET.has(spec.chain);
+  if (isUp && spec.source !== null && spec.destination === null) return { direction: 'up', address: spec.source };
+  return null;
+}
+
 const SPLIT: LayoutStrategy = {
   name: 'split',
   description: `split layout: chain ${TRAFFIC_CHAIN} (one jump per direction) to ${DOWN_CHAIN} and ${UP_CHAIN} (one rule per host each), jumped to from FORWARD`,
   desiredRules(hostIps, { wan, isTagging }) {
     return new Map<string, RuleSpec[]>([
-      [
-        TRAFFIC_CHAIN,
-        [
-          { chain: TRAFFIC_CHAIN, in: wan, out: null, source: null, destination: null, target: DOWN_CHAIN, isTagged: isTagging },
-          { chain: TRAFFIC_CHAIN, in: null, out: wan, source: null, destination: null, target: UP_CHAIN, isTagged: isTagging },
-        ],
-      ],
+      [TRAFFIC_CHAIN, directionJumps(wan, isTagging)],
       [DOWN_CHAIN, hostIps.map((ip) => ({ chain: DOWN_CHAIN, in: null, out: null, source: null, destination: ip, target: 'RETURN', isTagged: isTagging }))],
       [UP_CHAIN, hostIps.map((ip) => ({ chain: UP_CHAIN, in: null, out: null, source: ip, destination: null, target: 'RETURN', isTagged: isTagging }))],
     ]);
   },
-  counterOf(spec) {
-    if (spec.chain === DOWN_CHAIN && spec.destination !== null && spec.source === null) return { direction: 'down', address: spec.destination };
-    if (spec.chain === UP_CHAIN && spec.source !== null && spec.destination === null) return { direction: 'up', address: spec.source };
-    return null;
-  },
+  counterOf: directionCounter,
   isOwnShape(spec) {
     const subDown = spec.in === null && spec.out === null && spec.source === null && spec.destination !== null;
     const subUp = spec.in === null && spec.out === null && spec.source !== null && spec.destination === null;
@@ -91,10 +113,82 @@ const SPLIT: LayoutStrategy = {
   },
 };
 
-export const LAYOUTS: Readonly<Record<RuleLayout, LayoutStrategy>> = { flat: FLAT, split: SPLIT };
+const TREE: LayoutStrategy = {
+  name: 'tree',
+  description: `tree layout: chain ${TRAFFIC_CHAIN} (one jump per direction) to ${DOWN_CHAIN} and ${UP_CHAIN} (one rule per address group) to ${DOWN_CHAIN}_<k> and ${UP_CHAIN}_<k> (one rule per host each), jumped to from FORWARD`,
+  desiredRules(hostIps, { wan, isTagging }) {
+    const rules = new Map<string, RuleSpec[]>([[TRAFFIC_CHAIN, directionJumps(wan, isTagging)], [DOWN_CHAIN, []], [UP_CHAIN, []]]);
+    for (const group of addressGroups(hostIps)) {
+      const downChain = TREE_DOWN_CHAINS[group.index]!;
+      const upChain = TREE_UP_CHAINS[group.index]!;
+      // -j, not -g: after the host's RETURN the packet walks the remaining group rules (which
+      // cannot match it): the last host walks no more than with -g, and the rule stays a plain jump.
+      rules.get(DOWN_CHAIN)!.push({ chain: DOWN_CHAIN, in: null, out: null, source: null, destination: group.prefix, target: downChain, isTagged: isTagging });
+      rules.get(UP_CHAIN)!.push({ chain: UP_CHAIN, in: null, out: null, source: group.prefix, destination: null, target: upChain, isTagged: isTagging });
+      for (const ip of group.hosts) {
+        (rules.get(downChain) ?? rules.set(downChain, []).get(downChain)!).push({ chain: downChain, in: null, out: null, source: null, destination: ip, target: 'RETURN', isTagged: isTagging });
+        (rules.get(upChain) ?? rules.set(upChain, []).get(upChain)!).push({ chain: upChain, in: null, out: null, source: ip, destination: null, target: 'RETURN', isTagged: isTagging });
+      }
+    }
+    return rules;
+  },
+  counterOf: directionCounter,
+  isOwnShape(spec) {
+    const isGroupRule = spec.in === null && spec.out === null && spec.target !== null
+      && (TREE_DOWN_SET.has(spec.target) ? spec.source === null && spec.destination !== null : TREE_UP_SET.has(spec.target) && spec.destination === null && spec.source !== null);
+    return isGroupRule || SPLIT.isOwnShape(spec);
+  },
+};
+
+/** Address groups: the most a tree layout dispatches on before its rules outnumber the hosts'. */
+const MAX_GROUPS = 2 * TREE_SUBCHAINS;
+/** Longest group prefix: 16 addresses, so a full /24 makes 16 groups of 16. */
+const GROUP_PREFIX_LENGTH = 28;
+
+interface AddressGroup {
+  /** `a.b.c.d/len`, computed here from validated addresses (never router text). */
+  prefix: string;
+  /** The sub-chain: the group's number modulo TREE_SUBCHAINS (a /24's /28s get 0…15). */
+  index: number;
+  hosts: string[];
+}
+
+/**
+ * The hosts (canonical IPv4, in the plan's order) by group: /28 prefixes, made shorter until there
+ * are at most MAX_GROUPS of them (hosts spread over many /24s), in address order. Sub-chain k holds
+ * every group with number ≡ k: groups never overlap, so each host has exactly one rule.
+ */
+export function addressGroups(hostIps: readonly string[]): AddressGroup[] {
+  const values = hostIps.map(ipv4Value);
+  let length = GROUP_PREFIX_LENGTH;
+  while (length > 8 && new Set(values.map((v) => v >>> (32 - length))).size > MAX_GROUPS) length--;
+  const groups = new Map<number, AddressGroup>();
+  for (let i = 0; i < values.length; i++) {
+    const number = values[i]! >>> (32 - length);
+    let group = groups.get(number);
+    if (group === undefined) {
+      group = { prefix: `${ipv4Text((number << (32 - length)) >>> 0)}/${length}`, index: number % TREE_SUBCHAINS, hosts: [] };
+      groups.set(number, group);
+    }
+    group.hosts.push(hostIps[i]!);
+  }
+  return [...groups.entries()].sort((a, b) => a[0] - b[0]).map(([, g]) => g);
+}
+
+function ipv4Value(ip: string): number {
+  const [a, b, c, d] = ip.split('.').map(Number);
+  return ((a! << 24) | (b! << 16) | (c! << 8) | d!) >>> 0;
+}
+
+function ipv4Text(value: number): string {
+  return `${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`;
+}
+
+export const LAYOUTS: Readonly<Record<RuleLayout, LayoutStrategy>> = { flat: FLAT, split: SPLIT, tree: TREE };
 
 /** The layout already on the router, or null when none of lantop's chains is there. */
 export function layoutOfListing(listing: IptablesListing): RuleLayout | null {
+  if (listing.chains.some((c) => TREE_DOWN_SET.has(c.name) || TREE_UP_SET.has(c.name))) return 'tree';
   if (findChain(listing, DOWN_CHAIN) !== undefined || findChain(listing, UP_CHAIN) !== undefined) return 'split';
   if (findChain(listing, TRAFFIC_CHAIN) !== undefined) return 'flat';
   return null;
@@ -102,5 +196,5 @@ export function layoutOfListing(listing: IptablesListing): RuleLayout | null {
 
 /** A rule of any layout's shape (how untagged rules are recognised when not tagging). */
 export function isAnyLayoutShape(spec: RuleSpec): boolean {
-  return FLAT.isOwnShape(spec) || SPLIT.isOwnShape(spec);
+  return FLAT.isOwnShape(spec) || TREE.isOwnShape(spec);
 }

@@ -7,6 +7,7 @@ import type { IptablesListing, Rule } from '../../parsers/types.js';
 import { canonicalIpv4, compareAddresses } from '../../../domain/address.js';
 import { canonicalInterfaceName } from '../../tokens.js';
 import { addressOf, command, findChain, ifaceOf, sameSpec, specOfListedRule, tokensOf, type RuleSpec } from './rule-spec.js';
+import { specOfListedPrefixRule } from './prefix-spec.js';
 import { isAnyLayoutShape, LANTOP_CHAINS, LAYOUTS, TRAFFIC_CHAIN, type RuleLayout } from './layouts.js';
 
 export interface PlanOptions {
@@ -36,6 +37,11 @@ export interface TrafficPlan {
 /** The accounting rules lantop wants for these hosts in a layout, per chain, in order (library API). */
 export function desiredRules(hostIps: readonly string[], options: Pick<PlanOptions, 'wan' | 'layout' | 'isTagging'>): Map<string, RuleSpec[]> {
   return LAYOUTS[options.layout].desiredRules(hostIps, options);
+}
+
+/** A listed rule of lantop's chains as a spec: a host rule, or a tree layout's group rule (a prefix). */
+function specOf(chainName: string, rule: Rule): RuleSpec | null {
+  return specOfListedRule(chainName, rule) ?? specOfListedPrefixRule(chainName, rule);
 }
 
 /** Lantop's rules keep their shape exactly; an untagged rule of that shape counts when not tagging. */
@@ -76,7 +82,10 @@ export function planSetup(listing: IptablesListing, hostIpsIn: readonly string[]
   const foreignRules: Rule[] = [];
   const ipt = options.iptables;
 
-  const desired = LAYOUTS[options.layout].desiredRules(wantedIps, opts);
+  // The tree groups hosts by address: a departed host keeps its rule (unless pruning) only if it
+  // stays in the layout, so hosts lantop already counts are laid out with the wanted ones.
+  const layoutIps = options.layout === 'tree' && !options.isPruning ? withCountedHosts(wantedIps, listing, opts) : wantedIps;
+  const desired = LAYOUTS[options.layout].desiredRules(layoutIps, opts);
   const allChains = LANTOP_CHAINS;
   const deletions: string[] = [];
   const additions: string[] = [];
@@ -89,7 +98,7 @@ export function planSetup(listing: IptablesListing, hostIpsIn: readonly string[]
       // A chain of the other layout: empty it and remove it after the jumps into it are gone.
       if (existing !== undefined) {
         for (const rule of existing.rules) {
-          const spec = specOfListedRule(chainName, rule);
+          const spec = specOf(chainName, rule);
           if (spec === null || !isLantopShape(spec, opts)) foreignRules.push(rule);
         }
         notes.push(`switching layout: ${chainName} is emptied and removed`);
@@ -104,7 +113,7 @@ export function planSetup(listing: IptablesListing, hostIpsIn: readonly string[]
     const remaining = [...want];
     const positions: number[] = [];
     for (const [index, rule] of existing.rules.entries()) {
-      const spec = specOfListedRule(chainName, rule);
+      const spec = specOf(chainName, rule);
       if (spec === null || !isLantopShape(spec, opts)) {
         foreignRules.push(rule);
         continue;
@@ -156,6 +165,20 @@ export function planSetup(listing: IptablesListing, hostIpsIn: readonly string[]
   const staleChains = allChains.filter((name) => desired.get(name) === undefined && findChain(listing, name) !== undefined);
   for (const name of staleChains) commands.push(command(ipt, '-F', name), command(ipt, '-X', name));
   return { commands, foreignRules, rejectedHosts: rejected, notes };
+}
+
+/** The wanted hosts and those with a host rule of lantop's shape in the listing, in address order. */
+function withCountedHosts(wantedIps: readonly string[], listing: IptablesListing, options: Pick<PlanOptions, 'wan' | 'isTagging'>): string[] {
+  const ips = new Set(wantedIps);
+  for (const chainName of LANTOP_CHAINS) {
+    for (const rule of findChain(listing, chainName)?.rules ?? []) {
+      const spec = specOfListedRule(chainName, rule);
+      if (spec === null || !isLantopShape(spec, options)) continue;
+      const held = LAYOUTS.flat.counterOf(spec, options.wan) ?? LAYOUTS.tree.counterOf(spec, options.wan);
+      if (held !== null) ips.add(held.address);
+    }
+  }
+  return ips.size === wantedIps.length ? [...wantedIps] : [...ips].sort(compareAddresses);
 }
 
 /** `flush`: empty the chains; TRAFFIC and its jump stay so the next setup re-adds the rules. */

@@ -163,6 +163,16 @@ const SCENARIOS: Scenario[] = [
     ),
     plan: (l, ipt) => planSetup(l, hostIps(4), planOptions('flat', ipt)).commands,
   },
+  { name: 'first setup on the boot firewall (tree, 60 hosts over four /28s and a far one)', state: withChains([]), plan: (l, ipt) => planSetup(l, [...hostIps(60), '198.51.100.250'], planOptions('tree', ipt)).commands },
+  {
+    name: 'split → tree: the host rules move into the group chains, the jumps into TRAFFIC kept',
+    state: withChains(
+      ['-A TRAFFIC -i ppp0 -m comment --comment lantop -j TRAFFIC_DOWN', '-A TRAFFIC -o ppp0 -m comment --comment lantop -j TRAFFIC_UP', ...hostIps(20).map((ip) => counted('TRAFFIC_DOWN', `-d ${ip}/32`, 1)), ...hostIps(20).map((ip) => counted('TRAFFIC_UP', `-s ${ip}/32`, 2))].map((l) => (l.startsWith('[') ? l : `[7:70] ${l}`)),
+      ['[5:500] -A FORWARD -j TRAFFIC'],
+    ),
+    plan: (l, ipt) => planSetup(l, hostIps(20), planOptions('tree', ipt)).commands,
+    check: (dump) => assert.match(dump, /^\[7:70\] -A TRAFFIC -i ppp0 -m comment --comment lantop -j TRAFFIC_DOWN$/m),
+  },
   {
     name: 'teardown',
     state: withChains(['[1:1] -A TRAFFIC -i ppp0 -m comment --comment lantop -j TRAFFIC_DOWN', ...hostIps(3).map((ip) => counted('TRAFFIC_DOWN', `-d ${ip}/32`, 1))], ['[5:500] -A FORWARD -j TRAFFIC']),

@@ -10,7 +10,8 @@ import { planRestoreDelivery } from './restore.js';
 import { planShellBatch } from './shell-batch.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../../../firmware/line-budget.js';
 import type { ApplyOutcome } from '../../../router-client.js';
-import { NONCE, RESTORE_LINE, SHELL_TARGET, mark, scriptedRun, setupCommands } from '../../../../../test/helpers/apply-plans.js';
+import { planSetup } from '../plan.js';
+import { BARE, NONCE, RESTORE_LINE, SHELL_TARGET, mark, planOptions, scriptedRun, setupCommands } from '../../../../../test/helpers/apply-plans.js';
 
 describe('applyBatch (scripted router)', () => {
   // What a poll-time sync sends after a new host appeared: one line at the default budget.
@@ -81,7 +82,9 @@ describe('applyBatch (scripted router)', () => {
   });
 
   test('a stored line the shell answers: _C is cleared, then shell lines', async () => {
-    const many = setupCommands(60);
+    // 200 hosts scattered over three /24s: several stored lines at 450 bytes (60 hosts in a row fit
+    // in one line since issue 21).
+    const many = planSetup(BARE, Array.from({ length: 200 }, (_, i) => `198.51.${100 + (i % 3)}.${1 + 3 * (i % 80)}`), planOptions('split')).commands;
     const delivery = planRestoreDelivery(many, { restoreCommand: 'iptables-restore', maxLineBytes: DEFAULT_MAX_LINE_BYTES, nonce: NONCE })!;
     assert.ok(delivery.lines.length > 2, 'several lines');
     const batch = planShellBatch(many, { maxLineBytes: DEFAULT_MAX_LINE_BYTES, nonce: NONCE })!;

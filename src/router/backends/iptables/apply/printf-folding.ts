@@ -1,7 +1,7 @@
 // Folding an iptables-restore script into few, short printf commands: a run of rule lines that
 // differ in one word (one rule per host) becomes one printf format reused per host, the rest is
-// printed plainly, and every printf is cut to fit a shell line (issue 13, item 6: the 36 kB script
-// of 254 hosts goes in 8 lines of 450 bytes).
+// printed plainly (issue 13, item 6: the 36 kB script of 254 hosts becomes 1.4 kB of shell text;
+// restore.ts cuts that text into lines the shell takes).
 import { BARE_WORD, shellQuote } from './iptables-words.js';
 
 /** Line period tried when folding repeated rule lines into one printf format (flat layout: 2). */
@@ -21,8 +21,6 @@ interface Template {
   argsPerBlock: number;
   /** All arguments, block after block. */
   args: string[];
-  /** The script lines it writes (written plainly when the format itself is too long for a line). */
-  lines: string[];
 }
 interface Plain {
   kind: 'plain';
@@ -55,15 +53,21 @@ function commonEnds(values: readonly string[]): { prefix: number; suffix: number
   return { prefix, suffix };
 }
 
-/** How many blocks of period p repeat from start, and which word varies in each residue line. */
-function measureRun(words: readonly string[][], start: number, period: number): { blocks: number; varying: Array<number | null> } {
-  const varying: Array<number | null> = new Array<number | null>(period).fill(null);
+/**
+ * Words that may vary in one line of a run: one host address, or (tree layout) an address and the
+ * sub-chain it goes to. Each becomes a %s of the format.
+ */
+const MAX_VARYING_WORDS = 2;
+
+/** How many blocks of period p repeat from start, and which words vary in each residue line. */
+function measureRun(words: readonly string[][], start: number, period: number): { blocks: number; varying: number[][] } {
+  let varying: number[][] = Array.from({ length: period }, () => []);
   let blocks = 1;
   for (;;) {
     const base = start + blocks * period;
     if (base + period > words.length) break;
     let isMatch = true;
-    const next = varying.slice();
+    const next = varying.map((v) => v.slice());
     for (let r = 0; r < period && isMatch; r++) {
       const a = words[start + r]!;
       const c = words[base + r]!;
@@ -71,39 +75,39 @@ function measureRun(words: readonly string[][], start: number, period: number): 
         isMatch = false;
         break;
       }
+      const positions = next[r]!;
       for (let j = 0; j < a.length; j++) {
-        if (a[j] === c[j]) continue;
-        if (next[r] === null) next[r] = j;
-        else if (next[r] !== j) {
+        if (a[j] === c[j] || positions.includes(j)) continue;
+        if (positions.length === MAX_VARYING_WORDS) {
           isMatch = false;
           break;
         }
+        positions.push(j);
       }
     }
     if (!isMatch) break;
-    for (let r = 0; r < period; r++) varying[r] = next[r]!;
+    varying = next;
     blocks++;
   }
+  for (const positions of varying) positions.sort((x, y) => x - y);
   return { blocks, varying };
 }
 
-function buildTemplate(words: readonly string[][], start: number, period: number, blocks: number, varying: ReadonlyArray<number | null>): Template {
+function buildTemplate(words: readonly string[][], start: number, period: number, blocks: number, varying: ReadonlyArray<readonly number[]>): Template {
   const formats: string[] = [];
   const columns: string[][] = [];
   for (let r = 0; r < period; r++) {
     const line = words[start + r]!;
-    const j = varying[r];
-    if (j === null || j === undefined) {
-      formats.push(printfLiteral(line.join(' ')));
-      continue;
+    const parts = line.map(printfLiteral);
+    for (const j of varying[r]!) {
+      const values: string[] = [];
+      for (let b = 0; b < blocks; b++) values.push(words[start + b * period + r]![j]!);
+      const { prefix, suffix } = commonEnds(values);
+      const first = values[0]!;
+      parts[j] = printfLiteral(first.slice(0, prefix)) + '%s' + printfLiteral(first.slice(first.length - suffix));
+      columns.push(values.map((v) => v.slice(prefix, v.length - suffix)));
     }
-    const values: string[] = [];
-    for (let b = 0; b < blocks; b++) values.push(words[start + b * period + r]![j]!);
-    const { prefix, suffix } = commonEnds(values);
-    const first = values[0]!;
-    const word = printfLiteral(first.slice(0, prefix)) + '%s' + printfLiteral(first.slice(first.length - suffix));
-    formats.push([...line.slice(0, j).map(printfLiteral), word, ...line.slice(j + 1).map(printfLiteral)].join(' '));
-    columns.push(values.map((v) => v.slice(prefix, v.length - suffix)));
+    formats.push(parts.join(' '));
   }
   const args: string[] = [];
   for (let b = 0; b < blocks; b++) for (const column of columns) args.push(column[b]!);
@@ -111,7 +115,7 @@ function buildTemplate(words: readonly string[][], start: number, period: number
   // usage even for `--`): the octal escape \055 prints the same '-'.
   let format = formats.map((f) => `${f}\\n`).join('');
   if (format.startsWith('-')) format = '\\055' + format.slice(1);
-  return { kind: 'template', format, argsPerBlock: columns.length, args, lines: [] };
+  return { kind: 'template', format, argsPerBlock: columns.length, args };
 }
 
 const plainBytes = (lines: readonly string[]) => lines.reduce((n, l) => n + l.length + 3, 0);
@@ -123,16 +127,15 @@ export function foldScriptLines(lines: readonly string[]): Piece[] {
   let plain: string[] = [];
   let i = 0;
   while (i < lines.length) {
-    let best: { period: number; blocks: number; varying: Array<number | null> } | null = null;
+    let best: { period: number; blocks: number; varying: number[][] } | null = null;
     for (let p = 1; p <= MAX_TEMPLATE_PERIOD && i + 2 * p <= lines.length; p++) {
       const run = measureRun(words, i, p);
-      if (run.blocks < 4 || !run.varying.some((v) => v !== null)) continue;
+      if (run.blocks < 4 || !run.varying.some((v) => v.length > 0)) continue;
       if (best === null || run.blocks * p > best.blocks * best.period) best = { period: p, ...run };
     }
     if (best !== null) {
       const template = buildTemplate(words, i, best.period, best.blocks, best.varying);
       const covered = lines.slice(i, i + best.blocks * best.period);
-      template.lines = covered;
       if (template.format.length + template.args.reduce((n, a) => n + a.length + 1, 0) + 10 < plainBytes(covered)) {
         if (plain.length > 0) pieces.push({ kind: 'plain', lines: plain });
         plain = [];
@@ -148,43 +151,91 @@ export function foldScriptLines(lines: readonly string[]): Piece[] {
   return pieces;
 }
 
-/** Bytes a command takes once single-quoted for `_C=$_C'…'` (each ' becomes '\''). */
-function quotedCost(text: string): number {
-  let quotes = 0;
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 39) quotes++;
-  return text.length + 3 * quotes + 2;
-}
-
-/** printf commands that write the pieces, each costing at most maxCost once quoted. */
-export function printfCommands(pieces: readonly Piece[], maxCost: number): string[] | null {
+/**
+ * The shell commands that print the pieces, joined with `&&`: one printf per piece. A long argument
+ * list, or one two templates share (the split layout's hosts, once per direction), is written once
+ * into a variable `_A<n>` set just before its first use (wordListText: whole decades as a loop) and
+ * expanded unquoted: its words are bare (digits, dots), so the shell splits them on blanks and
+ * expands nothing else (issue 21: the 254-host plan shrinks from 2.3 kB to 0.6 kB of shell text).
+ * The commands run in the pipeline's subshell, so the variables vanish with it.
+ */
+export function printfScript(pieces: readonly Piece[]): string {
+  const uses = new Map<string, number>();
+  for (const piece of pieces) {
+    const key = listKey(piece);
+    if (key !== null) uses.set(key, (uses.get(key) ?? 0) + 1);
+  }
+  const variables = new Map<string, string>();
   const out: string[] = [];
   for (const piece of pieces) {
-    const chunks = printfChunks(piece, maxCost) ?? (piece.kind === 'template' ? printfChunks({ kind: 'plain', lines: piece.lines }, maxCost) : null);
-    if (chunks === null) return null; // one script line alone does not fit
-    out.push(...chunks);
+    if (piece.kind === 'plain') {
+      out.push(`printf '%s\\n' ${piece.lines.map(shellQuote).join(' ')}`);
+      continue;
+    }
+    const key = listKey(piece);
+    const text = key === null ? null : wordListText(piece.args);
+    if (key !== null && text !== null && ((uses.get(key) ?? 0) > 1 || text.length + 16 < key.length)) {
+      let name = variables.get(key);
+      if (name === undefined) {
+        name = `_A${variables.size + 1}`;
+        variables.set(key, name);
+        out.push(`${name}="${text}"`);
+      }
+      out.push(`printf ${shellQuote(piece.format)} $${name}`);
+      continue;
+    }
+    out.push(`printf ${shellQuote(piece.format)} ${piece.args.map((a) => (BARE_WORD.test(a) ? a : shellQuote(a))).join(' ')}`);
   }
-  return out;
+  return out.join('&&');
 }
 
-function printfChunks(piece: Piece, maxCost: number): string[] | null {
-  const head = piece.kind === 'plain' ? `printf '%s\\n'` : `printf ${shellQuote(piece.format)}`;
-  const items = piece.kind === 'plain' ? piece.lines.map(shellQuote) : piece.args.map((a) => (BARE_WORD.test(a) ? a : shellQuote(a)));
-  const step = piece.kind === 'plain' ? 1 : piece.argsPerBlock;
-  const out: string[] = [];
-  let current = head;
-  let cost = quotedCost(head);
-  for (let k = 0; k < items.length; k += step) {
-    const group = ' ' + items.slice(k, k + step).join(' ');
-    const groupCost = quotedCost(group) - 2;
-    if (current !== head && cost + groupCost > maxCost) {
-      out.push(current);
-      current = head;
-      cost = quotedCost(head);
+/** The argument list of a template as one variable's value, or null when it cannot be one. */
+function listKey(piece: Piece): string | null {
+  if (piece.kind !== 'template' || piece.args.length < 8) return null;
+  for (const a of piece.args) if (!BARE_WORD.test(a)) return null;
+  return piece.args.join(' ');
+}
+
+/** Consecutive whole decades worth a loop (fewer cost more as a loop than as words). */
+const MIN_LOOP_DECADES = 3;
+
+/**
+ * Bare words as the inside of a double-quoted shell word that expands to exactly them, blank
+ * separated. A run of whole decades — p0 … p9 for each of several consecutive prefixes p — is
+ * printed by a loop that joins strings, no arithmetic: `$(for t in 1 2 3;do printf "$t%s " 0 1 2 3
+ * 4 5 6 7 8 9;done)` writes 10 … 39. The prefixes are bare words too (no `%` or `\` for printf to
+ * read), and the order of the words is kept.
+ */
+export function wordListText(words: readonly string[]): string {
+  const parts: string[] = [];
+  let loop: string[] = [];
+  const flush = (): void => {
+    if (loop.length >= MIN_LOOP_DECADES) parts.push(`$(for t in ${loop.join(' ')};do printf "$t%s " 0 1 2 3 4 5 6 7 8 9;done)`);
+    else for (const p of loop) for (let d = 0; d < 10; d++) parts.push(`${p}${d} `);
+    loop = [];
+  };
+  let i = 0;
+  while (i < words.length) {
+    const prefix = decadeAt(words, i);
+    if (prefix !== null) {
+      loop.push(prefix);
+      i += 10;
+      continue;
     }
-    if (cost + groupCost > maxCost) return null;
-    current += group;
-    cost += groupCost;
+    flush();
+    parts.push(`${words[i]!} `);
+    i++;
   }
-  if (current !== head) out.push(current);
-  return out;
+  flush();
+  return parts.join('').trimEnd();
+}
+
+/** p when words[i…i+9] are p0 … p9 (p not empty), else null. */
+function decadeAt(words: readonly string[], i: number): string | null {
+  if (i + 10 > words.length) return null;
+  const first = words[i]!;
+  if (first.length < 2 || !first.endsWith('0')) return null;
+  const prefix = first.slice(0, -1);
+  for (let d = 1; d < 10; d++) if (words[i + d] !== `${prefix}${d}`) return null;
+  return prefix;
 }

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { failedScriptLine, planRestoreDelivery, toRestoreScript } from './restore.js';
-import { foldScriptLines } from './printf-folding.js';
+import { foldScriptLines, wordListText } from './printf-folding.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../../../firmware/line-budget.js';
 import { planSetup } from '../plan.js';
 import { BARE, NONCE, hostIps, planOptions, setupCommands } from '../../../../../test/helpers/apply-plans.js';
@@ -30,6 +30,20 @@ describe('toRestoreScript', () => {
   });
 });
 
+describe('wordListText', () => {
+  test('whole decades in a row become a loop; the rest, and short runs, stay words, in order', () => {
+    const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => String(a + i));
+    assert.equal(wordListText(range(1, 9)), '1 2 3 4 5 6 7 8 9');
+    assert.equal(wordListText(range(10, 29)), range(10, 29).join(' '), 'two decades: cheaper as words');
+    assert.equal(wordListText([...range(5, 49), '51']), `5 6 7 8 9 $(for t in 1 2 3 4;do printf "$t%s " 0 1 2 3 4 5 6 7 8 9;done)51`);
+    assert.equal(wordListText([...range(100, 139), '100.5']), '$(for t in 10 11 12 13;do printf "$t%s " 0 1 2 3 4 5 6 7 8 9;done)100.5');
+    assert.equal(wordListText(['100.0', '100.1', '100.2', '100.3', '100.4', '100.5', '100.6', '100.7', '100.8', '100.9', ...range(20, 29)].slice(0, 10)), '100.0 100.1 100.2 100.3 100.4 100.5 100.6 100.7 100.8 100.9');
+    // Out of order, a gap, a leading zero: never a decade.
+    assert.equal(wordListText([...range(10, 19).reverse(), ...range(20, 39)]), [...range(10, 19).reverse(), ...range(20, 39)].join(' '));
+    assert.equal(wordListText(['0', ...range(1, 9)]), '0 1 2 3 4 5 6 7 8 9');
+  });
+});
+
 describe('failedScriptLine', () => {
   // Texts seen from iptables 1.8.9 in the netns test below (and asserted there, live).
   test('legacy and nf_tables wordings', () => {
@@ -49,12 +63,29 @@ describe('planRestoreDelivery', () => {
     ]);
   });
 
+  // Issue 21: the text is cut anywhere (not at printf boundaries) so every line is full, and the
+  // last piece rides in front of the evaluating line; 200 scattered hosts instead of 60 (which now
+  // fit in two lines).
   test('a large plan: printf commands kept in _C first (quoted), then evaluated into the pipe', () => {
-    const d = planRestoreDelivery(setupCommands(60), { restoreCommand: 'iptables-restore', maxLineBytes: 450, nonce: NONCE })!;
+    const scattered = planSetup(BARE, Array.from({ length: 200 }, (_, i) => `198.51.${100 + (i % 3)}.${1 + 3 * (i % 80)}`), planOptions('split')).commands;
+    const d = planRestoreDelivery(scattered, { restoreCommand: 'iptables-restore', maxLineBytes: 450, nonce: NONCE })!;
     assert.ok(d.lines.length >= 3, 'several lines');
     assert.match(d.lines[0]!, /^_C='printf '\\''%s\\n'\\'' '\\''\*filter'\\''/);
-    for (const line of d.lines.slice(1, -1)) assert.match(line, /^_C=\$_C'&&printf /);
-    assert.match(d.lines.at(-1)!, /^\{ eval "\$_C"&&printf .*;_C=$/);
+    for (const line of d.lines.slice(1, -1)) assert.match(line, /^_C=\$_C'/);
+    for (const line of d.lines.slice(0, -1)) assert.equal(line.length, 450, 'every stored line is full');
+    assert.match(d.lines.at(-1)!, /^(?:_C=\$_C'.*';)?\{ eval "\$_C"\|\|echo .*;_C=$/);
+  });
+
+  test('a host list both directions share is written once, into a variable, whole decades as a loop (254 hosts: one line of 700 bytes)', () => {
+    const commands = planSetup(BARE, hostIps(254, 1), planOptions('split')).commands;
+    const one = planRestoreDelivery(commands, { restoreCommand: 'iptables-restore', maxLineBytes: 972, nonce: NONCE })!;
+    assert.equal(one.lines.length, 1);
+    assert.ok(one.lines[0]!.length <= 700, `${one.lines[0]!.length} bytes`);
+    assert.equal(one.lines[0]!.split(' 254').length - 1, 1, 'the list once');
+    assert.match(one.lines[0]!, /&&_A1="1 2 3 4 5 6 7 8 9 \$\(for t in 1 2 3 .* 23 24;do printf "\$t%s " 0 1 2 3 4 5 6 7 8 9;done\)250 251 252 253 254"&&printf '\\055A TRAFFIC_DOWN -d 198\.51\.100\.%s -m comment --comment lantop -j RETURN\\n' \$_A1&&printf '\\055A TRAFFIC_UP -s 198\.51\.100\.%s -m comment --comment lantop -j RETURN\\n' \$_A1&&/);
+    assert.equal(planRestoreDelivery(commands, { restoreCommand: 'iptables-restore', maxLineBytes: 460, nonce: NONCE })!.lines.length, 2, "OpenWrt's 510-byte editor: two lines");
+    // Short lists stay inline: a variable costs more than it saves.
+    assert.doesNotMatch(planRestoreDelivery(setupCommands(5), { restoreCommand: 'iptables-restore', maxLineBytes: 3000, nonce: NONCE })!.lines[0]!, /_A1/);
   });
 
   test('254 hosts: repeated rules fold into printf formats, 8 lines at the default budget, 1 at 3000', () => {

@@ -5,7 +5,7 @@ import { parseIptablesCommand, shellQuote } from './iptables-words.js';
 import { MIN_LINE_BYTES } from '../../../firmware/line-budget.js';
 import { marker, NONCE_PATTERN, readMarker, withoutMarker } from './markers.js';
 import { refusal, type MethodResult, type RunCommand } from './method-result.js';
-import { foldScriptLines, printfCommands } from './printf-folding.js';
+import { foldScriptLines, printfScript } from './printf-folding.js';
 
 const PROGRAM_PATH = /^[A-Za-z0-9_./-]+$/;
 
@@ -44,46 +44,70 @@ export function failedScriptLine(output: string): number | null {
 }
 
 export interface RestoreDelivery {
-  /** Shell lines in order; all but the last store printf commands in `_C` and print nothing. */
+  /** Shell lines in order; all but the last append to the shell variable `_C` and print nothing. */
   lines: string[];
   /** The script the lines feed to iptables-restore. */
   script: string;
 }
 
 /**
- * The shell lines that feed the restore script to iptables-restore: a large plan's printf commands
- * are first kept in the shell variable `_C` (`_C=$_C'…'`, one line per round trip), then the last
- * line runs `{ eval "$_C"&&printf …||echo w >&2;}|iptables-restore --noflush` and echoes its exit
- * status (`r<status>`); `w` says a printf failed (then the input lacks COMMIT, or is empty if
- * printf is missing — the one case where iptables-restore exits 0 having done nothing). A small
- * plan is that last line alone: one round trip. No temp file: nothing to clean up, nothing to
- * fork but the restore itself (measured: a file plus `rm` cost ~3 ms more per apply).
+ * The shell lines that feed the restore script to iptables-restore. The printf commands that
+ * write the script (printf-folding.ts) run as `{ …||echo w >&2;}|iptables-restore --noflush` and
+ * the line echoes the exit status (`r<status>`); `w` says a printf failed (then the input lacks
+ * COMMIT, or is empty if printf is missing — the one case where iptables-restore exits 0 having done
+ * nothing). When that is longer than the line budget, the commands' text is first appended to the
+ * shell variable `_C` in as few lines as the budget allows (`_C='…'`, `_C=$_C'…'`, cut anywhere:
+ * each piece is quoted on its own), and the last line runs `{ eval "$_C"||…` and clears `_C`. No
+ * temp file: nothing to clean up, nothing to fork but the restore itself (measured: a file plus
+ * `rm` cost ~3 ms more per apply). Round trips are what costs (BusyBox ash with line editing takes
+ * ~20 ms per line, measured in the lab, issue 21), so every line is filled.
  */
 export function planRestoreDelivery(commands: readonly string[], options: { restoreCommand: string; maxLineBytes: number; nonce: string }): RestoreDelivery | null {
   const lines = restoreLines(commands);
   if (lines === null || !PROGRAM_PATH.test(options.restoreCommand) || !NONCE_PATTERN.test(options.nonce) || options.maxLineBytes < MIN_LINE_BYTES) return null;
+  const script = lines.join('\n') + '\n';
   const tail = `||${marker(options.nonce, 'w')} >&2;}|${options.restoreCommand} --noflush 2>&1;${marker(options.nonce, 'r$?')}`;
-  const finalLine = (printfs: readonly string[], isStored: boolean) => `{ ${[...(isStored ? ['eval "$_C"'] : []), ...printfs].join('&&')}${tail}${isStored ? ';_C=' : ''}`;
-  const storeLine = (printfs: readonly string[], isFirst: boolean) => `_C=${isFirst ? '' : '$_C'}${shellQuote((isFirst ? '' : '&&') + printfs.join('&&'))}`;
-  const printfs = printfCommands(foldScriptLines(lines), options.maxLineBytes - 10);
-  if (printfs === null || printfs.length === 0) return null;
-  if (finalLine(printfs, false).length <= options.maxLineBytes) return { lines: [finalLine(printfs, false)], script: lines.join('\n') + '\n' };
+  const body = printfScript(foldScriptLines(lines));
+  const single = `{ ${body}${tail}`;
+  if (single.length <= options.maxLineBytes) return { lines: [single], script };
+  const final = `{ eval "$_C"${tail};_C=`;
   const out: string[] = [];
-  let current: string[] = [];
-  for (const p of printfs) {
-    if (current.length > 0 && storeLine([...current, p], out.length === 0).length > options.maxLineBytes) {
-      out.push(storeLine(current, out.length === 0));
-      current = [];
+  let start = 0;
+  while (start < body.length) {
+    const prefix = out.length === 0 ? '_C=' : '_C=$_C';
+    // The rest in front of the last line when it fits there, else as much as fits in a line of its own.
+    const rest = quotedLength(body, start, body.length);
+    if (out.length > 0 && prefix.length + rest + 1 + final.length <= options.maxLineBytes) {
+      out.push(`${prefix}${shellQuote(body.slice(start))};${final}`);
+      return { lines: out, script };
     }
-    current.push(p);
+    const end = cutAt(body, start, options.maxLineBytes - prefix.length);
+    if (end === start) return null;
+    out.push(prefix + shellQuote(body.slice(start, end)));
+    start = end;
   }
-  // The last printf commands go in the restore line itself when they fit.
-  if (out.length > 0 && finalLine(current, true).length <= options.maxLineBytes) out.push(finalLine(current, true));
-  else {
-    out.push(storeLine(current, out.length === 0));
-    out.push(finalLine([], true));
+  out.push(final);
+  return { lines: out, script };
+}
+
+/** Bytes of text[from, to) once single-quoted (each ' becomes '\'', plus the two quotes). */
+function quotedLength(text: string, from: number, to: number): number {
+  let n = 2;
+  for (let i = from; i < to; i++) n += text.charCodeAt(i) === 39 ? 4 : 1;
+  return n;
+}
+
+/** The end of the longest piece of text from `from` that takes at most `budget` bytes quoted. */
+function cutAt(text: string, from: number, budget: number): number {
+  let n = 2;
+  let i = from;
+  while (i < text.length) {
+    const cost = text.charCodeAt(i) === 39 ? 4 : 1;
+    if (n + cost > budget) break;
+    n += cost;
+    i++;
   }
-  return { lines: out, script: lines.join('\n') + '\n' };
+  return i;
 }
 
 /** outcome null: iptables-restore did not run (or got no input), fall back; nothing was changed. */
