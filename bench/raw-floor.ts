@@ -113,6 +113,11 @@ export async function rawTelnet(login: RawLogin): Promise<RawReader> {
     send(login.enter);
     await tail.until(/# ?$/, 'shell prompt');
   }
+  return timedReader(tail, send, () => socket.destroy());
+}
+
+/** Times one marked command: from the write to its end marker in the tail. */
+function timedReader(tail: Tail, send: (line: string) => void, close: () => void): RawReader {
   return {
     async time(command) {
       const { line, end } = marked(command, tail);
@@ -122,7 +127,7 @@ export async function rawTelnet(login: RawLogin): Promise<RawReader> {
       await wait;
       return performance.now() - t0;
     },
-    close: () => socket.destroy(),
+    close,
   };
 }
 
@@ -141,15 +146,5 @@ export async function rawSsh(login: RawLogin): Promise<RawReader> {
   channel.stderr.on('data', (chunk: Buffer) => tail.push(chunk.toString('latin1')));
   channel.write('\r');
   await tail.until(/# ?$/, 'shell prompt');
-  return {
-    async time(command) {
-      const { line, end } = marked(command, tail);
-      const wait = tail.until(end, command);
-      const t0 = performance.now();
-      channel.write(`${line}\r`);
-      await wait;
-      return performance.now() - t0;
-    },
-    close: () => client.end(),
-  };
+  return timedReader(tail, (line) => channel.write(`${line}\r`), () => client.end());
 }
