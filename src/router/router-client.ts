@@ -15,8 +15,8 @@ import { parseDhcpLeases } from './parsers/dhcp-leases.js';
 import { classifyRouterOutput } from './parsers/router-errors.js';
 import type { LeaseEntry } from './parsers/types.js';
 import { routerAnswerError } from './router-answer.js';
-import type { AccountingBackend, ApplyOutcome, BackendReading, InstallPlan } from './backends/backend.js';
-import { chooseBackend } from './backends/choose-backend.js';
+import type { AccountingBackend, ApplyOutcome, BackendKind, BackendReading, InstallPlan } from './backends/backend.js';
+import { chooseBackend, type ChooseBackendOptions } from './backends/choose-backend.js';
 import type { RuleLayout } from './backends/iptables/layouts.js';
 
 export type { ApplyOutcome } from './backends/backend.js';
@@ -25,6 +25,8 @@ export interface RouterClientOptions {
   wan: string;
   /** Asked for explicitly (`setup --layout`); otherwise the layout on the router, else the default. */
   layout?: RuleLayout;
+  /** `--backend`: count with this one where several exist; otherwise chosen from the capabilities. */
+  backend?: BackendKind;
   /** lantop set up this router's rules: keep them in sync and repair them (issue 6, "Sync while running"). */
   isManaged: boolean;
   /** Remove rules of hosts that left (off by default: their counters are history). */
@@ -53,8 +55,12 @@ export class RouterClient implements PollPort {
     firmware: FirmwareProfile,
     private options: RouterClientOptions,
   ) {
-    this.backendValue = chooseBackend(firmware, { wan: options.wan, ...(options.layout ? { layout: options.layout } : {}) });
+    this.backendValue = chooseBackend(firmware, this.backendOptions(options));
     this.firmwareValue = firmware;
+  }
+
+  private backendOptions(options: RouterClientOptions): ChooseBackendOptions {
+    return { wan: options.wan, ...(options.layout ? { layout: options.layout } : {}), ...(options.backend ? { backend: options.backend } : {}) };
   }
 
   /** What the router is and where each command runs (replaced after a re-detection). */
@@ -99,7 +105,7 @@ export class RouterClient implements PollPort {
       if (!(error instanceof ProfileMisfit) || !this.options.redetect) throw error;
       this.hasRedetected = true;
       const firmware = await this.options.redetect();
-      this.backendValue = chooseBackend(firmware, { wan: this.options.wan, ...(this.options.layout ? { layout: this.options.layout } : {}) });
+      this.backendValue = chooseBackend(firmware, this.backendOptions(this.options));
       this.firmwareValue = firmware;
       return load();
     }

@@ -60,8 +60,12 @@ export interface ObjectNames {
   definite: string;
 }
 
+/** The ways lantop can count; `--backend NAME` asks for one where several exist. */
+export const BACKEND_KINDS = ['iptables', 'nftables'] as const;
+export type BackendKind = (typeof BACKEND_KINDS)[number];
+
 export interface AccountingBackend<R extends BackendReading = BackendReading> {
-  readonly kind: 'iptables';
+  readonly kind: BackendKind;
   readonly names: ObjectNames;
   /** What lantop installs here, for people (dry-run, doctor). */
   describe(): string;

@@ -2,11 +2,16 @@
 // iptables; nftables comes by its own issue and slots in here.
 import { RouterError } from '../../errors.js';
 import type { FirmwareProfile } from '../firmware/families.js';
-import type { AccountingBackend } from './backend.js';
+import type { AccountingBackend, BackendKind } from './backend.js';
 import { IptablesBackend, type IptablesBackendOptions } from './iptables/iptables-backend.js';
 
+export interface ChooseBackendOptions extends IptablesBackendOptions {
+  /** `--backend`: the one asked for; otherwise chosen from the capabilities. */
+  backend?: BackendKind;
+}
+
 /** The backend for this profile, or a RouterError saying what was tried. */
-export function chooseBackend(firmware: FirmwareProfile, options: IptablesBackendOptions): AccountingBackend {
+export function chooseBackend(firmware: FirmwareProfile, options: ChooseBackendOptions): AccountingBackend {
   if (firmware.commands.iptables !== null && !firmware.capabilities.nftOnly) return new IptablesBackend(firmware, options);
   if (firmware.capabilities.nftOnly) {
     throw new RouterError(

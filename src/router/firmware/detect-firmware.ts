@@ -47,6 +47,10 @@ export function detectFirmware(probes: RouterProbes): FirmwareProfile {
     listNames: null,
     iptables: null,
     iptablesRestore: null,
+    ip6tables: null,
+    ip6tablesRestore: null,
+    nft: null,
+    listNeighbours6: null,
   };
 
   // iptables: the shell first (sentinel framing, exit status, iptables-restore), else the CLI.
@@ -119,6 +123,8 @@ export function detectFirmware(probes: RouterProbes): FirmwareProfile {
     shellLineBytes: line.bytes,
     hasShellBatch: hasShell && a.get('shell-batch', 'shell') !== undefined ? a.output('shell-batch', 'shell')!.trim() === '1_' : null,
     nftOnly,
+    nftVersion: null,
+    hasNftJson: null,
   };
   if (version) {
     decisions.push({

@@ -36,6 +36,14 @@ export interface FirmwareCommands {
   iptables: (CommandSpec & { binary: string }) | null;
   /** `iptables-restore` in the shell, to apply a plan in one batch; null: not found (line by line). */
   iptablesRestore: CommandSpec | null;
+  /** The ip6tables binary and where it runs (IPv6 counters beside iptables'); null: none answered. */
+  ip6tables: (CommandSpec & { binary: string }) | null;
+  /** `ip6tables-restore` in the shell; null: not found. */
+  ip6tablesRestore: CommandSpec | null;
+  /** The `nft` binary (always in the shell); null: none answered. */
+  nft: CommandSpec | null;
+  /** Lists the IPv6 neighbour table (`ip -6 neigh show`, iproute2 or BusyBox); null: no IPv6 source. */
+  listNeighbours6: CommandSpec | null;
 }
 
 export interface FirmwareCapabilities {
@@ -54,11 +62,12 @@ export interface FirmwareCapabilities {
   shellLineBytes: number | null;
   /** The shell runs what batched changes use (assignments, `&&`, `{ eval …; }`, printf); null: not probed. */
   hasShellBatch: boolean | null;
-  /**
-   * nftables is the only firewall tool (OpenWrt fw4 without iptables-nft). lantop cannot count
-   * there yet: nftables accounting comes in a later issue.
-   */
+  /** nftables is the only firewall tool (OpenWrt fw4 without iptables-nft): the nftables backend counts. */
   nftOnly: boolean;
+  /** e.g. "1.0.6" from `nft -v`; null when no nft answered. */
+  nftVersion: string | null;
+  /** `nft -j` works (some firmware ships nftables-nojson); null: not probed. */
+  hasNftJson: boolean | null;
 }
 
 /** One probe and what the router answered (already sanitised and cut short: display-safe). */
@@ -100,6 +109,10 @@ function dnsmasqFamily(leaseFile: string): FirmwareCommands {
     listNames: { ...shell(`cat ${leaseFile}`), parser: 'dhcp-leases' },
     iptables: iptablesInShell,
     iptablesRestore: null,
+    ip6tables: { ...iptablesInShell, binary: 'ip6tables', command: 'ip6tables' },
+    ip6tablesRestore: null,
+    nft: null,
+    listNeighbours6: shell('ip -6 neigh show'),
   };
 }
 
@@ -113,11 +126,16 @@ export const FIRMWARE_COMMANDS: Readonly<Record<FirmwareFamily, Readonly<Firmwar
     listNames: { command: 'lanhosts show all', where: 'cli', parser: 'lan-hosts' },
     iptables: { binary: 'iptables', command: 'iptables', where: 'cli' },
     iptablesRestore: null,
+    // Unknown without probing: detection decides (many Broadcom builds have no IPv6 tools).
+    ip6tables: null,
+    ip6tablesRestore: null,
+    nft: null,
+    listNeighbours6: null,
   },
   busybox: dnsmasqFamily('/tmp/dhcp.leases'),
   'openwrt-fw3': dnsmasqFamily('/tmp/dhcp.leases'),
   // OpenWrt 22.03+: firewall4 on nftables; iptables exists only if iptables-nft is installed.
-  'openwrt-fw4': { ...dnsmasqFamily('/tmp/dhcp.leases'), iptables: null },
+  'openwrt-fw4': { ...dnsmasqFamily('/tmp/dhcp.leases'), iptables: null, ip6tables: null, nft: shell('nft') },
   'dd-wrt': dnsmasqFamily('/tmp/dnsmasq.leases'),
   asuswrt: dnsmasqFamily('/var/lib/misc/dnsmasq.leases'),
   tomato: dnsmasqFamily('/var/lib/misc/dnsmasq.leases'),
@@ -150,7 +168,7 @@ export function firmwareForOverride(name: string): FirmwareProfile {
   return {
     family,
     commands: firmwareCommands(family),
-    capabilities: { hasCommentMatch: null, hasCheck: null, iptablesVersion: null, backend: null, shellLineBytes: null, hasShellBatch: null, nftOnly: family === 'openwrt-fw4' },
+    capabilities: { hasCommentMatch: null, hasCheck: null, iptablesVersion: null, backend: null, shellLineBytes: null, hasShellBatch: null, nftOnly: family === 'openwrt-fw4', nftVersion: null, hasNftJson: null },
     evidence: [`--firmware ${family}`],
     decisions: [],
     source: 'override',

@@ -57,6 +57,23 @@ export function storedFirmware(raw: unknown): FirmwareProfile | null {
   }
   const iptablesRestore = commands['iptablesRestore'] === null || commands['iptablesRestore'] === undefined ? null : spec(commands['iptablesRestore'], new Set(['iptables-restore']));
   if (commands['iptablesRestore'] && iptablesRestore === null) return null;
+  // Written before issue 15 (no IPv6 or nft fields): probe again, once, to learn them.
+  if (!('nft' in commands) || !('ip6tables' in commands) || !('listNeighbours6' in commands)) return null;
+  let ip6tables: FirmwareProfile['commands']['ip6tables'] = null;
+  if (commands['ip6tables'] !== null) {
+    const base = spec(commands['ip6tables'], new Set(['ip6tables']));
+    if (base === null) return null;
+    ip6tables = { ...base, binary: 'ip6tables' };
+  }
+  const optional = (v: unknown, allowed: string, where?: ShellMode): CommandSpec | null | undefined => {
+    if (v === null || v === undefined) return null;
+    const s = spec(v, new Set([allowed]));
+    return s === null || (where !== undefined && s.where !== where) ? undefined : s;
+  };
+  const ip6tablesRestore = optional(commands['ip6tablesRestore'], 'ip6tables-restore', 'shell');
+  const nft = optional(commands['nft'], 'nft', 'shell');
+  const listNeighbours6 = optional(commands['listNeighbours6'], 'ip -6 neigh show', 'shell');
+  if (ip6tablesRestore === undefined || nft === undefined || listNeighbours6 === undefined) return null;
   let shellRoute: FirmwareProfile['commands']['shellRoute'] = null;
   const route = commands['shellRoute'];
   if (route !== null) {
@@ -69,7 +86,7 @@ export function storedFirmware(raw: unknown): FirmwareProfile | null {
   const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string').slice(0, 40) : []);
   return {
     family: raw['family'],
-    commands: { shellRoute, listArp, listNames, iptables, iptablesRestore },
+    commands: { shellRoute, listArp, listNames, iptables, iptablesRestore, ip6tables, ip6tablesRestore, nft, listNeighbours6 },
     capabilities: {
       hasCommentMatch: bool(capabilities['hasCommentMatch']),
       hasCheck: bool(capabilities['hasCheck']),
@@ -78,6 +95,8 @@ export function storedFirmware(raw: unknown): FirmwareProfile | null {
       shellLineBytes: isProducedLineBudget(capabilities['shellLineBytes']) ? capabilities['shellLineBytes'] : null,
       hasShellBatch: bool(capabilities['hasShellBatch']),
       nftOnly: capabilities['nftOnly'] === true,
+      nftVersion: typeof capabilities['nftVersion'] === 'string' && /^\d+\.\d+(\.\d+)?$/.test(capabilities['nftVersion']) ? capabilities['nftVersion'] : null,
+      hasNftJson: bool(capabilities['hasNftJson']),
     },
     evidence: strings(raw['evidence']),
     // Decisions are display text of the probing run; kept as they were (already sanitised).
