@@ -59,7 +59,7 @@ describe('probeFirmware: a vendor CLI that hides sh and iptables from help (issu
     assert.deepEqual(p.commands.listNames, { command: 'lanhosts show all', where: 'cli', parser: 'lan-hosts' });
     assert.equal(p.commands.iptablesRestore, null);
     // The line probe measured what BusyBox's editor keeps (1022 bytes): 1022 − 50 (issue 21; 450 before, unmeasured).
-    assert.deepEqual(p.capabilities, { hasCommentMatch: false, hasCheck: true, iptablesVersion: '1.4.21', backend: 'legacy', shellLineBytes: 972, hasShellBatch: true, nftOnly: false });
+    assert.deepEqual(p.capabilities, { hasCommentMatch: false, hasCheck: true, iptablesVersion: '1.4.21', backend: 'legacy', shellLineBytes: 972, hasShellBatch: true, nftOnly: false, nftVersion: null, hasNftJson: null });
     assert.ok(p.evidence.some((e) => /help lists arp, lanhosts \(a hint only\)/.test(e)), p.evidence.join('\n'));
     const iptables = p.decisions.find((d) => d.what === 'iptables')!;
     assert.match(iptables.chosen, /in the shell \(via `sh`\): v1\.4\.21/);
@@ -153,8 +153,14 @@ describe('probeFirmware: shell logins', () => {
     const p = await probeFirmware(session);
     session.assertDone();
     assert.equal(p.family, 'generic-linux');
-    assert.deepEqual(p.capabilities, { hasCommentMatch: true, hasCheck: true, iptablesVersion: '1.8.9', backend: 'nft', shellLineBytes: 3000, hasShellBatch: true, nftOnly: false });
+    assert.deepEqual(p.capabilities, { hasCommentMatch: true, hasCheck: true, iptablesVersion: '1.8.9', backend: 'nft', shellLineBytes: 3000, hasShellBatch: true, nftOnly: false, nftVersion: '1.0.6', hasNftJson: true });
     assert.deepEqual(p.commands.iptablesRestore, { command: 'iptables-restore', where: 'shell' });
+    // IPv6 and nft (issue 15): ip6tables beside iptables, nft with JSON, an (empty) IPv6 neighbour table.
+    assert.deepEqual(p.commands.ip6tables, { binary: 'ip6tables', command: 'ip6tables', where: 'shell' });
+    assert.deepEqual(p.commands.ip6tablesRestore, { command: 'ip6tables-restore', where: 'shell' });
+    assert.deepEqual(p.commands.nft, { command: 'nft', where: 'shell' });
+    assert.deepEqual(p.commands.listNeighbours6, { command: 'ip -6 neigh show', where: 'shell' });
+    assert.ok(p.evidence.some((e) => e.includes('--backend nftables')));
     assert.deepEqual(p.commands.listArp, { command: 'cat /proc/net/arp', where: 'shell' });
     assert.equal(p.commands.listNames, null);
     assert.match(p.decisions.find((d) => d.what === 'names')!.chosen, /none: no lease file in \/tmp\/dhcp\.leases/);
@@ -171,12 +177,16 @@ describe('probeFirmware: shell logins', () => {
       { command: S['shell-line'], output: readFixture('busybox/1.35.0/line-probe-ssh.txt') },
       { command: S['proc-net-arp'], output: "cat: can't open '/proc/net/arp': No such file or directory\n" },
       { command: S['ip-neigh'], output: readFixture('busybox/1.35.0/busybox-ip-neigh.txt') },
+      // Debian's BusyBox 1.35 `ip` without IPv6 neighbours to show prints nothing.
+      { command: S['ip6-neigh'], output: '' },
       { command: S['lease-files'], output: '' },
     ], { mode: 'shell' });
     const p = await probeFirmware(session);
     session.assertDone();
     assert.equal(p.family, 'busybox');
     assert.deepEqual(p.commands.listArp, { command: 'ip -4 neigh show', where: 'shell' });
+    assert.equal(p.commands.ip6tables, null, 'which did not list ip6tables: not probed, not used');
+    assert.deepEqual(p.commands.listNeighbours6, { command: 'ip -6 neigh show', where: 'shell' });
   });
 });
 
@@ -186,12 +196,45 @@ const shellProbes = (outputs: Partial<Record<ProbeAnswer['id'], string>>): Route
 const OPENWRT_24 = "DISTRIB_ID='OpenWrt'\nDISTRIB_RELEASE='24.10.0'\nNAME=\"OpenWrt\"\nID=\"openwrt\"\n";
 
 describe('detectFirmware (pure)', () => {
-  test('OpenWrt fw4 without iptables: nftables only, said clearly', () => {
-    const p = detectFirmware(shellProbes({ release: OPENWRT_24, commands: '/usr/sbin/nft\n/sbin/fw4\n/sbin/uci\n/bin/busybox\n', 'iptables-version': '-ash: iptables: not found\n' }));
+  test('OpenWrt fw4 without iptables: nftables only, counted with nft (JSON when -j answers JSON)', () => {
+    const p = detectFirmware(shellProbes({
+      release: OPENWRT_24,
+      commands: '/usr/sbin/nft\n/sbin/fw4\n/sbin/uci\n/bin/busybox\n/sbin/ip\n',
+      'iptables-version': '-ash: iptables: not found\n',
+      'nft-version': 'nftables v1.1.1 (Commodore Bullmoose #2)\n',
+      'nft-json': '{"nftables": [{"metainfo": {"version": "1.1.1", "release_name": "Commodore Bullmoose #2", "json_schema_version": 1}}, {"table": {"family": "inet", "name": "fw4", "handle": 1}}]}\n',
+      'ip6-neigh': '2001:db8:1::10 dev br-lan lladdr 02:1a:b0:00:00:0a REACHABLE\n',
+    }));
     assert.equal(p.family, 'openwrt-fw4');
     assert.equal(p.capabilities.nftOnly, true);
+    assert.equal(p.capabilities.nftVersion, '1.1.1');
+    assert.equal(p.capabilities.hasNftJson, true);
     assert.equal(p.commands.iptables, null);
-    assert.ok(p.evidence.some((e) => e.includes('later issue')));
+    assert.deepEqual(p.commands.nft, { command: 'nft', where: 'shell' });
+    assert.deepEqual(p.commands.listNeighbours6, { command: 'ip -6 neigh show', where: 'shell' });
+    assert.ok(p.evidence.some((e) => /nftables only \(nft v1\.1\.1\)/.test(e)));
+  });
+
+  test('nft without JSON (nftables-nojson) and without IPv6: text listings, no IPv6 neighbour source', () => {
+    const p = detectFirmware(shellProbes({
+      release: OPENWRT_24,
+      commands: '/usr/sbin/nft\n/sbin/fw4\n/sbin/ip\n',
+      'nft-version': 'nftables v1.0.2 (Lester Gooch)\n',
+      'nft-json': 'JSON support not compiled-in\n',
+      'ip6-neigh': 'RTNETLINK answers: Address family not supported by protocol\n',
+    }));
+    assert.equal(p.capabilities.nftOnly, true);
+    assert.equal(p.capabilities.hasNftJson, false);
+    assert.equal(p.commands.listNeighbours6, null);
+    assert.match(p.decisions.find((d) => d.what === 'nft')!.chosen, /without JSON output/);
+    assert.match(p.decisions.find((d) => d.what === 'ipv6-neighbours')!.chosen, /^none/);
+  });
+
+  test('`which` lists nft but it does not answer: not nft-only, and said', () => {
+    const p = detectFirmware(shellProbes({ release: OPENWRT_24, commands: '/usr/sbin/nft\n', 'nft-version': '-ash: nft: Permission denied\n' }));
+    assert.equal(p.capabilities.nftOnly, false);
+    assert.equal(p.commands.nft, null);
+    assert.ok(p.evidence.some((e) => e.includes('did not answer `nft -v`')));
   });
 
   test('OpenWrt fw4 with iptables-nft installed: iptables usable, backend nft', () => {
@@ -237,7 +280,7 @@ describe('detectFirmware (pure)', () => {
   test('no probes at all still answers (conservatively)', () => {
     const p = detectFirmware(shellProbes({}));
     assert.equal(p.family, 'generic-linux');
-    assert.deepEqual(p.capabilities, { hasCommentMatch: null, hasCheck: null, iptablesVersion: null, backend: null, shellLineBytes: null, hasShellBatch: null, nftOnly: false });
+    assert.deepEqual(p.capabilities, { hasCommentMatch: null, hasCheck: null, iptablesVersion: null, backend: null, shellLineBytes: null, hasShellBatch: null, nftOnly: false, nftVersion: null, hasNftJson: null });
   });
 });
 
@@ -264,6 +307,12 @@ describe('stored profiles', () => {
       (c: Record<string, any>) => { c.shellRoute.enter = 'sh -c reboot'; },
       (c: Record<string, any>) => { c.iptables.command = '/tmp/iptables'; },
       (c: Record<string, any>) => { c.listNames = { command: 'cat /etc/shadow', where: 'shell', parser: 'dhcp-leases' }; },
+      (c: Record<string, any>) => { c.nft = { command: 'nft flush ruleset', where: 'shell' }; },
+      (c: Record<string, any>) => { c.ip6tables = { command: 'ip6tables -F', where: 'shell', binary: 'ip6tables' }; },
+      (c: Record<string, any>) => { c.listNeighbours6 = { command: 'ip -6 neigh flush all', where: 'shell' }; },
+      (c: Record<string, any>) => { c.ip6tablesRestore = { command: 'ip6tables-restore', where: 'cli' }; },
+      // Stored before issue 15: no IPv6/nft fields, so probe again once to learn them.
+      (c: Record<string, any>) => { delete c.nft; delete c.ip6tables; delete c.ip6tablesRestore; delete c.listNeighbours6; },
     ]) {
       const raw = JSON.parse(JSON.stringify(probed()));
       tamper(raw.commands);

@@ -7,7 +7,7 @@ import type { CommandSpec, DetectionDecision, FirmwareCapabilities, FirmwareComm
 import { classifyRouterOutput } from '../parsers/router-errors.js';
 import { keptLineBytes, LINE_PROBE_ERASE_BYTES, LINE_PROBE_FILL_BYTES, maxLineBytesForShell, maxLineBytesFromProbe } from './line-budget.js';
 import { familyOf, leaseFileFor } from './family-rules.js';
-import { Answers, atLeast, cliHelpWords, commentCapability, existingLeaseFiles, foundCommands, isArpTable, isLanHostsTable, parseVersion } from './probe-answers.js';
+import { Answers, atLeast, cliHelpWords, commentCapability, existingLeaseFiles, foundCommands, isArpTable, isLanHostsTable, isNeighbourCommandAccepted, nftJsonCapability, parseNftVersion, parseVersion } from './probe-answers.js';
 import { LEASE_FILES, type ProbeAnswer, type ProbeId, type RouterProbes } from './probes.js';
 
 function evidenceOf(answer: ProbeAnswer | undefined, isAccepted: boolean): ProbeEvidence[] {
@@ -110,8 +110,40 @@ export function detectFirmware(probes: RouterProbes): FirmwareProfile {
     tried: [...evidenceOf(a.get('lease-files', 'shell'), leaseFile !== null), ...evidenceOf(leaseAnswer, isLeaseOk), ...evidenceOf(a.get('lanhosts', 'cli'), isLanhostsOk)],
   });
 
-  const nftOnly = version === null && (found.has('nft') || family === 'openwrt-fw4');
-  if (nftOnly) evidence.push('nftables only: lantop cannot count here yet (nftables accounting comes in a later issue)');
+  // ip6tables: in the shell beside a shell iptables (a vendor CLI passes only `iptables` through).
+  const v6 = hasShell && iptablesWhere === 'shell' ? parseVersion(a.output('ip6tables-version', 'shell')) : null;
+  if (v6 !== null) {
+    table.ip6tables = { binary: 'ip6tables', command: 'ip6tables', where: 'shell' };
+    if (table.iptablesRestore !== null && found.has('ip6tables-restore')) table.ip6tablesRestore = { command: 'ip6tables-restore', where: 'shell' };
+  }
+  decisions.push({
+    what: 'ip6tables',
+    chosen: v6 !== null ? `\`ip6tables\` in the shell: v${v6.version} (${v6.backend}): IPv6 hosts counted beside IPv4` : iptablesWhere === 'cli' ? 'not looked for: iptables runs in the vendor CLI, which passes only `iptables` through' : 'no ip6tables answered',
+    tried: evidenceOf(a.get('ip6tables-version', 'shell'), v6 !== null),
+  });
+  // nft: always in the shell.
+  const nftVersion = hasShell ? parseNftVersion(a.output('nft-version', 'shell')) : null;
+  const hasNftJson = nftVersion !== null ? nftJsonCapability(a.output('nft-json', 'shell')) : null;
+  if (nftVersion !== null) table.nft = { command: 'nft', where: 'shell' };
+  decisions.push({
+    what: 'nft',
+    chosen: nftVersion !== null ? `\`nft\` in the shell: v${nftVersion}, ${hasNftJson === true ? 'with JSON output' : hasNftJson === false ? 'without JSON output (text listings)' : 'JSON output not determined'}` : 'no nft answered',
+    tried: [...evidenceOf(a.get('nft-version', 'shell'), nftVersion !== null), ...evidenceOf(a.get('nft-json', 'shell'), hasNftJson === true)],
+  });
+  // The IPv6 neighbour table: `ip -6 neigh show` where it answers without an error.
+  const neigh6 = a.get('ip6-neigh', 'shell');
+  const isNeigh6Ok = hasShell && isNeighbourCommandAccepted(neigh6?.output);
+  if (isNeigh6Ok) table.listNeighbours6 = { command: 'ip -6 neigh show', where: 'shell' };
+  decisions.push({
+    what: 'ipv6-neighbours',
+    chosen: isNeigh6Ok ? '`ip -6 neigh show` in the shell' : 'none: IPv6 devices are not discovered (counters of IPv6 addresses, if any, stay unattributed)',
+    tried: evidenceOf(neigh6, isNeigh6Ok),
+  });
+
+  const nftOnly = version === null && nftVersion !== null;
+  if (nftOnly) evidence.push(`nftables only (nft v${nftVersion}): counted with lantop's own nftables table`);
+  else if (version === null && (found.has('nft') || family === 'openwrt-fw4')) evidence.push('nft was listed by `which` but did not answer `nft -v`');
+  if (nftVersion !== null && version !== null) evidence.push(`nft v${nftVersion} too: \`--backend nftables\` counts with it instead of iptables`);
   const commentAnswer = iptablesWhere ? a.get('iptables-comment', iptablesWhere) : undefined;
   const line = lineDecision(a, hasShell);
   if (line.decision) decisions.push(line.decision);
@@ -123,8 +155,8 @@ export function detectFirmware(probes: RouterProbes): FirmwareProfile {
     shellLineBytes: line.bytes,
     hasShellBatch: hasShell && a.get('shell-batch', 'shell') !== undefined ? a.output('shell-batch', 'shell')!.trim() === '1_' : null,
     nftOnly,
-    nftVersion: null,
-    hasNftJson: null,
+    nftVersion,
+    hasNftJson,
   };
   if (version) {
     decisions.push({

@@ -81,7 +81,7 @@ export interface ProbeEvidence {
 
 /** One decision of detection: what was chosen and the probes that decided it. */
 export interface DetectionDecision {
-  what: 'login' | 'family' | 'shell' | 'iptables' | 'batch' | 'line' | 'comment' | 'arp' | 'names';
+  what: 'login' | 'family' | 'shell' | 'iptables' | 'ip6tables' | 'nft' | 'ipv6-neighbours' | 'batch' | 'line' | 'comment' | 'arp' | 'names';
   /** In words, e.g. "`iptables` in the shell (v1.8.9, legacy)". */
   chosen: string;
   tried: ProbeEvidence[];

@@ -25,6 +25,32 @@ export function parseVersion(text: string | undefined): IptablesVersion | null {
   return { version: parts.join('.'), parts, backend };
 }
 
+/** `nft -v`: "nftables v1.0.6 (Lester Gooch #5)" → "1.0.6"; null for anything else. */
+export function parseNftVersion(text: string | undefined): string | null {
+  if (text === undefined) return null;
+  const m = /^\s*nftables v(\d+\.\d+(?:\.\d+)?)\b/m.exec(text);
+  return m ? m[1]! : null;
+}
+
+/** `nft -j list tables`: JSON output (true), a refusal of -j (false: nftables-nojson), or silence (null). */
+export function nftJsonCapability(text: string | undefined): boolean | null {
+  if (text === undefined) return null;
+  const t = text.trim();
+  if (t === '') return null;
+  if (t.startsWith('{') && t.includes('"nftables"')) return true;
+  return false;
+}
+
+/**
+ * `ip -6 neigh show`: the command works here (a neighbour table, possibly empty); false for an
+ * error answer (no `ip`, IPv6 disabled: "RTNETLINK answers: Address family not supported…").
+ */
+export function isNeighbourCommandAccepted(text: string | undefined): boolean {
+  if (text === undefined) return false;
+  if (classifyRouterOutput(text) !== null) return false;
+  return !/RTNETLINK answers|not supported|Usage: ip|Object "neigh" is unknown/i.test(text);
+}
+
 export function atLeast(parts: [number, number, number], min: [number, number, number]): boolean {
   for (let i = 0; i < 3; i++) {
     if (parts[i]! !== min[i]!) return parts[i]! > min[i]!;

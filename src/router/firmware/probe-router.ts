@@ -7,7 +7,7 @@ import { detectFirmware } from './detect-firmware.js';
 import { familyOf, leaseFileFor } from './family-rules.js';
 import type { FirmwareProfile } from './families.js';
 import { maxLineBytesForShell, PLAIN_SHELL_MAX_LINE_BYTES } from './line-budget.js';
-import { cliHelpWords, existingLeaseFiles, foundCommands, isArpTable, nvramValue, parseVersion } from './probe-answers.js';
+import { cliHelpWords, existingLeaseFiles, foundCommands, isArpTable, nvramValue, parseNftVersion, parseVersion } from './probe-answers.js';
 import { PROBE_COMMANDS, type ProbeAnswer, type ProbeId, type RouterProbes } from './probes.js';
 
 /** Runs one probe and records its answer. */
@@ -37,7 +37,11 @@ async function probeShell(run: ProbeRunner, answers: ProbeAnswer[], loginMode: S
       });
     }
   }
+  // IPv6 and nftables (issue 15): only what `which` found.
+  if (found.has('ip6tables')) await run('ip6tables-version', 'shell', c['ip6tables-version']);
+  if (found.has('nft') && parseNftVersion(await run('nft-version', 'shell', c['nft-version'])) !== null) await run('nft-json', 'shell', c['nft-json']);
   if (!isArpTable(await run('proc-net-arp', 'shell', c['proc-net-arp'])) && found.has('ip')) await run('ip-neigh', 'shell', c['ip-neigh']);
+  if (found.has('ip')) await run('ip6-neigh', 'shell', c['ip6-neigh']);
   const existing = existingLeaseFiles(await run('lease-files', 'shell', c['lease-files']));
   const leaseFile = leaseFileFor(familyOf({ loginMode, answers }).family, existing);
   if (leaseFile !== null) await run('leases', 'shell', `cat ${leaseFile}`);

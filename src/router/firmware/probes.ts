@@ -10,8 +10,11 @@
 //                              sh, shell, system shell, busybox sh → the sentinel probe says shell
 // Shell (`# `):                cat /etc/openwrt_release /etc/os-release 2>/dev/null
 //                              which nft fw4 fw3 nvram uci busybox iptables iptables-restore ip
+//                                    ip6tables ip6tables-restore
 //                              nvram get DD_BOARD / buildno / os_version   (only when nvram exists)
 //                              iptables -V 2>&1, iptables -m comment --help 2>&1
+//                              ip6tables -V 2>&1, nft -v 2>&1, nft -j list tables 2>&1,
+//                              ip -6 neigh show 2>&1   (each only when `which` found it)
 //                              the line probe (line-budget.ts), only where the shell's name leaves
 //                              its line limit open (BusyBox ash, an unknown shell)
 //                              cat /proc/net/arp, ip -4 neigh show, lease files that exist
@@ -28,6 +31,10 @@ export type ProbeId =
   | 'nvram-os-version'
   | 'iptables-version'
   | 'iptables-comment'
+  | 'ip6tables-version'
+  | 'nft-version'
+  | 'nft-json'
+  | 'ip6-neigh'
   | 'arp-show'
   | 'proc-net-arp'
   | 'ip-neigh'
@@ -61,12 +68,18 @@ export const PROBE_COMMANDS = Object.freeze({
   shell: {
     release: 'cat /etc/openwrt_release /etc/os-release 2>/dev/null',
     // `which`, not `command -v`: dash and BusyBox ash print only the first name of `command -v a b`.
-    commands: 'which nft fw4 fw3 nvram uci busybox iptables iptables-restore ip 2>/dev/null',
+    commands: 'which nft fw4 fw3 nvram uci busybox iptables iptables-restore ip ip6tables ip6tables-restore 2>/dev/null',
     'nvram-dd-board': 'nvram get DD_BOARD',
     'nvram-buildno': 'nvram get buildno',
     'nvram-os-version': 'nvram get os_version',
     'iptables-version': 'iptables -V 2>&1',
     'iptables-comment': 'iptables -m comment --help 2>&1',
+    // IPv6 (issue 15): each run only where `which` found the program.
+    'ip6tables-version': 'ip6tables -V 2>&1',
+    'nft-version': 'nft -v 2>&1',
+    // Lists only the table names; a build without JSON (nftables-nojson) refuses -j.
+    'nft-json': 'nft -j list tables 2>&1',
+    'ip6-neigh': 'ip -6 neigh show 2>&1',
     'proc-net-arp': 'cat /proc/net/arp 2>&1',
     'ip-neigh': 'ip -4 neigh show 2>&1',
     'lease-files': `for f in ${LEASE_FILES.join(' ')}; do [ -r "$f" ] && echo "$f"; done`,
