@@ -28,6 +28,7 @@ function buildProgram(run: (action: Action, cmd: Command, args: string[]) => Pro
     .option('--password-file <path>', 'read the password from the first line of this file')
     .option('--wan <iface>', "WAN interface on the router, or 'auto' for the default route's (env LANTOP_WAN; default ppp0)")
     .option('--firmware <family>', 'skip detection and treat the router as this family (detection probes what the router answers; see `lantop doctor`)')
+    .addOption(new Option('--backend <name>', 'count with iptables or nftables where the router has both (env LANTOP_BACKEND; default: iptables where it exists, else nftables)').choices(['iptables', 'nftables']))
     .option('--redetect', 'probe the router again instead of reusing what an earlier run learned about it')
     .option('--trace <file>', 'write a transcript of the router dialogue to FILE (password masked, router text sanitised) for a bug report')
     .option('--profile <name>', 'use this saved router profile (env LANTOP_PROFILE; default "default")')

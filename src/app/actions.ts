@@ -186,6 +186,7 @@ export const actions = {
     const k = checkKey(key);
     const v: string | number = k === 'port' ? Number(value) : String(value);
     if (k === 'port' && !Number.isInteger(v)) throw new UsageError(`port must be a whole number, not '${value}'.`);
+    if (k === 'backend' && v !== 'iptables' && v !== 'nftables') throw new UsageError(`backend must be 'iptables' or 'nftables', not '${String(value).slice(0, 40)}'.`);
     profilesFor(ctx).update(profileNameOf(ctx), { [k]: v });
   },
   async configUnset(ctx, _options, [key]) {

@@ -143,7 +143,7 @@ export async function openRouter(options: OpenRouterOptions): Promise<OpenRouter
       transcript?.note(describeDetection(fresh).join('\n'));
       return fresh;
     };
-    const client = new RouterClient(session, firmware, { wan, isManaged: options.isManaged, redetect, ...(options.layout ? { layout: options.layout } : {}) });
+    const client = new RouterClient(session, firmware, { wan, isManaged: options.isManaged, redetect, ...(options.layout ? { layout: options.layout } : {}), ...(settings.backend !== null ? { backend: settings.backend } : {}) });
     return { session, client, firmware, label };
   } catch (error) {
     if (error instanceof Error) transcript?.note(`error: ${error.message}`);

@@ -44,3 +44,12 @@ test('--max-bandwidth is Mbit/s per direction, default 1000, validated', () => {
   assert.throws(() => resolveSettings({ maxBandwidth: 'fast' }, {}, undefined, 'd'), UsageError);
   assert.throws(() => resolveSettings({ maxBandwidth: '0' }, {}, undefined, 'd'), UsageError);
 });
+
+test('--backend: flag > LANTOP_BACKEND > profile, else null (detection chooses); anything else is refused', () => {
+  assert.equal(resolveSettings({}, {}, undefined, 'd').backend, null);
+  assert.equal(resolveSettings({}, {}, { backend: 'nftables' }, 'd').backend, 'nftables');
+  assert.equal(resolveSettings({}, { LANTOP_BACKEND: 'iptables' }, { backend: 'nftables' }, 'd').backend, 'iptables');
+  assert.equal(resolveSettings({ backend: 'nftables' }, { LANTOP_BACKEND: 'iptables' }, undefined, 'd').backend, 'nftables');
+  assert.throws(() => resolveSettings({ backend: 'pf' }, {}, undefined, 'd'), (e: unknown) => e instanceof UsageError && /--backend/.test(e.message));
+  assert.throws(() => resolveSettings({}, { LANTOP_BACKEND: 'nft;reboot' }, undefined, 'd'), (e: unknown) => e instanceof UsageError && /LANTOP_BACKEND/.test(e.message));
+});

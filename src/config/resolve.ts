@@ -11,6 +11,8 @@ export interface Profile {
   user?: string;
   wan?: string;
   firmware?: string;
+  /** The accounting backend: 'iptables' or 'nftables' (where a router has both). */
+  backend?: string;
   /** Obfuscated, not encrypted; only present when the user asked to save it. */
   savedPassword?: string;
   /** Pinned SSH host key fingerprint (SHA256:…), set on first use. */
@@ -30,6 +32,7 @@ export interface GlobalFlags {
   db?: string;
   color?: boolean;
   firmware?: string;
+  backend?: string;
   debug?: boolean;
   acceptHostKey?: string;
   maxBandwidth?: string;
@@ -45,6 +48,8 @@ export interface ResolvedSettings {
   user: string;
   wan: string;
   firmware: string | null;
+  /** `--backend`: count with iptables or nftables where the router has both; null: chosen by detection. */
+  backend: 'iptables' | 'nftables' | null;
   passwordEnv: string;
   passwordFile: string | null;
   connectTimeoutMs: number;
@@ -102,6 +107,7 @@ export function resolveSettings(flags: GlobalFlags, env: Env, profile: Profile |
     user: flags.user ?? env.LANTOP_USER ?? profile?.user ?? DEFAULT_USER,
     wan,
     firmware: flags.firmware ?? env.LANTOP_FIRMWARE ?? profile?.firmware ?? null,
+    backend: parseBackend(flags.backend ?? env.LANTOP_BACKEND ?? profile?.backend, flags.backend !== undefined ? '--backend' : env.LANTOP_BACKEND !== undefined ? 'LANTOP_BACKEND' : `profile '${profileName}'`),
     passwordEnv,
     passwordFile: flags.passwordFile ?? env.LANTOP_PASSWORD_FILE ?? null,
     connectTimeoutMs: timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
@@ -113,6 +119,13 @@ export function resolveSettings(flags: GlobalFlags, env: Env, profile: Profile |
     isRedetecting: flags.redetect === true,
     tracePath: flags.trace ?? env.LANTOP_TRACE ?? null,
   };
+}
+
+function parseBackend(value: string | undefined, from: string): 'iptables' | 'nftables' | null {
+  if (value === undefined || value === '') return null;
+  const v = value.trim().toLowerCase();
+  if (v === 'iptables' || v === 'nftables') return v;
+  throw new UsageError(`${from}: the backend must be 'iptables' or 'nftables', not '${value.slice(0, 40)}'.`, 'Leave it out to let detection choose (iptables where it exists, else nftables).');
 }
 
 function parseFingerprint(value: string | undefined): string | null {
