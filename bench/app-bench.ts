@@ -157,9 +157,28 @@ async function sampleProcess(pid: number, seconds: number): Promise<ProcessSampl
   };
 }
 
+/** Waits until the process is gone; SIGKILL after `ms`. */
+async function waitGone(pid: number, ms: number): Promise<void> {
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const t0 = performance.now();
+  while (alive() && performance.now() - t0 < ms) await sleep(100);
+  if (alive()) {
+    process.kill(pid, 'SIGKILL');
+    while (alive() && performance.now() - t0 < ms + 2_000) await sleep(50);
+  }
+}
+
 /** Runs `command` in a pane until `ready` shows, settles, then samples the pane's process. */
 async function measurePane(name: string, command: string, ready: RegExp, options: { seconds: number; settleMs: number; keys?: string; columns?: number; rows?: number }): Promise<ProcessSample & { screen: string; readyAfterMs: number }> {
   const session = `m-${name}`;
+  let pid: number | null = null;
   try {
     await openPane(session, options.columns ?? 160, options.rows ?? 50);
     const a0 = performance.now();
@@ -169,11 +188,13 @@ async function measurePane(name: string, command: string, ready: RegExp, options
     if (options.keys) await tmux(['send-keys', '-t', session, options.keys]);
     await sleep(options.settleMs);
     const screen = await capture(session);
-    const pid = Number((await tmux(['display-message', '-p', '-t', session, '#{pane_pid}'])).trim()); // `exec node …`: the pane's pid is the program
+    pid = Number((await tmux(['display-message', '-p', '-t', session, '#{pane_pid}'])).trim()); // `exec node …`: the pane's pid is the program
     const sample = await sampleProcess(pid, options.seconds);
     return { ...sample, screen, readyAfterMs: round(a1 - a0, 0) };
   } finally {
     await killSession(session);
+    // The next pane must not meet this one's process (its router session, its history lease).
+    if (pid !== null) await waitGone(pid, 10_000);
   }
 }
 
