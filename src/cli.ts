@@ -85,6 +85,7 @@ function buildProgram(run: (action: Action, cmd: Command, args: string[]) => Pro
   sub('usage', 'show live per-host usage')
     .option('--json', 'JSON (with --watch: one object per line)')
     .option('--csv', 'CSV output')
+    .option('--by-family', 'with --json/--csv: add the IPv4 and IPv6 parts of every number')
     .option('--watch', 'keep polling')
     .option('--interval <ms>', 'poll interval in milliseconds (minimum 500)', '2000')
     .option('--count <n>', 'stop after N polls')
@@ -98,6 +99,7 @@ function buildProgram(run: (action: Action, cmd: Command, args: string[]) => Pro
     .option('--cycle-day <n>', 'first day of the billing cycle (with --period cycle)', '1')
     .option('--json', 'JSON output')
     .option('--csv', 'CSV output')
+    .option('--by-family', 'with --json/--csv: add the IPv4 and IPv6 parts of every number')
     .action(async function (this: Command) {
       await run(actions.report, this, []);
     });

@@ -147,11 +147,11 @@ export const actions = {
     const deps = plain(ctx);
     const interval = opt(options, 'interval');
     const count = opt(options, 'count');
-    return runUsage(deps, { json: options.json === true, csv: options.csv === true, watch: options.watch === true, ...(interval !== undefined ? { interval } : {}), ...(count !== undefined ? { count } : {}) });
+    return runUsage(deps, { json: options.json === true, csv: options.csv === true, byFamily: options.byFamily === true, watch: options.watch === true, ...(interval !== undefined ? { interval } : {}), ...(count !== undefined ? { count } : {}) });
   },
   async report(ctx, options) {
     const pick = (key: string) => opt(options, key);
-    const o: Parameters<typeof runReport>[1] = { json: options.json === true, csv: options.csv === true };
+    const o: Parameters<typeof runReport>[1] = { json: options.json === true, csv: options.csv === true, byFamily: options.byFamily === true };
     for (const key of ['period', 'since', 'until', 'cycleDay'] as const) {
       const v = pick(key);
       if (v !== undefined) o[key] = v;

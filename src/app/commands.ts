@@ -4,7 +4,7 @@
 import { createInterface } from 'node:readline/promises';
 import { EXIT, UsageError, RouterError } from '../errors.js';
 import { sanitizeText } from '../sanitize.js';
-import type { Snapshot } from '../domain/snapshot.js';
+import { isUnattributedIdentity, UNATTRIBUTED_IPV6_NAME, type Snapshot } from '../domain/snapshot.js';
 import { MIN_INTERVAL_MS } from '../domain/poller.js';
 import { resolvePeriod } from '../domain/periods.js';
 import { renderCsv, renderTable, type Column } from '../output/table.js';
@@ -132,7 +132,7 @@ export async function runRules(deps: Services, action: RuleAction, options: { dr
 
 export async function runUsage(
   deps: Services,
-  options: { json?: boolean; csv?: boolean; watch?: boolean; interval?: string; count?: string },
+  options: { json?: boolean; csv?: boolean; byFamily?: boolean; watch?: boolean; interval?: string; count?: string },
 ): Promise<number> {
   const intervalMs = Number(options.interval ?? 2000);
   if (!Number.isInteger(intervalMs) || intervalMs < MIN_INTERVAL_MS) throw new UsageError(`--interval must be a whole number of milliseconds ≥ ${MIN_INTERVAL_MS}.`);
@@ -143,8 +143,9 @@ export async function runUsage(
     return await withRouter(deps, async ({ client, session }) => {
       const monitor = startMonitor({ routerKey: deps.key, client, session, clock: deps.clock, store, intervalMs, linkBitsPerSecond: deps.settings.linkBitsPerSecond });
       const render = (snapshot: Snapshot, isLast: boolean) => {
-        if (options.json) write(deps.io, JSON.stringify(snapshotJson(snapshot)) + '\n');
-        else if (options.csv) write(deps.io, snapshotCsv(snapshot, options.watch === true && !isLast ? false : true));
+        const format = { byFamily: options.byFamily === true };
+        if (options.json) write(deps.io, JSON.stringify(snapshotJson(snapshot, format)) + '\n');
+        else if (options.csv) write(deps.io, snapshotCsv(snapshot, options.watch === true && !isLast ? false : true, format));
         else write(deps.io, renderPlainSnapshot(snapshot, deps.io.stdout.columns ?? 100) + '\n');
       };
       let stop = false;
@@ -178,7 +179,7 @@ export async function runUsage(
 
 export async function runReport(
   deps: Pick<Services, 'settings' | 'clock' | 'io' | 'key' | 'openHistory'>,
-  options: { period?: string; since?: string; until?: string; cycleDay?: string; json?: boolean; csv?: boolean },
+  options: { period?: string; since?: string; until?: string; cycleDay?: string; json?: boolean; csv?: boolean; byFamily?: boolean },
 ): Promise<number> {
   const spec = periodSpec(options);
   const store = deps.openHistory();
@@ -188,15 +189,15 @@ export async function runReport(
     const range = resolvePeriod(spec, deps.clock.now());
     const periodName = spec.kind;
     if (options.json || (!options.csv && !deps.io.stdout.isTTY)) {
-      write(deps.io, JSON.stringify(reportJson(key, periodName, range, report), null, 2) + '\n');
+      write(deps.io, JSON.stringify(reportJson(key, periodName, range, report, { byFamily: options.byFamily === true }), null, 2) + '\n');
     } else if (options.csv) {
-      write(deps.io, reportCsv(report));
+      write(deps.io, reportCsv(report, { byFamily: options.byFamily === true }));
     } else if (report === null) {
       write(deps.io, `No history for ${key} yet. Run \`lantop\` or \`lantop usage --watch\` to record some.\n`);
     } else {
       write(deps.io, `Usage on ${key}, ${periodName}: ${new Date(report.effective.startMs).toLocaleString()} – ${new Date(report.effective.endMs).toLocaleString()}\n\n`);
       const columns: Column<PeriodReport['hosts'][number]>[] = [
-        { header: 'NAME', value: (h) => h.hostname ?? '(no name)', maxWidth: 32, priority: 5 },
+        { header: 'NAME', value: (h) => (isUnattributedIdentity(h.identity) ? UNATTRIBUTED_IPV6_NAME : (h.hostname ?? '(no name)')), maxWidth: 32, priority: 5 },
         { header: 'IP', value: (h) => h.ip, priority: 6 },
         { header: 'MAC', value: (h) => h.mac ?? '', priority: 1 },
         { header: '↓ TOTAL', value: (h) => formatBytes(h.downBytes), align: 'right', priority: 9 },

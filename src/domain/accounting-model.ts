@@ -2,12 +2,19 @@
 // polls, and what comes out. Backend-neutral: counters per host address and direction; how the
 // router keeps them is the backend's business (src/router/backends/).
 
+import type { FamilyBytes, FamilyRates, FamilySplit } from './family.js';
 import type { HostUsage, Notice } from './snapshot.js';
 
 export interface CounterPair {
   downBytes: number;
   upBytes: number;
 }
+
+/**
+ * [downBytes, upBytes, down6Bytes, up6Bytes]: bytes over both families, then their IPv6 part (the
+ * IPv4 part is the rest). Also rates in bytes per second, in the same order.
+ */
+export type FamilyQuad = [down: number, up: number, down6: number, up6: number];
 
 /** One (MAC, address) pair from discovery: a dual-stack host comes as several, one per address. */
 export interface PollHost {
@@ -74,7 +81,10 @@ export const DEFAULT_MIN_LIMIT_ELAPSED_MS = 1000;
 export const DEFAULT_RATE_WINDOW_MS = 5000;
 export const DEFAULT_FORGET_AFTER_MS = 30 * 86_400_000;
 
-/** One host as lantop knows it; identity is the MAC when known, else `ip:<address>`. */
+/**
+ * One host as lantop knows it; identity is the MAC when known, else `ip:<address>` (or the
+ * unattributed IPv6 row, snapshot.ts UNATTRIBUTED_IPV6_IDENTITY).
+ */
 export interface HostRecord {
   identity: string;
   mac: string | null;
@@ -86,9 +96,15 @@ export interface HostRecord {
    */
   addresses?: string[];
   hostname: string | null;
-  /** Cumulative bytes counted by lantop (all epochs). */
+  /** Cumulative bytes counted by lantop (all epochs), over both families. */
   downBytes: number;
   upBytes: number;
+  /**
+   * The IPv6 part of downBytes/upBytes (issue 15), set (both) from the host's first IPv6 byte on.
+   * Absent: 0 — every IPv4-only host, and every state saved before issue 15 (no IPv6 was counted).
+   */
+  down6Bytes?: number;
+  up6Bytes?: number;
   firstSeenMs: number;
   lastSeenMs: number;
 }
@@ -105,8 +121,11 @@ export interface CounterBaseline {
 
 export interface RatePoint {
   atMs: number;
-  /** identity → [downBytes, upBytes] counted in the poll at atMs (non-zero only). */
-  deltas: Record<string, [number, number]>;
+  /**
+   * identity → [downBytes, upBytes, down6Bytes, up6Bytes] counted in the poll at atMs (non-zero
+   * only); points saved before issue 15 have the first two only (no IPv6).
+   */
+  deltas: Record<string, [number, number] | FamilyQuad>;
 }
 
 /** Everything carried between polls; JSON-serialisable. */
@@ -128,8 +147,8 @@ export interface AccountingState {
   present: string[];
   /** Optional: without it rates restart from the last poll (fine after a restart). */
   rateWindow?: RatePoint[];
-  /** identity → [downBps, upBps] last shown; carried over when no time has elapsed. */
-  lastRates?: Record<string, [number, number]>;
+  /** identity → [downBps, upBps, down6Bps, up6Bps] last shown; carried over when no time has elapsed. */
+  lastRates?: Record<string, [number, number] | FamilyQuad>;
 }
 
 export function emptyAccountingState(): AccountingState {
@@ -165,14 +184,21 @@ export type AccountingEvent =
   | { kind: 'host-renamed'; identity: string }
   /** An address's counters now belong to another identity (the address was given to another device). */
   | { kind: 'ip-reassigned'; ip: string; fromIdentity: string; toIdentity: string }
+  /**
+   * An IPv6 address counted in the unattributed row is now known to be this device's (the
+   * neighbour table shows it): its later bytes go to the device, those counted before stay.
+   */
+  | { kind: 'address-attributed'; ip: string; identity: string }
   /** A MAC-less host's MAC became known: its history moved to the MAC identity. */
   | { kind: 'identity-merged'; fromIdentity: string; toIdentity: string };
 
-export interface AccountedHost extends HostUsage {
-  /** Bytes counted in this poll (the sum over the host's addresses). */
+export type AccountedHost = HostUsage & FamilyBytes & FamilyRates & {
+  /** Bytes counted in this poll (the sum over the host's addresses), and their IPv6 part. */
   deltaDownBytes: number;
   deltaUpBytes: number;
-}
+  deltaDown6Bytes: number;
+  deltaUp6Bytes: number;
+};
 
 export interface HostDelta {
   identity: string;
@@ -190,8 +216,12 @@ export interface AccountingResult {
   hosts: AccountedHost[];
   /** Sums over `hosts`. */
   totals: { downBytes: number; upBytes: number; downBps: number; upBps: number };
+  /** The IPv4 and IPv6 parts of `totals`. */
+  totalsByFamily: FamilySplit;
   /** Non-zero per-identity deltas of this poll: what the history store records. */
   deltas: HostDelta[];
+  /** The IPv4 and IPv6 parts of each of `deltas`, by identity (every identity in `deltas` has one). */
+  deltasByFamily: ReadonlyMap<string, FamilyBytes>;
   events: AccountingEvent[];
   notices: Notice[];
 }

@@ -56,6 +56,8 @@ export function noticeFor(e: AccountingEvent, atMs: number): Notice[] {
     case 'host-appeared':
     case 'host-disappeared':
     case 'host-renamed':
+    // Every new privacy address goes this way within a discovery interval: no news.
+    case 'address-attributed':
       return [];
   }
 }

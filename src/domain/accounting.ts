@@ -187,7 +187,7 @@ export class Accountant {
     const rates = this.rates.add(atMs, counted.byIdentity, present);
     this.lastAtMs = atMs;
 
-    const { hosts, totals } = buildRows({
+    const { hosts, totals, totalsByFamily } = buildRows({
       present,
       hosts: this.hosts,
       rates,
@@ -195,8 +195,9 @@ export class Accountant {
       counted: counted.addressesOf,
       shareBasis: this.shareBasis,
     });
-    const deltas = buildDeltaList(counted.byIdentity, this.hosts);
-    return { atMs, epoch: this.epoch, hosts, totals, deltas, events, notices: events.flatMap((e) => noticeFor(e, atMs)) };
+    const { deltas, deltasByFamily } = buildDeltaList(counted.byIdentity, this.hosts);
+    const notices = events.flatMap((e) => noticeFor(e, atMs));
+    return { atMs, epoch: this.epoch, hosts, totals, totalsByFamily, deltas, deltasByFamily, events, notices };
   }
 
   /** A MAC-less identity is now known by its MAC: everything it had moves there (added to what that had). */
@@ -209,6 +210,10 @@ export class Accountant {
     else {
       into.downBytes += old.downBytes;
       into.upBytes += old.upBytes;
+      if (old.down6Bytes !== undefined || old.up6Bytes !== undefined) {
+        into.down6Bytes = (into.down6Bytes ?? 0) + (old.down6Bytes ?? 0);
+        into.up6Bytes = (into.up6Bytes ?? 0) + (old.up6Bytes ?? 0);
+      }
       into.firstSeenMs = Math.min(into.firstSeenMs, old.firstSeenMs);
       into.lastSeenMs = Math.max(into.lastSeenMs, old.lastSeenMs);
       into.hostname ??= old.hostname;

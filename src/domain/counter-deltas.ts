@@ -8,10 +8,17 @@
 //   5. no baseline and no earlier poll at all  → unknown age: baseline only, delta 0 (reported)
 // A delta larger than link × elapsed × margin is discarded (and reported); the baseline moves on.
 // A counter never produces a negative delta, and a decrease is never read as a 32-bit wrap: the
-// backends read 64-bit counters in full (STYLE.md principle 10).
+// backends read 64-bit counters in full (STYLE.md principle 10). Each address's counter is its own:
+// one that went down (a counter that expired on the router and came back, one put back) restarts
+// from its new value, whatever the host's other addresses do; one that vanished from the listing
+// keeps its baseline, so when it comes back lower it restarts, and when higher it continues.
+// An IPv6 address's bytes are also added to its identity's IPv6 part (issue 15); link-local IPv6
+// is never counted.
 
-import type { AccountingEvent, CounterBaseline, CounterPair } from './accounting-model.js';
+import type { AccountingEvent, CounterBaseline, CounterPair, FamilyQuad } from './accounting-model.js';
+import { isIpv6LinkLocal, isIpv6Text } from './family.js';
 import { identityOfAddress, type DiscoveredAddress } from './host-identity.js';
+import { UNATTRIBUTED_IPV6_IDENTITY } from './snapshot.js';
 
 export interface AbsurdLimit {
   linkBytesPerMs: number;
@@ -37,8 +44,8 @@ export interface DeltaInput {
 }
 
 export interface CounterDeltas {
-  /** identity → [downBytes, upBytes] counted now, non-zero only, summed over its addresses. */
-  byIdentity: Map<string, [number, number]>;
+  /** identity → [downBytes, upBytes, down6Bytes, up6Bytes] counted now, non-zero only, summed over its addresses. */
+  byIdentity: Map<string, FamilyQuad>;
   /** identity → the addresses whose counters were read for it, in listing order. */
   addressesOf: Map<string, string[]>;
   /** Addresses whose counters went down (each restarts from its new value). */
@@ -56,13 +63,14 @@ function isCount(n: unknown): n is number {
 /**
  * Reads the listing against the baselines. Moves each read address's baseline to its new value
  * and owner in `baselines` (in place: it runs over every counter on every poll), and appends
- * invalid-counter, ip-reassigned and absurd-delta events to `events`.
+ * invalid-counter, ip-reassigned, address-attributed and absurd-delta events to `events`.
  */
 export function computeCounterDeltas(input: DeltaInput, baselines: Map<string, CounterBaseline>, events: AccountingEvent[]): CounterDeltas {
   const { limitBytes } = input;
   const elapsedMs = input.elapsedMs ?? 0;
   const out: CounterDeltas = { byIdentity: new Map(), addressesOf: new Map(), decreased: [], baselineOnly: [], invalid: new Set() };
   for (const [address, c] of input.counters) {
+    if (isIpv6LinkLocal(address)) continue;
     if (!isCount(c.downBytes) || !isCount(c.upBytes)) {
       if (!input.reportedInvalid.has(address)) events.push({ kind: 'invalid-counter', ip: address });
       out.invalid.add(address);
@@ -90,7 +98,9 @@ export function computeCounterDeltas(input: DeltaInput, baselines: Map<string, C
       if (c.downBytes > 0 || c.upBytes > 0) out.baselineOnly.push(address);
     }
     if (base && base.identity !== identity) {
-      events.push({ kind: 'ip-reassigned', ip: address, fromIdentity: base.identity, toIdentity: identity });
+      // Leaving the unattributed row is no move between devices: discovery has just named its owner.
+      if (base.identity === UNATTRIBUTED_IPV6_IDENTITY) events.push({ kind: 'address-attributed', ip: address, identity });
+      else events.push({ kind: 'ip-reassigned', ip: address, fromIdentity: base.identity, toIdentity: identity });
     }
     if (dDown > limitBytes) {
       events.push({ kind: 'absurd-delta', ip: address, identity, direction: 'down', deltaBytes: dDown, limitBytes, elapsedMs });
@@ -110,11 +120,16 @@ export function computeCounterDeltas(input: DeltaInput, baselines: Map<string, C
     if (known) known.push(address);
     else out.addressesOf.set(identity, [address]);
     if (dDown > 0 || dUp > 0) {
+      const is6 = isIpv6Text(address);
       const d = out.byIdentity.get(identity);
       if (d) {
         d[0] += dDown;
         d[1] += dUp;
-      } else out.byIdentity.set(identity, [dDown, dUp]);
+        if (is6) {
+          d[2] += dDown;
+          d[3] += dUp;
+        }
+      } else out.byIdentity.set(identity, is6 ? [dDown, dUp, dDown, dUp] : [dDown, dUp, 0, 0]);
     }
   }
   return out;

@@ -1,10 +1,14 @@
 // Phase: who is on the network now (issue 7, issue 14). Discovery knows each host's current
 // addresses and name; counters alone only keep a host present. A host has any number of addresses
 // (one IPv4 and several IPv6 under one MAC): its record keeps them all and one primary address.
+// The unattributed IPv6 row (host-identity.ts) is present while any address is counted for it; it
+// has no name and no primary address, and its addresses are those counted for it now.
 
-import type { AccountingEvent, CounterBaseline, TrackedHost } from './accounting-model.js';
+import type { AccountingEvent, CounterBaseline, FamilyQuad, TrackedHost } from './accounting-model.js';
 import { compareAddresses } from './address.js';
-import { identityOfAddress, isIpIdentity, type DiscoveredAddress } from './host-identity.js';
+import { isIpv6Text } from './family.js';
+import { identityOfAddress, macOfIdentity, type DiscoveredAddress } from './host-identity.js';
+import { UNATTRIBUTED_IPV6_IDENTITY } from './snapshot.js';
 
 export interface HostBookkeepingInput {
   atMs: number;
@@ -13,15 +17,11 @@ export interface HostBookkeepingInput {
   baselines: ReadonlyMap<string, CounterBaseline>;
   /** identity → the addresses counted for it now (computeCounterDeltas). */
   countedAddressesOf: ReadonlyMap<string, string[]>;
-  /** identity → [downBytes, upBytes] counted now. */
-  deltas: ReadonlyMap<string, [number, number]>;
+  /** identity → [downBytes, upBytes, down6Bytes, up6Bytes] counted now. */
+  deltas: ReadonlyMap<string, FamilyQuad>;
   /** Identities present at the previous poll. */
   previouslyPresent: ReadonlySet<string>;
   forgetAfterMs: number | null;
-}
-
-function isIpv6Text(address: string): boolean {
-  return address.includes(':');
 }
 
 /**
@@ -40,6 +40,8 @@ function gatherPresent(input: HostBookkeepingInput): Map<string, { addresses: st
   const seen = new Map<string, { addresses: string[]; hostname: string | null }>();
   for (const [address, h] of input.discovery) {
     const identity = identityOfAddress(address, input.discovery, input.baselines);
+    // A MAC-less neighbour entry for an address still unattributed: the row shows counters only.
+    if (identity === UNATTRIBUTED_IPV6_IDENTITY) continue;
     const cur = seen.get(identity);
     if (!cur) seen.set(identity, { addresses: [address], hostname: h.hostname });
     else {
@@ -66,15 +68,15 @@ export function updateHostRecords(input: HostBookkeepingInput, hosts: Map<string
   const present = new Set<string>();
   for (const [identity, { addresses, hostname }] of gatherPresent(input)) {
     present.add(identity);
-    const mac = isIpIdentity(identity) ? null : identity;
+    const mac = macOfIdentity(identity);
     const rec = hosts.get(identity);
     if (!rec) {
-      const ip = choosePrimaryAddress(null, addresses);
+      const ip = identity === UNATTRIBUTED_IPV6_IDENTITY ? '' : choosePrimaryAddress(null, addresses);
       hosts.set(identity, { identity, mac, ip, addresses, hostname, downBytes: 0, upBytes: 0, firstSeenMs: atMs, lastSeenMs: atMs });
       events.push({ kind: 'host-appeared', identity, ip });
       continue;
     }
-    const ip = choosePrimaryAddress(rec.ip, addresses);
+    const ip = identity === UNATTRIBUTED_IPV6_IDENTITY ? '' : choosePrimaryAddress(rec.ip, addresses);
     // Only an IPv4 change is news: IPv6 hosts rotate temporary addresses (RFC 8981) several times a
     // day, and a dual-stack host whose IPv4 discovery missed this once has not moved.
     if (rec.mac !== null && !addresses.includes(rec.ip) && !isIpv6Text(rec.ip) && !isIpv6Text(ip)) {
@@ -89,11 +91,16 @@ export function updateHostRecords(input: HostBookkeepingInput, hosts: Map<string
     }
     rec.lastSeenMs = atMs;
   }
-  for (const [identity, [d, u]] of input.deltas) {
+  for (const [identity, [d, u, d6, u6]] of input.deltas) {
     const rec = hosts.get(identity);
     if (rec) {
       rec.downBytes += d;
       rec.upBytes += u;
+      // The IPv6 part is kept from the host's first IPv6 byte on (an IPv4-only record stays as before).
+      if (d6 > 0 || u6 > 0) {
+        rec.down6Bytes = (rec.down6Bytes ?? 0) + d6;
+        rec.up6Bytes = (rec.up6Bytes ?? 0) + u6;
+      }
     }
   }
   for (const identity of input.previouslyPresent) {

@@ -3,6 +3,7 @@
 // All effects come in through ports, and time through a clock, so whole sessions run in tests.
 import { Accountant, type AccountingOptions, type AccountingResult, type AccountingState, type CounterPair, type PollHost } from './accounting.js';
 import type { Clock } from './clock.js';
+import { emptyFamilySplit } from './family.js';
 import type { ConnectionState, HostUsage, Notice, Snapshot } from './snapshot.js';
 
 /** What the router says of lantop's accounting objects at this read. */
@@ -188,8 +189,9 @@ export class Poller {
         router: this.options.router,
         atMs: clock.now(),
         // Rates are unknown while disconnected: keep the totals, zero the rates.
-        hosts: (previous?.hosts ?? []).map((h) => ({ ...h, downBps: 0, upBps: 0 })),
+        hosts: (previous?.hosts ?? []).map((h) => ({ ...h, downBps: 0, upBps: 0, down4Bps: 0, up4Bps: 0, down6Bps: 0, up6Bps: 0 })),
         totals: { ...(previous?.totals ?? { downBytes: 0, upBytes: 0 }), downBps: 0, upBps: 0 },
+        totalsByFamily: { ...(previous?.totalsByFamily ?? emptyFamilySplit()), down4Bps: 0, up4Bps: 0, down6Bps: 0, up6Bps: 0 },
         pollLatencyMs: null,
         connection,
         notices: [...this.notices],
@@ -205,7 +207,7 @@ export class Poller {
 
   private buildSnapshot(result: AccountingResult, latencyMs: number): Snapshot {
     // A snapshot row is the accounted row without this poll's deltas (the history's business).
-    const hosts: HostUsage[] = result.hosts.map(({ deltaDownBytes: _down, deltaUpBytes: _up, ...usage }) => ({
+    const hosts: HostUsage[] = result.hosts.map(({ deltaDownBytes: _down, deltaUpBytes: _up, deltaDown6Bytes: _down6, deltaUp6Bytes: _up6, ...usage }) => ({
       ...usage,
       isCounted: hasAny(this.countedAddresses, usage.addresses),
     }));
@@ -215,6 +217,7 @@ export class Poller {
       atMs: result.atMs,
       hosts,
       totals: { ...result.totals },
+      totalsByFamily: { ...result.totalsByFamily },
       pollLatencyMs: latencyMs,
       connection: this.options.port.connectionState?.() ?? { kind: 'connected' },
       notices: [...this.notices],

@@ -1,10 +1,17 @@
 // What a history report is (issue 14: the model outputs render, so output/ need not know the store):
 // per-host totals over a range, and dense series. The store computes them; output/ and app/ read them.
 
+import type { FamilyBytes } from './family.js';
+
 /** How fine the history is at some point: minute samples, hourly or daily rollups. */
 export type Granularity = 'minute' | 'hour' | 'day';
 
-export interface HostTotal {
+/**
+ * A host's bytes in a range. The family split (the IPv4 and IPv6 parts, issue 15) is on every
+ * total the store makes; history recorded before issue 15 is IPv4 (lantop counted no IPv6 then).
+ * Optional for totals built by hand, which read as all IPv4 (family.ts familyBytesOf).
+ */
+export interface HostTotal extends Partial<FamilyBytes> {
   identity: string;
   mac: string | null;
   ip: string;
@@ -26,6 +33,8 @@ export interface PeriodReport {
   hosts: HostTotal[];
   /** Over all hosts, also those cut by `top`. */
   totals: { downBytes: number; upBytes: number };
+  /** The IPv4 and IPv6 parts of `totals`; on every report the store makes (absent: a report built by hand). */
+  totalsByFamily?: FamilyBytes;
   hostCount: number;
 }
 

@@ -1,14 +1,36 @@
 // The one snapshot model every output renders: Ink screens, --json, CSV and Prometheus
 // (STYLE.md principle 2). Nothing computes usage twice.
 
+import type { FamilyBytes, FamilyRates, FamilySplit } from './family.js';
+
+/**
+ * The one row for IPv6 bytes no device can be named for yet (issue 15): counters of IPv6
+ * addresses that the neighbour table has not tied to a MAC. Its `ip` is '' (it is no one host),
+ * its addresses are those counted for it now, its hostname null; outputs show UNATTRIBUTED_IPV6_NAME.
+ */
+export const UNATTRIBUTED_IPV6_IDENTITY = 'unattributed:ipv6';
+export const UNATTRIBUTED_IPV6_NAME = 'unattributed IPv6';
+
+export function isUnattributedIdentity(identity: string): boolean {
+  return identity === UNATTRIBUTED_IPV6_IDENTITY;
+}
+
 export type ConnectionState =
   | { kind: 'connecting' }
   | { kind: 'connected' }
   | { kind: 'reconnecting'; inMs: number; reason: string }
   | { kind: 'failed'; reason: string };
 
-export interface HostUsage {
-  /** Who this row is: the MAC when known, else `ip:<address>`. Rows are keyed by it everywhere. */
+/**
+ * One row. The family split (FamilyBytes, FamilyRates: the IPv4 and IPv6 parts of the bytes and
+ * rates) is on every row the accountant makes; optional for rows built by hand, which read as all
+ * IPv4 (familyBytesOf / familyRatesOf in family.ts).
+ */
+export interface HostUsage extends Partial<FamilyBytes>, Partial<FamilyRates> {
+  /**
+   * Who this row is: the MAC when known, else `ip:<address>`, or UNATTRIBUTED_IPV6_IDENTITY.
+   * Rows are keyed by it everywhere.
+   */
   identity: string;
   /**
    * The address shown for the host: its lowest IPv4, else its lowest IPv6 — but one it was shown
@@ -48,6 +70,11 @@ export interface Snapshot {
   atMs: number;
   hosts: HostUsage[];
   totals: { downBytes: number; upBytes: number; downBps: number; upBps: number };
+  /**
+   * The IPv4 and IPv6 parts of `totals`. On every snapshot the poller makes; absent on snapshots
+   * built by hand, whose outputs then carry no family fields (as before issue 15).
+   */
+  totalsByFamily?: FamilySplit;
   pollLatencyMs: number | null;
   connection: ConnectionState;
   notices: Notice[];

@@ -1,9 +1,19 @@
 // Stable machine formats (docs/cli.md documents every field). `schema` is bumped on any
 // incompatible change. Router-provided strings are passed through as JSON strings (JSON escapes
 // control characters), never interpreted.
-import type { Snapshot } from '../domain/snapshot.js';
+//
+// `byFamily` (usage/report --by-family, issue 15) adds each row's split by address family after its
+// totals: down4Bytes, up4Bytes, down6Bytes, up6Bytes (and the rates' down4Bps… in snapshots), in CSV
+// as the last columns. Without it every format is exactly as before (scripts read CSV by position).
+import { familyBytesOf, familyRatesOf, type FamilyBytes, type FamilySplit } from '../domain/family.js';
+import type { HostUsage, Snapshot } from '../domain/snapshot.js';
 import type { PeriodReport } from '../domain/report.js';
-import { renderCsv } from './table.js';
+import { renderCsv, type CsvCell } from './table.js';
+
+export interface FormatOptions {
+  /** Add the IPv4/IPv6 split of every row and total. */
+  byFamily?: boolean;
+}
 
 export const JSON_SCHEMA_VERSION = 1;
 
@@ -26,28 +36,48 @@ export function hostsJson(router: string, atMs: number, hosts: readonly HostRow[
   };
 }
 
-export function snapshotJson(s: Snapshot) {
+/** A row's split, rates rounded as the totals are; a row without one reads as all IPv4. */
+function usageSplit(h: Pick<HostUsage, 'downBytes' | 'upBytes' | 'downBps' | 'upBps'> & Partial<FamilySplit>) {
+  const b = familyBytesOf(h);
+  const r = familyRatesOf(h);
+  return {
+    down4Bytes: b.down4Bytes,
+    up4Bytes: b.up4Bytes,
+    down6Bytes: b.down6Bytes,
+    up6Bytes: b.up6Bytes,
+    down4Bps: Math.round(r.down4Bps),
+    up4Bps: Math.round(r.up4Bps),
+    down6Bps: Math.round(r.down6Bps),
+    up6Bps: Math.round(r.up6Bps),
+  };
+}
+
+export function snapshotJson(s: Snapshot, options: FormatOptions = {}) {
+  const byFamily = options.byFamily === true;
   return {
     schema: JSON_SCHEMA_VERSION,
     router: s.router,
     at: new Date(s.atMs).toISOString(),
     connection: s.connection.kind,
     pollLatencyMs: s.pollLatencyMs,
-    totals: s.totals,
-    hosts: s.hosts.map((h) => ({
-      identity: h.identity,
-      ip: h.ip,
-      addresses: h.addresses,
-      mac: h.mac,
-      hostname: h.hostname,
-      downBytes: h.downBytes,
-      upBytes: h.upBytes,
-      downBps: Math.round(h.downBps),
-      upBps: Math.round(h.upBps),
-      downShare: round4(h.downShare),
-      upShare: round4(h.upShare),
-      counted: h.isCounted,
-    })),
+    totals: byFamily ? { ...s.totals, ...usageSplit({ ...s.totals, ...s.totalsByFamily }) } : s.totals,
+    hosts: s.hosts.map((h) => {
+      const row = {
+        identity: h.identity,
+        ip: h.ip,
+        addresses: h.addresses,
+        mac: h.mac,
+        hostname: h.hostname,
+        downBytes: h.downBytes,
+        upBytes: h.upBytes,
+        downBps: Math.round(h.downBps),
+        upBps: Math.round(h.upBps),
+        downShare: round4(h.downShare),
+        upShare: round4(h.upShare),
+        counted: h.isCounted,
+      };
+      return byFamily ? { ...row, ...usageSplit(h) } : row;
+    }),
     notices: s.notices.map((n) => ({ at: new Date(n.atMs).toISOString(), level: n.level, text: n.text })),
   };
 }
@@ -56,17 +86,40 @@ function round4(x: number): number {
   return Math.round(x * 10_000) / 10_000;
 }
 
+const FAMILY_CSV_BYTES = ['down4_bytes', 'up4_bytes', 'down6_bytes', 'up6_bytes'];
+const FAMILY_CSV_RATES = ['down4_bps', 'up4_bps', 'down6_bps', 'up6_bps'];
+
+function familyCells(split: FamilyBytes): CsvCell[] {
+  return [split.down4Bytes, split.up4Bytes, split.down6Bytes, split.up6Bytes];
+}
+
 // `identity` is the last column (added for issue 14) so scripts that read columns by position keep working.
 const SNAPSHOT_CSV_HEADER = ['at', 'ip', 'mac', 'hostname', 'down_bytes', 'up_bytes', 'down_bps', 'up_bps', 'down_share', 'up_share', 'counted', 'identity'];
 
 /** One row per host; with `withHeader` false (later polls of --watch) only the rows. */
-export function snapshotCsv(s: Snapshot, withHeader = true): string {
+export function snapshotCsv(s: Snapshot, withHeader = true, options: FormatOptions = {}): string {
   const at = new Date(s.atMs).toISOString();
-  const text = renderCsv(SNAPSHOT_CSV_HEADER, s.hosts.map((h) => [at, h.ip, h.mac, h.hostname, h.downBytes, h.upBytes, Math.round(h.downBps), Math.round(h.upBps), round4(h.downShare), round4(h.upShare), h.isCounted, h.identity]));
+  const byFamily = options.byFamily === true;
+  const header = byFamily ? [...SNAPSHOT_CSV_HEADER, ...FAMILY_CSV_BYTES, ...FAMILY_CSV_RATES] : SNAPSHOT_CSV_HEADER;
+  const rows = s.hosts.map((h) => {
+    const row: CsvCell[] = [at, h.ip, h.mac, h.hostname, h.downBytes, h.upBytes, Math.round(h.downBps), Math.round(h.upBps), round4(h.downShare), round4(h.upShare), h.isCounted, h.identity];
+    if (!byFamily) return row;
+    const split = usageSplit(h);
+    return [...row, ...familyCells(split), split.down4Bps, split.up4Bps, split.down6Bps, split.up6Bps];
+  });
+  const text = renderCsv(header, rows);
   return withHeader ? text : text.slice(text.indexOf('\n') + 1);
 }
 
-export function reportJson(router: string, period: string, requested: { startMs: number; endMs: number }, report: PeriodReport | null) {
+/** A report's totals split by family; one built by hand without it reads as all IPv4. */
+function reportTotalsSplit(report: PeriodReport | null): FamilyBytes {
+  if (report === null) return { down4Bytes: 0, up4Bytes: 0, down6Bytes: 0, up6Bytes: 0 };
+  return report.totalsByFamily ?? familyBytesOf(report.totals);
+}
+
+export function reportJson(router: string, period: string, requested: { startMs: number; endMs: number }, report: PeriodReport | null, options: FormatOptions = {}) {
+  const byFamily = options.byFamily === true;
+  const totals = report?.totals ?? { downBytes: 0, upBytes: 0 };
   return {
     schema: JSON_SCHEMA_VERSION,
     router,
@@ -75,12 +128,24 @@ export function reportJson(router: string, period: string, requested: { startMs:
     until: new Date(requested.endMs).toISOString(),
     effectiveSince: report ? new Date(report.effective.startMs).toISOString() : null,
     effectiveUntil: report ? new Date(report.effective.endMs).toISOString() : null,
-    totals: report?.totals ?? { downBytes: 0, upBytes: 0 },
-    // History keeps one address per host (the last one seen), so that is all `addresses` can hold.
-    hosts: (report?.hosts ?? []).map((h) => ({ identity: h.identity, ip: h.ip, addresses: [h.ip], mac: h.mac, hostname: h.hostname, downBytes: h.downBytes, upBytes: h.upBytes })),
+    totals: byFamily ? { ...totals, ...reportTotalsSplit(report) } : totals,
+    // History keeps one address per host (the last one seen), so that is all `addresses` can hold
+    // (none for the unattributed IPv6 row, whose `ip` is '').
+    hosts: (report?.hosts ?? []).map((h) => {
+      const row = { identity: h.identity, ip: h.ip, addresses: h.ip === '' ? [] : [h.ip], mac: h.mac, hostname: h.hostname, downBytes: h.downBytes, upBytes: h.upBytes };
+      return byFamily ? { ...row, ...familyBytesOf(h) } : row;
+    }),
   };
 }
 
-export function reportCsv(report: PeriodReport | null): string {
-  return renderCsv(['identity', 'ip', 'mac', 'hostname', 'down_bytes', 'up_bytes'], (report?.hosts ?? []).map((h) => [h.identity, h.ip, h.mac, h.hostname, h.downBytes, h.upBytes]));
+export function reportCsv(report: PeriodReport | null, options: FormatOptions = {}): string {
+  const byFamily = options.byFamily === true;
+  const header = ['identity', 'ip', 'mac', 'hostname', 'down_bytes', 'up_bytes'];
+  return renderCsv(
+    byFamily ? [...header, ...FAMILY_CSV_BYTES] : header,
+    (report?.hosts ?? []).map((h) => {
+      const row: CsvCell[] = [h.identity, h.ip, h.mac, h.hostname, h.downBytes, h.upBytes];
+      return byFamily ? [...row, ...familyCells(familyBytesOf(h))] : row;
+    }),
+  );
 }

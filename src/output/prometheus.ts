@@ -1,9 +1,16 @@
 // Prometheus metrics rendered from the Snapshot (STYLE.md principle 2: one model, every output).
 // No sockets here: `lantop serve` (src/app/serve.ts) owns the HTTP listener; this file only maps
 // snapshots onto a prom-client Registry, so tests can check the exposition text directly.
+//
+// Per address family (issue 15): lantop_host_bytes_total stays the total over both families (its
+// labels unchanged, so dashboards keep working); lantop_host_family_bytes_total is the same bytes
+// split by a `family` label ("ipv4" | "ipv6"), in a metric of its own so that summing either one
+// never counts a byte twice. The unattributed IPv6 row is exported like a host, with hostname
+// "unattributed IPv6" and empty ip and mac.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { sanitizeText } from '../sanitize.js';
-import type { Snapshot } from '../domain/snapshot.js';
+import { familyBytesOf } from '../domain/family.js';
+import { isUnattributedIdentity, UNATTRIBUTED_IPV6_NAME, type Snapshot } from '../domain/snapshot.js';
 
 /** Label values come from the network (DHCP hostnames…): control characters and escapes removed, capped. */
 export const MAX_LABEL_LENGTH = 64;
@@ -14,6 +21,7 @@ export function labelValue(text: string | null): string {
 
 const HOST_LABELS = ['router', 'ip', 'mac', 'hostname', 'direction'] as const;
 const RATE_LABELS = HOST_LABELS;
+const FAMILY_LABELS = [...HOST_LABELS, 'family'] as const;
 
 /** Seconds; a telnet poll on a slow router takes 50 ms … a few seconds. */
 export const POLL_DURATION_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -32,7 +40,7 @@ export function createLantopMetrics(options: { registry?: Registry; withDefaults
     router: labelValue(s.router),
     ip: labelValue(h.ip),
     mac: labelValue(h.mac),
-    hostname: labelValue(h.hostname),
+    hostname: isUnattributedIdentity(h.identity) ? UNATTRIBUTED_IPV6_NAME : labelValue(h.hostname),
     direction,
   });
 
@@ -50,6 +58,24 @@ export function createLantopMetrics(options: { registry?: Registry; withDefaults
         for (const h of s.hosts) {
           this.inc(hostLabels(s, h, 'down'), h.downBytes);
           this.inc(hostLabels(s, h, 'up'), h.upBytes);
+        }
+      }
+    },
+  });
+  new Counter({
+    name: 'lantop_host_family_bytes_total',
+    help: 'Bytes counted by lantop for a host, by address family (family ipv4 or ipv6; they add up to lantop_host_bytes_total); monotonic across router resets.',
+    labelNames: FAMILY_LABELS,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of latest.values()) {
+        for (const h of s.hosts) {
+          const split = familyBytesOf(h);
+          this.inc({ ...hostLabels(s, h, 'down'), family: 'ipv4' }, split.down4Bytes);
+          this.inc({ ...hostLabels(s, h, 'up'), family: 'ipv4' }, split.up4Bytes);
+          this.inc({ ...hostLabels(s, h, 'down'), family: 'ipv6' }, split.down6Bytes);
+          this.inc({ ...hostLabels(s, h, 'up'), family: 'ipv6' }, split.up6Bytes);
         }
       }
     },

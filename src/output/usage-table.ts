@@ -3,7 +3,7 @@
 // screen; narrow widths drop the percentages, then the totals, then the IP (never name or rates).
 // An IPv6 address shows whole when there is room; otherwise it is cut to the IPv4 width first.
 import { compareAddresses, MAX_ADDRESS_LENGTH } from '../domain/address.js';
-import type { HostUsage, Snapshot } from '../domain/snapshot.js';
+import { isUnattributedIdentity, UNATTRIBUTED_IPV6_NAME, type HostUsage, type Snapshot } from '../domain/snapshot.js';
 import { IPV4_COLUMN_WIDTH, renderTable, type Column } from './table.js';
 import { formatBytes, formatRate, formatShare } from './units.js';
 import { sanitizeText } from '../sanitize.js';
@@ -39,7 +39,7 @@ export function renderPlainSnapshot(snapshot: Snapshot, width: number): string {
   const rows: UsageRow[] = [...snapshot.hosts].sort(compareByActivity).map((h) => ({
     // Hostnames are router text: cleaned here (so an all-escape name reads "(no name)") and again,
     // with the cut to maxWidth, in renderTable.
-    name: (h.hostname === null ? '' : sanitizeText(h.hostname, 32).trim()) || '(no name)',
+    name: isUnattributedIdentity(h.identity) ? UNATTRIBUTED_IPV6_NAME : (h.hostname === null ? '' : sanitizeText(h.hostname, 32).trim()) || '(no name)',
     ip: h.ip,
     downBps: h.downBps,
     upBps: h.upBps,

@@ -37,8 +37,8 @@ const MAX_SERIES_POINTS = 100_000;
 
 function prepareStatements(db: Database.Database) {
   const sumByHost = (g: Granularity) =>
-    db.prepare<[number, number, number], { host_id: number; d: number; u: number }>(
-      `SELECT host_id, SUM(down_bytes) AS d, SUM(up_bytes) AS u FROM ${SAMPLE_TABLE[g].table}
+    db.prepare<[number, number, number], { host_id: number; d: number; u: number; d6: number; u6: number }>(
+      `SELECT host_id, SUM(down_bytes) AS d, SUM(up_bytes) AS u, SUM(down6_bytes) AS d6, SUM(up6_bytes) AS u6 FROM ${SAMPLE_TABLE[g].table}
        WHERE host_id IN (SELECT id FROM hosts WHERE router_id = ?) AND ${SAMPLE_TABLE[g].column} >= ? AND ${SAMPLE_TABLE[g].column} < ?
        GROUP BY host_id`,
     );
@@ -90,7 +90,8 @@ export class HistoryReader {
   hostTotals(routerId: number, startMs: number, endMs: number, options: { top?: number } = {}): PeriodReport {
     const plan = planRange(startMs, endMs, this.retention.availability());
     const read = this.db.transaction(() => {
-      const sums = new Map<number, [number, number]>();
+      // host id → [down, up, down6, up6]: both families, then their IPv6 part.
+      const sums = new Map<number, [number, number, number, number]>();
       const add = (g: Granularity, from: number, to: number) => {
         if (from >= to) return;
         for (const row of this.s.sumByHost[g].iterate(routerId, from, to)) {
@@ -98,7 +99,9 @@ export class HistoryReader {
           if (s) {
             s[0] += row.d;
             s[1] += row.u;
-          } else sums.set(row.host_id, [row.d, row.u]);
+            s[2] += row.d6;
+            s[3] += row.u6;
+          } else sums.set(row.host_id, [row.d, row.u, row.d6, row.u6]);
         }
       };
       const unrolledMs = this.unrolledFromMs(routerId);
@@ -116,12 +119,31 @@ export class HistoryReader {
     const { sums, hosts } = read.deferred();
     const list: HostTotal[] = [];
     const totals = { downBytes: 0, upBytes: 0 };
+    const totalsByFamily = { down4Bytes: 0, up4Bytes: 0, down6Bytes: 0, up6Bytes: 0 };
     for (const h of hosts) {
       const s = sums.get(h.id);
       if (!s || (s[0] === 0 && s[1] === 0)) continue;
-      list.push({ identity: h.identity, mac: h.mac, ip: h.ip, hostname: h.hostname, firstSeenMs: h.first_seen_ms, lastSeenMs: h.last_seen_ms, downBytes: s[0], upBytes: s[1] });
-      totals.downBytes += s[0];
-      totals.upBytes += s[1];
+      const [d, u, d6, u6] = s;
+      list.push({
+        identity: h.identity,
+        mac: h.mac,
+        ip: h.ip,
+        hostname: h.hostname,
+        firstSeenMs: h.first_seen_ms,
+        lastSeenMs: h.last_seen_ms,
+        downBytes: d,
+        upBytes: u,
+        down4Bytes: d - d6,
+        up4Bytes: u - u6,
+        down6Bytes: d6,
+        up6Bytes: u6,
+      });
+      totals.downBytes += d;
+      totals.upBytes += u;
+      totalsByFamily.down4Bytes += d - d6;
+      totalsByFamily.up4Bytes += u - u6;
+      totalsByFamily.down6Bytes += d6;
+      totalsByFamily.up6Bytes += u6;
     }
     list.sort((a, b) => b.downBytes + b.upBytes - (a.downBytes + a.upBytes) || (a.identity < b.identity ? -1 : 1));
     const top = options.top;
@@ -133,6 +155,7 @@ export class HistoryReader {
       endPrecision: plan.endPrecision,
       hosts: top !== undefined && top >= 0 ? list.slice(0, top) : list,
       totals,
+      totalsByFamily,
       hostCount: list.length,
     };
   }

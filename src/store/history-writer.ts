@@ -3,6 +3,7 @@
 // lease. docs/history.md, "Rollups" and "Crash safety", explains why it is shaped like this.
 
 import type Database from 'better-sqlite3';
+import { macOfIdentity } from '../domain/host-identity.js';
 import { noticeFor, type AccountingResult, type AccountingState, type AccountedHost, type HostDelta } from '../domain/accounting.js';
 import { BatchStatement, GRANULARITIES, perGranularity, prepareNoticeInsert, SAMPLE_TABLE, valueRows } from './history-database.js';
 import type { HistoryRetention } from './history-retention.js';
@@ -48,31 +49,35 @@ function capHostname(name: string | null): string | null {
   return name === null ? null : name.slice(0, MAX_HOSTNAME_LENGTH);
 }
 
+/** Adds a conflicting row's bytes, both families and their IPv6 part (issue 15), to the stored row. */
+const ADD_BYTES = `down_bytes = down_bytes + excluded.down_bytes, up_bytes = up_bytes + excluded.up_bytes,
+         down6_bytes = down6_bytes + excluded.down6_bytes, up6_bytes = up6_bytes + excluded.up6_bytes`;
+
+/** Values per sample row: host_id, bucket, down_bytes, up_bytes, down6_bytes, up6_bytes. */
+const SAMPLE_WIDTH = 6;
+
 function prepareStatements(db: Database.Database) {
-  // Rows of (host_id, bucket, down_bytes, up_bytes).
+  // Rows of (host_id, bucket, down_bytes, up_bytes, down6_bytes, up6_bytes).
   const upsert = (g: Granularity) =>
     new BatchStatement(
       db,
-      4,
-      (rows) => `INSERT INTO ${SAMPLE_TABLE[g].table} (host_id, ${SAMPLE_TABLE[g].column}, down_bytes, up_bytes) VALUES ${valueRows(rows, 4)}
-       ON CONFLICT (${SAMPLE_TABLE[g].column}, host_id) DO UPDATE SET
-         down_bytes = down_bytes + excluded.down_bytes, up_bytes = up_bytes + excluded.up_bytes`,
+      SAMPLE_WIDTH,
+      (rows) => `INSERT INTO ${SAMPLE_TABLE[g].table} (host_id, ${SAMPLE_TABLE[g].column}, down_bytes, up_bytes, down6_bytes, up6_bytes) VALUES ${valueRows(rows, SAMPLE_WIDTH)}
+       ON CONFLICT (${SAMPLE_TABLE[g].column}, host_id) DO UPDATE SET ${ADD_BYTES}`,
     );
   const rollUp = (g: 'hour' | 'day') =>
     db.prepare<[number, number, number]>(
-      `INSERT INTO ${SAMPLE_TABLE[g].table} (host_id, ${SAMPLE_TABLE[g].column}, down_bytes, up_bytes)
-       SELECT host_id, minute / ${BUCKET_MS[g] / BUCKET_MS.minute}, SUM(down_bytes), SUM(up_bytes) FROM samples_minute
+      `INSERT INTO ${SAMPLE_TABLE[g].table} (host_id, ${SAMPLE_TABLE[g].column}, down_bytes, up_bytes, down6_bytes, up6_bytes)
+       SELECT host_id, minute / ${BUCKET_MS[g] / BUCKET_MS.minute}, SUM(down_bytes), SUM(up_bytes), SUM(down6_bytes), SUM(up6_bytes) FROM samples_minute
        WHERE host_id IN (SELECT id FROM hosts WHERE router_id = ?) AND minute >= ? AND minute < ?
        GROUP BY host_id, minute / ${BUCKET_MS[g] / BUCKET_MS.minute}
-       ON CONFLICT (${SAMPLE_TABLE[g].column}, host_id) DO UPDATE SET
-         down_bytes = down_bytes + excluded.down_bytes, up_bytes = up_bytes + excluded.up_bytes`,
+       ON CONFLICT (${SAMPLE_TABLE[g].column}, host_id) DO UPDATE SET ${ADD_BYTES}`,
     );
   const moveSamples = (g: Granularity) =>
     db.prepare<[number, number]>(
-      `INSERT INTO ${SAMPLE_TABLE[g].table} (host_id, ${SAMPLE_TABLE[g].column}, down_bytes, up_bytes)
-       SELECT ?, ${SAMPLE_TABLE[g].column}, down_bytes, up_bytes FROM ${SAMPLE_TABLE[g].table} WHERE host_id = ?
-       ON CONFLICT (${SAMPLE_TABLE[g].column}, host_id) DO UPDATE SET
-         down_bytes = down_bytes + excluded.down_bytes, up_bytes = up_bytes + excluded.up_bytes`,
+      `INSERT INTO ${SAMPLE_TABLE[g].table} (host_id, ${SAMPLE_TABLE[g].column}, down_bytes, up_bytes, down6_bytes, up6_bytes)
+       SELECT ?, ${SAMPLE_TABLE[g].column}, down_bytes, up_bytes, down6_bytes, up6_bytes FROM ${SAMPLE_TABLE[g].table} WHERE host_id = ?
+       ON CONFLICT (${SAMPLE_TABLE[g].column}, host_id) DO UPDATE SET ${ADD_BYTES}`,
     );
   return {
     upsert: perGranularity(upsert),
@@ -211,13 +216,18 @@ export class PollWriter {
     const touched: number[] = [];
     for (const h of result.hosts) this.ensureHost(routerId, cache, h, atMs, minute, touched);
     const rows: number[] = [];
-    for (const d of result.deltas) rows.push(this.ensureHost(routerId, cache, d, atMs, minute, touched), minute, d.downBytes, d.upBytes);
+    const byFamily = result.deltasByFamily;
+    for (const d of result.deltas) {
+      // A delta without a split (a result built by hand) is IPv4, as every row before issue 15.
+      const split = byFamily?.get(d.identity);
+      rows.push(this.ensureHost(routerId, cache, d, atMs, minute, touched), minute, d.downBytes, d.upBytes, split?.down6Bytes ?? 0, split?.up6Bytes ?? 0);
+    }
     this.s.touchHosts.run(touched, [atMs]);
     this.s.upsert.minute.run(rows);
     if (isRolled) {
-      for (let i = 1; i < rows.length; i += 4) rows[i] = hour;
+      for (let i = 1; i < rows.length; i += SAMPLE_WIDTH) rows[i] = hour;
       this.s.upsert.hour.run(rows);
-      for (let i = 1; i < rows.length; i += 4) rows[i] = day;
+      for (let i = 1; i < rows.length; i += SAMPLE_WIDTH) rows[i] = day;
       this.s.upsert.day.run(rows);
     }
     for (const e of result.events) {
@@ -292,7 +302,7 @@ export class PollWriter {
     const src = this.s.hostByIdentity.get(routerId, from);
     if (!src) return;
     const dst = this.s.hostByIdentity.get(routerId, to);
-    const mac = to.startsWith('ip:') ? null : to;
+    const mac = macOfIdentity(to);
     if (!dst) {
       this.s.renameHost.run(to, mac, src.id);
       return;

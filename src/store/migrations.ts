@@ -112,6 +112,21 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE router_state ADD COLUMN state_counts BLOB;
     `,
   },
+  {
+    version: 4,
+    description: 'samples: the IPv6 part of each bucket\'s bytes (issue 15); rows written before are IPv4',
+    sql: `
+      -- down_bytes/up_bytes stay the totals over both families; down6_bytes/up6_bytes are their IPv6
+      -- part and the IPv4 part is the rest. Rows from before version 4 get 0: lantop counted no IPv6
+      -- before issue 15, so they are IPv4. ADD COLUMN with a constant default rewrites no rows.
+      ALTER TABLE samples_minute ADD COLUMN down6_bytes INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE samples_minute ADD COLUMN up6_bytes INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE samples_hour ADD COLUMN down6_bytes INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE samples_hour ADD COLUMN up6_bytes INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE samples_day ADD COLUMN down6_bytes INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE samples_day ADD COLUMN up6_bytes INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

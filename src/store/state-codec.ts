@@ -8,7 +8,8 @@
 //           "p":["aa:bb:cc:00:00:0a"]}
 //
 // A host's addresses are stored only when they are more than its `ip` (a dual-stack host), as the
-// host row's ninth value. Fields the codec does not know (accounting.ts may add some) are kept as
+// host row's ninth value; its IPv6 part (down6Bytes, up6Bytes: issue 15) only when the state has
+// one, as the eleventh and twelfth (the tenth, the unknown fields, is then {} when there are none). Fields the codec does not know (accounting.ts may add some) are kept as
 // plain JSON: top-level ones in "x", a counter's or host's as an object after its known values, so
 // they survive a restart without a change here. Every form written before is still read: "k", "x" and the trailing objects
 // are optional, and stored keys this code does not know are ignored.
@@ -21,6 +22,8 @@
 // little-endian (exact for every JS number, so for every byte count and ms time):
 //   [format 1, lastAtMs (NaN: null), "k": 0 absent / 1 null / 2 a time, k's time,
 //    for each row of "c": downBytes, upBytes, then for each row of "h": downBytes, upBytes, lastSeenMs]
+// Format 2, when any host has an IPv6 part, adds down6Bytes, up6Bytes to every "h" row's numbers
+// (0, 0 for a host without one; which hosts have one is part of the layout).
 // A reader puts them over the JSON's, row by row in the JSON's order (decodeState).
 
 import type { AccountingState } from '../domain/accounting.js';
@@ -39,9 +42,12 @@ type HostRow = [
   upBytes: number,
   firstSeenMs: number,
   lastSeenMs: number,
-  /** Only when the host has other addresses than `ip` (dual stack); else left out. */
+  /** Only when the host has other addresses than `ip` (dual stack), or an IPv6 part; else left out. */
   addresses?: string[] | Extra,
   extra?: Extra,
+  /** The IPv6 part, only when the state has one. */
+  down6Bytes?: number,
+  up6Bytes?: number,
 ];
 
 interface StoredStateJson {
@@ -60,19 +66,26 @@ interface StoredStateJson {
 /** Written in their own slots; rateWindow and lastRates are left out on purpose (see above). */
 const STATE_KEYS: readonly string[] = ['version', 'epoch', 'bootMarker', 'lastAtMs', 'lastCountedAtMs', 'counters', 'hosts', 'present', 'rateWindow', 'lastRates'];
 const COUNTER_KEYS: readonly string[] = ['identity', 'downBytes', 'upBytes'];
-const HOST_KEYS: readonly string[] = ['identity', 'mac', 'ip', 'hostname', 'downBytes', 'upBytes', 'firstSeenMs', 'lastSeenMs', 'addresses'];
+const HOST_KEYS: readonly string[] = ['identity', 'mac', 'ip', 'hostname', 'downBytes', 'upBytes', 'firstSeenMs', 'lastSeenMs', 'addresses', 'down6Bytes', 'up6Bytes'];
 
 const STATE_KEY_SET: ReadonlySet<string> = new Set(STATE_KEYS);
 const COUNTER_KEY_SET: ReadonlySet<string> = new Set(COUNTER_KEYS);
 const HOST_KEY_SET: ReadonlySet<string> = new Set(HOST_KEYS);
 
 const COUNTS_FORMAT = 1;
+/** Format 2: the hosts' numbers also carry their IPv6 part. */
+const COUNTS_FORMAT_FAMILY = 2;
 const COUNTS_HEADER = 4;
 const COUNTER_NUMBERS = 2;
 const HOST_NUMBERS = 3;
+const HOST_NUMBERS_FAMILY = 5;
 const K_ABSENT = 0;
 const K_NULL = 1;
 const K_TIME = 2;
+
+function hasIpv6Part(h: StoredHost): boolean {
+  return h.down6Bytes !== undefined || h.up6Bytes !== undefined;
+}
 
 /** True when a host's addresses are just its `ip` (every IPv4-only host): nothing to store. */
 function isOnlyIp(addresses: readonly string[] | undefined, ip: string): boolean {
@@ -102,8 +115,10 @@ export function encodeState(state: AccountingState): string {
     const row: HostRow = [h.identity, h.mac, h.ip, h.hostname, h.downBytes, h.upBytes, h.firstSeenMs, h.lastSeenMs];
     const extra = extraFields(h, HOST_KEY_SET);
     const hasAddresses = !isOnlyIp(h.addresses, h.ip);
-    if (hasAddresses || extra) row.push(hasAddresses ? [...h.addresses!] : []);
-    if (extra) row.push(extra);
+    const hasFamily = hasIpv6Part(h);
+    if (hasAddresses || extra || hasFamily) row.push(hasAddresses ? [...h.addresses!] : []);
+    if (extra || hasFamily) row.push(extra ?? {});
+    if (hasFamily) row.push(h.down6Bytes ?? 0, h.up6Bytes ?? 0);
     hosts.push(row);
   }
   const stored: StoredStateJson = { v: state.version, e: state.epoch, b: state.bootMarker, l: state.lastAtMs, c: counters, h: hosts, p: state.present };
@@ -163,13 +178,25 @@ export function splitState(state: AccountingState): SplitState | null {
   layout.push(0);
   rows = 0;
   const hosts = state.hosts;
+  let hasFamily = false;
+  for (const identity in hosts) if (hasIpv6Part(hosts[identity]!)) hasFamily = true;
+  if (hasFamily) numbers[0] = COUNTS_FORMAT_FAMILY;
   for (const identity in hosts) {
     const h = hosts[identity]!;
     if (hasExtraFields(h, HOST_KEY_SET) || !isStorableNumber(h.downBytes) || !isStorableNumber(h.upBytes) || !isStorableNumber(h.lastSeenMs)) return null;
     const addresses = h.addresses;
+    const isFamilyRow = hasIpv6Part(h);
     layout.push(h.identity, h.mac, h.ip, h.hostname, h.firstSeenMs, addresses === undefined ? -1 : addresses.length);
     if (addresses !== undefined) for (const address of addresses) layout.push(address);
     numbers.push(h.downBytes, h.upBytes, h.lastSeenMs);
+    if (hasFamily) {
+      const down6 = h.down6Bytes ?? 0;
+      const up6 = h.up6Bytes ?? 0;
+      if (!isStorableNumber(down6) || !isStorableNumber(up6)) return null;
+      // Which rows have a part decides the JSON's shape: part of the layout.
+      layout.push(isFamilyRow ? 1 : 0);
+      numbers.push(down6, up6);
+    }
     rows++;
   }
   layout[hostsAt] = rows;
@@ -189,8 +216,11 @@ export function sameLayout(a: readonly unknown[], b: readonly unknown[]): boolea
 /** Puts the numbers of splitState over a state decoded from its JSON (rows in the JSON's order). */
 function applyCounts(o: StoredStateJson, counts: Uint8Array): void {
   const view = new DataView(counts.buffer, counts.byteOffset, counts.byteLength);
-  const expected = 8 * (COUNTS_HEADER + COUNTER_NUMBERS * o.c.length + HOST_NUMBERS * o.h.length);
-  if (counts.byteLength !== expected || view.getFloat64(0, true) !== COUNTS_FORMAT) {
+  const format = counts.byteLength >= 8 ? view.getFloat64(0, true) : Number.NaN;
+  const isFamily = format === COUNTS_FORMAT_FAMILY;
+  const perHost = isFamily ? HOST_NUMBERS_FAMILY : HOST_NUMBERS;
+  const expected = 8 * (COUNTS_HEADER + COUNTER_NUMBERS * o.c.length + perHost * o.h.length);
+  if (counts.byteLength !== expected || (format !== COUNTS_FORMAT && !isFamily)) {
     throw new Error(`stored accounting counts do not fit the stored state (${counts.byteLength} bytes, ${expected} expected)`);
   }
   const lastAtMs = view.getFloat64(8, true);
@@ -208,7 +238,18 @@ function applyCounts(o: StoredStateJson, counts: Uint8Array): void {
     row[4] = view.getFloat64(at, true);
     row[5] = view.getFloat64(at + 8, true);
     row[7] = view.getFloat64(at + 16, true);
-    at += 24;
+    if (isFamily) {
+      const down6 = view.getFloat64(at + 24, true);
+      const up6 = view.getFloat64(at + 32, true);
+      if (row.length > 10) {
+        row[10] = down6;
+        row[11] = up6;
+      } else if (down6 !== 0 || up6 !== 0) {
+        // The layout says a row without a part has 0, 0 here: these numbers are another state's.
+        throw new Error(`stored accounting counts do not fit the stored state (an IPv6 part for host ${String(row[0])}, which has none)`);
+      }
+    }
+    at += 8 * perHost;
   }
 }
 
@@ -223,12 +264,16 @@ export function decodeState(text: string, counts: Uint8Array | null = null): Acc
     const counter: StoredCounter = { ...extra, identity, downBytes, upBytes };
     state.counters[ip] = counter;
   }
-  for (const [identity, mac, ip, hostname, downBytes, upBytes, firstSeenMs, lastSeenMs, slot8, slot9] of o.h) {
+  for (const [identity, mac, ip, hostname, downBytes, upBytes, firstSeenMs, lastSeenMs, slot8, slot9, down6Bytes, up6Bytes] of o.h) {
     // Slot 8 is the addresses (an empty list: only `ip`); an object there is the unknown fields of
     // a row written before addresses had a slot.
     const extra = Array.isArray(slot8) ? slot9 : slot8;
     const addresses = Array.isArray(slot8) && slot8.length > 0 ? slot8 : [ip];
     const host: StoredHost = { ...extra, identity, mac, ip, hostname, downBytes, upBytes, firstSeenMs, lastSeenMs, addresses };
+    if (typeof down6Bytes === 'number') {
+      host.down6Bytes = down6Bytes;
+      host.up6Bytes = typeof up6Bytes === 'number' ? up6Bytes : 0;
+    }
     state.hosts[identity] = host;
   }
   return state;

@@ -1,6 +1,7 @@
 // Router text on screen: every hostname, MAC, notice or error text passes through here, so
 // escape sequences and control bytes never reach the terminal and nothing outgrows its column.
 import { sanitizeText, sanitizeBlock } from '../sanitize.js';
+import { isUnattributedIdentity, UNATTRIBUTED_IPV6_NAME } from '../domain/snapshot.js';
 import { LantopError, RouterError, AuthError, exitCodeOf, type ExitCode } from '../errors.js';
 
 export const NO_NAME = '(no name)';
@@ -11,6 +12,11 @@ export const DEFAULT_TELNET_WARNING = 'Telnet is unencrypted: your router passwo
 export function displayName(hostname: string | null | undefined, width = 64): string {
   const clean = hostname === null || hostname === undefined ? '' : sanitizeText(hostname, Math.max(1, width)).trim();
   return clean === '' ? NO_NAME : clean;
+}
+
+/** A row's name: its hostname as displayName gives it, or "unattributed IPv6" for that row (no router text). */
+export function rowName(row: { identity: string; hostname: string | null }, width = 64): string {
+  return isUnattributedIdentity(row.identity) ? UNATTRIBUTED_IPV6_NAME.slice(0, Math.max(1, width)) : displayName(row.hostname, width);
 }
 
 /** Any router-provided value for a cell `width` wide ('' for null). */

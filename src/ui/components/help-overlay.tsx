@@ -27,6 +27,7 @@ const SCREEN_KEYS: Record<ScreenId, ReadonlyArray<readonly [string, string]>> = 
     ['u', 'sort by upload rate'],
     ['t', 'sort by total traffic'],
     ['n', 'sort by name'],
+    ['f', 'both address families, IPv4 only, IPv6 only'],
     ['↑ ↓ PgUp PgDn Home End', 'scroll'],
     ['q / Esc', 'back to the menu (polling stops)'],
   ],

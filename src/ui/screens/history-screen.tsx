@@ -12,7 +12,7 @@ import { TableHeader, TableRow } from '../components/table.js';
 import { Footer } from '../components/footer.js';
 import { Spinner } from '../components/spinner.js';
 import { ErrorPanel } from '../components/error-panel.js';
-import { cellText, describeError, displayName, NO_NAME } from '../text.js';
+import { cellText, describeError, NO_NAME, rowName } from '../text.js';
 import { clampScrollTop, describeScroll } from '../scroll.js';
 import { shareBar } from '../sparkline.js';
 import { useTerminalSize } from '../use-terminal-size.js';
@@ -75,7 +75,7 @@ export function HistoryScreen({ controller, isInputActive, onBack }: HistoryScre
   const hasIp = widthOf('ip') > 0;
 
   const nameOf = (row: HistoryRow) => {
-    const name = displayName(row.hostname, widthOf('name'));
+    const name = rowName(row, widthOf('name'));
     if (name !== NO_NAME) return name;
     // Nameless: the address (or the MAC/identity it was counted under) is the best label we have.
     return hasIp ? name : cellText(row.ip ?? row.mac ?? row.identity, widthOf('name'));

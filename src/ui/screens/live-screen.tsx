@@ -2,7 +2,8 @@
 // sparkline), a totals row, single-key sorting, the top talker marked ▶, and scrolling for
 // hundreds of hosts. Subscribes to the controller's polls while mounted and stops on unmount.
 // The IP column widens for IPv6 addresses when there is room. The table (header, visible rows,
-// totals: live-table.ts) is drawn as fixed lines, since its text changes on every poll.
+// totals: live-table.ts) is drawn as fixed lines, since its text changes on every poll. Key f
+// shows one address family's part of every number (use-live-state.ts familyView), in no more columns.
 import { useEffect, useMemo, useReducer } from 'react';
 import { Box, Text } from 'ink';
 import type { RouterController } from '../../app/types.js';
@@ -12,11 +13,11 @@ import { FixedLines } from '../components/fixed-lines.js';
 import { Footer } from '../components/footer.js';
 import { Spinner } from '../components/spinner.js';
 import { StatusLine } from '../components/status-line.js';
-import { displayName, NO_NAME } from '../text.js';
+import { NO_NAME, rowName } from '../text.js';
 import { clampScrollTop, describeScroll } from '../scroll.js';
 import { useTerminalSize } from '../use-terminal-size.js';
 import { useTheme } from '../theme.js';
-import { initialLiveState, liveReducer, sortHosts, topTalker, SORT_LABELS, type SortKey } from './use-live-state.js';
+import { FAMILY_LABELS, familyView, initialLiveState, liveReducer, sortHosts, topTalker, SORT_LABELS, type SortKey } from './use-live-state.js';
 import { useLiveKeys } from './use-live.js';
 import { liveTableLines } from './live-table.js';
 
@@ -58,7 +59,10 @@ export function LiveScreen({ controller, now, isInputActive, onBack }: LiveScree
   useEffect(() => controller.watch((snapshot) => dispatch({ type: 'snapshot', snapshot })), [controller]);
   useLiveKeys({ dispatch, onBack, viewportRows, isEnabled: isInputActive });
 
-  const { snapshot, sortKey, samples } = state;
+  const { sortKey, samples } = state;
+  const family = state.family ?? 'all';
+  // Sparklines keep the rate over both families (samples are taken from the snapshot as it came).
+  const snapshot = useMemo(() => (state.snapshot ? familyView(state.snapshot, family) : null), [state.snapshot, family]);
   // Sized from every host, not just the visible ones, so scrolling never re-flows the columns.
   const ipWidth = useMemo(() => addressColumnWidth(snapshot?.hosts ?? []), [snapshot]);
   const specs = useMemo(() => widenColumn(LIVE_COLUMNS, 'ip', ipWidth), [ipWidth]);
@@ -89,7 +93,8 @@ export function LiveScreen({ controller, now, isInputActive, onBack }: LiveScree
         <Text bold>Live usage</Text>
         <Text {...theme.dim}>
           {snapshot ? ` · ${snapshot.hosts.length} ${snapshot.hosts.length === 1 ? 'host' : 'hosts'}` : ''} · sorted by {SORT_LABELS[sortKey]}
-          {top ? ` · top talker ▶ ${displayName(top.hostname, 32) === NO_NAME ? top.ip : displayName(top.hostname, 32)}` : ''}
+          {family === 'all' ? '' : ` · ${FAMILY_LABELS[family]}`}
+          {top ? ` · top talker ▶ ${rowName(top, 32) === NO_NAME ? top.ip : rowName(top, 32)}` : ''}
         </Text>
       </Text>
       <StatusLine label={controller.label} protocol={controller.protocol} snapshot={snapshot} now={now} />
@@ -113,6 +118,7 @@ export function LiveScreen({ controller, now, isInputActive, onBack }: LiveScree
           { keys: '↑↓ PgUp PgDn Home End', action: 'scroll' },
           { keys: 'q/Esc', action: 'back' },
           { keys: '?', action: 'help' },
+          { keys: 'f', action: 'IPv4/IPv6' },
         ]}
         extra={describeScroll(first, sorted.length, viewportRows)}
       />

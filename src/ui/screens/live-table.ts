@@ -8,7 +8,7 @@ import { formatBytes, formatRate, formatShare } from '../../output/units.js';
 import type { PlacedColumn } from '../columns.js';
 import { shareBar, sparkline } from '../sparkline.js';
 import { tableRowLine, type StyledLine } from '../styled-line.js';
-import { cellText, displayName, NO_NAME } from '../text.js';
+import { cellText, NO_NAME, rowName } from '../text.js';
 
 export interface LiveTableInput {
   columns: readonly PlacedColumn[];
@@ -39,7 +39,7 @@ export function liveTableLines({ columns, snapshot, visible, top, samples, spark
   const lines: StyledLine[] = [tableRowLine(columns, header, styles.header)];
   for (const h of visible) {
     const isTop = h === top;
-    const name = displayName(h.hostname, nameWidth);
+    const name = rowName(h, nameWidth);
     const cells = {
       mark: isTop ? '▶' : ' ',
       name: name === NO_NAME && !hasIp ? cellText(h.ip, nameWidth) : name,

@@ -1,8 +1,10 @@
 // Live usage state: the latest snapshot, the last minute of rate samples per host (for the
 // sparklines), the sort order and the scroll offset. Samples are capped per host and hosts that
 // leave the snapshot lose theirs, so memory stays bounded however long the screen runs. Samples
-// follow the host's identity, so a device that changes address keeps its sparkline.
+// follow the host's identity, so a device that changes address keeps its sparkline. The family
+// view (key f, issue 15) shows either address family's part of every row instead of the totals.
 import { compareAddresses } from '../../domain/address.js';
+import { familyBytesOf, familyRatesOf } from '../../domain/family.js';
 import type { HostUsage, Snapshot } from '../../domain/snapshot.js';
 import { sanitizeText } from '../../sanitize.js';
 import { scrollTopAfter, type ScrollAction } from '../scroll.js';
@@ -18,17 +20,28 @@ export const SORT_LABELS: Readonly<Record<SortKey, string>> = {
   name: 'name',
 };
 
+/** Which bytes the rows show: both families (the totals), or one family's part. */
+export type FamilyView = 'all' | 'ipv4' | 'ipv6';
+
+export const FAMILY_VIEWS: readonly FamilyView[] = ['all', 'ipv4', 'ipv6'];
+
+export const FAMILY_LABELS: Readonly<Record<FamilyView, string>> = { all: 'IPv4+IPv6', ipv4: 'IPv4 only', ipv6: 'IPv6 only' };
+
 export interface LiveState {
   snapshot: Snapshot | null;
   /** HostUsage.identity → combined (↓+↑) bytes/s, oldest first, at most SAMPLE_LIMIT. */
   samples: ReadonlyMap<string, readonly number[]>;
   sortKey: SortKey;
   scrollTop: number;
+  /** Absent: 'all' (states made before the family view). */
+  family?: FamilyView;
 }
 
 export type LiveAction =
   | { type: 'snapshot'; snapshot: Snapshot }
   | { type: 'sort'; sortKey: SortKey }
+  /** Next family view: all → IPv4 → IPv6 → all. */
+  | { type: 'family' }
   | { type: 'scroll'; action: ScrollAction; viewportRows: number };
 
 export const initialLiveState: LiveState = { snapshot: null, samples: new Map(), sortKey: 'down', scrollTop: 0 };
@@ -50,6 +63,10 @@ export function liveReducer(state: LiveState, action: LiveAction): LiveState {
     }
     case 'sort':
       return { ...state, sortKey: action.sortKey, scrollTop: 0 };
+    case 'family': {
+      const next = FAMILY_VIEWS[(FAMILY_VIEWS.indexOf(state.family ?? 'all') + 1) % FAMILY_VIEWS.length] ?? 'all';
+      return { ...state, family: next };
+    }
     case 'scroll':
       return { ...state, scrollTop: scrollTopAfter(state.scrollTop, action.action, state.snapshot?.hosts.length ?? 0, action.viewportRows) };
   }
@@ -83,4 +100,37 @@ export function topTalker(hosts: readonly HostUsage[]): HostUsage | null {
     if (rate > 0 && (best === null || rate > best.downBps + best.upBps)) best = h;
   }
   return best;
+}
+
+/**
+ * The snapshot as the family view shows it: for 'ipv4' or 'ipv6', every row's bytes and rates are
+ * that family's part, shares are of that family's bytes, and the totals are that family's. The
+ * same snapshot for 'all'. Rows without a split (built by hand) are all IPv4.
+ */
+export function familyView(snapshot: Snapshot, family: FamilyView): Snapshot {
+  if (family === 'all') return snapshot;
+  const is6 = family === 'ipv6';
+  const hosts = snapshot.hosts.map((h): HostUsage => {
+    const b = familyBytesOf(h);
+    const r = familyRatesOf(h);
+    return {
+      ...h,
+      downBytes: is6 ? b.down6Bytes : b.down4Bytes,
+      upBytes: is6 ? b.up6Bytes : b.up4Bytes,
+      downBps: is6 ? r.down6Bps : r.down4Bps,
+      upBps: is6 ? r.up6Bps : r.up4Bps,
+    };
+  });
+  const totals = { downBytes: 0, upBytes: 0, downBps: 0, upBps: 0 };
+  for (const h of hosts) {
+    totals.downBytes += h.downBytes;
+    totals.upBytes += h.upBytes;
+    totals.downBps += h.downBps;
+    totals.upBps += h.upBps;
+  }
+  for (const h of hosts) {
+    h.downShare = totals.downBytes > 0 ? h.downBytes / totals.downBytes : 0;
+    h.upShare = totals.upBytes > 0 ? h.upBytes / totals.upBytes : 0;
+  }
+  return { ...snapshot, hosts, totals };
 }

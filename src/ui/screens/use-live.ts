@@ -5,6 +5,9 @@ import { isBackKey, useKeys } from '../use-keys.js';
 
 export const SORT_KEYS: Readonly<Record<string, SortKey>> = { d: 'down', u: 'up', t: 'total', n: 'name' };
 
+/** Cycles the family view: both families, IPv4 only, IPv6 only. */
+export const FAMILY_KEY = 'f';
+
 export type LiveKeyResult = LiveAction | { type: 'back' } | null;
 
 export function liveKeyAction(input: string, key: Key, viewportRows: number): LiveKeyResult {
@@ -13,6 +16,7 @@ export function liveKeyAction(input: string, key: Key, viewportRows: number): Li
   if (scroll) return { type: 'scroll', action: scroll, viewportRows };
   const sortKey = SORT_KEYS[input];
   if (sortKey) return { type: 'sort', sortKey };
+  if (input === FAMILY_KEY) return { type: 'family' };
   if (isBackKey(input, key)) return { type: 'back' };
   return null;
 }
