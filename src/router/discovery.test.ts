@@ -5,6 +5,7 @@ import { discoverHosts } from './discovery.js';
 import { parseArpTable } from './parsers/arp-table.js';
 import { parseLanHosts } from './parsers/lan-hosts.js';
 import { parseDhcpLeases } from './parsers/dhcp-leases.js';
+import { parseIpv6Neighbours } from './parsers/ipv6-neighbours.js';
 import type { ArpEntry } from './parsers/types.js';
 import { compareAddresses } from '../domain/address.js';
 import { readFixture } from '../../test/fixtures.js';
@@ -97,6 +98,43 @@ describe('discoverHosts', () => {
     assert.deepEqual(discoverHosts(arp, []).map((h) => h.mac), ['02:00:00:00:00:aa']);
     const lease = { mac: '02:00:00:00:00:bb', ip: '2001:db8::30', hostname: 'b', leaseSeconds: 10 };
     assert.deepEqual(discoverHosts(arp, [lease]).map((h) => [h.mac, h.hostname]), [['02:00:00:00:00:bb', 'b']]);
+  });
+
+  test('dual stack, real captures: ARP + `ip -6 neigh` (iproute2 and BusyBox) + leases → one device per MAC with its IPv4, stable and temporary IPv6 addresses', () => {
+    // One capture (fixtures/capture-ipv6-fixtures.sh): the ARP table, both tools' IPv6 tables.
+    const arp = parseArpTable(readFixture('generic-linux/debian-12/proc-net-arp-dual-stack.txt'));
+    const leases = parseDhcpLeases(readFixture('dnsmasq/2.90/dhcp.leases'));
+    for (const file of ['generic-linux/debian-12/ip-6-neigh-show.txt', 'busybox/1.35.0/busybox-ip-6-neigh.txt', 'generic-linux/debian-12/ip-6-neigh-show-failed.txt']) {
+      const neighbours6 = parseIpv6Neighbours(readFixture(file));
+      const hosts = discoverHosts(arp, leases, { wanInterfaces: ['ppp0'] }, neighbours6);
+      const temporary = (mac: string) => neighbours6.find((e) => e.mac === mac && e.ip.startsWith('2001:db8:1:0:'))!.ip;
+      const h10 = ['198.51.100.10', '2001:db8:1::10', temporary('02:00:00:00:00:10')].sort(compareAddresses);
+      const h11 = ['198.51.100.11', '2001:db8:1::11', temporary('02:00:00:00:00:11')].sort(compareAddresses);
+      // Link-local, FAILED/INCOMPLETE and the ISP's router on ppp0 are no hosts; names follow the MAC.
+      assert.deepEqual(hosts.map((h) => [h.ip, h.mac, h.hostname, h.addresses]), [
+        ...h10.map((ip) => [ip, '02:00:00:00:00:10', 'laptop-h1', h10]),
+        ...h11.map((ip) => [ip, '02:00:00:00:00:11', null, h11]),
+      ].sort((a, b) => compareAddresses(a[0] as string, b[0] as string)), file);
+      assert.ok(hosts.every((h) => h.identity === h.mac && h.iface === 'br-lan'));
+    }
+  });
+
+  test('IPv6 neighbours alone (no ARP answer): the devices still appear, each with its addresses', () => {
+    const neighbours6 = parseIpv6Neighbours(readFixture('busybox/1.35.0/busybox-ip-6-neigh-incomplete.txt'));
+    const hosts = discoverHosts([], [], { wanInterfaces: ['ppp0'] }, neighbours6);
+    assert.deepEqual([...new Set(hosts.map((h) => h.mac))], ['02:00:00:00:00:10', '02:00:00:00:00:11']);
+    assert.ok(hosts.every((h) => h.addresses.length === 2 && h.addresses.includes(h.ip)));
+  });
+
+  test('link-local and multicast IPv6 are never a host, even from an entry marked complete', () => {
+    const entries: ArpEntry[] = [
+      { ip: 'fe80::ff:fe00:10', mac: '02:00:00:00:00:10', iface: 'br-lan', isComplete: true },
+      { ip: 'ff02::1', mac: '02:00:00:00:00:10', iface: 'br-lan', isComplete: true },
+      { ip: '::ffff:198.51.100.10', mac: '02:00:00:00:00:10', iface: 'br-lan', isComplete: true },
+      { ip: '2001:db8:1::10', mac: '02:00:00:00:00:10', iface: 'br-lan', isComplete: true },
+    ];
+    assert.deepEqual(discoverHosts([], [], {}, entries).map((h) => h.ip), ['2001:db8:1::10']);
+    assert.deepEqual(discoverHosts(entries, []).map((h) => h.ip), ['2001:db8:1::10']);
   });
 
   test('property: one host per IP, sorted numerically, all live and off the WAN, whatever the input order', () => {

@@ -1,10 +1,13 @@
-// Discovery: who is on the LAN right now. Liveness comes from the neighbour table (ARP); names
-// come from DHCP leases / `lanhosts`, matched by MAC (the identity) — never by IP alone, since a
-// stale lease may name an address someone else now holds. Pure: parsed records in, hosts out.
+// Discovery: who is on the LAN right now. Liveness comes from the neighbour tables (ARP, and
+// `ip -6 neigh` for IPv6: issue 15); names come from DHCP leases / `lanhosts`, matched by MAC (the
+// identity) — never by IP alone, since a stale lease may name an address someone else now holds. A
+// device is its MAC with every IPv4 and IPv6 address it holds, temporary (privacy) ones included;
+// link-local and multicast IPv6 addresses are never a host's. Pure: parsed records in, hosts out.
 //
 // Hostnames are data from the network and may be hostile: kept raw here, sanitised at display.
 
 import { canonicalAddress, compareAddresses } from '../domain/address.js';
+import { isHostIpv6 } from './parsers/ipv6-neighbours.js';
 import type { ArpEntry, LeaseEntry } from './parsers/types.js';
 import { canonicalMac, isGroupMac, isZeroMac } from './tokens.js';
 
@@ -34,14 +37,16 @@ const UNSPECIFIED = new Set(['0.0.0.0', '::']);
 
 /**
  * Merges neighbour entries and leases into live LAN hosts: complete entries only, not on a WAN
- * interface, not zero/group MACs; one host per address, IPv4 or IPv6 (when an address shows two
- * MACs, the one a lease confirms wins, else the first listed); any number of addresses per MAC,
- * each named by the MAC's lease when its own address has none; ordered by address.
+ * interface, not zero/group MACs, no link-local or multicast IPv6; one host per address, IPv4 or
+ * IPv6 (when an address shows two MACs, the one a lease confirms wins, else the first listed); any
+ * number of addresses per MAC, each named by the MAC's lease when its own address has none; ordered
+ * by address. `neighbours6` (parseIpv6Neighbours) are taken after the ARP entries, alike.
  */
 export function discoverHosts(
   arp: readonly ArpEntry[],
   leases: readonly LeaseEntry[],
   options: DiscoveryOptions = {},
+  neighbours6: readonly ArpEntry[] = [],
 ): DiscoveredHost[] {
   const wan = new Set(options.wanInterfaces ?? ['ppp0']);
   const lan = options.lanInterfaces ? new Set(options.lanInterfaces) : null;
@@ -60,13 +65,14 @@ export function discoverHosts(
   }
 
   const byIp = new Map<string, DiscoveredHost>();
-  for (const entry of arp) {
+  for (const entry of [...arp, ...neighbours6]) {
     if (!entry.isComplete || entry.mac === null) continue;
     if (entry.iface !== null && wan.has(entry.iface)) continue;
     if (lan && (entry.iface === null || !lan.has(entry.iface))) continue;
     const ip = canonicalAddress(entry.ip);
     const mac = canonicalMac(entry.mac);
     if (ip === null || mac === null || isZeroMac(mac) || isGroupMac(mac) || UNSPECIFIED.has(ip)) continue;
+    if (ip.includes(':') && !isHostIpv6(ip)) continue;
     const existing = byIp.get(ip);
     if (existing) {
       // Same address twice: keep the first, unless only the newcomer is confirmed by a lease.

@@ -16,11 +16,14 @@
  * @module
  */
 
-/** Parser records: ArpEntry, LeaseEntry, Rule, Chain, IptablesListing, ParseReport. */
-export type { ArpEntry, LeaseEntry, Rule, Chain, IptablesListing, ParseReport } from './parsers/types.js';
+/** Parser records: ArpEntry, Ipv6NeighbourEntry, LeaseEntry, Rule, Chain, IptablesListing, ParseReport. */
+export type { ArpEntry, Ipv6NeighbourEntry, LeaseEntry, Rule, Chain, IptablesListing, ParseReport } from './parsers/types.js';
 
 /** ARP / neighbour tables: `arp show`, `/proc/net/arp`, `arp -a`, `arp -n`, `ip neigh`. */
 export { parseArpTable, parseArpTableReport, type ArpTableReport, type ArpFormat } from './parsers/arp-table.js';
+
+/** The IPv6 neighbour table, `ip -6 neigh` (iproute2 and BusyBox formats); isHostIpv6 says which addresses can be a host's. */
+export { parseIpv6Neighbours, parseIpv6NeighboursReport, isHostIpv6, type Ipv6NeighboursReport, type Ipv6NeighbourFormat } from './parsers/ipv6-neighbours.js';
 
 /** Broadcom vendor CLI `lanhosts show all` (several layouts). */
 export { parseLanHosts, parseLanHostsReport, type LanHostsReport } from './parsers/lan-hosts.js';

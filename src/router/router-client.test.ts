@@ -251,6 +251,8 @@ test('a stored profile that stops fitting is probed again once, and the loader r
   const session = new ScriptedSession([
     { command: 'arp show', output: UNRECOGNIZED_ARP },
     { command: 'cat /proc/net/arp', output: ARP },
+    // The BusyBox profile reads the IPv6 table too (issue 15); this router prints none.
+    { command: 'ip -6 neigh show', output: readFixture('generic-linux/debian-12/ip-6-neigh-show-ipv6-disabled.txt') },
     { command: 'cat /tmp/dhcp.leases', output: '' },
   ], { mode: 'cli' });
   const client = new RouterClient(session, stored, { wan: 'ppp0', isManaged: false, redetect: async () => { probes += 1; return fresh; } });
@@ -303,7 +305,9 @@ test('a stored profile whose listing command is unknown now: probed again once, 
   const router = new EmulatedIptables();
   await new RouterClient(scripted(router.setupSteps()), broadcom(), { wan: 'ppp0', isManaged: false, layout: 'split' }).setup();
   const stored: FirmwareProfile = { ...broadcom(), source: 'stored' };
-  const fresh: FirmwareProfile = { ...firmwareForOverride('busybox'), source: 'probed' };
+  // IPv4 only (issue 15 gave the BusyBox profile ip6tables): the emulator has no ip6tables.
+  const busybox = firmwareForOverride('busybox');
+  const fresh: FirmwareProfile = { ...busybox, commands: { ...busybox.commands, ip6tables: null }, source: 'probed' };
   let probes = 0;
   const session = new HandingSession([
     { command: LISTING, output: 'telnetd:error:12.000:processInput:406:unrecognized command iptables -L -v -x -n --line-numbers' },

@@ -10,10 +10,11 @@ import type { PollPort, SyncOutcome, TrafficReading } from '../domain/poller.js'
 import type { CommandSpec, FirmwareProfile } from './firmware/families.js';
 import { discoverHosts, type DiscoveredHost } from './discovery.js';
 import { parseArpTableReport } from './parsers/arp-table.js';
+import { parseIpv6NeighboursReport } from './parsers/ipv6-neighbours.js';
 import { parseLanHosts } from './parsers/lan-hosts.js';
 import { parseDhcpLeases } from './parsers/dhcp-leases.js';
 import { classifyRouterOutput } from './parsers/router-errors.js';
-import type { LeaseEntry } from './parsers/types.js';
+import type { Ipv6NeighbourEntry, LeaseEntry } from './parsers/types.js';
 import { routerAnswerError } from './router-answer.js';
 import type { AccountingBackend, ApplyOutcome, BackendKind, BackendReading, InstallPlan } from './backends/backend.js';
 import { chooseBackend, type ChooseBackendOptions } from './backends/choose-backend.js';
@@ -49,6 +50,7 @@ export class RouterClient implements PollPort {
   private hasRedetected = false;
   /** The last reading readTraffic returned: sync plans from it instead of reading again. */
   private lastReading: BackendReading | null = null;
+  private discoveryNotesValue: string[] = [];
 
   constructor(
     private readonly session: Session,
@@ -75,6 +77,11 @@ export class RouterClient implements PollPort {
 
   get wan(): string {
     return this.options.wan;
+  }
+
+  /** What the last discovery could not read, in words (display-safe), e.g. no IPv6 neighbour table. */
+  get discoveryNotes(): readonly string[] {
+    return this.discoveryNotesValue;
   }
 
   /** Whether poll-time sync may add and repair rules: on after setup, off after flush/teardown. */
@@ -120,13 +127,17 @@ export class RouterClient implements PollPort {
   }
 
   private async loadHosts(): Promise<DiscoveredHost[]> {
-    const { listArp, listNames } = this.firmware.commands;
+    const { listArp, listNames, listNeighbours6 } = this.firmware.commands;
+    const notes: string[] = [];
     const arpText = await this.run(listArp);
     const arp = parseArpTableReport(arpText);
     if (arp.entries.length === 0 && arpText.trim() !== '' && !/^IP address\s+HW type/im.test(arpText)) {
       // Not a neighbour table: the router's words are the error (never "0 hosts").
       throw routerAnswerError(`list its LAN hosts`, listArp, arpText);
     }
+    // The IPv6 table right after ARP when it runs in the same place (no CLI/shell move between them).
+    const isBesideArp = listNeighbours6 !== null && listNeighbours6.where === listArp.where;
+    let neighbours6: Ipv6NeighbourEntry[] = isBesideArp ? await this.loadNeighbours6(listNeighbours6, notes) : [];
     let leases: LeaseEntry[] = [];
     if (listNames !== null) {
       // Names are a nicety (a router without a lease file still has hosts), but an error text
@@ -138,7 +149,24 @@ export class RouterClient implements PollPort {
       }
       leases = listNames.parser === 'lan-hosts' ? parseLanHosts(text) : parseDhcpLeases(text);
     }
-    return discoverHosts(arp.entries, leases, { wanInterfaces: [this.options.wan] });
+    if (listNeighbours6 !== null && !isBesideArp) neighbours6 = await this.loadNeighbours6(listNeighbours6, notes);
+    this.discoveryNotesValue = notes;
+    return discoverHosts(arp.entries, leases, { wanInterfaces: [this.options.wan] }, neighbours6);
+  }
+
+  /**
+   * The IPv6 neighbour table. IPv6 is optional: an error answer ("ip: not found", an IPv6-less
+   * kernel's words) means no IPv6 neighbours and a note, never a failed discovery — and, sent
+   * straight to the session, never a reason to probe a stored profile again.
+   */
+  private async loadNeighbours6(spec: CommandSpec, notes: string[]): Promise<Ipv6NeighbourEntry[]> {
+    const text = await this.session.exec(spec.command, { where: spec.where });
+    const report = parseIpv6NeighboursReport(text);
+    if (report.entries.length === 0 && (report.skipped.length > 0 || classifyRouterOutput(text) !== null)) {
+      notes.push(`no IPv6 neighbours: \`${spec.command}\` answered "${sanitizeText(text.trim().split('\n')[0] ?? '', 120)}"`);
+      return [];
+    }
+    return report.entries;
   }
 
   /** Discovered hosts, each marked with whether lantop counts it. */
@@ -156,9 +184,13 @@ export class RouterClient implements PollPort {
   private read(): Promise<BackendReading> {
     return this.fitted(async () => {
       const spec = this.backend.readCommand;
+      const followUp = this.backend.readFollowUp ?? null;
       // Parsed while it arrives where the backend and the session can (issue 21).
       const incremental = this.backend.readIncrementally?.() ?? null;
-      const text = await this.session.exec(spec.command, incremental ? { where: spec.where, onLines: (lines) => incremental.push(lines) } : { where: spec.where });
+      let text = await this.session.exec(spec.command, incremental ? { where: spec.where, onLines: (lines) => incremental.push(lines) } : { where: spec.where });
+      // A router that cannot run both listings in one line (a vendor CLI): the second, then the
+      // two answers joined as one line would have printed them.
+      if (followUp !== null) text = `${text}\n${followUp.separator}\n${await this.session.exec(followUp.command.command, { where: followUp.command.where })}`;
       let reading: BackendReading;
       try {
         reading = incremental ? incremental.finish(text) : this.backend.read(text);

@@ -17,6 +17,15 @@ export interface BackendReading {
   /** Cumulative counters per canonical host address. */
   counters: Map<string, CounterPair>;
   installation: InstallationState;
+  /** What this read could not count, in words (display-safe), e.g. IPv6 off; absent: nothing to say. */
+  notes?: string[];
+}
+
+/** A second command of the same read, for a router that cannot run both in one line (issue 15). */
+export interface ReadFollowUp {
+  command: CommandSpec;
+  /** The line RouterClient puts between the two answers in the text read() gets. */
+  separator: string;
 }
 
 export interface InstallPlan {
@@ -71,6 +80,12 @@ export interface AccountingBackend<R extends BackendReading = BackendReading> {
   describe(): string;
   /** The one command a poll sends: every counter in one round trip. */
   readonly readCommand: CommandSpec;
+  /**
+   * Optional: a second command each read sends after readCommand where one line cannot carry every
+   * counter (iptables in a vendor CLI, which runs one command per line, beside ip6tables). read()
+   * then gets `first + '\n' + separator + '\n' + second`. Absent or null: one round trip.
+   */
+  readonly readFollowUp?: ReadFollowUp | null;
   /** The answer to readCommand, understood; throws a RouterError when it is not what was asked. */
   read(text: string): R;
   /**

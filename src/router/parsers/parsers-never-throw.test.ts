@@ -4,6 +4,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parseArpTableReport } from './arp-table.js';
+import { parseIpv6NeighboursReport } from './ipv6-neighbours.js';
 import { parseLanHostsReport } from './lan-hosts.js';
 import { parseDhcpLeasesReport } from './dhcp-leases.js';
 import { parseIptablesListing } from './iptables-listing.js';
@@ -13,6 +14,7 @@ import { readFixture } from '../../../test/fixtures.js';
 
 const parsers: Array<[string, (text: string) => unknown]> = [
   ['parseArpTableReport', parseArpTableReport],
+  ['parseIpv6NeighboursReport', parseIpv6NeighboursReport],
   ['parseLanHostsReport', parseLanHostsReport],
   ['parseDhcpLeasesReport', (t) => parseDhcpLeasesReport(t, { nowSeconds: 1_700_000_000 })],
   ['parseIptablesListing', parseIptablesListing],
@@ -31,6 +33,8 @@ const captures = [
   'iptables/1.4.21-broadcom/iptables-L-TRAFFIC-v-x-n-console-noise.txt',
   'generic-linux/debian-12/ip-s-neigh.txt',
   'generic-linux/debian-12/arp-n.txt',
+  'busybox/1.35.0/busybox-ip-6-neigh.txt',
+  'iptables/1.8.9-nft/dual-stack-read.txt',
   'busybox/1.35.0/dumpleases.txt',
   'dnsmasq/2.90/dhcp.leases',
   'isc-dhcpd/4.4/dhcpd.leases',

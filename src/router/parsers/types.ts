@@ -9,6 +9,18 @@ export interface ArpEntry {
   isComplete: boolean;
 }
 
+/**
+ * One entry of the IPv6 neighbour table (`ip -6 neigh`, issue 15): an ArpEntry, so discovery takes
+ * both alike, plus what the table says of it. isComplete is false for FAILED/INCOMPLETE/NOARP
+ * entries and for addresses that are no host's (link-local, multicast: see isHostIpv6).
+ */
+export interface Ipv6NeighbourEntry extends ArpEntry {
+  /** The NUD state as printed (`REACHABLE`, `STALE`, BusyBox may join flags with ','); null when none. */
+  state: string | null;
+  /** The `router` flag: the neighbour says it forwards (the ISP's peer, a mesh node). */
+  isRouter: boolean;
+}
+
 export interface LeaseEntry {
   mac: string;
   ip: string;

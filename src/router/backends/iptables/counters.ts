@@ -1,5 +1,6 @@
 // Per-host cumulative counters from one iptables listing, whatever the layout (issue 14: each
 // layout strategy says which of its rules hold which host's counter).
+import type { AddressFamily } from '../../../domain/address.js';
 import type { IptablesListing } from '../../parsers/types.js';
 import { findChain, specOfListedRule } from './rule-spec.js';
 import { LANTOP_CHAINS, LAYOUTS } from './layouts.js';
@@ -21,9 +22,10 @@ const UP = 2;
  * Per-host cumulative counters from a listing, whatever the layout (flat or split, even both during
  * a layout switch): download = `-i WAN -d IP`
  * in TRAFFIC or `-d IP` in TRAFFIC_DOWN; upload = `-s IP -o WAN` or `-s IP` in TRAFFIC_UP.
- * Duplicate rules for one host (a half-finished setup) are not added twice: the first counts.
+ * Duplicate rules for one host (a half-finished setup) are not added twice: the first counts. An
+ * ip6tables listing is read with family 6 (its addresses are IPv6, canonical).
  */
-export function readHostCounters(listing: IptablesListing, wan: string): Map<string, HostCounters> {
+export function readHostCounters(listing: IptablesListing, wan: string, family: AddressFamily = 4): Map<string, HostCounters> {
   // One map lookup per rule and no key string per rule: each host's slot says which directions it
   // already has (DOWN | UP), whatever the byte values are.
   const slots = new Map<string, HostSlot>();
@@ -34,7 +36,7 @@ export function readHostCounters(listing: IptablesListing, wan: string): Map<str
     const rules = chain.rules;
     for (let k = 0; k < rules.length; k++) {
       const rule = rules[k]!;
-      const spec = specOfListedRule(chainName, rule);
+      const spec = specOfListedRule(chainName, rule, family);
       if (spec === null) continue;
       const held = flat.counterOf(spec, wan) ?? split.counterOf(spec, wan);
       if (held === null) continue;

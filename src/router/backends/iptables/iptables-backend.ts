@@ -2,24 +2,35 @@
 // rules in the flat, split or tree layout (layouts.ts), every counter read with one
 // `iptables -L -v -x -n --line-numbers`, plans applied by iptables-restore, `&&` shell lines or
 // line by line (apply-batch.ts), whichever the router can do.
+//
+// IPv6 (issue 15): where the firmware table names ip6tables, the same chains, layouts, tags and
+// safety in ip6tables, for the IPv6 host addresses; read in the same round trip where both run in
+// the shell (dual-stack-read.ts). An ip6tables that does not answer a listing ("not found",
+// "can't initialize ip6tables table") turns IPv6 counting off for that read, with a note; IPv4 is
+// counted as before. Without ip6tables in the table, everything is exactly the IPv4-only backend.
 import { RouterError } from '../../../errors.js';
-import { sanitizeBlock } from '../../../sanitize.js';
+import { sanitizeBlock, sanitizeText } from '../../../sanitize.js';
 import type { CounterPair } from '../../../domain/accounting.js';
+import type { InstallationState } from '../../../domain/poller.js';
 import type { CommandSpec, FirmwareProfile } from '../../firmware/families.js';
-import { applyBatch } from './apply/apply-batch.js';
+import { applyBatch, type BatchTarget } from './apply/apply-batch.js';
 import { parseIptablesListing } from '../../parsers/iptables-listing.js';
 import { classifyRouterOutput } from '../../parsers/router-errors.js';
 import type { IptablesListing } from '../../parsers/types.js';
 import { routerAnswerError, whereName } from '../../router-answer.js';
-import type { AccountingBackend, ApplyOutcome, BackendReading, IncrementalRead, InstallOptions, InstallPlan, RunCommand } from '../backend.js';
+import type { AccountingBackend, ApplyOutcome, BackendReading, IncrementalRead, InstallOptions, InstallPlan, ReadFollowUp, RunCommand } from '../backend.js';
 import { ListingStream } from './listing-stream.js';
 import { readHostCounters } from './counters.js';
+import { DualListingStream, dualReadPlan, listingCommand, splitDualRead } from './dual-stack-read.js';
 import { DEFAULT_LAYOUT, LAYOUTS, TRAFFIC_CHAIN, layoutOfListing, type RuleLayout } from './layouts.js';
 import { planFlush, planSetup, planTeardown } from './plan.js';
 import { describeRule, findChain, LANTOP_COMMENT } from './rule-spec.js';
 
 export interface IptablesReading extends BackendReading {
   listing: IptablesListing;
+  /** The ip6tables listing; null when IPv6 is not counted here (no ip6tables, or it did not list: see notes). */
+  listing6: IptablesListing | null;
+  notes: string[];
 }
 
 export interface IptablesBackendOptions {
@@ -28,19 +39,27 @@ export interface IptablesBackendOptions {
   layout?: RuleLayout;
 }
 
-/** The one listing a poll reads: the whole filter table with counters and line numbers. */
-function listingSpec(iptables: CommandSpec): CommandSpec {
-  return { command: `${iptables.command} -L -v -x -n --line-numbers`, where: iptables.where };
-}
+type Tool = CommandSpec & { binary: string };
 
 function hasForwardJump(listing: IptablesListing): boolean {
   return (findChain(listing, 'FORWARD')?.rules ?? []).some((r) => r.target === TRAFFIC_CHAIN);
+}
+
+function installationOf(listing: IptablesListing): InstallationState {
+  return findChain(listing, TRAFFIC_CHAIN) === undefined ? 'missing' : hasForwardJump(listing) ? 'complete' : 'incomplete';
+}
+
+/** Both families: missing or complete only when both are; anything else is incomplete. */
+function bothFamilies(a: InstallationState, b: InstallationState | null): InstallationState {
+  return b === null || a === b ? a : 'incomplete';
 }
 
 export class IptablesBackend implements AccountingBackend<IptablesReading> {
   readonly kind = 'iptables' as const;
   readonly names = { indefinite: `a ${TRAFFIC_CHAIN} chain`, definite: `the ${TRAFFIC_CHAIN} chain` };
   readonly readCommand: CommandSpec;
+  readonly readFollowUp: ReadFollowUp | null;
+  private readonly ip6tables: Tool | null;
   private isTagging: boolean;
   private lastLayout: RuleLayout | null = null;
 
@@ -48,82 +67,145 @@ export class IptablesBackend implements AccountingBackend<IptablesReading> {
     private readonly firmware: FirmwareProfile,
     private readonly options: IptablesBackendOptions,
   ) {
-    this.readCommand = listingSpec(this.iptables);
+    this.ip6tables = firmware.commands.ip6tables ?? null;
+    const plan = this.ip6tables === null ? { readCommand: listingCommand(this.iptables), followUp: null } : dualReadPlan(this.iptables, this.ip6tables);
+    this.readCommand = plan.readCommand;
+    this.readFollowUp = plan.followUp;
     this.isTagging = firmware.capabilities.hasCommentMatch !== false;
   }
 
-  private get iptables(): CommandSpec & { binary: string } {
+  private get iptables(): Tool {
     return this.firmware.commands.iptables!;
   }
 
   describe(): string {
     const layout = LAYOUTS[this.lastLayout ?? this.options.layout ?? DEFAULT_LAYOUT];
-    return `iptables (${this.iptables.command} in ${whereName(this.iptables)}), ${layout.description}${this.isTagging ? `, rules tagged "-m comment --comment ${LANTOP_COMMENT}"` : ', rules untagged (no comment match)'}`;
+    const ipv6 = this.ip6tables === null ? '' : `, IPv6 hosts in ip6tables (${this.ip6tables.command} in ${whereName(this.ip6tables)}) alike`;
+    return `iptables (${this.iptables.command} in ${whereName(this.iptables)}), ${layout.description}${this.isTagging ? `, rules tagged "-m comment --comment ${LANTOP_COMMENT}"` : ', rules untagged (no comment match)'}${ipv6}`;
   }
 
   read(text: string): IptablesReading {
-    return this.readingOf(parseIptablesListing(text), text);
+    if (this.ip6tables === null) return this.readingOf(parseIptablesListing(text), text, null, null);
+    const { text4, text6 } = splitDualRead(text);
+    return this.readingOf(parseIptablesListing(text4), text4, text6 === null ? null : parseIptablesListing(text6), text6);
   }
 
   readIncrementally(): IncrementalRead<IptablesReading> {
-    const stream = new ListingStream();
-    return { push: (lines) => stream.push(lines), finish: (text) => this.readingOf(stream.finish(text), text) };
+    if (this.ip6tables === null) {
+      const stream = new ListingStream();
+      return { push: (lines) => stream.push(lines), finish: (text) => this.readingOf(stream.finish(text), text, null, null) };
+    }
+    const dual = new DualListingStream();
+    return {
+      push: (lines) => dual.push(lines),
+      finish: (text) => {
+        const { listing4, listing6, text4, text6 } = dual.finish(text);
+        return this.readingOf(listing4, text4, listing6, text6);
+      },
+    };
   }
 
-  /** The reading of a parsed listing; `text` is what it was parsed from (for the error). */
-  private readingOf(listing: IptablesListing, text: string): IptablesReading {
+  /** The reading of parsed listings; `text4`/`text6` are what they were parsed from (for errors and notes). */
+  private readingOf(listing: IptablesListing, text4: string, parsed6: IptablesListing | null, text6: string | null): IptablesReading {
     if (listing.chains.length === 0 || findChain(listing, 'FORWARD') === undefined) {
       const spec = this.readCommand;
-      if (classifyRouterOutput(text) !== null) throw routerAnswerError('list its firewall', spec, text);
-      throw new RouterError(`The router printed something that is not an iptables listing to \`${spec.command}\` (in ${whereName(spec)}).`, 'Run `lantop doctor` and attach its transcript to a bug report; see the lines below.', { seen: sanitizeBlock(text, 160, 8) });
+      if (classifyRouterOutput(text4) !== null) throw routerAnswerError('list its firewall', spec, text4);
+      throw new RouterError(`The router printed something that is not an iptables listing to \`${spec.command}\` (in ${whereName(spec)}).`, 'Run `lantop doctor` and attach its transcript to a bug report; see the lines below.', { seen: sanitizeBlock(text4, 160, 8) });
     }
     const counters = new Map<string, CounterPair>();
     for (const [ip, c] of readHostCounters(listing, this.options.wan)) counters.set(ip, { downBytes: c.downBytes, upBytes: c.upBytes });
-    const hasChain = findChain(listing, TRAFFIC_CHAIN) !== undefined;
-    return { counters, installation: !hasChain ? 'missing' : hasForwardJump(listing) ? 'complete' : 'incomplete', listing };
+    const notes: string[] = [];
+    const listing6 = this.ip6tables === null ? null : this.usableListing6(parsed6, text6, notes);
+    if (listing6 !== null) {
+      for (const [ip, c] of readHostCounters(listing6, this.options.wan, 6)) counters.set(ip, { downBytes: c.downBytes, upBytes: c.upBytes });
+    }
+    const installation = bothFamilies(installationOf(listing), listing6 === null ? null : installationOf(listing6));
+    return { counters, installation, listing, listing6, notes };
+  }
+
+  /** The ip6tables listing when it is one; otherwise null and a note with what the router said. */
+  private usableListing6(listing6: IptablesListing | null, text6: string | null, notes: string[]): IptablesListing | null {
+    if (listing6 !== null && listing6.chains.length > 0 && findChain(listing6, 'FORWARD') !== undefined) return listing6;
+    const command = listingCommand(this.ip6tables!).command;
+    const said = text6 === null ? 'no answer lantop could tell apart' : text6.trim() === '' ? 'nothing' : `"${sanitizeText(text6.trim().split('\n')[0]!, 120)}"`;
+    notes.push(`IPv6 is not counted: \`${command}\` answered ${said}; IPv4 is counted as before`);
+    return null;
   }
 
   /** The layout to plan for: the one asked for, else the one already on the router, else the default. */
-  private layoutFor(listing: IptablesListing): RuleLayout {
-    return this.options.layout ?? layoutOfListing(listing) ?? DEFAULT_LAYOUT;
+  private layoutFor(reading: IptablesReading): RuleLayout {
+    return this.options.layout ?? layoutOfListing(reading.listing) ?? (reading.listing6 ? layoutOfListing(reading.listing6) : null) ?? DEFAULT_LAYOUT;
   }
 
   planInstall(reading: IptablesReading, hostAddresses: readonly string[], options: InstallOptions): InstallPlan {
-    const layout = this.layoutFor(reading.listing);
+    const layout = this.layoutFor(reading);
     this.lastLayout = layout;
-    const plan = planSetup(reading.listing, hostAddresses, { wan: this.options.wan, layout, isTagging: this.isTagging, isAdopting: options.isAdopting, isPruning: options.isPruning, iptables: this.iptables.binary });
+    const base = { wan: this.options.wan, layout, isTagging: this.isTagging, isAdopting: options.isAdopting, isPruning: options.isPruning };
+    const caveat = this.isTagging ? null : 'rules untagged: no comment match';
+    const listing6 = reading.listing6 ?? null;
+    if (listing6 === null || this.ip6tables === null) {
+      // IPv4 only: IPv6 hosts are rejected by the IPv4 plan, as before IPv6 counting existed.
+      const plan = planSetup(reading.listing, hostAddresses, { ...base, iptables: this.iptables.binary });
+      return { commands: plan.commands, foreign: plan.foreignRules.map(describeRule), rejectedHosts: plan.rejectedHosts, notes: [...plan.notes, ...(reading.notes ?? [])], caveat };
+    }
+    const plan4 = planSetup(reading.listing, hostAddresses.filter((a) => !a.includes(':')), { ...base, iptables: this.iptables.binary });
+    const plan6 = planSetup(listing6, hostAddresses.filter((a) => a.includes(':')), { ...base, iptables: this.ip6tables.binary, family: 6 });
     return {
-      commands: plan.commands,
-      foreign: plan.foreignRules.map(describeRule),
-      rejectedHosts: plan.rejectedHosts,
-      notes: plan.notes,
-      caveat: this.isTagging ? null : 'rules untagged: no comment match',
+      commands: [...plan4.commands, ...plan6.commands],
+      foreign: [...plan4.foreignRules.map(describeRule), ...plan6.foreignRules.map((r) => `ip6tables: ${describeRule(r)}`)],
+      rejectedHosts: [...plan4.rejectedHosts, ...plan6.rejectedHosts],
+      notes: [...plan4.notes, ...plan6.notes.map((n) => `IPv6: ${n}`)],
+      caveat,
     };
   }
 
   planFlush(reading: IptablesReading): string[] {
-    return planFlush(reading.listing, this.iptables.binary);
+    const v6 = reading.listing6 && this.ip6tables ? planFlush(reading.listing6, this.ip6tables.binary) : [];
+    return [...planFlush(reading.listing, this.iptables.binary), ...v6];
   }
 
   planRemove(reading: IptablesReading): string[] {
-    return planTeardown(reading.listing, this.iptables.binary);
+    const v6 = reading.listing6 && this.ip6tables ? planTeardown(reading.listing6, this.ip6tables.binary) : [];
+    return [...planTeardown(reading.listing, this.iptables.binary), ...v6];
   }
 
-  apply(run: RunCommand, commands: readonly string[]): Promise<ApplyOutcome> {
-    const { iptablesRestore } = this.firmware.commands;
+  private target(tool: Tool, restore: CommandSpec | null, family: 4 | 6): BatchTarget {
     const { shellLineBytes, hasShellBatch } = this.firmware.capabilities;
-    return applyBatch(run, {
-      iptables: { binary: this.iptables.binary, where: this.iptables.where },
-      restore: iptablesRestore ? { command: iptablesRestore.command, where: 'shell' } : null,
+    return {
+      iptables: { binary: tool.binary, where: tool.where },
+      restore: restore ? { command: restore.command, where: 'shell' } : null,
       // `&&` and printf only where iptables itself runs in the shell; never joined in a vendor CLI.
-      isShell: this.iptables.where === 'shell' && hasShellBatch !== false,
+      isShell: tool.where === 'shell' && hasShellBatch !== false,
       ...(shellLineBytes !== null ? { maxLineBytes: shellLineBytes } : {}),
-    }, commands);
+      ...(family === 6 ? { family } : {}),
+    };
+  }
+
+  async apply(run: RunCommand, commands: readonly string[]): Promise<ApplyOutcome> {
+    const target4 = this.target(this.iptables, this.firmware.commands.iptablesRestore, 4);
+    if (this.ip6tables === null) return applyBatch(run, target4, commands);
+    // Each family in its own batch (iptables first), each with its own tool: a plan never mixes
+    // them in one transaction, and an ip6tables line never reaches iptables.
+    const binary6 = this.ip6tables.binary;
+    const commands6 = commands.filter((c) => c.split(' ', 1)[0] === binary6);
+    const commands4 = commands.filter((c) => c.split(' ', 1)[0] !== binary6);
+    if (commands6.length === 0) return applyBatch(run, target4, commands4);
+    const first = commands4.length > 0 ? await applyBatch(run, target4, commands4) : null;
+    if (first !== null && first.failed !== null) return first;
+    const second = await applyBatch(run, this.target(this.ip6tables, this.firmware.commands.ip6tablesRestore, 6), commands6);
+    return {
+      applied: [...(first?.applied ?? []), ...second.applied],
+      failed: second.failed,
+      isVerified: (first?.isVerified ?? true) && second.isVerified,
+      notes: [...(first?.notes ?? []), ...second.notes.map((n) => `IPv6: ${n}`)],
+    };
   }
 
   isFreshInstall(before: IptablesReading, applied: readonly string[]): boolean {
-    // Created only if the command that creates it went through.
-    return before.installation === 'missing' && applied.some((c) => c.startsWith(`${this.iptables.binary} -N ${TRAFFIC_CHAIN}`));
+    // Created only if the command that creates it went through; with IPv6, in both families.
+    const created = (binary: string) => applied.some((c) => c.startsWith(`${binary} -N ${TRAFFIC_CHAIN}`));
+    if (before.installation !== 'missing' || !created(this.iptables.binary)) return false;
+    return (before.listing6 ?? null) === null || this.ip6tables === null || created(this.ip6tables.binary);
   }
 
   countedBy(applied: readonly string[], addresses: readonly string[]): string[] {
@@ -133,11 +215,10 @@ export class IptablesBackend implements AccountingBackend<IptablesReading> {
   }
 
   describeInstallation(reading: IptablesReading): string[] {
-    const chain = findChain(reading.listing, TRAFFIC_CHAIN);
-    return [
-      chain ? `in place: the ${TRAFFIC_CHAIN} chain with ${chain.rules.length} rule(s)` : `not in place: the ${TRAFFIC_CHAIN} chain`,
-      hasForwardJump(reading.listing) ? 'in place: the FORWARD jump' : 'not in place: the FORWARD jump (nothing is counted, and forwarding is untouched)',
-    ];
+    const lines = describeFamily(reading.listing, '');
+    if (this.ip6tables === null) return lines;
+    if ((reading.listing6 ?? null) === null) return [...lines, ...(reading.notes ?? [])];
+    return [...lines, ...describeFamily(reading.listing6!, 'IPv6 (ip6tables): ')];
   }
 
   fallBackAfter(failed: NonNullable<ApplyOutcome['failed']>): string | null {
@@ -146,4 +227,12 @@ export class IptablesBackend implements AccountingBackend<IptablesReading> {
     this.isTagging = false;
     return 'the router refused the comment match: lantop set up untagged rules and recognises them by their shape';
   }
+}
+
+function describeFamily(listing: IptablesListing, prefix: string): string[] {
+  const chain = findChain(listing, TRAFFIC_CHAIN);
+  return [
+    `${prefix}${chain ? `in place: the ${TRAFFIC_CHAIN} chain with ${chain.rules.length} rule(s)` : `not in place: the ${TRAFFIC_CHAIN} chain`}`,
+    `${prefix}${hasForwardJump(listing) ? 'in place: the FORWARD jump' : 'not in place: the FORWARD jump (nothing is counted, and forwarding is untouched)'}`,
+  ];
 }

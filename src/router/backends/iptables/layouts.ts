@@ -8,8 +8,11 @@
 //          (a /28 of hosts, coarser when they are spread) jumping to a sub-chain TRAFFIC_DOWN_<k>
 //          / TRAFFIC_UP_<k> with that group's host rules; a packet walks every group rule plus
 //          its own group's hosts: ~32 rules for the last of 254 hosts instead of ~254.
-// BENCHMARKS.md measures all three (section 2).
+// BENCHMARKS.md measures all three (section 2). ip6tables gets the same chains and layouts (issue
+// 15); only the tree's address groups differ (ipv6-groups.ts).
+import type { AddressFamily } from '../../../domain/address.js';
 import type { IptablesListing } from '../../parsers/types.js';
+import { addressGroups6, type AddressGroup } from './ipv6-groups.js';
 import { findChain, type RuleSpec } from './rule-spec.js';
 
 export const TRAFFIC_CHAIN = 'TRAFFIC';
@@ -39,8 +42,8 @@ export interface LayoutStrategy {
   readonly name: RuleLayout;
   /** For people (dry-run, doctor). */
   readonly description: string;
-  /** The rules lantop wants for these hosts, per chain, in order. */
-  desiredRules(hostIps: readonly string[], options: { wan: string; isTagging: boolean }): Map<string, RuleSpec[]>;
+  /** The rules lantop wants for these hosts (all of one family, IPv4 unless said), per chain, in order. */
+  desiredRules(hostIps: readonly string[], options: { wan: string; isTagging: boolean; family?: AddressFamily }): Map<string, RuleSpec[]>;
   /** The host counter a rule of this layout holds, or null when it holds none. */
   counterOf(spec: RuleSpec, wan: string): HostCounterRule | null;
   /** A rule of this layout's shape, tagged or not (how untagged rules are recognised). */
@@ -116,9 +119,9 @@ const SPLIT: LayoutStrategy = {
 const TREE: LayoutStrategy = {
   name: 'tree',
   description: `tree layout: chain ${TRAFFIC_CHAIN} (one jump per direction) to ${DOWN_CHAIN} and ${UP_CHAIN} (one rule per address group) to ${DOWN_CHAIN}_<k> and ${UP_CHAIN}_<k> (one rule per host each), jumped to from FORWARD`,
-  desiredRules(hostIps, { wan, isTagging }) {
+  desiredRules(hostIps, { wan, isTagging, family }) {
     const rules = new Map<string, RuleSpec[]>([[TRAFFIC_CHAIN, directionJumps(wan, isTagging)], [DOWN_CHAIN, []], [UP_CHAIN, []]]);
-    for (const group of addressGroups(hostIps)) {
+    for (const group of family === 6 ? addressGroups6(hostIps, TREE_SUBCHAINS, MAX_GROUPS) : addressGroups(hostIps)) {
       const downChain = TREE_DOWN_CHAINS[group.index]!;
       const upChain = TREE_UP_CHAINS[group.index]!;
       // -j, not -g: after the host's RETURN the packet walks the remaining group rules (which
@@ -144,14 +147,6 @@ const TREE: LayoutStrategy = {
 const MAX_GROUPS = 2 * TREE_SUBCHAINS;
 /** Longest group prefix: 16 addresses, so a full /24 makes 16 groups of 16. */
 const GROUP_PREFIX_LENGTH = 28;
-
-interface AddressGroup {
-  /** `a.b.c.d/len`, computed here from validated addresses (never router text). */
-  prefix: string;
-  /** The sub-chain: the group's number modulo TREE_SUBCHAINS (a /24's /28s get 0…15). */
-  index: number;
-  hosts: string[];
-}
 
 /**
  * The hosts (canonical IPv4, in the plan's order) by group: /28 prefixes, made shorter until there

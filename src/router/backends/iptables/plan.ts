@@ -2,9 +2,11 @@
 // commands that make it count the wanted hosts (setup), empty lantop's chains (flush) or remove
 // them (teardown). `setup --dry-run` prints exactly what these return; nothing here talks to a
 // router. Hosts enter as address strings and are re-parsed here, so even a caller bug cannot
-// smuggle router text into a command.
+// smuggle router text into a command. An ip6tables listing is planned the same way with family 6
+// (issue 15): only IPv6 host addresses get rules there, only IPv4 ones in iptables.
 import type { IptablesListing, Rule } from '../../parsers/types.js';
-import { canonicalIpv4, compareAddresses } from '../../../domain/address.js';
+import { canonicalIpv4, canonicalIpv6, compareAddresses, type AddressFamily } from '../../../domain/address.js';
+import { isHostIpv6 } from '../../parsers/ipv6-neighbours.js';
 import { canonicalInterfaceName } from '../../tokens.js';
 import { addressOf, command, findChain, ifaceOf, sameSpec, specOfListedRule, tokensOf, type RuleSpec } from './rule-spec.js';
 import { specOfListedPrefixRule } from './prefix-spec.js';
@@ -19,8 +21,10 @@ export interface PlanOptions {
   isAdopting: boolean;
   /** Remove rules for hosts not in the desired list (off by default: their counters are history). */
   isPruning: boolean;
-  /** The iptables binary as the firmware table names it. */
+  /** The iptables binary as the firmware table names it (ip6tables for family 6). */
   iptables: string;
+  /** The listing's address family: 4 (iptables, the default) or 6 (ip6tables). */
+  family?: AddressFamily;
 }
 
 export interface TrafficPlan {
@@ -28,20 +32,20 @@ export interface TrafficPlan {
   commands: string[];
   /** Rules in lantop's chains that lantop did not write; non-empty and not adopting = refuse. */
   foreignRules: Rule[];
-  /** Host addresses this backend cannot count (not a valid IPv4 address): they get no rules. */
+  /** Host addresses this plan cannot count (not a host address of its family): they get no rules. */
   rejectedHosts: string[];
   /** Human-readable notes on what the plan does (moved jump, removed duplicates, …). */
   notes: string[];
 }
 
 /** The accounting rules lantop wants for these hosts in a layout, per chain, in order (library API). */
-export function desiredRules(hostIps: readonly string[], options: Pick<PlanOptions, 'wan' | 'layout' | 'isTagging'>): Map<string, RuleSpec[]> {
+export function desiredRules(hostIps: readonly string[], options: Pick<PlanOptions, 'wan' | 'layout' | 'isTagging' | 'family'>): Map<string, RuleSpec[]> {
   return LAYOUTS[options.layout].desiredRules(hostIps, options);
 }
 
 /** A listed rule of lantop's chains as a spec: a host rule, or a tree layout's group rule (a prefix). */
-function specOf(chainName: string, rule: Rule): RuleSpec | null {
-  return specOfListedRule(chainName, rule) ?? specOfListedPrefixRule(chainName, rule);
+function specOf(chainName: string, rule: Rule, family: AddressFamily): RuleSpec | null {
+  return specOfListedRule(chainName, rule, family) ?? specOfListedPrefixRule(chainName, rule, family);
 }
 
 /** Lantop's rules keep their shape exactly; an untagged rule of that shape counts when not tagging. */
@@ -55,11 +59,18 @@ function isJumpToTraffic(rule: Rule): boolean {
   return rule.target === TRAFFIC_CHAIN && rule.extra.trim() === '' && addressOf(rule.source) === null && addressOf(rule.destination) === null && ifaceOf(rule.in) === null && ifaceOf(rule.out) === null;
 }
 
-/** Valid host IPs, canonical, deduplicated, in numeric order; the rest reported as rejected. */
-function validHostIps(hostIps: readonly string[]): { ips: string[]; rejected: string[] } {
+/** Valid host IPs of the family, canonical, deduplicated, in numeric order; the rest reported as rejected. */
+function validHostIps(hostIps: readonly string[], family: AddressFamily): { ips: string[]; rejected: string[] } {
   const ips = new Set<string>();
   const rejected: string[] = [];
   for (const raw of hostIps) {
+    if (family === 6) {
+      // Never a link-local or multicast address: no host is reached through the router by it.
+      const ip = canonicalIpv6(raw);
+      if (ip === null || !isHostIpv6(ip)) rejected.push(raw);
+      else ips.add(ip);
+      continue;
+    }
     const ip = canonicalIpv4(raw);
     if (ip === null || ip === '0.0.0.0' || ip === '255.255.255.255') rejected.push(raw);
     else ips.add(ip);
@@ -75,8 +86,9 @@ function validHostIps(hostIps: readonly string[]): { ips: string[]; rejected: st
 export function planSetup(listing: IptablesListing, hostIpsIn: readonly string[], options: PlanOptions): TrafficPlan {
   const wan = canonicalInterfaceName(options.wan);
   if (wan === null) throw new TypeError(`invalid WAN interface name`);
-  const opts = { ...options, wan };
-  const { ips: wantedIps, rejected } = validHostIps(hostIpsIn);
+  const family = options.family ?? 4;
+  const opts = { ...options, wan, family };
+  const { ips: wantedIps, rejected } = validHostIps(hostIpsIn, family);
   const notes: string[] = [];
   const commands: string[] = [];
   const foreignRules: Rule[] = [];
@@ -98,7 +110,7 @@ export function planSetup(listing: IptablesListing, hostIpsIn: readonly string[]
       // A chain of the other layout: empty it and remove it after the jumps into it are gone.
       if (existing !== undefined) {
         for (const rule of existing.rules) {
-          const spec = specOf(chainName, rule);
+          const spec = specOf(chainName, rule, family);
           if (spec === null || !isLantopShape(spec, opts)) foreignRules.push(rule);
         }
         notes.push(`switching layout: ${chainName} is emptied and removed`);
@@ -113,7 +125,7 @@ export function planSetup(listing: IptablesListing, hostIpsIn: readonly string[]
     const remaining = [...want];
     const positions: number[] = [];
     for (const [index, rule] of existing.rules.entries()) {
-      const spec = specOf(chainName, rule);
+      const spec = specOf(chainName, rule, family);
       if (spec === null || !isLantopShape(spec, opts)) {
         foreignRules.push(rule);
         continue;
@@ -168,14 +180,16 @@ export function planSetup(listing: IptablesListing, hostIpsIn: readonly string[]
 }
 
 /** The wanted hosts and those with a host rule of lantop's shape in the listing, in address order. */
-function withCountedHosts(wantedIps: readonly string[], listing: IptablesListing, options: Pick<PlanOptions, 'wan' | 'isTagging'>): string[] {
+function withCountedHosts(wantedIps: readonly string[], listing: IptablesListing, options: Pick<PlanOptions, 'wan' | 'isTagging'> & { family: AddressFamily }): string[] {
   const ips = new Set(wantedIps);
   for (const chainName of LANTOP_CHAINS) {
     for (const rule of findChain(listing, chainName)?.rules ?? []) {
-      const spec = specOfListedRule(chainName, rule);
+      // Read for the listing's family: an address of the other family is never lantop's.
+      const spec = specOfListedRule(chainName, rule, options.family);
       if (spec === null || !isLantopShape(spec, options)) continue;
       const held = LAYOUTS.flat.counterOf(spec, options.wan) ?? LAYOUTS.tree.counterOf(spec, options.wan);
-      if (held !== null) ips.add(held.address);
+      // Laid out again, so written into commands: a host address of the family only.
+      if (held !== null && (options.family === 4 || isHostIpv6(held.address))) ips.add(held.address);
     }
   }
   return ips.size === wantedIps.length ? [...wantedIps] : [...ips].sort(compareAddresses);

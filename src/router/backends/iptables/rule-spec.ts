@@ -2,8 +2,10 @@
 // a listed rule (parsed `-L -v -x -n` line) → the spec it has, or null when it has a shape lantop
 // never writes. Commands are built from validated tokens only: canonical addresses, checked
 // interface names, fixed chain names and a fixed comment; router text never reaches a command.
+// The same rules serve ip6tables (issue 15): a listing is read for one family, so an address of the
+// other family in it is never lantop's.
 import type { Chain, IptablesListing, Rule } from '../../parsers/types.js';
-import { canonicalIpv4 } from '../../../domain/address.js';
+import { canonicalIpv4, canonicalIpv6, type AddressFamily } from '../../../domain/address.js';
 import { canonicalInterfaceName } from '../../tokens.js';
 
 export const LANTOP_COMMENT = 'lantop';
@@ -38,19 +40,25 @@ const ANY_ADDRESS = new Set(['0.0.0.0/0', 'anywhere', '::/0']);
 const ANY_IFACE = new Set(['*', 'any', '']);
 
 // Every poll lists the same few hundred addresses: remember what each column text reads as, in one
-// lookup per column (false = not an IPv4 address lantop writes, i.e. undefined to callers).
+// lookup per column (false = not an address of the family lantop writes, i.e. undefined to callers).
 const ADDRESS_CACHE = new Map<string, string | null | false>();
+const ADDRESS6_CACHE = new Map<string, string | null | false>();
 const ADDRESS_CACHE_LIMIT = 20_000;
 
-/** An address column as a canonical IP (host /32 folded), null for "any", undefined when other. */
-export function addressOf(column: string): string | null | undefined {
-  const hit = ADDRESS_CACHE.get(column);
+/**
+ * An address column as a canonical IP of `family` (host /32 or /128 folded), null for "any",
+ * undefined when other (a prefix, a name, the other family).
+ */
+export function addressOf(column: string, family: AddressFamily = 4): string | null | undefined {
+  const cache = family === 4 ? ADDRESS_CACHE : ADDRESS6_CACHE;
+  const hit = cache.get(column);
   if (hit !== undefined) return hit === false ? undefined : hit;
   let address: string | null | false;
   if (ANY_ADDRESS.has(column)) address = null;
-  else address = canonicalIpv4(column.endsWith('/32') ? column.slice(0, -3) : column) ?? false;
-  if (ADDRESS_CACHE.size >= ADDRESS_CACHE_LIMIT) ADDRESS_CACHE.clear();
-  ADDRESS_CACHE.set(column, address);
+  else if (family === 4) address = canonicalIpv4(column.endsWith('/32') ? column.slice(0, -3) : column) ?? false;
+  else address = canonicalIpv6(column.endsWith('/128') ? column.slice(0, -4) : column) ?? false;
+  if (cache.size >= ADDRESS_CACHE_LIMIT) cache.clear();
+  cache.set(column, address);
   return address === false ? undefined : address;
 }
 
@@ -68,14 +76,14 @@ export function ifaceOf(column: string): string | null | undefined {
   return iface;
 }
 
-/** Reads a listed rule back into a spec, or null when it has a shape lantop never writes. */
-export function specOfListedRule(chain: string, rule: Rule): RuleSpec | null {
+/** Reads a listed rule of a `family` listing back into a spec, or null when it has a shape lantop never writes. */
+export function specOfListedRule(chain: string, rule: Rule, family: AddressFamily = 4): RuleSpec | null {
   // Anything besides the comment (other matches, negations, a protocol) is not ours.
   if (rule.extra !== '' && rule.extra.trim() !== '') return null;
   if (rule.prot !== 'all' && rule.prot !== '0') return null;
   if (rule.opt !== '--' && rule.opt !== '' && rule.opt !== '   ') return null;
-  const source = addressOf(rule.source);
-  const destination = addressOf(rule.destination);
+  const source = addressOf(rule.source, family);
+  const destination = addressOf(rule.destination, family);
   const inIface = ifaceOf(rule.in);
   const outIface = ifaceOf(rule.out);
   if (source === undefined || destination === undefined || inIface === undefined || outIface === undefined) return null;

@@ -15,6 +15,7 @@
 // only searched for our own markers and for a line number, and is sanitised before it is returned.
 import { randomBytes } from 'node:crypto';
 import type { ShellMode } from '../../../../transport/session.js';
+import type { AddressFamily } from '../../../../domain/address.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../../../firmware/line-budget.js';
 import { deliverLineByLine } from './line-by-line.js';
 import type { ApplyMethod, MethodResult, RefusedCommand, RunCommand } from './method-result.js';
@@ -30,6 +31,8 @@ export interface BatchTarget {
   isShell: boolean;
   /** See DEFAULT_MAX_LINE_BYTES. */
   maxLineBytes?: number;
+  /** 6: the plan is ip6tables commands (and `restore` is ip6tables-restore); default 4. */
+  family?: AddressFamily;
 }
 
 /** The outcome RouterClient.apply returns (ApplyOutcome), plus how it was applied. */
@@ -62,11 +65,11 @@ export async function applyBatch(run: RunCommand, target: BatchTarget, commands:
   const notes: string[] = [];
   const done = (result: MethodResult): BatchOutcome => {
     const { applied, failed, isVerified, method } = result;
-    return { applied, failed, isVerified, method, notes: [...notes, ...describe(result, counter.roundTrips)], roundTrips: counter.roundTrips };
+    return { applied, failed, isVerified, method, notes: [...notes, ...describe(result, counter.roundTrips, target.family === 6 ? 'ip6tables-restore' : 'iptables-restore')], roundTrips: counter.roundTrips };
   };
 
   if (target.isShell && target.restore !== null) {
-    const delivery = planRestoreDelivery(commands, { restoreCommand: target.restore.command, maxLineBytes, nonce });
+    const delivery = planRestoreDelivery(commands, { restoreCommand: target.restore.command, maxLineBytes, nonce, family: target.family ?? 4 });
     if (delivery === null) notes.push('the plan cannot be written as an iptables-restore script: applying it with the shell instead');
     else {
       const result = await deliverRestore(counted, delivery, commands, nonce);
@@ -75,18 +78,18 @@ export async function applyBatch(run: RunCommand, target: BatchTarget, commands:
     }
   }
   if (target.isShell) {
-    const lines = planShellBatch(commands, { maxLineBytes, nonce });
+    const lines = planShellBatch(commands, { maxLineBytes, nonce, family: target.family ?? 4 });
     if (lines !== null) return done(await deliverShellBatch(counted, lines, nonce));
     notes.push('a command of the plan cannot be joined in a shell line: applying it line by line');
   }
   return done(await deliverLineByLine(counted, target.iptables.where, commands));
 }
 
-function describe(outcome: MethodResult, roundTrips: number): string[] {
+function describe(outcome: MethodResult, roundTrips: number, restore: string): string[] {
   const trips = `${roundTrips} round trip${roundTrips === 1 ? '' : 's'}`;
   if (outcome.method === 'restore') {
-    if (outcome.failed === null) return [`applied ${outcome.applied.length} commands in one iptables-restore transaction (${trips})`];
-    return [outcome.isUnread ? 'could not read what iptables-restore answered: the listing shows what is in place' : 'iptables-restore refused the plan as a whole: nothing was changed'];
+    if (outcome.failed === null) return [`applied ${outcome.applied.length} commands in one ${restore} transaction (${trips})`];
+    return [outcome.isUnread ? `could not read what ${restore} answered: the listing shows what is in place` : `${restore} refused the plan as a whole: nothing was changed`];
   }
   if (outcome.method === 'shell-batch') {
     return [outcome.failed === null ? `applied ${outcome.applied.length} commands in ${trips} (shell lines joined with &&)` : `applied ${outcome.applied.length} commands before the failure (${trips})`];

@@ -1,6 +1,7 @@
 // The whole plan as one `iptables-restore --noflush` transaction, printed by `printf` in lines the
 // shell accepts and piped into it: all or nothing, in as few round trips as the line budget allows.
 import { sanitizeBlock } from '../../../../sanitize.js';
+import type { AddressFamily } from '../../../../domain/address.js';
 import { parseIptablesCommand, shellQuote } from './iptables-words.js';
 import { MIN_LINE_BYTES } from '../../../firmware/line-budget.js';
 import { marker, NONCE_PATTERN, readMarker, withoutMarker } from './markers.js';
@@ -19,15 +20,15 @@ const PROGRAM_PATH = /^[A-Za-z0-9_./-]+$/;
  * exactly as the command line does, and the transaction is refused as a whole. Line k + 2 of the
  * script is commands[k] (line 1 is `*filter`).
  */
-export function toRestoreScript(commands: readonly string[]): string | null {
-  const lines = restoreLines(commands);
+export function toRestoreScript(commands: readonly string[], family: AddressFamily = 4): string | null {
+  const lines = restoreLines(commands, family);
   return lines === null ? null : lines.join('\n') + '\n';
 }
 
-function restoreLines(commands: readonly string[]): string[] | null {
+function restoreLines(commands: readonly string[], family: AddressFamily): string[] | null {
   const lines = ['*filter'];
   for (const command of commands) {
-    const parsed = parseIptablesCommand(command);
+    const parsed = parseIptablesCommand(command, family);
     if (parsed === null) return null;
     lines.push(command.slice(parsed.binary.length + 1));
   }
@@ -62,8 +63,8 @@ export interface RestoreDelivery {
  * `rm` cost ~3 ms more per apply). Round trips are what costs (BusyBox ash with line editing takes
  * ~20 ms per line, measured in the lab, issue 21), so every line is filled.
  */
-export function planRestoreDelivery(commands: readonly string[], options: { restoreCommand: string; maxLineBytes: number; nonce: string }): RestoreDelivery | null {
-  const lines = restoreLines(commands);
+export function planRestoreDelivery(commands: readonly string[], options: { restoreCommand: string; maxLineBytes: number; nonce: string; family?: AddressFamily }): RestoreDelivery | null {
+  const lines = restoreLines(commands, options.family ?? 4);
   if (lines === null || !PROGRAM_PATH.test(options.restoreCommand) || !NONCE_PATTERN.test(options.nonce) || options.maxLineBytes < MIN_LINE_BYTES) return null;
   const script = lines.join('\n') + '\n';
   const tail = `||${marker(options.nonce, 'w')} >&2;}|${options.restoreCommand} --noflush 2>&1;${marker(options.nonce, 'r$?')}`;

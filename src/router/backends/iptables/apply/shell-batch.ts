@@ -1,5 +1,6 @@
 // No iptables-restore: the commands joined with `&&` into shell lines, stopping at the first
 // failure; the FORWARD jump goes in a line of its own after its chains.
+import type { AddressFamily } from '../../../../domain/address.js';
 import { parseIptablesCommand, shellWords, type ParsedCommand } from './iptables-words.js';
 import { marker, NONCE_PATTERN, readMarker, withoutMarker } from './markers.js';
 import { refusal, type MethodResult, type RunCommand } from './method-result.js';
@@ -21,7 +22,7 @@ function isJumpCommand(parsed: ParsedCommand): boolean {
  * commands, so the jump goes in only after every line before it succeeded. Null when a command
  * cannot be parsed.
  */
-export function planShellBatch(commands: readonly string[], options: { maxLineBytes: number; nonce: string }): ShellBatchLine[] | null {
+export function planShellBatch(commands: readonly string[], options: { maxLineBytes: number; nonce: string; family?: AddressFamily }): ShellBatchLine[] | null {
   if (!NONCE_PATTERN.test(options.nonce)) return null;
   const head = '_L=0;';
   const tail = `;${marker(options.nonce, 'a${_L}')}`;
@@ -30,7 +31,7 @@ export function planShellBatch(commands: readonly string[], options: { maxLineBy
   let batch: string[] = [];
   let isJumpBatch = false;
   for (const command of commands) {
-    const parsed = parseIptablesCommand(command);
+    const parsed = parseIptablesCommand(command, options.family ?? 4);
     if (parsed === null) return null;
     const text = `${shellWords([parsed.binary])} ${shellWords(parsed.words)}`;
     const isJump = isJumpCommand(parsed);
