@@ -1,6 +1,6 @@
 // Can this machine run the lab (root, tools, namespaces, both iptables backends), and a variant of
 // it (inetutils telnetd)? Tests skip with one loud line when not, and fail under LANTOP_REQUIRE_LAB=1.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { resolveProfile, type LabVariantName, type RouterProfile } from './lab-variants.js';
 import { INETUTILS_INETD, INETUTILS_TELNETD } from './lab-settings.js';
@@ -12,7 +12,8 @@ let cachedCheck: LabCheck | undefined;
 
 const REQUIRED_PROGRAMS = [
   'ip', 'nft', 'iptables-legacy', 'iptables-nft', 'iptables-legacy-save', 'iptables-nft-save',
-  'iptables-legacy-restore', 'iptables-nft-restore', 'busybox', 'dropbear', 'dropbearkey', 'openssl',
+  'iptables-legacy-restore', 'iptables-nft-restore', 'ip6tables-legacy', 'ip6tables-nft', 'ip6tables-legacy-save',
+  'ip6tables-nft-save', 'ip6tables-legacy-restore', 'ip6tables-nft-restore', 'busybox', 'dropbear', 'dropbearkey', 'openssl',
   'setpriv', 'nsenter', 'unshare', 'mount', 'bash', 'sleep',
 ];
 
@@ -76,6 +77,16 @@ export function canRunVariant(variant: LabVariantName = 'cms', overrides: Partia
     }
     const version = runSyncQuiet([INETUTILS_TELNETD, '--version']).stdout;
     if (!/inetutils/i.test(version)) return { ok: false, why: `${INETUTILS_TELNETD} is not GNU inetutils' telnetd (Debian: inetutils-telnetd)` };
+  }
+  if (profile.firmware === 'openwrt') {
+    // The OpenWrt router's /etc is an overlay; its shell and login are BusyBox's; fw4 locks with flock.
+    let filesystems = '';
+    try { filesystems = readFileSync('/proc/filesystems', 'utf8'); } catch { /* not Linux */ }
+    if (!/\toverlay$/m.test(filesystems)) return { ok: false, why: `variant ${variant} needs overlayfs (modprobe overlay)` };
+    const applets = runSyncQuiet(['busybox', '--list']).stdout.split('\n');
+    const missing = ['login', 'ash', 'ip', 'which'].filter((a) => !applets.includes(a));
+    if (missing.length > 0) return { ok: false, why: `variant ${variant} needs busybox applets ${missing.join(', ')} (busybox-static)` };
+    if (!findProgram('flock') || !findProgram('hostname')) return { ok: false, why: `variant ${variant} needs flock and hostname (util-linux, hostname)` };
   }
   return { ok: true };
 }

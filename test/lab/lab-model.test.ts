@@ -2,9 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  LAB_NAMESPACE_PATTERN, bootRuleset, formatDnsmasqLeases, formatLanhostsTable, hostIp, hostMac,
-  hostileHostnames, labNames, labPrefix, normalizeIptablesSave, oracleRuleset, parseOracleCounters,
+  LAB_NAMESPACE_PATTERN, bootRuleset, formatDnsmasqLeases, formatLanhostsTable, hostIp, hostIp6, hostMac,
+  hostileHostnames, labNames, labPrefix, normalizeIptablesSave,
 } from './lab-model.js';
+import { deviceCounts, hostOracleReset, hostOracleRuleset, oracleDelta, parseHostOracle } from './lab-oracle.js';
 
 test('host addresses: 198.51.100.10+, locally administered MACs whose last byte is the last octet', () => {
   assert.equal(hostIp(1), '198.51.100.10');
@@ -16,6 +17,8 @@ test('host addresses: 198.51.100.10+, locally administered MACs whose last byte 
     assert.equal(first & 0b11, 0b10, 'unicast, locally administered');
     assert.equal(Number.parseInt(hostMac(i).slice(-2), 16), Number(hostIp(i).split('.')[3]));
   }
+  assert.equal(hostIp6(1), '2001:db8:1::10');
+  assert.equal(hostIp6(3), '2001:db8:1::12');
   assert.throws(() => hostIp(0), RangeError);
   assert.throws(() => hostMac(33), RangeError);
 });
@@ -47,28 +50,57 @@ test('boot firewall: consumer defaults, and every listed table is reset with emp
   assert.throws(() => bootRuleset(['bogus']));
 });
 
-test('oracle: its own inet table, forward hook before the filter table, one counter per host and direction', () => {
-  const rules = oracleRuleset(['198.51.100.10', '198.51.100.11']);
-  assert.match(rules, /^table inet lantop_oracle \{/);
-  assert.match(rules, /type filter hook forward priority -150;/);
-  assert.match(rules, /iifname "ppp0" ip daddr 198\.51\.100\.10 counter name "d_198_51_100_10"/);
-  assert.match(rules, /ip saddr 198\.51\.100\.11 oifname "ppp0" counter name "u_198_51_100_11"/);
-  assert.doesNotMatch(rules, /TRAFFIC/);
+test('boot firewall, IPv6: the same filter rules for ip6tables-restore, ICMPv6 allowed, no nat table (no NAT66)', () => {
+  const boot6 = bootRuleset([], 6);
+  assert.match(boot6, /^\*filter\n:INPUT ACCEPT \[0:0\]\n:FORWARD ACCEPT \[0:0\]\n:OUTPUT ACCEPT \[0:0\]\n/);
+  for (const rule of ['-A INPUT -i ppp0 -m state --state NEW -j DROP', '-A FORWARD -i br0 -o ppp0 -j ACCEPT', '-A FORWARD -p ipv6-icmp -j ACCEPT']) {
+    assert.ok(boot6.split('\n').includes(rule), rule);
+  }
+  assert.doesNotMatch(boot6, /\*nat|MASQUERADE/);
+  assert.match(bootRuleset(['nat'], 6), /^\*nat\n(?::\S+ ACCEPT \[0:0\]\n)+COMMIT$/m, 'a nat table some test made is reset to empty');
 });
 
-test('oracle: parses `nft -j list counters`, and a missing counter is an error, not a zero', () => {
-  const json = JSON.stringify({
-    nftables: [
-      { metainfo: { version: '1.0.6' } },
-      { counter: { family: 'inet', name: 'd_198_51_100_10', table: 'lantop_oracle', handle: 2, packets: 13, bytes: 100684 } },
-      { counter: { family: 'inet', name: 'u_198_51_100_10', table: 'lantop_oracle', handle: 3, packets: 11, bytes: 50580 } },
-      { counter: { family: 'inet', name: 'd_198_51_100_10', table: 'someone_else', handle: 2, packets: 1, bytes: 1 } },
-    ],
-  });
-  assert.deepEqual(parseOracleCounters(json, ['198.51.100.10']), {
-    '198.51.100.10': { downBytes: 100684, upBytes: 50580, downPackets: 13, upPackets: 11 },
-  });
-  assert.throws(() => parseOracleCounters(json, ['198.51.100.11']), /missing/);
+test('oracle: a table of its own in each host, dynamic sets per own address, LAN and router excluded', () => {
+  const rules = hostOracleRuleset();
+  assert.match(rules, /^table inet lantop_oracle \{/);
+  assert.match(rules, /type filter hook postrouting priority 0;/);
+  assert.match(rules, /type filter hook prerouting priority 0;/);
+  assert.match(rules, /oifname "eth0" ip daddr != \{ 198\.51\.100\.0\/24, 203\.0\.113\.2, [^}]*\} update @up4 \{ ip saddr counter \}/);
+  assert.match(rules, /iifname "eth0" ip6 saddr != \{ 2001:db8:1::\/64, 2001:db8:ff::2, fe80::\/10, ff00::\/8 \} update @down6 \{ ip6 daddr counter \}/);
+  assert.match(hostOracleReset(), /^table inet lantop_oracle\ndelete table inet lantop_oracle\ntable inet lantop_oracle \{/);
+});
+
+// `nft -j list table inet lantop_oracle` in h1 of a dual-stack lab (Debian nft 1.0.6, kernel 6.18)
+// after one IPv4 and two IPv6 transfers (stable, then temporary source); chains and rules left out.
+const CAPTURED_HOST_ORACLE = JSON.stringify({ nftables: [
+  { metainfo: { version: '1.0.6', release_name: 'Lester Gooch #5', json_schema_version: 1 } },
+  { table: { family: 'inet', name: 'lantop_oracle', handle: 1 } },
+  { set: { family: 'inet', name: 'up4', table: 'lantop_oracle', type: 'ipv4_addr', handle: 3, size: 256, elem: [{ elem: { val: '198.51.100.10', counter: { packets: 5, bytes: 368 } } }] } },
+  { set: { family: 'inet', name: 'down4', table: 'lantop_oracle', type: 'ipv4_addr', handle: 4, size: 256, elem: [{ elem: { val: '198.51.100.10', counter: { packets: 5, bytes: 1268 } } }] } },
+  { set: { family: 'inet', name: 'up6', table: 'lantop_oracle', type: 'ipv6_addr', handle: 5, size: 256, elem: [
+    { elem: { val: '2001:db8:1::10', counter: { packets: 5, bytes: 568 } } },
+    { elem: { val: '2001:db8:1:0:9d7d:f96f:a19f:fd37', counter: { packets: 6, bytes: 740 } } }] } },
+  { set: { family: 'inet', name: 'down6', table: 'lantop_oracle', type: 'ipv6_addr', handle: 6, size: 256, elem: [
+    { elem: { val: '2001:db8:1::10', counter: { packets: 5, bytes: 2368 } } },
+    { elem: { val: '2001:db8:1:0:9d7d:f96f:a19f:fd37', counter: { packets: 4, bytes: 3296 } } }] } },
+] });
+
+test("oracle: a host's reading per address, expected addresses at zero, sums per family and in total", () => {
+  const counts = parseHostOracle(CAPTURED_HOST_ORACLE, ['198.51.100.10', '2001:db8:1::10', '2001:db8:1:0:aaaa::1']);
+  assert.deepEqual(counts['198.51.100.10'], { downBytes: 1268, upBytes: 368, downPackets: 5, upPackets: 5 });
+  assert.deepEqual(counts['2001:db8:1:0:9d7d:f96f:a19f:fd37'], { downBytes: 3296, upBytes: 740, downPackets: 4, upPackets: 6 });
+  assert.deepEqual(counts['2001:db8:1:0:aaaa::1'], { downBytes: 0, upBytes: 0, downPackets: 0, upPackets: 0 }, 'an address that moved nothing');
+  const device = deviceCounts({ name: 'h1', mac: '02:1a:b0:00:00:0a' }, counts);
+  assert.deepEqual(device.ipv4, counts['198.51.100.10']);
+  assert.deepEqual(device.ipv6, { downBytes: 2368 + 3296, upBytes: 568 + 740, downPackets: 9, upPackets: 11 });
+  assert.equal(device.total.downBytes, 1268 + 2368 + 3296);
+  const delta = oracleDelta(counts, { '198.51.100.10': { downBytes: 268, upBytes: 68, downPackets: 1, upPackets: 1 } });
+  assert.deepEqual(delta['198.51.100.10'], { downBytes: 1000, upBytes: 300, downPackets: 4, upPackets: 4 });
+  assert.deepEqual(delta['2001:db8:1::10'], counts['2001:db8:1::10'], 'an address new since `before` counts from zero');
+  // An empty set (nothing moved yet) is zero; a set that is not there is an error, not a zero.
+  const empty = JSON.stringify({ nftables: ['up4', 'down4', 'up6', 'down6'].map((name) => ({ set: { name, table: 'lantop_oracle' } })) });
+  assert.deepEqual(parseHostOracle(empty, ['198.51.100.11']), { '198.51.100.11': { downBytes: 0, upBytes: 0, downPackets: 0, upPackets: 0 } });
+  assert.throws(() => parseHostOracle(JSON.stringify({ nftables: [] }), []), /missing/);
 });
 
 test('leases: dnsmasq format with * for no name, TSV for the CLI, raw bytes kept, line breakers refused', () => {

@@ -18,11 +18,24 @@ export const ROUTER_LAN_MAC = `${MAC_BASE}:00:01`;
 export const CONSOLE_MAC = `${MAC_BASE}:00:fe`;
 export const ROUTER_WAN_MAC = `${MAC_BASE}:ff:02`;
 export const ISP_MAC = `${MAC_BASE}:ff:01`;
-export const ORACLE_TABLE = 'lantop_oracle';
+
+// Dual stack (profile.ipv6), documentation prefixes only (RFC 3849): a /64 on the LAN, a /64 on the
+// WAN link, and the ISP routes the LAN /64 to the router (no NAT66).
+export const LAN6_PREFIX = '2001:db8:1::/64';
+export const ROUTER_LAN_IP6 = '2001:db8:1::1';
+export const WAN6_PREFIX = '2001:db8:ff::/64';
+export const ROUTER_WAN_IP6 = '2001:db8:ff::2';
+export const ISP_IP6 = '2001:db8:ff::1';
 
 export function hostIp(index: number): string {
   checkHostIndex(index);
   return `${LAN_PREFIX}.${FIRST_HOST_OCTET + index - 1}`;
+}
+
+/** A host's stable IPv6 address: the IPv4 host octet's digits as the last group (h1: 2001:db8:1::10). */
+export function hostIp6(index: number): string {
+  checkHostIndex(index);
+  return `2001:db8:1::${FIRST_HOST_OCTET + index - 1}`;
 }
 
 export function hostMac(index: number): string {
@@ -71,21 +84,18 @@ export function defaultHostname(index: number): string {
   return names[index - 1] ?? `host-${index}`;
 }
 
-/**
- * The boot firewall of a consumer router, as `iptables-restore` input. Every table named here is
- * flushed by the restore, so it doubles as the "reboot" reset. `extraTables` (e.g. raw, security
- * when some test created them) are reset to empty built-in chains.
- */
-export function bootRuleset(extraTables: readonly string[] = []): string {
-  const out: string[] = [];
-  const builtin: Record<string, string[]> = {
-    filter: ['INPUT', 'FORWARD', 'OUTPUT'],
-    nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
-    mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
-    raw: ['PREROUTING', 'OUTPUT'],
-    security: ['INPUT', 'FORWARD', 'OUTPUT'],
-  };
-  const rules: Record<string, string[]> = {
+const BUILTIN_CHAINS: Record<string, string[]> = {
+  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
+  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
+  mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
+  raw: ['PREROUTING', 'OUTPUT'],
+  security: ['INPUT', 'FORWARD', 'OUTPUT'],
+};
+
+/** The consumer router's boot rules per family: IPv4 with NAT; IPv6 the same filter rules, routed
+ * (no nat table: no NAT66), plus ICMPv6, which neighbour discovery and path MTU need (RFC 4890). */
+const BOOT_RULES: Record<4 | 6, Record<string, string[]>> = {
+  4: {
     filter: [
       '-A INPUT -i lo -j ACCEPT',
       '-A INPUT -m state --state RELATED,ESTABLISHED -j ACCEPT',
@@ -95,10 +105,33 @@ export function bootRuleset(extraTables: readonly string[] = []): string {
       '-A FORWARD -i ppp0 -m state --state NEW -j DROP',
     ],
     nat: ['-A POSTROUTING -o ppp0 -j MASQUERADE'],
-  };
-  const tables = ['filter', 'nat', ...extraTables.filter((t) => t !== 'filter' && t !== 'nat')];
+  },
+  6: {
+    filter: [
+      '-A INPUT -i lo -j ACCEPT',
+      '-A INPUT -m state --state RELATED,ESTABLISHED -j ACCEPT',
+      '-A INPUT -p ipv6-icmp -j ACCEPT',
+      '-A INPUT -i ppp0 -m state --state NEW -j DROP',
+      '-A FORWARD -m state --state RELATED,ESTABLISHED -j ACCEPT',
+      '-A FORWARD -p ipv6-icmp -j ACCEPT',
+      '-A FORWARD -i br0 -o ppp0 -j ACCEPT',
+      '-A FORWARD -i ppp0 -m state --state NEW -j DROP',
+    ],
+  },
+};
+
+/**
+ * The boot firewall of a consumer router, as `iptables-restore` input (family 4) or
+ * `ip6tables-restore` input (family 6). Every table named here is flushed by the restore, so it
+ * doubles as the "reboot" reset. `extraTables` (e.g. raw, security when some test created them) are
+ * reset to empty built-in chains.
+ */
+export function bootRuleset(extraTables: readonly string[] = [], family: 4 | 6 = 4): string {
+  const out: string[] = [];
+  const rules = BOOT_RULES[family];
+  const tables = [...Object.keys(rules), ...extraTables.filter((t) => !(t in rules))];
   for (const table of tables) {
-    const chains = builtin[table];
+    const chains = BUILTIN_CHAINS[table];
     if (!chains) throw new Error(`unknown iptables table ${table}`);
     out.push(`*${table}`);
     for (const chain of chains) out.push(`:${chain} ACCEPT [0:0]`);
@@ -106,60 +139,6 @@ export function bootRuleset(extraTables: readonly string[] = []): string {
     out.push('COMMIT');
   }
   return out.join('\n') + '\n';
-}
-
-function counterName(direction: 'd' | 'u', ip: string): string {
-  return `${direction}_${ip.replace(/\./g, '_')}`;
-}
-
-/**
- * The independent oracle: an nftables table of its own, never touched by iptables or by reboot.
- * It hooks `forward` at priority -150, i.e. before the iptables filter FORWARD chain (priority 0,
- * both backends), where download packets already carry the LAN address (conntrack un-NAT happens at
- * prerouting -100) and upload packets still do (MASQUERADE is at postrouting +100). Nothing between
- * -150 and 0 drops packets, so it counts exactly the packets a rule at the top of FORWARD sees, with
- * the same length (skb->len, the IP packet length).
- */
-export function oracleRuleset(ips: readonly string[]): string {
-  const lines = [`table inet ${ORACLE_TABLE} {`];
-  for (const ip of ips) {
-    lines.push(`  counter ${counterName('d', ip)} { }`, `  counter ${counterName('u', ip)} { }`);
-  }
-  lines.push('  chain forward_count {', '    type filter hook forward priority -150; policy accept;');
-  for (const ip of ips) {
-    lines.push(`    iifname "ppp0" ip daddr ${ip} counter name "${counterName('d', ip)}"`);
-    lines.push(`    ip saddr ${ip} oifname "ppp0" counter name "${counterName('u', ip)}"`);
-  }
-  lines.push('  }', '}');
-  return lines.join('\n') + '\n';
-}
-
-export interface OracleHostCounts {
-  downBytes: number;
-  upBytes: number;
-  downPackets: number;
-  upPackets: number;
-}
-export type OracleCounts = Record<string, OracleHostCounts>;
-
-/** Reads `nft -j list counters table inet lantop_oracle` for the given host IPs. */
-export function parseOracleCounters(json: string, ips: readonly string[]): OracleCounts {
-  const parsed = JSON.parse(json) as { nftables?: Array<Record<string, unknown>> };
-  const byName = new Map<string, { packets: number; bytes: number }>();
-  for (const item of parsed.nftables ?? []) {
-    const counter = item['counter'] as { name?: string; packets?: number; bytes?: number; table?: string } | undefined;
-    if (counter?.table === ORACLE_TABLE && typeof counter.name === 'string') {
-      byName.set(counter.name, { packets: Number(counter.packets ?? 0), bytes: Number(counter.bytes ?? 0) });
-    }
-  }
-  const result: OracleCounts = {};
-  for (const ip of ips) {
-    const down = byName.get(counterName('d', ip));
-    const up = byName.get(counterName('u', ip));
-    if (!down || !up) throw new Error(`oracle counters for ${ip} missing from nft output`);
-    result[ip] = { downBytes: down.bytes, upBytes: up.bytes, downPackets: down.packets, upPackets: up.packets };
-  }
-  return result;
 }
 
 export interface LabLease {

@@ -7,6 +7,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { CONSOLE_IP, ROUTER_LAN_IP, formatDnsmasqLeases, formatLanhostsTable, type IptablesBackend, type LabLease } from './lab-model.js';
 import { BACKEND_BINARIES, CLI_PATH, FIXTURES_DIR, INETUTILS_TELNETD, RELAY_PATH, SYSTEM_PATH } from './lab-settings.js';
+import { OPENWRT_SHELL } from './lab-openwrt.js';
+import { writeOpenwrtFiles } from './lab-router-openwrt.js';
 import { CLI_TEXTS, cliEnvironment, type RouterProfile } from './lab-variants.js';
 import { runOk, runSyncQuiet } from './run-command.js';
 
@@ -94,9 +96,12 @@ export async function writeRouterFiles(spec: RouterFilesSpec): Promise<void> {
     writeFileSync(join(etc, 'resolv.conf'), 'nameserver 127.0.0.1\n');
   }
   const hash = (await runOk(['openssl', 'passwd', '-6', '-stdin'], { input: `${password}\n` })).trim();
-  const users = user === 'root' ? [] : [`${user}:x:0:0:Administrator:/tmp:${routerSh}`];
+  // OpenWrt: every login runs BusyBox ash with OpenWrt's /etc/profile (lab-openwrt.ts), home /root.
+  const openwrt = spec.profile.firmware === 'openwrt';
+  const loginShell = openwrt ? OPENWRT_SHELL : routerSh;
+  const users = user === 'root' ? [] : [`${user}:x:0:0:Administrator:${openwrt ? '/root' : '/tmp'}:${loginShell}`];
   writeFileSync(join(etc, 'passwd'), [
-    `root:x:0:0:root:/root:${user === 'root' ? routerSh : '/bin/sh'}`, ...users,
+    `root:x:0:0:root:/root:${user === 'root' ? loginShell : '/bin/sh'}`, ...users,
     'nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin', '',
   ].join('\n'));
   writeFileSync(join(etc, 'shadow'), [
@@ -104,7 +109,8 @@ export async function writeRouterFiles(spec: RouterFilesSpec): Promise<void> {
     ...(user === 'root' ? [] : [`${user}:${hash}:19000:0:99999:7:::`]),
     'nobody:*:19000:0:99999:7:::', '',
   ].join('\n'), { mode: 0o640 });
-  writeFileSync(join(etc, 'shells'), ['/bin/sh', '/bin/bash', '/bin/dash', routerSh, ''].join('\n'));
+  writeFileSync(join(etc, 'shells'), ['/bin/sh', '/bin/bash', '/bin/dash', '/bin/ash', routerSh, ''].join('\n'));
+  if (openwrt) writeOpenwrtFiles(dir);
   mkdirSync(join(dir, 'tmp'), { recursive: true });
   chmodSync(join(dir, 'tmp'), 0o1777);
   await runOk(['dropbearkey', '-t', 'ed25519', '-f', join(dir, 'dropbear_ed25519_host_key')]);

@@ -1,10 +1,13 @@
 // The router's processes: a keeper that owns its private mount namespace (where the lab's users
-// and /tmp are bound over the machine's files), the daemons started inside it (telnetd or inetd,
-// the slow relay, dropbear), programs run there, and the kills that the fault injections use.
+// and /tmp are bound over the machine's files; on the OpenWrt router also its /etc, /usr/bin and
+// /usr/sbin, and a UTS namespace for its host name), the daemons started inside it (telnetd or
+// inetd, the slow relay, dropbear), programs run there, and the kills that the fault injections use.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { OPENWRT_PATH } from './lab-openwrt.js';
 import { loginProgramPath } from './lab-router-files.js';
+import { openwrtBinSteps, openwrtEtcSteps } from './lab-router-openwrt.js';
 import {
   DAEMON_START_TIMEOUT_MS, INETUTILS_INETD, RELAYED_TELNET_PORT, SSH_PORT, STEP_TIMEOUT_MS, SYSTEM_PATH, TELNET_PORT,
 } from './lab-settings.js';
@@ -33,9 +36,19 @@ export class RouterProcesses {
 
   /** A process that owns the router's private mount namespace: lab passwd/shadow/shells and the
    * router's own /tmp are bind-mounted there, never on the machine's real files. */
+  private get isOpenwrt(): boolean {
+    return this.profile.firmware === 'openwrt';
+  }
+
+  /** nsenter's namespaces: mount and network; OpenWrt's router also has its own host name (UTS). */
+  private get nsenterFlags(): string[] {
+    return this.isOpenwrt ? ['-m', '-n', '-u'] : ['-m', '-n'];
+  }
+
   async startKeeper(): Promise<void> {
     const script = [
       'set -e',
+      ...(this.isOpenwrt ? openwrtEtcSteps() : []),
       'mount --bind "$1/etc/passwd" /etc/passwd',
       'mount --bind "$1/etc/shadow" /etc/shadow',
       'mount --bind "$1/etc/shells" /etc/shells',
@@ -45,11 +58,12 @@ export class RouterProcesses {
       // (inetutils telnetd looks up the client before it says anything; `arp show` looks up "show").
       'mount --bind "$1/etc/hosts" /etc/hosts',
       'mount --bind "$1/etc/resolv.conf" /etc/resolv.conf',
+      ...(this.isOpenwrt ? openwrtBinSteps() : []),
       'echo ready',
       'exec sleep 2147483647',
     ].join('\n');
     const keeper = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'ip', 'netns', 'exec', this.routerNs,
-      'unshare', '--mount', '--propagation', 'private', '--', '/bin/sh', '-c', script, 'keeper', this.dir], {
+      'unshare', '--mount', ...(this.isOpenwrt ? ['--uts'] : []), '--propagation', 'private', '--', '/bin/sh', '-c', script, 'keeper', this.dir], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.keeper = keeper;
@@ -66,6 +80,7 @@ export class RouterProcesses {
   }
 
   routerEnv(): NodeJS.ProcessEnv {
+    if (this.isOpenwrt) return { PATH: OPENWRT_PATH, LC_ALL: 'C', HOME: '/root' };
     return { PATH: `${join(this.dir, 'bin')}:${SYSTEM_PATH}`, LC_ALL: 'C', HOME: '/tmp' };
   }
 
@@ -81,7 +96,9 @@ export class RouterProcesses {
       return ['/bin/busybox', 'telnetd', '-F', '-b', `127.0.0.1:${RELAYED_TELNET_PORT}`, '-f', '/dev/null', '-l', loginProgramPath(this.dir)];
     }
     if (name === 'telnetd') {
-      return ['/bin/busybox', 'telnetd', '-F', '-p', String(TELNET_PORT), '-f', '/dev/null', '-l', loginProgramPath(this.dir)];
+      // OpenWrt: BusyBox login ("OpenWrt login: ") checks the password and starts the user's shell.
+      const login = this.isOpenwrt ? '/bin/login' : loginProgramPath(this.dir);
+      return ['/bin/busybox', 'telnetd', '-F', '-p', String(TELNET_PORT), '-f', '/dev/null', '-l', login];
     }
     return ['/usr/sbin/dropbear', '-F', '-E', '-m', '-j', '-k', '-p', String(SSH_PORT),
       '-r', join(this.dir, 'dropbear_ed25519_host_key'), '-P', join(this.dir, 'dropbear.pid')];
@@ -89,7 +106,7 @@ export class RouterProcesses {
 
   async startDaemon(name: DaemonName): Promise<void> {
     const env = this.routerEnv();
-    const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'nsenter', '-t', String(this.keeperPid), '-m', '-n', '--', ...this.daemonArgv(name)], {
+    const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'nsenter', '-t', String(this.keeperPid), ...this.nsenterFlags, '--', ...this.daemonArgv(name)], {
       stdio: ['ignore', 'ignore', 'pipe'], env, cwd: '/',
     });
     child.unref();
@@ -149,7 +166,7 @@ export class RouterProcesses {
 
   /** Runs a program in the router (its network and mount namespaces; the lab's iptables first in PATH). */
   exec(argv: readonly string[], options: { timeoutMs?: number; input?: string } = {}): Promise<ExecResult> {
-    return run(['nsenter', '-t', String(this.keeperPid), '-m', '-n', '--', ...argv], {
+    return run(['nsenter', '-t', String(this.keeperPid), ...this.nsenterFlags, '--', ...argv], {
       env: this.routerEnv(), timeoutMs: options.timeoutMs ?? STEP_TIMEOUT_MS, ...(options.input !== undefined ? { input: options.input } : {}),
     });
   }

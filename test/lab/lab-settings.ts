@@ -7,6 +7,8 @@ const LAB_SOURCE_DIR = dirname(fileURLToPath(import.meta.url));
 export const CLI_PATH = join(LAB_SOURCE_DIR, 'broadcom-cli.sh');
 export const AGENT_PATH = join(LAB_SOURCE_DIR, 'traffic-agent.mjs');
 export const RELAY_PATH = join(LAB_SOURCE_DIR, 'slow-relay.mjs');
+/** The OpenWrt router's own files (lab-openwrt.ts): fw4, its ruleset, /etc texts from a 24.10 image. */
+export const OPENWRT_SOURCE_DIR = join(LAB_SOURCE_DIR, 'openwrt');
 export const FIXTURES_DIR = join(LAB_SOURCE_DIR, '..', '..', 'fixtures');
 /** GNU inetutils' telnetd and inetd (Debian: inetutils-telnetd, which pulls in inetutils-inetd). */
 export const INETUTILS_TELNETD = '/usr/sbin/telnetd';
@@ -29,10 +31,16 @@ export const BACKEND_BINARIES: Record<IptablesBackend, Record<string, string>> =
     iptables: '/usr/sbin/iptables-legacy',
     'iptables-save': '/usr/sbin/iptables-legacy-save',
     'iptables-restore': '/usr/sbin/iptables-legacy-restore',
+    ip6tables: '/usr/sbin/ip6tables-legacy',
+    'ip6tables-save': '/usr/sbin/ip6tables-legacy-save',
+    'ip6tables-restore': '/usr/sbin/ip6tables-legacy-restore',
   },
   nft: {
     iptables: '/usr/sbin/iptables-nft',
     'iptables-save': '/usr/sbin/iptables-nft-save',
     'iptables-restore': '/usr/sbin/iptables-nft-restore',
+    ip6tables: '/usr/sbin/ip6tables-nft',
+    'ip6tables-save': '/usr/sbin/ip6tables-nft-save',
+    'ip6tables-restore': '/usr/sbin/ip6tables-nft-restore',
   },
 };

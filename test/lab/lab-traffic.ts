@@ -1,9 +1,10 @@
 // Traffic through the lab and its ground truth: traffic-agent.mjs in a namespace (JSON lines both
-// ways) moves exact byte counts through the router's NAT, and the nftables oracle in the router
-// counts what each host really moved (README.md, "The oracle").
+// ways) moves exact byte counts through the router (IPv4 through its NAT, IPv6 routed), and the
+// nftables oracle in each host counts what it really moved (lab-oracle.ts, README.md "The oracle").
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { ISP_IP, ORACLE_TABLE, parseOracleCounters, type OracleCounts } from './lab-model.js';
+import { ISP_IP, ISP_IP6 } from './lab-model.js';
+import { ORACLE_TABLE, hostOracleReset, hostOracleRuleset, parseHostOracle, type OracleCounts } from './lab-oracle.js';
 import { AGENT_PATH, STEP_TIMEOUT_MS } from './lab-settings.js';
 import { LabError, runOk, sleep } from './run-command.js';
 
@@ -94,17 +95,28 @@ export class TrafficAgents {
     return agent;
   }
 
-  /** The host downloads downBytes and uploads upBytes over one TCP connection to the ISP. */
-  async transfer(host: { name: string; ns: string }, amounts: { downBytes: number; upBytes: number; timeoutMs?: number }): Promise<{ downBytes: number; upBytes: number }> {
+  /**
+   * The host downloads downBytes and uploads upBytes over one TCP connection to the ISP; over IPv6
+   * when `source` (one of the host's IPv6 addresses, which the connection is bound to) is given.
+   */
+  async transfer(
+    host: { name: string; ns: string },
+    amounts: { downBytes: number; upBytes: number; timeoutMs?: number },
+    source?: string,
+  ): Promise<{ downBytes: number; upBytes: number }> {
     const timeoutMs = amounts.timeoutMs ?? 30_000;
     const server = this.agent(this.ispNs);
     const client = this.agent(host.ns);
     const serveId = ++this.requestId;
-    server.send({ id: serveId, op: 'serve', send: amounts.downBytes, expect: amounts.upBytes, timeoutMs });
+    const v6 = source !== undefined;
+    server.send({ id: serveId, op: 'serve', send: amounts.downBytes, expect: amounts.upBytes, timeoutMs, ...(v6 ? { bind: '::' } : {}) });
     const listening = await server.next(serveId, STEP_TIMEOUT_MS);
     if (listening.port === undefined) throw new LabError(`lab: ISP server failed: ${listening.error ?? 'no port'}`);
     const connectId = ++this.requestId;
-    client.send({ id: connectId, op: 'connect', host: ISP_IP, port: listening.port, send: amounts.upBytes, expect: amounts.downBytes, timeoutMs });
+    client.send({
+      id: connectId, op: 'connect', host: v6 ? ISP_IP6 : ISP_IP, port: listening.port, send: amounts.upBytes, expect: amounts.downBytes, timeoutMs,
+      ...(v6 ? { localAddress: source } : {}),
+    });
     const [clientDone, serverDone] = await Promise.all([client.next(connectId, timeoutMs + 2_000), server.next(serveId, timeoutMs + 2_000)]);
     for (const [side, reply] of [['client', clientDone], ['server', serverDone]] as const) {
       if (!reply.ok) throw new LabError(`lab: transfer ${host.name} ${side} failed: ${reply.error ?? 'unknown'}`);
@@ -118,18 +130,23 @@ export class TrafficAgents {
   }
 }
 
-/** The oracle's counters: per-host IP-level bytes and packets forwarded via ppp0. */
-export async function readOracle(routerNs: string, ips: readonly string[]): Promise<OracleCounts> {
-  const json = await runOk(['ip', 'netns', 'exec', routerNs, 'nft', '-j', 'list', 'counters', 'table', 'inet', ORACLE_TABLE], { timeoutMs: STEP_TIMEOUT_MS });
-  return parseOracleCounters(json, ips);
+/** Puts the oracle's table into a host's namespace (lab-oracle.ts). */
+export async function installOracle(hostNs: string): Promise<void> {
+  await runOk(['ip', 'netns', 'exec', hostNs, 'nft', '-f', '-'], { input: hostOracleRuleset(), timeoutMs: STEP_TIMEOUT_MS });
 }
 
-export async function resetOracle(routerNs: string): Promise<void> {
-  await runOk(['ip', 'netns', 'exec', routerNs, 'nft', 'reset', 'counters', 'table', 'inet', ORACLE_TABLE], { timeoutMs: STEP_TIMEOUT_MS });
+/** One host's counts per address (IPv4 and IPv6) of what it moved to and from the WAN. */
+export async function readHostOracle(hostNs: string, expected: readonly string[]): Promise<OracleCounts> {
+  const json = await runOk(['ip', 'netns', 'exec', hostNs, 'nft', '-j', 'list', 'table', 'inet', ORACLE_TABLE], { timeoutMs: STEP_TIMEOUT_MS });
+  return parseHostOracle(json, expected);
+}
+
+export async function resetHostOracle(hostNs: string): Promise<void> {
+  await runOk(['ip', 'netns', 'exec', hostNs, 'nft', '-f', '-'], { input: hostOracleReset(), timeoutMs: STEP_TIMEOUT_MS });
 }
 
 /** Reads until two readings 50 ms apart agree (in-flight ACKs/FINs counted), at most 2 s. */
-export async function settleOracle(read: () => Promise<OracleCounts>): Promise<OracleCounts> {
+export async function settleOracle<T>(read: () => Promise<T>): Promise<T> {
   let last = JSON.stringify(await read());
   for (let i = 0; i < 40; i++) {
     await sleep(50);

@@ -30,6 +30,14 @@ export type LanhostsLayout = 'cms' | 'sdk';
 /** The telnet server: BusyBox telnetd (-l login program) or GNU inetutils telnetd under inetd (-E). */
 export type TelnetDaemon = 'busybox' | 'inetutils';
 
+/**
+ * What the router runs. 'vendor': Broadcom-style firmware, a vendor CLI behind telnet (`cli`), the
+ * real iptables/ip6tables, the lab's boot firewall. 'openwrt': OpenWrt 24.10's userland as far as a
+ * client sees it (lab-openwrt.ts): no iptables at all, nftables with firewall4's ruleset and a `fw4`
+ * command, BusyBox login and ash (`root@OpenWrt:~# `) on telnet and SSH; `cli` does not apply.
+ */
+export type RouterFirmware = 'vendor' | 'openwrt';
+
 export interface OutputChunking {
   /** At most this many bytes per write (1..64). */
   bytes: number;
@@ -46,6 +54,10 @@ export interface RouterProfile {
   chunking: OutputChunking | null;
   /** Whether the router's shell has `/tmp/dhcp.leases` (dnsmasq format). */
   leaseFile: boolean;
+  firmware: RouterFirmware;
+  /** Dual stack: documentation prefixes on LAN and WAN, routed (no NAT66), hosts with a stable and a
+   * temporary address (lab-topology.ts). Off: IPv6 is disabled in every namespace. */
+  ipv6: boolean;
 }
 
 export const DEFAULT_PROFILE: Readonly<RouterProfile> = Object.freeze({
@@ -55,6 +67,8 @@ export const DEFAULT_PROFILE: Readonly<RouterProfile> = Object.freeze({
   telnetd: 'busybox',
   chunking: null,
   leaseFile: true,
+  firmware: 'vendor',
+  ipv6: false,
 });
 
 /** Named variants; each differs from `cms` (the default) in what its name says. */
@@ -70,6 +84,10 @@ export const LAB_VARIANTS = Object.freeze({
   'inetutils-telnetd': { telnetd: 'inetutils' },
   'slow-chunked': { chunking: { bytes: 5, delayMs: 2 } },
   'ssh-no-leases': { leaseFile: false },
+  /** The CMS router, dual stack: ip6tables beside iptables, a routed /64 on the LAN. */
+  'dual-stack': { ipv6: true },
+  /** OpenWrt 24.10 with firewall4: nft only, dual stack as OpenWrt's default configuration is. */
+  'openwrt-fw4': { firmware: 'openwrt', ipv6: true },
 } satisfies Record<string, Partial<RouterProfile>>);
 
 export type LabVariantName = keyof typeof LAB_VARIANTS;
@@ -89,6 +107,10 @@ export function resolveProfile(variant: LabVariantName = 'cms', overrides: Parti
     if (!Number.isInteger(chunking.delayMs) || chunking.delayMs < 1 || chunking.delayMs > 20) throw new Error('chunking.delayMs must be 1..20');
     if (profile.telnetd !== 'busybox') throw new Error('chunking works with the BusyBox telnetd only');
   }
+  if (profile.firmware === 'openwrt' && (profile.telnetd !== 'busybox' || chunking !== null)) {
+    // The OpenWrt router's filesystem holds BusyBox, nft and dropbear only: no node, no inetutils.
+    throw new Error('the openwrt firmware runs BusyBox telnetd only, without chunking');
+  }
   return profile;
 }
 
@@ -98,13 +120,21 @@ export interface CliDialogue {
   passwordPrompt: RegExp;
   /** The CLI prompt at the very end of the output. */
   prompt: RegExp;
-  /** The hidden command that opens the BusyBox shell. */
-  shellCommand: string;
+  /** The hidden command that opens the BusyBox shell; null when the login lands in the shell. */
+  shellCommand: string | null;
   /** The command that ends the session. */
   logoutCommand: string;
 }
 
+/** BusyBox ash's prompt from OpenWrt's /etc/profile (`PS1='\u@\h:\w\$ '`), e.g. `root@OpenWrt:~# `.
+ * Debian's BusyBox asks for the cursor position after it (ESC [ 6 n); OpenWrt's build does not. */
+export const OPENWRT_PROMPT = /[a-z_][a-z0-9_-]*@OpenWrt:[^\r\n]*[#$] (?:\u001b\[6n)?$/;
+
 export function cliDialogue(profile: RouterProfile): CliDialogue {
+  if (profile.firmware === 'openwrt') {
+    // BusyBox login: "<hostname> login: ", "Password: ", then the user's shell.
+    return { loginPrompt: /OpenWrt login: $/, passwordPrompt: /Password: $/, prompt: OPENWRT_PROMPT, shellCommand: null, logoutCommand: 'exit' };
+  }
   switch (profile.cli) {
     case 'broadcom-cms':
       return { loginPrompt: /Login: $/, passwordPrompt: /Password: $/, prompt: / > $/, shellCommand: 'sh', logoutCommand: 'logout' };
@@ -123,7 +153,7 @@ export function cliDialogue(profile: RouterProfile): CliDialogue {
 export type NameSource = 'required' | 'optional' | 'none';
 
 export function nameSource(profile: RouterProfile, protocol: 'telnet' | 'ssh'): NameSource {
-  if (protocol === 'ssh') return profile.leaseFile ? 'required' : 'none';
+  if (protocol === 'ssh' || profile.firmware === 'openwrt') return profile.leaseFile ? 'required' : 'none';
   if (profile.cli === 'broadcom-cms' && profile.lanhostsLayout === 'cms') return 'required';
   return profile.leaseFile ? 'optional' : 'none';
 }

@@ -1,27 +1,32 @@
 // One lab: the router, its hosts and the ISP, put together from the parts beside this file
 // (topology, router files and processes, traffic and oracle) and torn down as one. Public face:
 // startLab() and the Lab interface in lab.ts.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  CONSOLE_IP, CONSOLE_MAC, ISP_IP, MAX_HOSTS, ROUTER_LAN_IP, bootRuleset, defaultHostname, hostIp, hostMac,
-  ORACLE_TABLE, hostileHostnames, labNames, normalizeIptablesSave, oracleRuleset,
-  type IptablesBackend, type LabLease, type LabNames, type OracleCounts,
+  CONSOLE_IP, CONSOLE_MAC, ISP_IP, ISP_IP6, MAX_HOSTS, ROUTER_LAN_IP, ROUTER_LAN_IP6, defaultHostname, hostIp, hostIp6, hostMac,
+  hostileHostnames, labNames, type IptablesBackend, type LabLease, type LabNames,
 } from './lab-model.js';
+import { deviceCounts, type OracleCounts, type OracleDevices } from './lab-oracle.js';
 import { acquireConsoleLock, allocatePrefix, destroyLabByPrefixSync, registerLab, unregisterLab } from './lab-registry.js';
 import { writeLeaseFiles, writeRouterFiles } from './lab-router-files.js';
+import {
+  bootFirewall, fw4, iptablesSave, nftRuleset, rebootFirewall, type FirewallContext, type Fw4Command,
+} from './lab-router-firewall.js';
 import { RouterProcesses } from './lab-router-processes.js';
 import { BACKEND_BINARIES, SSH_PORT, STATE_ROOT, STEP_TIMEOUT_MS, TELNET_PORT } from './lab-settings.js';
-import { buildTopology, ip } from './lab-topology.js';
-import { readOracle, resetOracle, settleOracle, TrafficAgents } from './lab-traffic.js';
+import { buildTopology, hostAddresses6, ip, rotateTemporaryAddress, type HostAddress6 } from './lab-topology.js';
+import { installOracle, readHostOracle, resetHostOracle, settleOracle, TrafficAgents } from './lab-traffic.js';
 import { cliDialogue, resolveProfile, type CliDialogue, type LabVariantName, type RouterProfile } from './lab-variants.js';
-import type { HostRef, Lab, LabHost, LabOptions, TransferResult } from './lab.js';
+import type { HostRef, Lab, LabHost, LabOptions, TransferOptions, TransferResult } from './lab.js';
 import { LabError, run, runOk, sleep, waitFor, type ExecResult } from './run-command.js';
 
 export class RouterLab implements Lab {
   readonly prefix: string;
   readonly backend: IptablesBackend;
   readonly routerIp = ROUTER_LAN_IP;
+  readonly routerIp6: string | null;
+  readonly ipv6: boolean;
   readonly telnetPort = TELNET_PORT;
   readonly sshPort = SSH_PORT;
   readonly user: string;
@@ -47,16 +52,20 @@ export class RouterLab implements Lab {
   constructor(options: LabOptions) {
     const hostCount = options.hosts ?? 3;
     if (!Number.isInteger(hostCount) || hostCount < 1 || hostCount > MAX_HOSTS) throw new LabError(`lab: hosts must be 1..${MAX_HOSTS}`);
-    this.backend = options.backend ?? 'legacy';
+    this.variant = options.variant ?? 'cms';
+    this.profile = resolveProfile(this.variant, { ...options.profile, ...(options.ipv6 !== undefined ? { ipv6: options.ipv6 } : {}) });
+    // The OpenWrt router has no iptables; its kernel side is nf_tables either way.
+    this.backend = options.backend ?? (this.profile.firmware === 'openwrt' ? 'nft' : 'legacy');
     if (!(this.backend in BACKEND_BINARIES)) throw new LabError(`lab: unknown backend ${String(this.backend)}`);
-    this.user = options.user ?? 'admin';
+    // OpenWrt has one user, root; the vendor firmware's CLI login is admin.
+    this.user = options.user ?? (this.profile.firmware === 'openwrt' ? 'root' : 'admin');
     this.password = options.password ?? 'admin';
     if (!/^[a-z_][a-z0-9_-]{0,30}$/.test(this.user)) throw new LabError('lab: user must be a plain login name');
     if (/[\0\n\r]/.test(this.password) || this.password.length === 0) throw new LabError('lab: password must be non-empty, without NUL/CR/LF');
     this.banner = options.banner ?? 'BCM96358 Broadband Router';
     this.shell = options.shell ?? 'plain';
-    this.variant = options.variant ?? 'cms';
-    this.profile = resolveProfile(this.variant, options.profile ?? {});
+    this.ipv6 = this.profile.ipv6;
+    this.routerIp6 = this.ipv6 ? ROUTER_LAN_IP6 : null;
     this.dialogue = cliDialogue(this.profile);
     this.prefix = allocatePrefix();
     this.names = labNames(this.prefix);
@@ -69,7 +78,10 @@ export class RouterLab implements Lab {
       const index = i + 1;
       const name = options.hostnames?.[i] ?? defaultHostname(index);
       const bytes = typeof name === 'string' ? Buffer.from(name, 'utf8') : Buffer.from(name);
-      return { index, name: `h${index}`, ns: this.names.hostNs(index), ip: hostIp(index), mac: hostMac(index), hostname: bytes.toString('utf8'), hostnameBytes: bytes };
+      return {
+        index, name: `h${index}`, ns: this.names.hostNs(index), ip: hostIp(index), mac: hostMac(index), hostname: bytes.toString('utf8'), hostnameBytes: bytes,
+        ip6: this.ipv6 ? hostIp6(index) : null, tempIp6: null,
+      };
     });
     this.processes = new RouterProcesses(this.routerNs, this.dir, this.profile);
     this.traffic = new TrafficAgents(this.ispNs);
@@ -84,10 +96,13 @@ export class RouterLab implements Lab {
     await writeRouterFiles({ dir: this.dir, backend: this.backend, shell: this.shell, user: this.user, password: this.password, banner: this.banner, profile: this.profile, hosts: this.hosts });
     await this.setLeases(this.hosts.map((h) => ({ mac: h.mac, ip: h.ip, hostname: h.hostnameBytes })));
     await acquireConsoleLock(this.prefix);
-    await buildTopology(this.names, this.hosts);
+    await buildTopology(this.names, this.hosts, { ipv6: this.ipv6 });
+    for (const host of this.hosts) {
+      await installOracle(host.ns);
+      if (this.ipv6) host.tempIp6 = await this.currentTemporary(host);
+    }
     await this.processes.startKeeper();
-    await this.execOk(['iptables-restore'], bootRuleset());
-    await runOk(['ip', 'netns', 'exec', this.routerNs, 'nft', '-f', '-'], { input: oracleRuleset(this.hosts.map((h) => h.ip)), timeoutMs: STEP_TIMEOUT_MS });
+    await bootFirewall(this.firewall);
     await this.processes.startTelnet();
     await this.processes.startDaemon('dropbear');
     await this.refreshArp();
@@ -100,10 +115,12 @@ export class RouterLab implements Lab {
     return this.processes.exec(argv, options);
   }
 
-  private async execOk(argv: readonly string[], input?: string): Promise<string> {
-    const result = await this.exec(argv, input !== undefined ? { input } : {});
-    if (result.code !== 0) throw new LabError(`lab: router command failed (exit ${result.code}): ${argv.join(' ')}\n${result.stderr}`);
-    return result.stdout;
+  /** What the firewall helpers (lab-router-firewall.ts) need of this lab. */
+  private get firewall(): FirewallContext {
+    return {
+      exec: (argv, options) => this.exec(argv, options), routerNs: this.routerNs, dir: this.dir, backend: this.backend,
+      profile: this.profile, keeperPid: this.processes.pid,
+    };
   }
 
   hostExec(host: HostRef, argv: readonly string[], options: { timeoutMs?: number } = {}): Promise<ExecResult> {
@@ -125,22 +142,76 @@ export class RouterLab implements Lab {
 
   // --- traffic and the oracle ---------------------------------------------------------------------
 
-  async transfer(ref: HostRef, amounts: { downBytes: number; upBytes: number; timeoutMs?: number }): Promise<TransferResult> {
+  async transfer(ref: HostRef, amounts: TransferOptions): Promise<TransferResult> {
     this.assertRunning();
     const host = this.host(ref);
+    const family = amounts.family ?? 4;
+    if (family !== 4 && family !== 6) throw new LabError(`lab: family must be 4 or 6, got ${String(family)}`);
+    const source = family === 4 ? host.ip : this.source6(host, amounts.source ?? 'stable');
     const started = Date.now();
-    const moved = await this.traffic.transfer(host, amounts);
+    const moved = await this.traffic.transfer(host, amounts, family === 6 ? source : undefined);
     await this.settle();
-    return { host: host.name, downBytes: moved.downBytes, upBytes: moved.upBytes, ms: Date.now() - started };
+    return { host: host.name, downBytes: moved.downBytes, upBytes: moved.upBytes, ms: Date.now() - started, family, source };
+  }
+
+  private source6(host: LabHost, source: string): string {
+    if (!this.ipv6 || !host.ip6) throw new LabError('lab: IPv6 transfers need a dual-stack lab (ipv6: true)');
+    if (source === 'stable') return host.ip6;
+    if (source === 'temporary') {
+      if (!host.tempIp6) throw new LabError(`lab: ${host.name} has no temporary address`);
+      return host.tempIp6;
+    }
+    if (!/^[0-9a-f:]+$/i.test(source)) throw new LabError(`lab: not an IPv6 address: ${source}`);
+    return source;
+  }
+
+  /** Every host's addresses that must be listed even at zero: its IPv4, stable and current temporary IPv6. */
+  private expectedAddresses(host: LabHost): string[] {
+    return [host.ip, ...(host.ip6 ? [host.ip6] : []), ...(host.tempIp6 ? [host.tempIp6] : [])];
+  }
+
+  private async readByHost(): Promise<Map<LabHost, OracleCounts>> {
+    const readings = await Promise.all(this.hosts.map((host) => readHostOracle(host.ns, this.expectedAddresses(host))));
+    return new Map(this.hosts.map((host, i) => [host, readings[i]!]));
   }
 
   async oracle(): Promise<OracleCounts> {
     this.assertRunning();
-    return readOracle(this.routerNs, this.hosts.map((h) => h.ip));
+    const result: OracleCounts = {};
+    for (const counts of (await this.readByHost()).values()) Object.assign(result, counts);
+    return result;
+  }
+
+  async oracleByHost(): Promise<OracleDevices> {
+    this.assertRunning();
+    const result: OracleDevices = {};
+    for (const [host, counts] of await this.readByHost()) result[host.name] = deviceCounts(host, counts);
+    return result;
   }
 
   async resetOracle(): Promise<void> {
-    await resetOracle(this.routerNs);
+    this.assertRunning();
+    await Promise.all(this.hosts.map((host) => resetHostOracle(host.ns)));
+  }
+
+  async hostAddresses6(ref: HostRef): Promise<HostAddress6[]> {
+    this.assertRunning();
+    return this.ipv6 ? hostAddresses6(this.host(ref).ns) : [];
+  }
+
+  async rotateTemporaryAddress(ref: HostRef): Promise<string> {
+    this.assertRunning();
+    const host = this.host(ref);
+    if (!this.ipv6) throw new LabError('lab: temporary addresses need a dual-stack lab (ipv6: true)');
+    host.tempIp6 = await rotateTemporaryAddress(host.ns);
+    return host.tempIp6;
+  }
+
+  /** The kernel makes the first temporary address right after the stable one; wait for it. */
+  private async currentTemporary(host: LabHost): Promise<string> {
+    return waitFor(`a temporary address on ${host.name}`, async () => {
+      return (await hostAddresses6(host.ns)).find((a) => a.temporary && !a.deprecated)?.address;
+    }, STEP_TIMEOUT_MS);
   }
 
   settle(): Promise<OracleCounts> {
@@ -152,30 +223,13 @@ export class RouterLab implements Lab {
   async reboot(options: { downMs?: number } = {}): Promise<void> {
     this.assertRunning();
     await this.processes.killAllButKeeper();
-    await this.resetFirewall();
+    await rebootFirewall(this.firewall);
     await ip(['-n', this.routerNs, 'neigh', 'flush', 'dev', 'br0']);
+    if (this.ipv6) await ip(['-n', this.routerNs, '-6', 'neigh', 'flush', 'dev', 'br0']);
     if (options.downMs) await sleep(options.downMs);
     await this.processes.startTelnet();
     await this.processes.startDaemon('dropbear');
     await this.refreshArp();
-  }
-
-  /** All iptables state replaced by the boot firewall: chains, rules, counters; other nft tables gone. */
-  private async resetFirewall(): Promise<void> {
-    const tables = JSON.parse(await runOk(['ip', 'netns', 'exec', this.routerNs, 'nft', '-j', 'list', 'tables'])) as {
-      nftables?: Array<{ table?: { family: string; name: string } }>;
-    };
-    for (const item of tables.nftables ?? []) {
-      const table = item.table;
-      if (!table || (table.family === 'inet' && table.name === ORACLE_TABLE)) continue;
-      await runOk(['ip', 'netns', 'exec', this.routerNs, 'nft', 'delete', 'table', table.family, table.name]);
-    }
-    let extra: string[] = [];
-    if (this.backend === 'legacy') {
-      // Legacy tables cannot be deleted, only reset: restore every one that exists in this netns.
-      extra = readFileSync(`/proc/${this.processes.pid}/net/ip_tables_names`, 'utf8').split('\n').filter(Boolean);
-    }
-    await this.execOk(['iptables-restore'], bootRuleset(extra));
   }
 
   async killTelnetd(options: { downMs?: number } = {}): Promise<void> {
@@ -204,6 +258,7 @@ export class RouterLab implements Lab {
     await ip(['-n', this.routerNs, 'link', 'set', 'ppp0', 'up']);
     // Link down removed the default route, as a PPP drop does; the "redial" brings it back.
     await ip(['-n', this.routerNs, 'route', 'replace', 'default', 'via', ISP_IP, 'dev', 'ppp0']);
+    if (this.ipv6) await ip(['-n', this.routerNs, '-6', 'route', 'replace', 'default', 'via', ISP_IP6, 'dev', 'ppp0']);
   }
 
   async flapLan(ms: number): Promise<void> {
@@ -241,14 +296,35 @@ export class RouterLab implements Lab {
 
   async refreshArp(): Promise<void> {
     this.assertRunning();
-    const pings = this.hosts.map((host) => runOk(['ip', 'netns', 'exec', host.ns, 'busybox', 'ping', '-c', '1', '-W', '2', ROUTER_LAN_IP]));
-    pings.push(runOk(['ip', 'netns', 'exec', this.routerNs, 'busybox', 'ping', '-c', '1', '-W', '2', CONSOLE_IP]));
+    const ping = (ns: string, target: string, source?: string): Promise<string> =>
+      runOk(['ip', 'netns', 'exec', ns, 'busybox', 'ping', '-c', '1', '-W', '2', ...(source ? ['-I', source] : []), target]);
+    const pings = this.hosts.map((host) => ping(host.ns, ROUTER_LAN_IP));
+    for (const host of this.hosts) {
+      if (host.ip6) pings.push(ping(host.ns, ROUTER_LAN_IP6, host.ip6));
+      if (host.tempIp6) pings.push(ping(host.ns, ROUTER_LAN_IP6, host.tempIp6));
+    }
+    pings.push(ping(this.routerNs, CONSOLE_IP));
     await Promise.all(pings);
   }
 
-  async iptablesSave(options: { counters?: boolean; raw?: boolean } = {}): Promise<string> {
-    const text = await this.execOk(['iptables-save', ...(options.counters ? ['-c'] : [])]);
-    return options.raw || options.counters ? text : normalizeIptablesSave(text);
+  iptablesSave(options: { counters?: boolean; raw?: boolean } = {}): Promise<string> {
+    this.assertRunning();
+    return iptablesSave(this.firewall, 4, options);
+  }
+
+  ip6tablesSave(options: { counters?: boolean; raw?: boolean } = {}): Promise<string> {
+    this.assertRunning();
+    return iptablesSave(this.firewall, 6, options);
+  }
+
+  nftRuleset(options: { raw?: boolean } = {}): Promise<string> {
+    this.assertRunning();
+    return nftRuleset(this.firewall, options);
+  }
+
+  fw4(command: Fw4Command): Promise<string> {
+    this.assertRunning();
+    return fw4(this.firewall, command);
   }
 
   diagnostics(): string {

@@ -1,10 +1,10 @@
 // Traffic agent for the router lab. One runs inside each LAN host namespace and one inside the ISP
 // namespace; test/lab/lab-traffic.ts drives them with JSON lines on stdin and reads JSON lines on stdout.
 //
-//   {"id":1,"op":"serve","send":D,"expect":U,"timeoutMs":T}
-//        -> {"id":1,"port":P}            listening on 0.0.0.0:P for exactly one connection
+//   {"id":1,"op":"serve","send":D,"expect":U,"timeoutMs":T[,"bind":"::"]}
+//        -> {"id":1,"port":P}            listening on 0.0.0.0:P (or [::]:P, IPv6 only) for exactly one connection
 //        -> {"id":1,"ok":true,"sent":D,"received":U}   (or "ok":false,"error":...)
-//   {"id":2,"op":"connect","host":H,"port":P,"send":U,"expect":D,"timeoutMs":T}
+//   {"id":2,"op":"connect","host":H,"port":P,"send":U,"expect":D,"timeoutMs":T[,"localAddress":A]}
 //        -> {"id":2,"ok":true,"sent":U,"received":D}
 //
 // Each side writes its bytes, half-closes (FIN), reads until the peer's FIN, and reports the exact
@@ -86,11 +86,13 @@ function serve(msg) {
     clearTimeout(giveUp);
     reply({ id: msg.id, ok: false, error: error.message });
   });
-  server.listen(0, '0.0.0.0', () => reply({ id: msg.id, port: server.address().port }));
+  const v6 = msg.bind === '::';
+  server.listen({ port: 0, host: v6 ? '::' : '0.0.0.0', ipv6Only: v6 }, () => reply({ id: msg.id, port: server.address().port }));
 }
 
 function connect(msg) {
-  const socket = net.connect({ host: msg.host, port: msg.port, allowHalfOpen: true });
+  // localAddress: the source address the connection is bound to (a host's stable or temporary IPv6).
+  const socket = net.connect({ host: msg.host, port: msg.port, allowHalfOpen: true, ...(msg.localAddress ? { localAddress: msg.localAddress } : {}) });
   let connected = false;
   const giveUp = setTimeout(() => {
     socket.destroy();
