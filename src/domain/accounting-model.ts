@@ -149,6 +149,19 @@ export interface AccountingState {
   rateWindow?: RatePoint[];
   /** identity → [downBps, upBps, down6Bps, up6Bps] last shown; carried over when no time has elapsed. */
   lastRates?: Record<string, [number, number] | FamilyQuad>;
+  /**
+   * What the sync after the last poll installed, for the next poll to know (issue 15): a one-shot
+   * `usage` whose poll put the counters back after a reboot or `fw4 flush` ends before the poll that
+   * must count them from 0. Absent: nothing installed (the usual case). Written by the poller.
+   */
+  pending?: PendingInstall;
+}
+
+/** Counters the last sync (re)installed: they start from 0 at the next poll. */
+export interface PendingInstall {
+  isReinstalled: boolean;
+  newAddresses: string[];
+  rulesInstalledAtMs: number | null;
 }
 
 export function emptyAccountingState(): AccountingState {

@@ -2,6 +2,7 @@
 // and never overlapping; each poll becomes one Snapshot (the model every output renders).
 // All effects come in through ports, and time through a clock, so whole sessions run in tests.
 import { Accountant, type AccountingOptions, type AccountingResult, type AccountingState, type CounterPair, type PollHost } from './accounting.js';
+import type { PendingInstall } from './accounting-model.js';
 import type { Clock } from './clock.js';
 import { emptyFamilySplit } from './family.js';
 import type { ConnectionState, HostUsage, Notice, Snapshot } from './snapshot.js';
@@ -35,6 +36,12 @@ export interface PollPort {
   sync?(hosts: PollHost[], reading: TrafficReading): Promise<SyncOutcome>;
   /** The connection's state as the transport sees it. */
   connectionState?(): ConnectionState;
+}
+
+function isPendingInstall(value: unknown): value is PendingInstall {
+  if (typeof value !== 'object' || value === null) return false;
+  const p = value as Record<string, unknown>;
+  return typeof p['isReinstalled'] === 'boolean' && Array.isArray(p['newAddresses']) && p['newAddresses'].every((a) => typeof a === 'string') && (p['rulesInstalledAtMs'] === null || typeof p['rulesInstalledAtMs'] === 'number');
 }
 
 export interface HistoryPort {
@@ -145,7 +152,16 @@ export class Poller {
       this.countedAddresses = new Set(reading.counters.keys());
 
       const role = this.options.history?.ensureRole();
-      if (role?.becameWriter && role.restore) this.accountant = new Accountant(this.options.accounting, role.restore);
+      if (role?.becameWriter && role.restore) {
+        const { pending, ...restore } = role.restore;
+        this.accountant = new Accountant(this.options.accounting, restore);
+        // What the last writer's sync installed after its last poll (a one-shot run that ended).
+        if (pending !== undefined && isPendingInstall(pending)) {
+          this.isReinstallPending = this.isReinstallPending || pending.isReinstalled;
+          this.pendingNewAddresses = [...new Set([...this.pendingNewAddresses, ...pending.newAddresses])];
+          this.pendingRulesInstalledAtMs ??= pending.rulesInstalledAtMs;
+        }
+      }
 
       const result = this.accountant.process({
         atMs,
@@ -164,20 +180,34 @@ export class Poller {
       this.pendingNewAddresses = [];
       this.pendingRulesInstalledAtMs = null;
       for (const notice of result.notices) this.notify(notice.level, notice.text);
-      // Without the rate window: the store drops it (src/store/state-codec.ts), so copying it was wasted.
-      if (role?.role === 'writer') this.options.history?.record(result, this.accountant.exportState({ includeRates: false }));
 
-      // Sync after accounting: rules added now start at 0 and are counted from the next poll.
+      // Sync after accounting: rules added now start at 0 and are counted from the next poll. The
+      // poll is recorded after it, with what it installed, so a lantop that stops now (a one-shot
+      // `usage`) leaves the next run knowing those counters start from 0.
+      let syncError: unknown = null;
       if (port.sync) {
-        const outcome = await port.sync(this.hosts, reading);
-        this.pendingNewAddresses = outcome.newAddresses;
-        this.isReinstallPending = outcome.isReinstalled;
-        this.pendingRulesInstalledAtMs = outcome.isReinstalled ? clock.now() : null;
-        for (const address of outcome.newAddresses) this.countedAddresses.add(address);
-        for (const note of outcome.notes) this.notify('info', note);
+        try {
+          const outcome = await port.sync(this.hosts, reading);
+          this.pendingNewAddresses = outcome.newAddresses;
+          this.isReinstallPending = outcome.isReinstalled;
+          this.pendingRulesInstalledAtMs = outcome.isReinstalled ? clock.now() : null;
+          for (const address of outcome.newAddresses) this.countedAddresses.add(address);
+          for (const note of outcome.notes) this.notify('info', note);
+        } catch (error) {
+          syncError = error;
+        }
       } else if (reading.installation !== 'complete') {
         this.notify('warn', `lantop's counting rules are ${reading.installation === 'incomplete' ? 'incomplete (forwarded traffic no longer reaches them)' : 'missing'}: nothing is being counted (run \`lantop setup\`)`);
       }
+      if (role?.role === 'writer') {
+        // Without the rate window: the store drops it (src/store/state-codec.ts), so copying it was wasted.
+        const state = this.accountant.exportState({ includeRates: false });
+        if (this.isReinstallPending || this.pendingNewAddresses.length > 0) {
+          state.pending = { isReinstalled: this.isReinstallPending, newAddresses: [...this.pendingNewAddresses], rulesInstalledAtMs: this.pendingRulesInstalledAtMs };
+        }
+        this.options.history?.record(result, state);
+      }
+      if (syncError !== null) throw syncError;
       return this.emit(this.buildSnapshot(result, latencyMs));
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
