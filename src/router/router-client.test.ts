@@ -212,9 +212,11 @@ test('odd output instead of a listing is a RouterError that shows what was seen 
   session.assertDone();
 });
 
-test('an nftables-only router is refused with what was detected', () => {
+test('an nftables-only router counts with the nftables backend (issue 15)', () => {
   const session = scripted([]);
-  assert.throws(() => new RouterClient(session, firmwareForOverride('openwrt-fw4'), { wan: 'ppp0', isManaged: false }), (e: unknown) => e instanceof RouterError && /nftables/.test(e.message));
+  const client = new RouterClient(session, firmwareForOverride('openwrt-fw4'), { wan: 'ppp0', isManaged: false });
+  assert.equal(client.backend.kind, 'nftables');
+  assert.equal(client.backend.readCommand.command, 'nft -j list table inet lantop');
   session.assertDone();
 });
 

@@ -19,6 +19,7 @@ import { routerAnswerError } from './router-answer.js';
 import type { AccountingBackend, ApplyOutcome, BackendKind, BackendReading, InstallPlan } from './backends/backend.js';
 import { chooseBackend, type ChooseBackendOptions } from './backends/choose-backend.js';
 import type { RuleLayout } from './backends/iptables/layouts.js';
+import type { NftLayout } from './backends/nftables/layouts.js';
 
 export type { ApplyOutcome } from './backends/backend.js';
 
@@ -26,6 +27,8 @@ export interface RouterClientOptions {
   wan: string;
   /** Asked for explicitly (`setup --layout`); otherwise the layout on the router, else the default. */
   layout?: RuleLayout;
+  /** The same for the nftables backend (`dynamic-sets`, `static-sets`, `rules`). */
+  nftLayout?: NftLayout;
   /** `--backend`: count with this one where several exist; otherwise chosen from the capabilities. */
   backend?: BackendKind;
   /** lantop set up this router's rules: keep them in sync and repair them (issue 6, "Sync while running"). */
@@ -62,7 +65,7 @@ export class RouterClient implements PollPort {
   }
 
   private backendOptions(options: RouterClientOptions): ChooseBackendOptions {
-    return { wan: options.wan, ...(options.layout ? { layout: options.layout } : {}), ...(options.backend ? { backend: options.backend } : {}) };
+    return { wan: options.wan, ...(options.layout ? { layout: options.layout } : {}), ...(options.nftLayout ? { nftLayout: options.nftLayout } : {}), ...(options.backend ? { backend: options.backend } : {}) };
   }
 
   /** What the router is and where each command runs (replaced after a re-detection). */

@@ -1,0 +1,244 @@
+// The nftables backend's plans: from one listing of `table inet lantop` to the exact `nft -f`
+// script lines that make it count (setup), empty its counters (flush) or remove it (teardown).
+// `setup --dry-run` prints exactly these lines; apply.ts sends them as one transaction. Every line
+// names `inet lantop` and nothing else; addresses and the WAN name enter only as validated tokens
+// (canonicalAddress, canonicalInterfaceName), never as router text.
+//
+// Order within the script matters even though it commits as one: nft resolves references in order,
+// so stale rules go first (they may reference sets and chains that go next), then sets and chains,
+// then host elements and rules, and the forward rules last.
+import { compareAddresses, canonicalAddress, addressFamily } from '../../../domain/address.js';
+import { canonicalInterfaceName } from '../../tokens.js';
+import { findChain, findSet, type NftRule, type NftSet, type NftTable } from './nft-model.js';
+import {
+  DOWN_CHAIN, FORWARD_CHAIN, FORWARD_DECLARATION, LANTOP_CHAINS, LANTOP_COMMENT, LANTOP_SETS, SET_SLOTS, TABLE, UP_CHAIN,
+  elementAddress, forwardRules, hostRule, hostRuleAddress, isForwardAsDeclared, isLantopRule, isSetAsDeclared, layoutOfTable, setDeclaration,
+  type Direction, type NftLayout, type SetSlot,
+} from './layouts.js';
+
+export interface NftPlanOptions {
+  wan: string;
+  layout: NftLayout;
+  isPruning: boolean;
+}
+
+export interface NftPlan {
+  commands: string[];
+  /** Objects in lantop's table that lantop did not write, one line each (raw router text). */
+  foreign: string[];
+  rejectedHosts: string[];
+  notes: string[];
+}
+
+export const CREATE_TABLE = `create table ${TABLE}`;
+export const DELETE_TABLE = `delete table ${TABLE}`;
+const tagged = (rule: string) => `${rule} comment "${LANTOP_COMMENT}"`;
+
+/** Valid host addresses, canonical, deduplicated, in address order; the rest rejected (raw). */
+export function validHostAddresses(hosts: readonly string[]): { addresses: string[]; rejected: string[] } {
+  const addresses = new Set<string>();
+  const rejected: string[] = [];
+  for (const raw of hosts) {
+    const address = typeof raw === 'string' ? canonicalAddress(raw) : null;
+    if (address === null || !isCountable(address)) rejected.push(String(raw));
+    else addresses.add(address);
+  }
+  return { addresses: [...addresses].sort(compareAddresses), rejected };
+}
+
+/** Unicast addresses a router forwards: not unspecified, broadcast, multicast, loopback or link-local. */
+function isCountable(address: string): boolean {
+  if (addressFamily(address) === 4) {
+    const first = Number(address.split('.')[0]);
+    return address !== '0.0.0.0' && address !== '255.255.255.255' && first !== 127 && first < 224;
+  }
+  return address !== '::' && address !== '::1' && !/^f[ef]/.test(address) && !address.startsWith('::ffff:');
+}
+
+function wanToken(wan: string): string {
+  const token = canonicalInterfaceName(wan);
+  if (token === null) throw new TypeError('invalid WAN interface name');
+  return token;
+}
+
+/** The whole table from nothing. */
+function creation(layout: NftLayout, wan: string, addresses: readonly string[]): string[] {
+  const commands = [CREATE_TABLE];
+  for (const slot of layout === 'rules' ? [] : SET_SLOTS) commands.push(`add set ${TABLE} ${slot.name} ${declarationOf(layout, slot)}`);
+  commands.push(`add chain ${TABLE} ${FORWARD_CHAIN} ${FORWARD_DECLARATION}`);
+  if (layout === 'rules') commands.push(`add chain ${TABLE} ${DOWN_CHAIN}`, `add chain ${TABLE} ${UP_CHAIN}`);
+  commands.push(...hostAdditions(layout, addresses, () => false));
+  for (const rule of forwardRules(layout, wan)) commands.push(`add rule ${TABLE} ${FORWARD_CHAIN} ${tagged(rule)}`);
+  return commands;
+}
+
+/** Only called for the set layouts. */
+const declarationOf = (layout: NftLayout, slot: SetSlot): string => setDeclaration(layout, slot) ?? '';
+
+/** Per-host elements (static-sets) or rules (rules) for addresses not yet there: downloads first, then uploads. */
+function hostAdditions(layout: NftLayout, addresses: readonly string[], isPresent: (address: string, direction: Direction) => boolean): string[] {
+  const out: string[] = [];
+  if (layout === 'static-sets') {
+    for (const slot of SET_SLOTS) {
+      for (const address of addresses) if (addressFamily(address) === slot.family && !isPresent(address, slot.direction)) out.push(`add element ${TABLE} ${slot.name} { ${address} }`);
+    }
+  } else if (layout === 'rules') {
+    for (const [chain, direction] of [[DOWN_CHAIN, 'down'], [UP_CHAIN, 'up']] as const) {
+      for (const address of addresses) if (!isPresent(address, direction)) out.push(`add rule ${TABLE} ${chain} ${tagged(hostRule(address, direction))}`);
+    }
+  }
+  return out;
+}
+
+function describeSet(set: NftSet): string {
+  return `${set.kind} ${set.name} (${set.type ?? 'type unknown'}, ${set.elements.length} element(s))`;
+}
+
+/**
+ * Plans `setup`: from the listed table (null: it does not exist) to the layout counting these hosts,
+ * sending only what is missing or wrong; the counters in place are kept. Objects someone else put in
+ * the table are reported in `foreign` and left alone.
+ */
+export function planNftInstall(table: NftTable | null, hosts: readonly string[], options: NftPlanOptions): NftPlan {
+  const wan = wanToken(options.wan);
+  const { layout } = options;
+  const { addresses, rejected } = validHostAddresses(hosts);
+  if (table === null) return { commands: creation(layout, wan, addresses), foreign: [], rejectedHosts: rejected, notes: [`creating table ${TABLE} (${layout})`] };
+
+  const notes: string[] = [];
+  const foreign: string[] = [];
+  const first: string[] = []; // stale rules deleted
+  const objects: string[] = []; // chains and sets removed, created
+  const hostsOut: string[] = []; // host entries removed, added
+  const last: string[] = []; // forward rules added
+
+  for (const set of table.sets) if (!LANTOP_SETS.includes(set.name) || set.kind !== 'set') foreign.push(describeSet(set));
+  for (const other of table.others) foreign.push(`${other.kind} ${other.name}`);
+  for (const chain of table.chains) {
+    if (!LANTOP_CHAINS.includes(chain.name)) foreign.push(`chain ${chain.name} (${chain.rules.length} rule(s))`);
+    else for (const rule of chain.rules) if (!isLantopRule(rule)) foreign.push(`in chain ${chain.name}: ${rule.display}`);
+  }
+  const previous = layoutOfTable(table, wan);
+  if (previous !== null && previous !== layout) notes.push(`switching layout from ${previous} to ${layout}: the counters start again from 0`);
+
+  // The forward chain: declared as lantop declares it, holding exactly lantop's rules.
+  const forward = findChain(table, FORWARD_CHAIN);
+  const wanted = forwardRules(layout, wan);
+  let remaining = [...wanted];
+  if (forward === null || !isForwardAsDeclared(forward)) {
+    if (forward !== null) {
+      objects.push(`flush chain ${TABLE} ${FORWARD_CHAIN}`, `delete chain ${TABLE} ${FORWARD_CHAIN}`);
+      notes.push(`re-creating chain ${FORWARD_CHAIN} (it was not hooked as lantop hooks it)`);
+    } else notes.push(`creating chain ${FORWARD_CHAIN} (nothing was being counted)`);
+    objects.push(`add chain ${TABLE} ${FORWARD_CHAIN} ${FORWARD_DECLARATION}`);
+  } else {
+    const stale = forward.rules.filter((rule) => {
+      if (!isLantopRule(rule)) return false;
+      const i = rule.norm === null ? -1 : remaining.indexOf(rule.norm);
+      if (i < 0) return true;
+      remaining.splice(i, 1);
+      return false;
+    });
+    if (stale.length > 0) notes.push(`replacing ${stale.length} rule(s) of chain ${FORWARD_CHAIN} (another WAN or layout, or duplicates)`);
+    const removal = deleteByHandle(FORWARD_CHAIN, stale);
+    if (removal !== null) first.push(...removal);
+    else if (forward.rules.every(isLantopRule)) {
+      // No handles (a text listing without -a): nothing but lantop's rules, so flush and re-add.
+      first.push(`flush chain ${TABLE} ${FORWARD_CHAIN}`);
+      remaining = [...wanted];
+    } else notes.push(`${stale.length} stale rule(s) in chain ${FORWARD_CHAIN} stay: the listing has no rule handles`);
+  }
+  for (const rule of remaining) last.push(`add rule ${TABLE} ${FORWARD_CHAIN} ${tagged(rule)}`);
+
+  // Sets: the layout's, as declared; a set of another declaration is re-created (its counters go).
+  const keptSets = new Set<string>();
+  for (const slot of SET_SLOTS) {
+    const set = findSet(table, slot.name);
+    if (set !== null && set.kind !== 'set') continue; // a map of that name: foreign, left alone
+    const isWanted = layout !== 'rules';
+    if (set !== null && isWanted && isSetAsDeclared(set, layout, slot)) {
+      keptSets.add(slot.name);
+      continue;
+    }
+    if (set !== null) objects.push(`delete set ${TABLE} ${slot.name}`);
+    if (isWanted) objects.push(`add set ${TABLE} ${slot.name} ${declarationOf(layout, slot)}`);
+  }
+  // The host chains: wanted by the rules layout only.
+  for (const name of [DOWN_CHAIN, UP_CHAIN]) {
+    const chain = findChain(table, name);
+    if (layout === 'rules') {
+      if (chain === null) objects.push(`add chain ${TABLE} ${name}`);
+      else if (chain.hook !== null) objects.push(`flush chain ${TABLE} ${name}`, `delete chain ${TABLE} ${name}`, `add chain ${TABLE} ${name}`);
+    } else if (chain !== null) objects.push(`flush chain ${TABLE} ${name}`, `delete chain ${TABLE} ${name}`);
+  }
+
+  // Host entries in what is kept; departed hosts keep theirs unless pruning (their counters are history).
+  const wantedSet = new Set(addresses);
+  const present = new Set<string>();
+  const key = (address: string, direction: Direction) => `${direction} ${address}`;
+  if (layout === 'static-sets') {
+    for (const slot of SET_SLOTS) {
+      if (!keptSets.has(slot.name)) continue;
+      for (const element of findSet(table, slot.name)!.elements) {
+        const address = elementAddress(element.value, slot.family);
+        if (address === null) continue;
+        present.add(key(address, slot.direction));
+        if (options.isPruning && !wantedSet.has(address)) {
+          hostsOut.push(`delete element ${TABLE} ${slot.name} { ${address} }`);
+          notes.push(`removing departed host ${address} from set ${slot.name}`);
+        }
+      }
+    }
+  } else if (layout === 'rules') {
+    for (const [name, direction] of [[DOWN_CHAIN, 'down'], [UP_CHAIN, 'up']] as const) {
+      const chain = findChain(table, name);
+      if (chain === null || chain.hook !== null) continue;
+      const stale: NftRule[] = [];
+      for (const rule of chain.rules) {
+        if (!isLantopRule(rule)) continue;
+        const address = hostRuleAddress(rule, direction);
+        // A second rule of an address never counts (the first returns): removed with stale shapes.
+        if (address === null || present.has(key(address, direction))) stale.push(rule);
+        else if (options.isPruning && !wantedSet.has(address)) {
+          stale.push(rule);
+          notes.push(`removing the rule of departed host ${address} in chain ${name}`);
+        } else present.add(key(address, direction));
+      }
+      const removal = deleteByHandle(name, stale);
+      if (removal === null) notes.push(`${stale.length} stale rule(s) in chain ${name} stay: the listing has no rule handles`);
+      else hostsOut.push(...removal);
+    }
+  }
+  hostsOut.push(...hostAdditions(layout, addresses, (address, direction) => present.has(key(address, direction))));
+  if (layout === 'dynamic-sets' && options.isPruning) notes.push('dynamic sets prune themselves: an address idle for 7 days expires');
+  return { commands: [...first, ...objects, ...hostsOut, ...last], foreign, rejectedHosts: rejected, notes };
+}
+
+/** `delete rule … handle N` for each; null when a handle is unknown (a text listing without `-a`). */
+function deleteByHandle(chain: string, rules: readonly NftRule[]): string[] | null {
+  if (!rules.every((r) => r.handle !== null && Number.isSafeInteger(r.handle) && r.handle > 0)) return null;
+  return rules.map((r) => `delete rule ${TABLE} ${chain} handle ${r.handle}`);
+}
+
+/** `flush`: empty lantop's counters (set elements, host rules); the table and its chains stay. */
+export function planNftFlush(table: NftTable | null): string[] {
+  if (table === null) return [];
+  const commands: string[] = [];
+  for (const name of LANTOP_SETS) {
+    const set = findSet(table, name);
+    if (set !== null && set.kind === 'set' && set.elements.length > 0) commands.push(`flush set ${TABLE} ${name}`);
+  }
+  for (const name of [DOWN_CHAIN, UP_CHAIN]) {
+    const ours = findChain(table, name)?.rules.filter(isLantopRule) ?? [];
+    if (ours.length === 0) continue;
+    // Someone else's rules in the chain stay where the handles allow it.
+    const isOnlyOurs = ours.length === findChain(table, name)!.rules.length;
+    commands.push(...((isOnlyOurs ? null : deleteByHandle(name, ours)) ?? [`flush chain ${TABLE} ${name}`]));
+  }
+  return commands;
+}
+
+/** `teardown`: lantop's table, and nothing else. */
+export function planNftRemove(table: NftTable | null): string[] {
+  return table === null ? [] : [DELETE_TABLE];
+}
