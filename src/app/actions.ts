@@ -99,14 +99,17 @@ export const actions = {
   },
 
   async demo(ctx) {
-    const { startEmulatedRouter } = await import('../emulator/index.js');
-    const router = await startEmulatedRouter({ clock: 'real' });
+    const { startEmulatedRouter, demoPersona, DEMO_FIRMWARES } = await import('../emulator/index.js');
+    // --firmware picks the persona; the app still detects the family from what it answers.
+    const persona = demoPersona(ctx.flags.firmware);
+    if (persona === null) throw new UsageError(`The demo has no emulated ${String(ctx.flags.firmware).slice(0, 40)} router.`, `Use --firmware ${DEMO_FIRMWARES.join(', ')} (or none: broadcom-cli).`);
+    const router = await startEmulatedRouter({ clock: 'real', flavour: persona.flavour });
     // The demo keeps its history in a temporary database: the emulator's random port would
     // otherwise leave a new "router" in the user's history on every run.
     const dir = mkdtempSync(join(tmpdir(), 'lantop-demo-'));
     try {
-      const settings = resolveSettings({ ...ctx.flags, host: router.host, port: router.port, protocol: 'telnet', user: router.user, firmware: undefined, wan: 'ppp0' } as GlobalFlags, {}, undefined, 'demo');
-      ctx.stderr.write(`lantop demo: an emulated Broadcom router on ${router.host}:${router.port} (simulated hosts and traffic; not a real router)\n`);
+      const settings = resolveSettings({ ...ctx.flags, host: router.host, port: router.port, protocol: 'telnet', user: router.user, firmware: undefined, wan: router.state.wanInterface } as GlobalFlags, {}, undefined, 'demo');
+      ctx.stderr.write(`lantop demo: an emulated ${persona.description} on ${router.host}:${router.port} (simulated hosts and traffic; not a real router)\n`);
       // The demo manages its emulator: the first poll installs the rules (in the background, so
       // the app is on screen at once); Flush pauses that until Set up, as on a real router.
       const services = servicesOf({

@@ -2,6 +2,7 @@
 // file so the server and each telnet connection can share them without importing each other.
 import type { IptablesDialect } from './iptables.js';
 import type { Flavour, HostSpec } from './model.js';
+import type { NftOptions } from './nft-state.js';
 
 export interface EmulatedRouterOptions {
   flavour?: Flavour;
@@ -29,6 +30,10 @@ export interface EmulatedRouterOptions {
   /** Model time at start for the manual clock (default 2024-01-15T18:00:00Z). */
   startTimeMs?: number;
   iptablesDialect?: IptablesDialect;
+  /** openwrt-fw4: the nft it runs (default: 1.0.8 with JSON, as OpenWrt 23.05; element timeouts as its 5.15 kernel dumps them). */
+  nft?: Partial<NftOptions>;
+  /** openwrt-fw4: `ip` from BusyBox (default, stock OpenWrt) or iproute2 (ip-full installed). */
+  ipTool?: 'busybox' | 'iproute2';
   /** Send every reply in small random chunks (1–16 bytes), with `chunkDelayMs` between them. */
   splitWrites?: boolean;
   chunkDelayMs?: number;

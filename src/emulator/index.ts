@@ -13,4 +13,10 @@ export {
 } from './iptables.js';
 export { runBroadcomCli, runBusyboxShell, type CommandOutcome, type ShellSession, type ShellMode } from './commands.js';
 export { escapeIac } from './telnet-protocol.js';
+export { demoPersona, DEMO_FIRMWARES, type DemoPersona } from './demo-personas.js';
+export { runNft, type NftResult } from './nft-run.js';
+export { createNftState, type NftState, type NftOptions, type NftVersion } from './nft-state.js';
+export { traverseNft, type NftPacket, type NftVerdict } from './nft-traversal.js';
+export { createOpenWrtSession, runOpenWrtShell, openWrtEnvironment, type OpenWrtSession } from './openwrt-fw4.js';
+export { formatIpNeighbours, LAN6_PREFIX, type HostIpv6Address } from './model-ipv6.js';
 export { splitShellWords, splitCommandList } from './shell-words.js';

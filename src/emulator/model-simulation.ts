@@ -6,6 +6,8 @@
 
 import { parseIpv4, traversePackets } from './iptables.js';
 import type { RouterModel, SimulatedHost, HostKind } from './model.js';
+import { rotateTemporaryAddresses } from './model-ipv6.js';
+import { forwardThroughNft, routerDnsThroughNft } from './model-nft-traffic.js';
 import { chance, nextFloat, nextGaussian, nextInt } from './prng.js';
 
 const STEP_MS = 1000;
@@ -45,6 +47,7 @@ function step(model: RouterModel, seconds: number): void {
   for (const host of model.hosts) {
     expireLease(model, host);
     ageArp(model, host);
+    rotateTemporaryAddresses(model, host);
   }
   if (!model.isTrafficOn) return;
   const demands = model.hosts.map((host) => (host.isOnline ? demand(model, host) : { down: 0, up: 0 }));
@@ -69,7 +72,8 @@ function step(model: RouterModel, seconds: number): void {
   const lookups = nextInt(model.prng, 0, 3);
   if (lookups > 0) {
     const asker = model.hosts.find((host) => host.isOnline);
-    if (asker) {
+    if (asker && model.nft) routerDnsThroughNft(model, asker, lookups);
+    else if (asker) {
       const lan = parseIpv4(model.lanAddress) as number;
       const hostIp = parseIpv4(asker.ip) as number;
       traversePackets(model.iptables, 'INPUT', { inInterface: model.lanInterface, outInterface: '', source: hostIp, destination: lan, protocol: 17, packets: lookups, bytes: lookups * 72 });
@@ -99,6 +103,7 @@ function demand(model: RouterModel, host: SimulatedHost): { down: number; up: nu
 }
 
 function forward(model: RouterModel, host: SimulatedHost, down: number, up: number): void {
+  if (model.nft) return forwardThroughNft(model, host, down, up);
   const hostIp = parseIpv4(host.ip) as number;
   const peer = parseIpv4(host.wanPeer) as number;
   // Most bytes are TCP; a tenth is UDP (QUIC, DNS, games). Packet sizes as seen on a DSL line.

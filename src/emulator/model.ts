@@ -4,12 +4,18 @@
 // model-formats.ts. Pure.
 //
 // Addresses: LAN br0 198.51.100.0/24 (router .1), WAN ppp0 203.0.113.0/24 — documentation ranges,
-// never real networks (RFC 5737).
+// never real networks (RFC 5737). The OpenWrt fw4 flavour names them br-lan and pppoe-wan, counts
+// with nftables instead of iptables and is dual-stack (model-ipv6.ts: 2001:db8:1::/64).
 
+import { fw4Ruleset } from './fw4-ruleset.js';
 import { createIptablesState, parseIpv4, type IptablesDialect, type IptablesState } from './iptables.js';
+import { assignIpv6, type HostIpv6Address } from './host-ipv6.js';
+import { runNft } from './nft-run.js';
+import { createNftState, type NftOptions, type NftState } from './nft-state.js';
 import { chance, createPrng, nextInt, type Prng } from './prng.js';
 
-export type Flavour = 'broadcom' | 'busybox';
+/** broadcom: a Broadcom CLI router; busybox: an OpenWrt-like shell with iptables; openwrt-fw4: OpenWrt 23.05 (nftables, dual-stack). */
+export type Flavour = 'broadcom' | 'busybox' | 'openwrt-fw4';
 export type HostKind = 'phone' | 'laptop' | 'tablet' | 'tv' | 'downloader' | 'console' | 'iot';
 
 export interface HostSpec {
@@ -42,8 +48,16 @@ export interface SimulatedHost {
   /** Bytes actually moved through the router since it booted (ground truth for tests). */
   downBytes: number;
   upBytes: number;
+  /** The IPv6 part of downBytes/upBytes (0 on IPv4-only flavours). */
+  downBytes6: number;
+  upBytes6: number;
   /** Remote endpoint on the WAN side this host talks to. */
   wanPeer: string;
+  /** Dual-stack flavours: the host's global IPv6 addresses, link-local address, IPv6 peer and share of bytes. */
+  ipv6: HostIpv6Address[];
+  linkLocal: string | null;
+  wanPeer6: string | null;
+  ipv6Share: number;
   /** Internal rate state: slow random walk and burst countdown. */
   level: number;
   burstSecondsLeft: number;
@@ -63,12 +77,20 @@ export interface RouterModel {
   bootCount: number;
   hosts: SimulatedHost[];
   iptables: IptablesState;
+  /** The nftables ruleset (openwrt-fw4 only). */
+  nft: NftState | null;
+  /** Files the router's shell wrote in RAM (/tmp), lost on reboot. */
+  files: Map<string, string>;
+  /** How `ip neigh` prints: BusyBox's applet (stock OpenWrt) or iproute2's ip-full. */
+  ipTool: 'busybox' | 'iproute2';
   isTrafficOn: boolean;
   isChurnOn: boolean;
   /** Line capacity in bytes per second; all hosts together never exceed it. */
   lineDownBytesPerSecond: number;
   lineUpBytesPerSecond: number;
   prng: Prng;
+  /** Draws for the IPv6 side (dual-stack only), apart so IPv4-only flavours draw what they did before. */
+  prng6: Prng | null;
   /** Time simulated but not yet turned into whole steps. */
   carryMs: number;
 }
@@ -82,6 +104,10 @@ export interface ModelOptions {
   churn?: boolean;
   startTimeMs?: number;
   iptablesDialect?: IptablesDialect;
+  /** openwrt-fw4: what its nft is (default 1.0.8 with JSON, a 5.15 kernel's element timeouts). */
+  nft?: Partial<NftOptions>;
+  /** openwrt-fw4: `ip` from BusyBox (default, as stock OpenWrt) or from ip-full (iproute2). */
+  ipTool?: 'busybox' | 'iproute2';
 }
 
 export const LAN_PREFIX = '198.51.100.';
@@ -130,7 +156,7 @@ export function createRouterModel(options: ModelOptions = {}): RouterModel {
   } else specs = DEFAULT_HOSTS;
 
   const usedIps = new Set<string>(specs.flatMap((spec) => (spec.ip ? [spec.ip] : [])));
-  const firstHost = flavour === 'busybox' ? 100 : 2;
+  const firstHost = flavour === 'broadcom' ? 2 : 100;
   let nextHost = firstHost;
   const allocateIp = (): string => {
     for (let tries = 0; tries < 253; tries++) {
@@ -166,18 +192,27 @@ export function createRouterModel(options: ModelOptions = {}): RouterModel {
       upBytesPerSecond: 0,
       downBytes: 0,
       upBytes: 0,
+      downBytes6: 0,
+      upBytes6: 0,
       wanPeer: `${WAN_PREFIX}${nextInt(prng, 10, 250)}`,
+      ipv6: [],
+      linkLocal: null,
+      wanPeer6: null,
+      ipv6Share: 0,
       level: 1,
       burstSecondsLeft: 0,
       isSessionOn: kind !== 'tv' || chance(prng, 0.6),
     };
   });
   const isTrafficOn = options.traffic ?? true;
-  return {
+  const isFw4 = flavour === 'openwrt-fw4';
+  const prng6 = isFw4 ? createPrng(((options.seed ?? 1) * 2654435761) >>> 0) : null;
+  if (prng6) assignIpv6(hosts, prng6, now);
+  const model: RouterModel = {
     flavour,
     routerName: flavour === 'broadcom' ? 'BCM96328' : 'OpenWrt',
-    lanInterface: 'br0',
-    wanInterface: 'ppp0',
+    lanInterface: isFw4 ? 'br-lan' : 'br0',
+    wanInterface: isFw4 ? 'pppoe-wan' : 'ppp0',
     lanAddress: `${LAN_PREFIX}1`,
     wanAddress: `${WAN_PREFIX}2`,
     leaseSeconds,
@@ -187,13 +222,24 @@ export function createRouterModel(options: ModelOptions = {}): RouterModel {
     bootCount: 1,
     hosts,
     iptables: createIptablesState(options.iptablesDialect ?? '1.4.21'),
+    nft: isFw4 ? createNftState(options.nft) : null,
+    files: new Map(),
+    ipTool: options.ipTool ?? 'busybox',
     isTrafficOn,
     isChurnOn: options.churn ?? isTrafficOn,
     lineDownBytesPerSecond: 2_000_000,
     lineUpBytesPerSecond: 120_000,
     prng,
+    prng6,
     carryMs: 0,
   };
+  bootFirewall(model);
+  return model;
+}
+
+/** firewall4 writes its table at boot (the only nftables state a fresh OpenWrt has). */
+function bootFirewall(model: RouterModel): void {
+  if (model.nft) runNft(model.nft, ['-f', '-'], fw4Ruleset(model.lanInterface, model.wanInterface), model.nowMs);
 }
 
 function randomMac(prng: Prng, isRandomised: boolean): string {
@@ -213,11 +259,16 @@ export function uptimeSeconds(model: RouterModel): number {
  */
 export function rebootModel(model: RouterModel): void {
   model.iptables = createIptablesState(model.iptables.dialect);
+  if (model.nft) model.nft = createNftState(model.nft.options);
+  model.files = new Map();
   model.bootedAtMs = model.nowMs;
   model.bootCount++;
+  bootFirewall(model);
   for (const host of model.hosts) {
     host.downBytes = 0;
     host.upBytes = 0;
+    host.downBytes6 = 0;
+    host.upBytes6 = 0;
     host.downBytesPerSecond = 0;
     host.upBytesPerSecond = 0;
     host.arp = 'absent';

@@ -54,6 +54,8 @@ export async function startEmulatedRouter(options: EmulatedRouterOptions = {}): 
     churn: options.churn ?? options.traffic ?? true,
     startTimeMs: options.startTimeMs ?? (clock ? clock() : Date.UTC(2024, 0, 15, 18, 0, 0)),
     iptablesDialect: options.iptablesDialect ?? '1.4.21',
+    ...(options.nft !== undefined ? { nft: options.nft } : {}),
+    ...(options.ipTool !== undefined ? { ipTool: options.ipTool } : {}),
   });
   const stats: EmulatorStats = { connections: 0, logins: 0, failedLogins: 0, commands: [] };
   const sessions = new Set<TelnetSession>();

@@ -6,6 +6,7 @@
 import type net from 'node:net';
 import type { EmulatedRouterOptions, EmulatorStats } from './emulator-options.js';
 import { runBroadcomCli, runBusyboxShell, type CommandOutcome, type ShellSession } from './commands.js';
+import { createOpenWrtSession, OPENWRT_LOGIN_BANNER, openWrtPrompt, runOpenWrtShell } from './openwrt-fw4.js';
 import type { RouterModel } from './model.js';
 import { chance, nextInt, type Prng } from './prng.js';
 import {
@@ -17,6 +18,10 @@ import {
 } from './telnet-protocol.js';
 
 const MAX_LINE_BYTES = 4096;
+// OpenWrt's BusyBox ash edits lines of CONFIG_FEATURE_EDITING_MAX_LEN 512 and keeps 510 bytes of
+// them (package/utils/busybox/Config-defaults.in; src/router/firmware/line-budget.ts): the rest of
+// a longer line is dropped as it is typed, while backspace and DEL still erase.
+const OPENWRT_LINE_BYTES = 510;
 const MAX_FAILURES = 3;
 const COMMAND_LOG_SIZE = 200;
 
@@ -74,6 +79,7 @@ export class TelnetSession {
   private failures = 0;
   private attemptedUser = '';
   private readonly shell: ShellSession = { lastStatus: 0 };
+  private readonly openwrt = createOpenWrtSession();
   private queue: Promise<void> = Promise.resolve();
   private readonly timers = new Set<NodeJS.Timeout>();
 
@@ -139,6 +145,7 @@ export class TelnetSession {
         }
       } else if (byte === 3) {
         this.line = [];
+        this.openwrt.pending = null;
         flushEcho();
         if (this.state === 'cli' || this.state === 'shell') this.send(`^C\n${this.prompt()}`);
       } else if (byte === 4) {
@@ -147,7 +154,7 @@ export class TelnetSession {
           this.onLine('exit');
         }
       } else if (byte >= 32 || byte === 9) {
-        if (this.line.length < MAX_LINE_BYTES) {
+        if (this.line.length < (this.shared.model.flavour === 'openwrt-fw4' && this.state === 'shell' ? OPENWRT_LINE_BYTES : MAX_LINE_BYTES)) {
           this.line.push(byte);
           if (isEchoing && this.state !== 'login-password') echo.push(byte);
         }
@@ -162,6 +169,7 @@ export class TelnetSession {
 
   private prompt(): string {
     if (this.state === 'cli') return ' > ';
+    if (this.shared.model.flavour === 'openwrt-fw4') return openWrtPrompt(this.openwrt, this.shared.options.shellPrompt);
     if (this.shared.model.flavour === 'busybox') return this.shared.options.shellPrompt;
     return '# ';
   }
@@ -181,6 +189,9 @@ export class TelnetSession {
           if (model.flavour === 'broadcom') {
             this.state = 'cli';
             this.send(this.prompt());
+          } else if (model.flavour === 'openwrt-fw4') {
+            this.state = 'shell';
+            this.send(OPENWRT_LOGIN_BANNER + this.prompt());
           } else {
             this.state = 'shell';
             this.send(`\n\nBusyBox v1.36.1 (2023-10-09 21:45:35 UTC) built-in shell (ash)\n\n OpenWrt 23.05.0, r23497-6637af95aa\n -----------------------------------------------------\n${this.prompt()}`);
@@ -215,7 +226,9 @@ export class TelnetSession {
         const outcome: CommandOutcome =
           this.state === 'cli'
             ? runBroadcomCli(model, text)
-            : runBusyboxShell(model, this.shell, text, model.flavour);
+            : model.flavour === 'openwrt-fw4'
+              ? runOpenWrtShell(model, this.openwrt, text)
+              : runBusyboxShell(model, this.shell, text, model.flavour);
         if (outcome.next === 'logout') {
           this.state = 'closed';
           this.send(outcome.output);
