@@ -11,6 +11,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { startLab, variantSkipReason, type Lab, type LabVariantName, type OracleDevices } from './lab.js';
 import { CLI_PATH, Cli, type Protocol, type Run } from './lantop-cli.js';
 
@@ -136,7 +137,7 @@ for (const row of ROWS.filter((r) => only.length === 0 || only.includes(r.varian
             assert.ok(entries.every((e) => e.identity === host.mac), 'one identity per device');
           }
           if (isOpenwrt) {
-            const doctor = await lantop(cli, ['doctor']);
+            const doctor = await lantop(cli, ['doctor', '--transcript', join(cli.dir, 'doctor.txt')]);
             assert.match(doctor.stdout + doctor.stderr, /nftables/i, 'doctor names the nftables backend');
           }
 
