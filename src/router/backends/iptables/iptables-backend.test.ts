@@ -94,9 +94,16 @@ test('the layouts say which rule holds which host\'s counter', () => {
   assert.equal(layoutOfListing(parseIptablesListing('Chain FORWARD (policy ACCEPT 0 packets, 0 bytes)\nnum pkts bytes target prot opt in out source destination\n')), null);
 });
 
-test('the backend is chosen from the capabilities; none fits an nftables-only router', () => {
+test('the backend is chosen from the capabilities: iptables where it is, nftables on nft-only routers (issue 15)', () => {
   assert.equal(chooseBackend(firmwareForOverride('broadcom-cli'), { wan: 'ppp0' }).kind, 'iptables');
-  assert.throws(() => chooseBackend(firmwareForOverride('openwrt-fw4'), { wan: 'ppp0' }), /has only nftables/);
+  assert.equal(chooseBackend(firmwareForOverride('openwrt-fw4'), { wan: 'ppp0' }).kind, 'nftables');
+  // nftables only, but no nft answered: nothing can count, and it says so.
+  const noNft = firmwareForOverride('openwrt-fw4');
+  noNft.commands.nft = null;
+  assert.throws(() => chooseBackend(noNft, { wan: 'ppp0' }), /has only nftables/);
+  // --backend asks for one; asking for one the router lacks is a usage error.
+  assert.throws(() => chooseBackend(firmwareForOverride('broadcom-cli'), { wan: 'ppp0', backend: 'nftables' }), /--backend nftables: no nft answered/);
+  assert.throws(() => chooseBackend(firmwareForOverride('openwrt-fw4'), { wan: 'ppp0', backend: 'iptables' }), /--backend iptables: no iptables answered/);
 });
 
 test('read while arriving: the lines handed over and the output read as the output alone does, errors included', async () => {
