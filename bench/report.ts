@@ -108,6 +108,15 @@ export function renderMarkdown(results: Results, closingNote?: string): string {
       const b = t.cpu.table[`${n}/h1`];
       return [label(n), `${a.nsPerPacket}`, `${a.percentOfNoRules}% (${a.perRound.join(', ')})`, `${b.nsPerPacket}`, `${b.percentOfNoRules}%`, n === def ? yes(t.cpu.meetsTarget) : n === 'none' ? '—' : (a.min >= t.targetPercent ? 'would be met' : 'would not be met')];
     })), '');
+    const nftNames = Object.keys(t.nftLayouts ?? {}).filter((n) => t.cpu.table[`nft-${n}/h3`]);
+    if (nftNames.length > 0) {
+      out.push(`**nftables layouts** (issue 15; CPU per packet in the same rounds, same method): lantop's \`table inet lantop\` on the forward hook after the filter (priority filter + 10), set up by lantop itself and loaded with \`nft -f\` of its own listing (bench/router-cost-nft.ts). Rules a download to h3 walks in lantop's table: ${nftNames.map((n) => `${n} ${t.nftLayouts[n].lastHostWalk} (${t.nftLayouts[n].entries} host entries)`).join(', ')}. Counts vs the oracle: ${nftNames.map((n) => `${n} ${t.nftLayouts[n].counts.isIdentical ? 'identical' : 'DIFFERENT'}`).join(', ')}.`, '');
+      out.push(table(['nft layout', 'h3 (last host) ns/packet', '% of no rules (median; each round)', 'h1 (first host) ns/packet', '% of no rules'], nftNames.map((n) => {
+        const a = t.cpu.table[`nft-${n}/h3`];
+        const b = t.cpu.table[`nft-${n}/h1`];
+        return [`${n}${n === 'dynamic-sets' ? ' (default)' : ''}`, `${a.nsPerPacket}`, `${a.percentOfNoRules}% (${a.perRound.join(', ')})`, `${b.nsPerPacket}`, `${b.percentOfNoRules}%`];
+      })), '');
+    }
     out.push(`**TCP throughput** (issue 6's measure, for comparison; wall clock, so noisy here): a bounded TCP download (socat, /dev/zero → /dev/null; the oracle confirms every byte crossed the router), ${t.rounds} rounds. **offload** — GSO super-packets of up to 64 KB cross the router (the rule walk is paid once per 64 KB); **per packet** — \`gso_max_segs 1\` on the ISP's interface, every ~1500-byte packet walks the rules (like a router's SoC without offloads).`, '');
     for (const [mode, title] of [['perPacket', 'per packet'], ['offload', 'offload']] as const) {
       const bytes = t.throughput[`${mode}/none/h3`]?.bytes;

@@ -1,8 +1,9 @@
 // Section 2 (router cost) on the netns lab router: what lantop's rules cost the router per
-// forwarded packet, for each layout lantop can install (layouts.ts), against no rules at all.
+// forwarded packet, for each layout lantop can install (iptables: layouts.ts; nftables:
+// router-cost-nft.ts, CPU measure only), against no rules at all.
 //
 // Two measures, each with the rule sets interleaved (switched by iptables-restore of the dumps
-// lantop's own setups produced):
+// lantop's own setups produced, and `nft -f` of its table for the nftables layouts):
 //   cpu         (issue 21: the stable one) CPU time per forwarded packet. A sender in the ISP
 //               namespace, pinned to one CPU, sends UDP datagrams of 1400 bytes to a LAN host
 //               through the router's NAT; veth hands each packet on inside the sending syscall,
@@ -20,6 +21,7 @@ import { DEFAULT_LAYOUT, RULE_LAYOUTS, TRAFFIC_CHAIN, type RuleLayout } from '..
 import { findChain } from '../src/router/backends/iptables/rule-spec.js';
 import type { IptablesReading } from '../src/router/backends/iptables/iptables-backend.js';
 import type { IptablesListing } from '../src/router/parsers/types.js';
+import { countsAgainstOracle, installNftLayouts, withoutNftTable } from './router-cost-nft.js';
 import { log, median, round, runProgram, sleep, withTimeout } from './util.js';
 
 const ISP_IP = '203.0.113.1';
@@ -45,11 +47,11 @@ function settingsFor(lab: Lab, protocol: 'telnet' | 'ssh') {
   return resolveSettings({ host: lab.routerIp, port: protocol === 'telnet' ? lab.telnetPort : lab.sshPort, protocol, user: lab.user }, {}, undefined, 'bench');
 }
 
-async function open(lab: Lab, protocol: 'telnet' | 'ssh', layout?: RuleLayout): Promise<OpenRouter> {
+export async function open(lab: Lab, protocol: 'telnet' | 'ssh', layout?: RuleLayout): Promise<OpenRouter> {
   return withTimeout(openRouter({ settings: settingsFor(lab, protocol), password: lab.password, isManaged: true, ...(layout ? { layout } : {}) }), 30_000, `open ${protocol}`);
 }
 
-const lastOctet = (ip: string): number => Number(ip.split('.')[3]);
+export const lastOctet = (ip: string): number => Number(ip.split('.')[3]);
 
 /**
  * Installs a layout with lantop in two steps, the way DHCP churn orders rules: h1 and .13–.254
@@ -114,24 +116,7 @@ function downloadWalk(listing: IptablesListing, ip: string): number {
 async function checkCounts(lab: Lab, layout: RuleLayout): Promise<{ isIdentical: boolean; hosts: Record<string, unknown> }> {
   const router = await open(lab, 'telnet', layout);
   try {
-    const before = (await router.client.readTraffic()).counters;
-    const oracleBefore = await lab.settle();
-    await lab.transfer('h1', { downBytes: 3_000_000, upBytes: 400_000 });
-    await lab.transfer('h3', { downBytes: 2_000_000, upBytes: 700_000 });
-    const oracleAfter = await lab.settle();
-    const after = (await router.client.readTraffic()).counters;
-    let isIdentical = true;
-    const hosts: Record<string, unknown> = {};
-    for (const h of lab.hosts) {
-      const lantopDown = (after.get(h.ip)?.downBytes ?? NaN) - (before.get(h.ip)?.downBytes ?? NaN);
-      const lantopUp = (after.get(h.ip)?.upBytes ?? NaN) - (before.get(h.ip)?.upBytes ?? NaN);
-      const oracleDown = oracleAfter[h.ip]!.downBytes - oracleBefore[h.ip]!.downBytes;
-      const oracleUp = oracleAfter[h.ip]!.upBytes - oracleBefore[h.ip]!.upBytes;
-      const same = lantopDown === oracleDown && lantopUp === oracleUp;
-      if (!same) isIdentical = false;
-      hosts[h.name] = { lantopDown, oracleDown, lantopUp, oracleUp, same };
-    }
-    return { isIdentical, hosts };
+    return await countsAgainstOracle(lab, () => router.client.readTraffic().then((r) => r.counters), NaN);
   } finally {
     await router.session.close();
   }
@@ -152,7 +137,7 @@ export async function saveFilter(lab: Lab): Promise<string> {
   return r.stdout;
 }
 
-async function restoreFilter(lab: Lab, dump: string): Promise<void> {
+export async function restoreFilter(lab: Lab, dump: string): Promise<void> {
   const r = await lab.exec(['iptables-restore'], { input: dump, timeoutMs: 20_000 });
   if (r.code !== 0) throw new Error(`iptables-restore: ${r.stderr}`);
 }
@@ -248,7 +233,9 @@ function python(ns: string, code: string, args: string[], cpu: string | null): L
   return new LineProcess(spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] }));
 }
 
-interface CpuCell { nsPerPacket: number; percentOfNoRules: number; perRound: number[]; min: number; max: number }
+export interface CpuCell { nsPerPacket: number; percentOfNoRules: number; perRound: number[]; min: number; max: number }
+/** A rule set to measure: its name and how to put it in place (the first one is read as "none"). */
+export type CpuVariant = [name: string, load: () => Promise<void>];
 
 /**
  * CPU time per forwarded packet for each rule set and host, `rounds` rounds; in each round every
@@ -256,7 +243,7 @@ interface CpuCell { nsPerPacket: number; percentOfNoRules: number; perRound: num
  * every load. A round's figure per rule set is the median of its samples; percentOfNoRules per
  * round = no-rules cost / this cost (what the router's forwarding capacity keeps).
  */
-async function cpuPerPacket(lab: Lab, variants: Array<[string, string]>, hosts: string[], rounds: number): Promise<Record<string, unknown>> {
+export async function cpuPerPacket(lab: Lab, variants: CpuVariant[], hosts: string[], rounds: number): Promise<Record<string, unknown>> {
   const packets = 20_000;
   const alternations = 5;
   const payloadBytes = 1400;
@@ -274,7 +261,7 @@ async function cpuPerPacket(lab: Lab, variants: Array<[string, string]>, hosts: 
     if (r.code !== 0) throw new Error(`iptables ${dropRule.join(' ')}: ${r.stderr}`);
     const sample = async (port: number) => Number(await sender.next(`${port} ${packets}\n`)) / packets;
     // Every host's datagrams must cross the router (NAT mapping in place): the oracle sees them.
-    await restoreFilter(lab, variants[0]![1]);
+    await variants[0]![1]();
     const before = await lab.oracle();
     for (const h of hosts) await sample(ports.get(h)!);
     const after = await lab.settle();
@@ -286,8 +273,8 @@ async function cpuPerPacket(lab: Lab, variants: Array<[string, string]>, hosts: 
     for (let r = 0; r < rounds; r++) {
       const samples: Record<string, number[]> = {};
       for (let a = 0; a < alternations; a++) {
-        for (const [name, dump] of variants) {
-          await restoreFilter(lab, dump);
+        for (const [name, load] of variants) {
+          await load();
           for (const h of hosts) (samples[`${name}/${h}`] ??= []).push(await sample(ports.get(h)!));
         }
         ingress.push(await sample(7999));
@@ -329,8 +316,11 @@ export async function runRouterCost(lab: Lab, options: RouterCostOptions, noneDu
     dumps.push([layout, await saveFilter(lab)]);
     log(`router: ${layout}: ${installed.ruleCount} rules, walks ${JSON.stringify(installed.walks)}, counts ${counts.isIdentical ? 'identical' : 'DIFFER'}`);
   }
+  // lantop's nftables table in each layout (router-cost-nft.ts), measured in the same rounds.
+  const nft = await installNftLayouts(lab, () => restoreFilter(lab, noneDump));
+  const iptablesVariants: CpuVariant[] = dumps.map(([name, dump]) => [name, () => withoutNftTable(lab).then(() => restoreFilter(lab, dump))]);
   const hosts = ['h3', 'h1'];
-  const cpu = await cpuPerPacket(lab, dumps, hosts, options.rounds);
+  const cpu = await cpuPerPacket(lab, [...iptablesVariants, ...nft.variants], hosts, options.rounds);
 
   // Throughput, as issue 6 measured it: once with offloads as they are, once per packet.
   const modes: Array<[string, number, number]> = [['offload', 65535, options.transferBytes], ['perPacket', 1, options.perPacketBytes]];
@@ -341,6 +331,7 @@ export async function runRouterCost(lab: Lab, options: RouterCostOptions, noneDu
       for (const [mode, segments, bytes] of modes) {
         await setIspGsoSegments(lab, segments);
         for (const [name, dump] of dumps) {
+          await withoutNftTable(lab);
           await restoreFilter(lab, dump);
           for (const host of hosts) ((samples[`${mode}/${name}`] ??= {})[host] ??= []).push(await throughput(lab, host, bytes, port++));
         }
@@ -367,7 +358,8 @@ export async function runRouterCost(lab: Lab, options: RouterCostOptions, noneDu
     transferBytes: options.transferBytes, perPacketBytes: options.perPacketBytes, rounds: options.rounds,
     defaultLayout: DEFAULT_LAYOUT, targetPercent: ROUTER_TARGET_PERCENT,
     layouts,
-    countsIdentical: Object.values(layouts).every((l) => l.counts.isIdentical),
+    nftLayouts: nft.layouts,
+    countsIdentical: Object.values(layouts).every((l) => l.counts.isIdentical) && Object.values(nft.layouts).every((l) => l.counts.isIdentical),
     cpu: { ...cpu, meetsTarget: target.perRound.length >= 3 && target.min >= ROUTER_TARGET_PERCENT },
     throughput: table,
   };
