@@ -98,6 +98,13 @@ describe('lantop commands against the emulated router', () => {
     assert.equal(trafficChain(router), undefined, 'dry run created nothing');
   });
 
+  test('an nftables --layout on this iptables router is a usage error that names both, and changes nothing', async () => {
+    const { code, stderr } = await lantop(['setup', '--dry-run', '--layout', 'dynamic-sets']);
+    assert.equal(code, 2);
+    assert.match(stderr, /--layout dynamic-sets is an nftables layout, but this router counts with iptables/);
+    assert.equal(trafficChain(router), undefined);
+  });
+
   test('setup without --yes on a non-TTY is a usage error that changes nothing', async () => {
     const { code, stderr } = await lantop(['setup']);
     assert.equal(code, 2);

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Action, CommandContext } from './context.js';
 import { EXIT, UsageError } from '../errors.js';
+import { isSetupLayout } from './open-router.js';
 import { resolveSettings, type GlobalFlags } from '../config/resolve.js';
 import { ProfileStore, PROFILE_KEYS, obfuscatePassword, type ProfileKey } from '../config/profiles.js';
 import type { Snapshot } from '../domain/snapshot.js';
@@ -137,7 +138,7 @@ export const actions = {
   },
   async setup(ctx, options) {
     const layout = opt(options, 'layout');
-    if (layout !== undefined && layout !== 'flat' && layout !== 'split' && layout !== 'tree') throw new UsageError(`--layout must be flat, split or tree, not '${layout}'.`);
+    if (layout !== undefined && !isSetupLayout(layout)) throw new UsageError(`--layout must be flat, split or tree (iptables), or dynamic-sets, static-sets or rules (nftables), not '${layout}'.`);
     return runRules(plain(ctx), 'setup', { dryRun: options.dryRun === true, yes: options.yes === true, adopt: options.adopt === true, ...(layout ? { layout } : {}) });
   },
   async flush(ctx, options) {

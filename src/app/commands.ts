@@ -15,7 +15,7 @@ import type { PeriodReport } from '../store/history-store.js';
 import type { OpenRouter } from './open-router.js';
 import { startMonitor } from './monitor.js';
 import type { DiscoveredHost } from '../router/discovery.js';
-import type { RuleLayout } from '../router/backends/iptables/layouts.js';
+import type { SetupLayout } from './open-router.js';
 import type { Io } from './context.js';
 import type { Services } from './services.js';
 import { loadReport, periodSpec } from './history-report.js';
@@ -24,7 +24,7 @@ function write(io: Io, text: string): void {
   io.stdout.write(text);
 }
 
-async function withRouter<T>(services: Services, fn: (router: OpenRouter) => Promise<T>, options: { layout?: RuleLayout } = {}): Promise<T> {
+async function withRouter<T>(services: Services, fn: (router: OpenRouter) => Promise<T>, options: { layout?: SetupLayout } = {}): Promise<T> {
   const router = await services.open(options);
   try {
     return await fn(router);
@@ -68,7 +68,7 @@ async function confirm(io: Io, question: string): Promise<boolean> {
 
 export type RuleAction = 'setup' | 'flush' | 'teardown';
 
-export async function runRules(deps: Services, action: RuleAction, options: { dryRun?: boolean; yes?: boolean; adopt?: boolean; layout?: RuleLayout }): Promise<number> {
+export async function runRules(deps: Services, action: RuleAction, options: { dryRun?: boolean; yes?: boolean; adopt?: boolean; layout?: SetupLayout }): Promise<number> {
   return withRouter(deps, async ({ client, label }) => {
     const io = deps.io;
     let commands: string[];

@@ -12,6 +12,14 @@ import { Transcript } from '../transport/transcript.js';
 import { firmwareForOverride, type FirmwareProfile } from '../router/firmware/families.js';
 import { RouterClient } from '../router/router-client.js';
 import type { RuleLayout } from '../router/backends/iptables/layouts.js';
+import { isNftLayout, type NftLayout } from '../router/backends/nftables/layouts.js';
+
+/** `setup --layout`: an iptables layout (flat, split, tree) or an nftables one (dynamic-sets, static-sets, rules). */
+export type SetupLayout = RuleLayout | NftLayout;
+
+export function isSetupLayout(name: string): name is SetupLayout {
+  return name === 'flat' || name === 'split' || name === 'tree' || isNftLayout(name);
+}
 import { defaultRouteInterface } from '../router/parsers/route-table.js';
 import { RouterError } from '../errors.js';
 import type { Session } from '../transport/session.js';
@@ -28,7 +36,7 @@ export interface OpenRouterOptions {
   settings: ResolvedSettings;
   password: string;
   isManaged: boolean;
-  layout?: RuleLayout;
+  layout?: SetupLayout;
   /** Where the SSH host key is pinned (the profile); null: pinned for this run only. */
   profiles?: ProfileStore | null;
   /** One-time notices (legacy SSH algorithms enabled, …). */
@@ -143,7 +151,11 @@ export async function openRouter(options: OpenRouterOptions): Promise<OpenRouter
       transcript?.note(describeDetection(fresh).join('\n'));
       return fresh;
     };
-    const client = new RouterClient(session, firmware, { wan, isManaged: options.isManaged, redetect, ...(options.layout ? { layout: options.layout } : {}), ...(settings.backend !== null ? { backend: settings.backend } : {}) });
+    const client = new RouterClient(session, firmware, { wan, isManaged: options.isManaged, redetect, ...(options.layout === undefined ? {} : isNftLayout(options.layout) ? { nftLayout: options.layout } : { layout: options.layout }), ...(settings.backend !== null ? { backend: settings.backend } : {}) });
+    if (options.layout !== undefined && isNftLayout(options.layout) !== (client.backend.kind === 'nftables')) {
+      await session.close();
+      throw new UsageError(`--layout ${options.layout} is ${isNftLayout(options.layout) ? 'an nftables' : 'an iptables'} layout, but this router counts with ${client.backend.kind}.`, client.backend.kind === 'iptables' ? 'Use flat, split or tree here, or --backend nftables where the router has nft.' : 'Use dynamic-sets, static-sets or rules here, or --backend iptables where the router has iptables.');
+    }
     return { session, client, firmware, label };
   } catch (error) {
     if (error instanceof Error) transcript?.note(`error: ${error.message}`);

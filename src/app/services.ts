@@ -7,7 +7,7 @@ import { DEFAULT_PROFILE, resolveSettings, type ResolvedSettings } from '../conf
 import { ProfileStore, revealPassword } from '../config/profiles.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { HistoryStore, defaultHistoryPath } from '../store/history-store.js';
-import type { RuleLayout } from '../router/backends/iptables/layouts.js';
+import type { SetupLayout } from './open-router.js';
 import type { CommandContext, Io } from './context.js';
 import { openRouter, routerLabel, type OpenRouter } from './open-router.js';
 
@@ -18,8 +18,8 @@ export interface PasswordSource {
 }
 
 export interface OpenOptions {
-  /** `setup --layout`: the rule layout asked for (default: what the router has, else split). */
-  layout?: RuleLayout;
+  /** `setup --layout`: the layout asked for (iptables or nftables; default: what the router has, else the backend's default). */
+  layout?: SetupLayout;
   /** Overrides the profile's "lantop set this router up" flag. */
   isManaged?: boolean;
 }
