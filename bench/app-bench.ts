@@ -3,7 +3,9 @@
 // hosts at 1 Hz (10 minutes in a full run, RSS sampled every second so "no growth" is a slope),
 // and the floors under it, measured in the same run: the same app without a screen (polls and
 // history only), Node alone, Node + Ink with one <Text>, Ink writing a full screen of new text
-// once a second without lantop, and the same frames written without Ink (bench/ink-floor.mjs).
+// once a second without lantop, and the same frames written without Ink (bench/ink-floor.mjs) —
+// which is how the live screen draws now (src/ui/terminal-surface.ts): the app's floor is the
+// headless one plus Ink idle.
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';

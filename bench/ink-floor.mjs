@@ -3,11 +3,12 @@
 //   bare    node only: a 1 s timer, nothing imported
 //   empty   Ink imported and one <Text> rendered, nothing changes
 //   frames  a full screen (terminal size) of new text every second, 2 coloured spans per line,
-//           shaped like the live table, handed to Ink the cheapest way lantop knows: one <Transform>
-//           over a constant blank block (src/ui/components/fixed-lines.tsx), so Ink measures
-//           nothing new and only writes the characters
+//           shaped like the live table, handed to Ink the cheapest way Ink allows: one <Transform>
+//           over a constant blank block (src/ui/components/fixed-lines.tsx, how the live screen
+//           was drawn before its row writer), so Ink measures nothing new and only writes them
 //   direct  the same frames without React or Ink: each changed line written in place (cursor
-//           address + line + erase to end of line), what a renderer that diffs rows would cost
+//           address + line + erase to end of line), as the live screen's row writer does now
+//           (src/ui/terminal-surface.ts)
 // Plain JavaScript; q quits.
 process.env.NODE_ENV ??= 'production';
 const mode = process.argv[2] ?? 'empty';

@@ -4,7 +4,8 @@
 // Usage: node bench/live-app.mjs PORT [--headless]   (LANTOP_PASSWORD, LANTOP_DB in the env)
 // --headless: the same controller, polls and history with no screen (the live screen's
 // subscription, no Ink): what the app costs before it draws anything (bench/app-bench.ts's floor).
-// First, as in src/cli.ts: React's production build (NODE_ENV), before ink/react are evaluated.
+// First, as in src/cli.ts: React's production build (NODE_ENV) and V8's young generation kept at
+// its first size (src/production-env.ts), before anything else loads.
 import '../dist/production-env.js';
 import { resolveSettings } from '../dist/config/resolve.js';
 import { servicesOf } from '../dist/app/services.js';

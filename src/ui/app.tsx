@@ -78,7 +78,7 @@ function AppBody({ controller, needsPassword = false, onPassword, telnetWarning,
       screen = <DevicesScreen controller={controller} isInputActive={isInputActive} onBack={back} />;
       break;
     case 'live':
-      screen = <LiveScreen controller={controller} now={now} isInputActive={isInputActive} onBack={back} />;
+      screen = <LiveScreen controller={controller} now={now} isInputActive={isInputActive} isVisible={!state.isHelpOpen} onBack={back} />;
       break;
     case 'setup':
     case 'flush':

@@ -7,6 +7,7 @@ import type { RouterController } from '../app/types.js';
 import { App } from './app.js';
 import { EXIT_INTERRUPTED } from './use-app.js';
 import { CURSOR_HOME, ENTER_ALTERNATE_SCREEN, LEAVE_ALTERNATE_SCREEN } from './first-frame.js';
+import { TerminalSurface, TerminalSurfaceContext } from './terminal-surface.js';
 
 export interface RunAppOptions {
   controller: RouterController;
@@ -34,20 +35,25 @@ export async function runApp(options: RunAppOptions): Promise<number> {
   const isAlternateScreen = options.isAlternateScreen ?? stdout.isTTY === true;
   let exitCode = 0;
   if (isAlternateScreen && options.hasFirstFrame !== true) stdout.write(ENTER_ALTERNATE_SCREEN + CURSOR_HOME);
+  // On the alternate screen Ink's frame starts at the top-left corner, so the live screen can write
+  // its own rows there (terminal-surface.ts); Ink writes through the surface so it knows when.
+  const surface = isAlternateScreen ? new TerminalSurface(stdout) : null;
   const instance = render(
-    <App
-      controller={options.controller}
-      isColor={options.isColor}
-      needsPassword={options.needsPassword}
-      onPassword={options.onPassword}
-      telnetWarning={options.telnetWarning}
-      now={options.now}
-      onExit={(code) => {
-        exitCode = code;
-      }}
-    />,
+    <TerminalSurfaceContext.Provider value={surface}>
+      <App
+        controller={options.controller}
+        isColor={options.isColor}
+        needsPassword={options.needsPassword}
+        onPassword={options.onPassword}
+        telnetWarning={options.telnetWarning}
+        now={options.now}
+        onExit={(code) => {
+          exitCode = code;
+        }}
+      />
+    </TerminalSurfaceContext.Provider>,
     // Ctrl-C is handled by the app (as a key in raw mode) so it can exit with 130 and unmount cleanly.
-    { stdin, stdout, stderr, exitOnCtrlC: false, patchConsole: false },
+    { stdin, stdout: surface?.inkStdout ?? stdout, stderr, exitOnCtrlC: false, patchConsole: false },
   );
   // Without raw mode (stdin not a TTY) Ctrl-C arrives as SIGINT instead of a key.
   const onSigint = () => {

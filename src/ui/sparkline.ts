@@ -12,27 +12,27 @@ const PARTIAL = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'] as const;
  */
 export function sparkline(samples: readonly number[], width: number, max?: number): string {
   if (width <= 0) return '';
-  const clean = samples.map((s) => (Number.isFinite(s) && s > 0 ? s : 0));
-  const buckets: number[] = [];
-  if (clean.length > width) {
-    for (let i = 0; i < width; i += 1) {
-      const from = Math.floor((i * clean.length) / width);
-      const to = Math.floor(((i + 1) * clean.length) / width);
-      let peak = 0;
-      for (let j = from; j < to; j += 1) peak = Math.max(peak, clean[j] ?? 0);
-      buckets.push(peak);
+  // One pass, no arrays: at 1 Hz with a few dozen rows this runs ~40 times a second's poll (issue 21).
+  const n = samples.length;
+  const isBucketed = n > width;
+  const count = isBucketed ? width : n;
+  let scale = max !== undefined && Number.isFinite(max) && max > 0 ? max : 0;
+  if (scale === 0) for (let i = 0; i < n; i += 1) scale = Math.max(scale, clean(samples[i]!));
+  let out = ' '.repeat(width - count);
+  for (let i = 0; i < count; i += 1) {
+    let value = 0;
+    if (isBucketed) {
+      const to = Math.floor(((i + 1) * n) / width);
+      for (let j = Math.floor((i * n) / width); j < to; j += 1) value = Math.max(value, clean(samples[j]!));
+    } else {
+      value = clean(samples[i]!);
     }
-  } else {
-    buckets.push(...clean);
+    out += value <= 0 || scale <= 0 ? ' ' : SPARK[Math.min(SPARK.length - 1, Math.max(0, Math.ceil((value / scale) * SPARK.length) - 1))]!;
   }
-  const scale = max !== undefined && Number.isFinite(max) && max > 0 ? max : Math.max(0, ...buckets);
-  const glyphs = buckets.map((value) => {
-    if (value <= 0 || scale <= 0) return ' ';
-    const level = Math.min(SPARK.length - 1, Math.max(0, Math.ceil((value / scale) * SPARK.length) - 1));
-    return SPARK[level]!;
-  });
-  return ' '.repeat(width - glyphs.length) + glyphs.join('');
+  return out;
 }
+
+const clean = (sample: number) => (Number.isFinite(sample) && sample > 0 ? sample : 0);
 
 /** 0..1 as a bar of eighth-blocks, `width` characters (padded with `fill`). */
 export function shareBar(share: number, width: number, fill = ' '): string {
@@ -41,6 +41,5 @@ export function shareBar(share: number, width: number, fill = ' '): string {
   const eighths = Math.round(clamped * width * 8);
   const full = Math.floor(eighths / 8);
   const partial = PARTIAL[eighths % 8] ?? '';
-  const bar = '█'.repeat(full) + partial;
-  return bar + fill.repeat(Math.max(0, width - [...bar].length));
+  return '█'.repeat(full) + partial + fill.repeat(Math.max(0, width - full - (partial === '' ? 0 : 1)));
 }

@@ -110,6 +110,35 @@ const mounted = new Set<FakeTerminal>();
  * Unmounts every terminal still mounted (call from afterEach): a test that failed half-way must
  * not leave spinners or poll-age timers keeping the test process alive.
  */
+/**
+ * press and waitFor over a fake stdin and a frame source (shared by renderInTerminal and
+ * fake-screen.ts's renderOnScreen; `what` names the frame in a failure: "frame" or "screen").
+ */
+export function keyDriver(stdin: FakeStdin, lastFrame: () => string, what: string): Pick<FakeTerminal, 'press' | 'waitFor'> {
+  return {
+    async press(...keys: string[]) {
+      for (const key of keys) {
+        // A beat before each key lets the last render's effects attach their input handlers.
+        await settle(5);
+        stdin.write(key);
+        await settle();
+      }
+    },
+    async waitFor(predicate, timeoutMs = 2000) {
+      const test = typeof predicate === 'string' ? (f: string) => f.includes(predicate) : predicate;
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const frame = lastFrame();
+        if (test(frame)) return frame;
+        if (Date.now() > deadline) {
+          throw new Error(`${what} never matched ${typeof predicate === 'string' ? JSON.stringify(predicate) : 'the predicate'}; last ${what}:\n${frame}`);
+        }
+        await settle(10);
+      }
+    },
+  };
+}
+
 export function cleanupTerminals(): void {
   for (const terminal of [...mounted]) terminal.unmount();
 }
@@ -132,26 +161,7 @@ export function renderInTerminal(tree: ReactElement, options: { columns?: number
     stdin,
     instance,
     lastFrame: stdout.lastFrame,
-    async press(...keys: string[]) {
-      for (const key of keys) {
-        // A beat before each key lets the last render's effects attach their input handlers.
-        await settle(5);
-        stdin.write(key);
-        await settle();
-      }
-    },
-    async waitFor(predicate, timeoutMs = 2000) {
-      const test = typeof predicate === 'string' ? (f: string) => f.includes(predicate) : predicate;
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const frame = stdout.lastFrame();
-        if (test(frame)) return frame;
-        if (Date.now() > deadline) {
-          throw new Error(`frame never matched ${typeof predicate === 'string' ? JSON.stringify(predicate) : 'the predicate'}; last frame:\n${frame}`);
-        }
-        await settle(10);
-      }
-    },
+    ...keyDriver(stdin, stdout.lastFrame, 'frame'),
     unmount() {
       if (!mounted.delete(terminal)) return;
       instance.unmount();

@@ -10,7 +10,7 @@ import { lineText, type StyledLine } from '../styled-line.js';
 // Ink's <Text> styles through chalk, which writes no codes at all when the terminal cannot show
 // them (not a TTY, FORCE_COLOR=0, TERM=dumb): ask it once, as the lines must look like <Text>.
 // At import, not during a render: renderToString is a render of its own.
-const isStyled = renderToString(<Text bold>x</Text>) !== 'x';
+export const isInkStyled = renderToString(<Text bold>x</Text>) !== 'x';
 
 const blanks = new Map<string, string>();
 
@@ -27,7 +27,7 @@ function blankBlock(width: number, rows: number): string {
 }
 
 export function FixedLines({ lines, width }: { lines: readonly StyledLine[]; width: number }) {
-  const texts = useMemo(() => lines.map((line) => lineText(line, isStyled)), [lines]);
+  const texts = useMemo(() => lines.map((line) => lineText(line, isInkStyled)), [lines]);
   // Screen readers get the text itself (Ink reads the children then, not the transform).
   const label = useMemo(() => lines.map((line) => lineText(line, false)).join('\n'), [lines]);
   if (lines.length === 0 || width <= 0) return null;

@@ -1,10 +1,8 @@
 import { Box, Text } from 'ink';
 import { useTheme } from '../theme.js';
+import type { KeyHint } from '../footer-line.js';
 
-export interface KeyHint {
-  keys: string;
-  action: string;
-}
+export type { KeyHint } from '../footer-line.js';
 
 /** The always-visible key line: "q back · ? help · …", cut at the terminal edge. */
 export function Footer({ hints, extra }: { hints: readonly KeyHint[]; extra?: string }) {

@@ -2,8 +2,9 @@
 import { useEffect, useState } from 'react';
 import { Text } from 'ink';
 import { useTheme } from '../theme.js';
+import { SPINNER_GLYPHS } from '../spinner-glyphs.js';
 
-export const SPINNER_FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'] as const;
+export const SPINNER_FRAMES = SPINNER_GLYPHS;
 
 export function Spinner({ label }: { label: string }) {
   const theme = useTheme();

@@ -56,8 +56,12 @@ export function liveReducer(state: LiveState, action: LiveAction): LiveState {
       for (const host of snapshot.hosts) {
         const previous = state.samples.get(host.identity) ?? [];
         const rate = Math.max(0, (Number.isFinite(host.downBps) ? host.downBps : 0) + (Number.isFinite(host.upBps) ? host.upBps : 0));
-        const kept = previous.length >= SAMPLE_LIMIT ? previous.slice(previous.length - SAMPLE_LIMIT + 1) : previous;
-        samples.set(host.identity, [...kept, rate]);
+        // The last minute, one sample longer: copied by index (a spread builds an iterator per host).
+        const from = previous.length >= SAMPLE_LIMIT ? previous.length - SAMPLE_LIMIT + 1 : 0;
+        const next = new Array<number>(previous.length - from + 1);
+        for (let i = from; i < previous.length; i += 1) next[i - from] = previous[i]!;
+        next[next.length - 1] = rate;
+        samples.set(host.identity, next);
       }
       return { ...state, snapshot, samples };
     }
@@ -95,7 +99,8 @@ export function sortHosts(hosts: readonly HostUsage[], sortKey: SortKey): HostUs
 /** The host moving the most bytes right now, or null when nothing moves. */
 export function topTalker(hosts: readonly HostUsage[]): HostUsage | null {
   let best: HostUsage | null = null;
-  for (const h of hosts) {
+  for (let i = 0; i < hosts.length; i += 1) {
+    const h = hosts[i]!;
     const rate = h.downBps + h.upBps;
     if (rate > 0 && (best === null || rate > best.downBps + best.upBps)) best = h;
   }

@@ -1,43 +1,12 @@
 // The live screen's status: router and protocol, how old the last poll is and how long it took,
-// the connection state (with the reconnect countdown) and the latest notice. Ages are computed at
-// render time; between polls it re-renders itself once a second for them (a new snapshot restarts
-// that wait). Drawn as fixed lines: the age and latency make a new string on every poll.
-import { useEffect, useState } from 'react';
+// the connection state (with the reconnect countdown) and the latest notice, as two styled lines.
+// Pure: ages are computed from the `nowMs` given (the live view re-draws it once a second between
+// polls: screens/live-view.ts).
 import type { Notice, Snapshot } from '../../domain/snapshot.js';
 import { formatDuration } from '../../output/units.js';
 import { sanitizeText } from '../../sanitize.js';
 import { truncateLine, type Span, type StyledLine } from '../styled-line.js';
-import { useTerminalSize } from '../use-terminal-size.js';
-import { useTheme, type Theme } from '../theme.js';
-import { FixedLines } from './fixed-lines.js';
-
-export interface StatusLineProps {
-  label: string;
-  protocol: 'telnet' | 'ssh';
-  snapshot: Snapshot | null;
-  now: () => number;
-}
-
-// A poll due every second arrives a little late; the first tick waits that out, so a steady 1 Hz
-// poll costs one render per second, not two.
-const LATE_POLL_MS = 500;
-
-export function StatusLine({ label, protocol, snapshot, now }: StatusLineProps) {
-  const theme = useTheme();
-  const { columns: width } = useTerminalSize();
-  const [, setTick] = useState(0);
-  useEffect(() => {
-    let timer: NodeJS.Timeout;
-    const tick = () => {
-      setTick((t) => t + 1);
-      timer = setTimeout(tick, 1000);
-    };
-    timer = setTimeout(tick, 1000 + LATE_POLL_MS);
-    return () => clearTimeout(timer);
-  }, [now, snapshot]);
-  const lines = statusLines({ label, protocol, snapshot, nowMs: now(), theme, width });
-  return <FixedLines lines={lines} width={width} />;
-}
+import type { Theme } from '../theme.js';
 
 /** The two status lines (where and how fresh; the latest notice), cut to `width`. */
 export function statusLines(options: { label: string; protocol: 'telnet' | 'ssh'; snapshot: Snapshot | null; nowMs: number; theme: Theme; width: number }): StyledLine[] {
