@@ -17,7 +17,10 @@ import { cpus } from 'node:os';
 import type { Lab } from '../test/lab/lab.js';
 import { openRouter, type OpenRouter } from '../src/app/open-router.js';
 import { resolveSettings } from '../src/config/resolve.js';
-import { DEFAULT_LAYOUT, RULE_LAYOUTS, TRAFFIC_CHAIN, type RuleLayout } from '../src/router/backends/iptables/layouts.js';
+import { RULE_LAYOUTS, TRAFFIC_CHAIN, defaultLayoutFor, type RuleLayout } from '../src/router/backends/iptables/layouts.js';
+
+/** What `lantop setup` picks for the lab's 253 hosts when no layout is asked for. */
+const DEFAULT_LAYOUT = defaultLayoutFor(253);
 import { findChain } from '../src/router/backends/iptables/rule-spec.js';
 import type { IptablesReading } from '../src/router/backends/iptables/iptables-backend.js';
 import type { IptablesListing } from '../src/router/parsers/types.js';

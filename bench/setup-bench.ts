@@ -17,7 +17,7 @@ import type { RunCommand } from '../src/router/backends/iptables/apply/method-re
 import { planRestoreDelivery, toRestoreScript } from '../src/router/backends/iptables/apply/restore.js';
 import { planShellBatch } from '../src/router/backends/iptables/apply/shell-batch.js';
 import { planSetup, type PlanOptions } from '../src/router/backends/iptables/plan.js';
-import { DEFAULT_LAYOUT } from '../src/router/backends/iptables/layouts.js';
+import { defaultLayoutFor } from '../src/router/backends/iptables/layouts.js';
 import { parseIptablesListing } from '../src/router/parsers/iptables-listing.js';
 import type { ShellMode } from '../src/transport/session.js';
 import { log, median, round, timeRuns, withTimeout } from './util.js';
@@ -82,7 +82,7 @@ async function localRestore(lab: Lab, bootDump: string, script: string, runs: nu
 function planFor(listingText: string, iptables: string): string[] {
   const listing = parseIptablesListing(listingText);
   // The layout lantop sets up when none is asked for (what `lantop setup` does).
-  const options: PlanOptions = { wan: 'ppp0', layout: DEFAULT_LAYOUT, isTagging: true, isAdopting: false, isPruning: false, iptables };
+  const options: PlanOptions = { wan: 'ppp0', layout: defaultLayoutFor(HOSTS), isTagging: true, isAdopting: false, isPruning: false, iptables };
   return planSetup(listing, Array.from({ length: HOSTS }, (_, i) => `198.51.100.${i + 1}`), options).commands;
 }
 
@@ -215,7 +215,7 @@ async function benchShell(lab: Lab, options: SetupBenchOptions, isFull: boolean,
 export async function runSetupBench(options: SetupBenchOptions): Promise<Record<string, unknown>> {
   log(`setup: starting the lab (${options.backend})`);
   const lab = await startLab({ hosts: 1, backend: options.backend });
-  const out: Record<string, unknown> = { backend: options.backend, hosts: HOSTS, layout: DEFAULT_LAYOUT, defaultMaxLineBytes: DEFAULT_MAX_LINE_BYTES };
+  const out: Record<string, unknown> = { backend: options.backend, hosts: HOSTS, layout: defaultLayoutFor(HOSTS), defaultMaxLineBytes: DEFAULT_MAX_LINE_BYTES };
   const sessions: AnySession[] = [];
   try {
     const { out: figures, commands, bootDump, expected, probedBytes } = await benchShell(lab, options, true, sessions);

@@ -76,7 +76,7 @@ function buildProgram(run: (action: Action, cmd: Command, args: string[]) => Pro
       .option('--yes', 'do not ask for confirmation');
     if (name === 'setup') {
       cmd.option('--adopt', 'take over an existing TRAFFIC chain with rules lantop did not write');
-      cmd.addOption(new Option('--layout <layout>', 'layout: iptables flat (two rules per host in TRAFFIC), split (per-direction sub-chains) or tree (a chain per address group); nftables dynamic-sets (sets filled by forwarded traffic), static-sets or rules; default: what the router has, else split / dynamic-sets').choices(['flat', 'split', 'tree', 'dynamic-sets', 'static-sets', 'rules']));
+      cmd.addOption(new Option('--layout <layout>', 'layout: iptables flat (two rules per host in TRAFFIC), split (per-direction sub-chains) or tree (a chain per address group); nftables dynamic-sets (sets filled by forwarded traffic), static-sets or rules; default: what the router has, else split (tree from 33 hosts) / dynamic-sets').choices(['flat', 'split', 'tree', 'dynamic-sets', 'static-sets', 'rules']));
     }
     cmd.action(async function (this: Command) {
       await run(actions[name], this, []);

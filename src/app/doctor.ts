@@ -73,6 +73,8 @@ export async function runDoctor(deps: Services, options: DoctorOptions): Promise
     const { plan, hosts } = await client.planSetup();
     report.hosts = { count: hosts.length, named: hosts.filter((h) => h.hostname !== null && h.hostname !== '').length };
     report.setup = { commands: plan.commands, isInstalled: plan.commands.length === 0 };
+    // Now that the router was read (and planned for), the backend names the layout it has or would set up.
+    report.accounting = client.backend.describe();
   } catch (error) {
     if (!(error instanceof LantopError)) throw error;
     report.problems.push(error.message + (error.nextStep ? ` → ${error.nextStep}` : ''));

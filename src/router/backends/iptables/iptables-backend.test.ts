@@ -119,3 +119,29 @@ test('read while arriving: the lines handed over and the output read as the outp
   none.push(`${refused}\n`);
   assert.throws(() => none.finish(refused), (e: unknown) => e instanceof RouterError && /could not list its firewall/.test(e.message));
 });
+
+test('the default layout follows the LAN size: split up to 32 hosts, the tree from 33; a layout on the router or asked for stays', async () => {
+  const lan = (n: number) => Array.from({ length: n }, (_, i) => `198.51.100.${i + 2}`);
+  const chainsAfter = async (layout: 'split' | undefined, hosts: string[], before?: (f: ReturnType<typeof fixture>) => Promise<void>) => {
+    const f = fixture(layout);
+    await before?.(f);
+    const plan = f.backend.planInstall(f.read(), hosts, { isAdopting: false, isPruning: false });
+    assert.equal((await f.backend.apply(f.run, plan.commands)).failed, null);
+    const after = f.read();
+    assert.equal(after.installation, 'complete');
+    assert.equal(after.counters.size, hosts.length, 'every host counted');
+    return { layout: layoutOfListing(after.listing), description: f.backend.describe() };
+  };
+  assert.equal((await chainsAfter(undefined, lan(32))).layout, 'split');
+  const big = await chainsAfter(undefined, lan(33));
+  assert.equal(big.layout, 'tree');
+  assert.match(big.description, /tree layout: chain TRAFFIC/);
+  assert.equal((await chainsAfter('split', lan(60))).layout, 'split', '--layout split is kept for a large LAN');
+  // A router that already counts with split keeps it when its LAN grows (no silent re-layout).
+  const grown = await chainsAfter(undefined, lan(60), async (f) => {
+    const plan = f.backend.planInstall(f.read(), lan(5), { isAdopting: false, isPruning: false });
+    await f.backend.apply(f.run, plan.commands);
+  });
+  assert.equal(grown.layout, 'split');
+  assert.match(new IptablesBackend(firmwareForOverride('broadcom-cli'), { wan: 'ppp0' }).describe(), /split layout: .*\(from 33 hosts of a family on: the tree layout/);
+});

@@ -22,7 +22,7 @@ import type { AccountingBackend, ApplyOutcome, BackendReading, IncrementalRead, 
 import { ListingStream } from './listing-stream.js';
 import { readHostCounters } from './counters.js';
 import { DualListingStream, dualReadPlan, listingCommand, splitDualRead } from './dual-stack-read.js';
-import { DEFAULT_LAYOUT, LAYOUTS, TRAFFIC_CHAIN, layoutOfListing, type RuleLayout } from './layouts.js';
+import { DEFAULT_LAYOUT, LAYOUTS, TRAFFIC_CHAIN, TREE_FROM_HOSTS, defaultLayoutFor, layoutOfListing, type RuleLayout } from './layouts.js';
 import { planFlush, planSetup, planTeardown } from './plan.js';
 import { describeRule, findChain, LANTOP_COMMENT } from './rule-spec.js';
 
@@ -79,9 +79,10 @@ export class IptablesBackend implements AccountingBackend<IptablesReading> {
   }
 
   describe(): string {
-    const layout = LAYOUTS[this.lastLayout ?? this.options.layout ?? DEFAULT_LAYOUT];
+    const chosen = this.lastLayout ?? this.options.layout ?? null;
+    const layout = chosen === null ? `${LAYOUTS[DEFAULT_LAYOUT].description} (from ${TREE_FROM_HOSTS} hosts of a family on: the tree layout, a chain per address group)` : LAYOUTS[chosen].description;
     const ipv6 = this.ip6tables === null ? '' : `, IPv6 hosts in ip6tables (${this.ip6tables.command} in ${whereName(this.ip6tables)}) alike`;
-    return `iptables (${this.iptables.command} in ${whereName(this.iptables)}), ${layout.description}${this.isTagging ? `, rules tagged "-m comment --comment ${LANTOP_COMMENT}"` : ', rules untagged (no comment match)'}${ipv6}`;
+    return `iptables (${this.iptables.command} in ${whereName(this.iptables)}), ${layout}${this.isTagging ? `, rules tagged "-m comment --comment ${LANTOP_COMMENT}"` : ', rules untagged (no comment match)'}${ipv6}`;
   }
 
   read(text: string): IptablesReading {
@@ -120,6 +121,8 @@ export class IptablesBackend implements AccountingBackend<IptablesReading> {
       for (const [ip, c] of readHostCounters(listing6, this.options.wan, 6)) counters.set(ip, { downBytes: c.downBytes, upBytes: c.upBytes });
     }
     const installation = bothFamilies(installationOf(listing), listing6 === null ? null : installationOf(listing6));
+    // describe() names the layout the router has once a read has seen it (doctor, dry-run).
+    this.lastLayout = layoutOfListing(listing) ?? (listing6 === null ? null : layoutOfListing(listing6)) ?? this.lastLayout;
     return { counters, installation, listing, listing6, notes };
   }
 
@@ -132,13 +135,19 @@ export class IptablesBackend implements AccountingBackend<IptablesReading> {
     return null;
   }
 
-  /** The layout to plan for: the one asked for, else the one already on the router, else the default. */
-  private layoutFor(reading: IptablesReading): RuleLayout {
-    return this.options.layout ?? layoutOfListing(reading.listing) ?? (reading.listing6 ? layoutOfListing(reading.listing6) : null) ?? DEFAULT_LAYOUT;
+  /**
+   * The layout to plan for: the one asked for, else the one already on the router, else the
+   * default for the LAN's size (the larger family's host count: one layout serves both).
+   */
+  private layoutFor(reading: IptablesReading, hostAddresses: readonly string[]): RuleLayout {
+    const onRouter = layoutOfListing(reading.listing) ?? (reading.listing6 ? layoutOfListing(reading.listing6) : null);
+    if (this.options.layout ?? onRouter) return (this.options.layout ?? onRouter)!;
+    const v6 = hostAddresses.reduce((n, a) => n + (a.includes(':') ? 1 : 0), 0);
+    return defaultLayoutFor(Math.max(v6, hostAddresses.length - v6));
   }
 
   planInstall(reading: IptablesReading, hostAddresses: readonly string[], options: InstallOptions): InstallPlan {
-    const layout = this.layoutFor(reading);
+    const layout = this.layoutFor(reading, hostAddresses);
     this.lastLayout = layout;
     const base = { wan: this.options.wan, layout, isTagging: this.isTagging, isAdopting: options.isAdopting, isPruning: options.isPruning };
     const caveat = this.isTagging ? null : 'rules untagged: no comment match';
