@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { EXIT, LantopError, RouterError, UsageError, exitCodeOf } from './errors.js';
 import { actions } from './app/actions.js';
+import { alertActions } from './app/alert-commands.js';
 import { PROFILE_KEYS } from './config/profiles.js';
 import { sanitizeText } from './sanitize.js';
 import type { GlobalFlags } from './config/resolve.js';
@@ -110,6 +111,49 @@ function buildProgram(run: (action: Action, cmd: Command, args: string[]) => Pro
     .action(async function (this: Command) {
       await run(actions.serve, this, []);
     });
+  // Alerts (issue 16, docs/alerts.md): channels in alerts.json; passwords never in argv.
+  const alert = sub('alert', 'alert channels (webhook, email, command) and a test alert; see docs/alerts.md');
+  const alertAdd = alert.command('add').description('add an alert channel');
+  alertAdd
+    .command('webhook <url>')
+    .description('HTTP(S) POST of each alert (ntfy, Gotify, Home Assistant, Slack-compatible)')
+    .addOption(new Option('--format <format>', 'body: json (the documented body), slack ({"text"}), ntfy (text + Title/Priority/Tags headers) or gotify').choices(['json', 'slack', 'ntfy', 'gotify']).default('json'))
+    .option('--header <header>', "extra header, e.g. 'Authorization: Bearer TOKEN' (repeatable)", (value: string, all: string[] = []) => [...all, value])
+    .action(async function (this: Command) {
+      await run(alertActions.alertAddWebhook, this, this.args);
+    });
+  alertAdd
+    .command('email')
+    .description('an email per alert over SMTP (password: LANTOP_SMTP_PASSWORD or --save-password, never argv)')
+    .option('--smtp <url>', 'smtp://host[:port] (STARTTLS when offered; default port 587) or smtps://host[:port] (TLS; 465)')
+    .option('--from <address>', 'sender address')
+    .option('--to <address>', 'recipient (repeatable, or comma-separated)', (value: string, all: string[] = []) => [...all, value])
+    .option('--smtp-user <name>', 'SMTP login user (--user is the router login)')
+    .option('--save-password', 'save the SMTP password (from LANTOP_SMTP_PASSWORD or a prompt): obfuscated, NOT encrypted')
+    .option('--require-tls', 'smtp://: refuse to send unless STARTTLS works')
+    .option('--ca-file <path>', 'PEM certificates to trust (a self-signed server)')
+    .action(async function (this: Command) {
+      await run(alertActions.alertAddEmail, this, []);
+    });
+  alertAdd
+    .command('command <command...>')
+    .description('run a program with the alert as JSON on stdin (no shell; use -- before its own options)')
+    .action(async function (this: Command) {
+      await run(alertActions.alertAddCommand, this, this.args);
+    });
+  alert
+    .command('list')
+    .description('list alert channels (tokens and passwords masked)')
+    .option('--json', 'machine-readable output')
+    .action(async function (this: Command) {
+      await run(alertActions.alertList, this, []);
+    });
+  alert.command('remove <id>').description('remove an alert channel').action(async function (this: Command) {
+    await run(alertActions.alertRemove, this, this.args);
+  });
+  alert.command('test').description('send a test alert through every channel and say which worked (exit 0 only if all did)').action(async function (this: Command) {
+    await run(alertActions.alertTest, this, []);
+  });
   const config = sub('config', 'show or change saved router profiles');
   config.command('path').description('print where the configuration file lives').action(async function (this: Command) {
     await run(actions.configPath, this, []);

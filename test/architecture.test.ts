@@ -86,7 +86,9 @@ const ALLOWED: Record<string, string[]> = {
   router: ['router/parsers', 'router/firmware', 'router/backends', 'transport', 'domain', ...SHARED],
   emulator: ['router/parsers', 'transport', 'domain', ...SHARED],
   ui: ['output', 'domain', ...SHARED],
-  app: ['ui', 'router', 'router/parsers', 'router/firmware', 'router/backends', 'transport', 'store', 'config', 'output', 'domain', 'emulator', ...SHARED],
+  // Alert channels: webhook (fetch), email (nodemailer), command (child_process); the dispatcher.
+  notify: ['domain', ...SHARED],
+  app: ['ui', 'notify', 'router', 'router/parsers', 'router/firmware', 'router/backends', 'transport', 'store', 'config', 'output', 'domain', 'emulator', ...SHARED],
   cli: ['app', 'config', 'production-env', ...SHARED],
   index: ['router', 'router/parsers', 'router/firmware', 'router/backends', 'output', 'domain', ...SHARED],
   'production-env': [],
@@ -188,9 +190,9 @@ test('the layer check rejects what the guide forbids (so the test above can fail
   ]);
 });
 
-test('sockets, SSH, telnet and the database driver are imported only by transport, store, serve and the emulator', () => {
-  const DRIVERS = /^(?:node:)?(?:net|tls|http|https|dgram)$|^ssh2$|^telnet-client$|^better-sqlite3$/;
-  const mayUse = (file: string) => /^(transport|store|emulator)\//.test(file) || file === 'app/serve.ts';
+test('sockets, SSH, telnet, SMTP and the database driver are imported only by transport, store, notify, serve and the emulator', () => {
+  const DRIVERS = /^(?:node:)?(?:net|tls|http|https|dgram)$|^ssh2$|^telnet-client$|^better-sqlite3$|^nodemailer$/;
+  const mayUse = (file: string) => /^(transport|store|notify|emulator)\//.test(file) || file === 'app/serve.ts';
   const broken: string[] = [];
   for (const [file, external] of packages) {
     for (const specifier of external) if (DRIVERS.test(specifier) && !mayUse(file)) broken.push(`${file} imports ${specifier}`);

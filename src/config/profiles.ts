@@ -12,7 +12,7 @@ import type { Profile } from './resolve.js';
 const require = createRequire(import.meta.url);
 const eagerConf = process.features.require_module ? null : (await import('conf')).default;
 
-function confClass(): typeof Conf {
+export function confClass(): typeof Conf {
   return eagerConf ?? (require('conf') as { default: typeof Conf }).default;
 }
 
