@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { EXIT, LantopError, RouterError, UsageError, exitCodeOf } from './errors.js';
 import { actions } from './app/actions.js';
+import { quotaActions } from './app/quota-commands.js';
 import { alertActions } from './app/alert-commands.js';
 import { PROFILE_KEYS } from './config/profiles.js';
 import { sanitizeText } from './sanitize.js';
@@ -103,6 +104,53 @@ function buildProgram(run: (action: Action, cmd: Command, args: string[]) => Pro
     .option('--by-family', 'with --json/--csv: add the IPv4 and IPv6 parts of every number')
     .action(async function (this: Command) {
       await run(actions.report, this, []);
+    });
+  // Quotas and persons (issue 16, docs/quotas.md).
+  const quota = sub('quota', 'limits on what a device, a person or the whole line may use in a period (docs/quotas.md)');
+  quota
+    .command('add <who>')
+    .description('add a quota: WHO is a device (MAC, address or name as `hosts` shows it), a person, or `line`')
+    .requiredOption('--limit <size>', 'the limit: bytes, or kB/MB/GB/TB (×1000), KiB/MiB/GiB/TiB (×1024), e.g. 50GB')
+    .addOption(new Option('--direction <direction>', 'what counts').choices(['down', 'up', 'total']).default('total'))
+    .requiredOption('--period <period>', 'day, week, month, cycle (with --cycle-day N) or cycle:N, or a rolling Nh / Nm')
+    .option('--cycle-day <n>', 'first day of the billing cycle (with --period cycle)')
+    .option('--notify <pct>', 'notify when this percent is reached (repeatable; default 80 and 100)', (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .option('--block', 'also block the device(s) at 100 % until the period ends')
+    .action(async function (this: Command) {
+      await run(quotaActions.quotaAdd, this, this.args);
+    });
+  quota
+    .command('list')
+    .description('list the quotas with what is used and left now, from the history')
+    .option('--json', 'machine-readable output')
+    .action(async function (this: Command) {
+      await run(quotaActions.quotaList, this, []);
+    });
+  quota
+    .command('remove <id>')
+    .description('remove a quota (see the ids in `quota list`)')
+    .action(async function (this: Command) {
+      await run(quotaActions.quotaRemove, this, this.args);
+    });
+  const person = sub('person', 'named groups of devices ("Ben" = laptop + phone) that a quota can limit together');
+  person
+    .command('add <name> <devices...>')
+    .description('add a person with these devices (or add devices to one)')
+    .action(async function (this: Command) {
+      await run(quotaActions.personAdd, this, this.args);
+    });
+  person
+    .command('list')
+    .description('list the persons and their devices')
+    .option('--json', 'machine-readable output')
+    .action(async function (this: Command) {
+      await run(quotaActions.personList, this, []);
+    });
+  person
+    .command('remove <name>')
+    .description('remove a person (refused while a quota is set on them)')
+    .action(async function (this: Command) {
+      await run(quotaActions.personRemove, this, this.args);
     });
   sub('serve', 'Prometheus exporter: poll the router(s) and serve /metrics')
     .option('--listen <host:port>', 'address to listen on (loopback unless you ask)', '127.0.0.1:9464')

@@ -86,7 +86,7 @@ describe('the samples keep the IPv6 part', () => {
     const again = new Database(path);
     try {
       assert.equal(schemaVersion(again), LATEST_SCHEMA_VERSION);
-      assert.equal(LATEST_SCHEMA_VERSION, 4);
+      assert.ok(LATEST_SCHEMA_VERSION >= 4);
       const columns = (again.prepare('SELECT name FROM pragma_table_info(?)').all('samples_minute') as Array<{ name: string }>).map((c) => c.name);
       assert.deepEqual(columns, ['host_id', 'minute', 'down_bytes', 'up_bytes', 'down6_bytes', 'up6_bytes']);
       const old = again.prepare('SELECT down6_bytes AS d6, up6_bytes AS u6 FROM samples_day WHERE day = ?').get(T0 / DAY);

@@ -13,6 +13,7 @@ import { HistoryRetention, resolveRetention, type PruneResult, type RetentionOpt
 import { PollWriter, type HistoryWriter, type StoredState } from './history-writer.js';
 import type { Availability, Granularity } from './range-plan.js';
 import { RouterRegistry } from './router-registry.js';
+import { QuotaStore } from './quota-store.js';
 import { WriterLease, type LeaseAttempt, type LeaseHolder, type LeaseInfo, type WriterLeaseOptions } from './writer-lease.js';
 
 // What src/app/commands.ts and src/output/json.ts import from here besides the store.
@@ -36,6 +37,7 @@ export class HistoryStore implements HistoryWriter, HistoryQueries {
   private readonly retention: HistoryRetention;
   private readonly writer: PollWriter;
   private readonly reader: HistoryReader;
+  private quotaStore: QuotaStore | null = null;
 
   static open(options: HistoryStoreOptions): HistoryStore {
     return new HistoryStore(options);
@@ -54,6 +56,11 @@ export class HistoryStore implements HistoryWriter, HistoryQueries {
 
   close(): void {
     if (this.db.open) this.db.close();
+  }
+
+  /** Quotas, persons, crossings and the block audit log (issue 16), in this database; prepared on first use. */
+  get quotas(): QuotaStore {
+    return (this.quotaStore ??= new QuotaStore(this.db, this.retention));
   }
 
   // ---- routers -------------------------------------------------------------------------------

@@ -127,6 +127,64 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE samples_day ADD COLUMN up6_bytes INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 5,
+    description: 'quotas (issue 16): persons and their devices, quotas, threshold crossings recorded once, the block audit log',
+    sql: `
+      -- Keyed by the router key (as routers.key), not routers.id: a quota may be set before the
+      -- first poll of its router has registered it.
+      CREATE TABLE persons (
+        id INTEGER PRIMARY KEY,
+        router_key TEXT NOT NULL,
+        name TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        UNIQUE (router_key, name)
+      );
+      -- A person's devices, by identity as in hosts.identity (MAC, or ip:<address>).
+      CREATE TABLE person_devices (
+        person_id INTEGER NOT NULL REFERENCES persons(id) ON DELETE CASCADE,
+        identity TEXT NOT NULL,
+        PRIMARY KEY (person_id, identity)
+      ) WITHOUT ROWID;
+      -- subject_kind device|person|line; subject_id the identity, the person's name, or ''.
+      -- period_json and thresholds_json: src/domain/quota.ts's QuotaPeriod and QuotaThreshold[].
+      CREATE TABLE quotas (
+        id INTEGER PRIMARY KEY,
+        router_key TEXT NOT NULL,
+        subject_kind TEXT NOT NULL,
+        subject_id TEXT NOT NULL,
+        limit_bytes INTEGER NOT NULL,
+        direction TEXT NOT NULL,
+        period_json TEXT NOT NULL,
+        thresholds_json TEXT NOT NULL,
+        created_ms INTEGER NOT NULL
+      );
+      CREATE INDEX quotas_by_router ON quotas (router_key);
+      -- One row per (quota, window, threshold): an alert is sent once, also across restarts.
+      CREATE TABLE quota_crossings (
+        quota_id INTEGER NOT NULL REFERENCES quotas(id) ON DELETE CASCADE,
+        window_start_ms INTEGER NOT NULL,
+        percent INTEGER NOT NULL,
+        at_ms INTEGER NOT NULL,
+        PRIMARY KEY (quota_id, window_start_ms, percent)
+      ) WITHOUT ROWID;
+      -- Every block and unblock: action block|unblock|expired, by quota|hand; addresses as JSON.
+      -- quota_id is kept (no foreign key) when its quota is removed: the log outlives it.
+      CREATE TABLE block_audit (
+        id INTEGER PRIMARY KEY,
+        router_key TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        action TEXT NOT NULL,
+        identity TEXT NOT NULL,
+        addresses_json TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        quota_id INTEGER,
+        by TEXT NOT NULL,
+        until_ms INTEGER
+      );
+      CREATE INDEX block_audit_by_time ON block_audit (router_key, at_ms);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
