@@ -9,6 +9,7 @@ import { EXIT, LantopError, RouterError, UsageError, exitCodeOf } from './errors
 import { actions } from './app/actions.js';
 import { quotaActions } from './app/quota-commands.js';
 import { alertActions } from './app/alert-commands.js';
+import { blockActions } from './app/block-commands.js';
 import { PROFILE_KEYS } from './config/profiles.js';
 import { sanitizeText } from './sanitize.js';
 import type { GlobalFlags } from './config/resolve.js';
@@ -67,6 +68,20 @@ function buildProgram(run: (action: Action, cmd: Command, args: string[]) => Pro
     .option('--csv', 'CSV output')
     .action(async function (this: Command) {
       await run(actions.hosts, this, []);
+    });
+  // Blocking (issue 16, docs/blocking.md).
+  sub('block [device]', "block a device's forwarded traffic for a time (DEVICE: MAC, address or name as `hosts` shows it)")
+    .option('--for <duration>', 'how long, e.g. 90s, 20m, 2h, 1h30m')
+    .option('--until <time>', 'until HH:MM (local) or an ISO date-time')
+    .option('--list', 'list the blocks on the router (expired ones are removed) and the audit log')
+    .option('--json', 'with --list: machine-readable output')
+    .action(async function (this: Command) {
+      await run(blockActions.block, this, this.args);
+    });
+  sub('unblock [device]', 'lift the block of a device, or every block with --all')
+    .option('--all', 'lift every block')
+    .action(async function (this: Command) {
+      await run(blockActions.unblock, this, this.args);
     });
   for (const [name, description] of [
     ['setup', 'create the TRAFFIC chain, the FORWARD jump and per-host accounting rules'],

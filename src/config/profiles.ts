@@ -44,13 +44,14 @@ const PROFILE_SCHEMA = {
     wan: { type: 'string', pattern: '^[A-Za-z0-9_.:@-]{1,15}$' },
     firmware: { type: 'string', maxLength: 32 },
     backend: { enum: ['iptables', 'nftables'] },
+    neverBlock: { type: 'string', maxLength: 2000 },
     savedPassword: { type: 'string' },
     hostKey: { type: 'string', maxLength: 200 },
     isManaged: { type: 'boolean' },
   },
 } as const;
 
-export const PROFILE_KEYS = ['host', 'port', 'protocol', 'user', 'wan', 'firmware', 'backend'] as const;
+export const PROFILE_KEYS = ['host', 'port', 'protocol', 'user', 'wan', 'firmware', 'backend', 'neverBlock'] as const;
 export type ProfileKey = (typeof PROFILE_KEYS)[number];
 
 const NAME = /^[A-Za-z0-9_-]{1,32}$/;

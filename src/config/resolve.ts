@@ -1,6 +1,7 @@
 // Where each connection setting comes from: flags > environment > profile > defaults.
 // Pure: the CLI hands in what commander parsed, process.env and the stored profile.
 import { UsageError } from '../errors.js';
+import { parseNeverBlockList } from '../domain/never-block.js';
 import type { Protocol } from '../transport/session.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS } from '../transport/session.js';
 
@@ -13,6 +14,8 @@ export interface Profile {
   firmware?: string;
   /** The accounting backend: 'iptables' or 'nftables' (where a router has both). */
   backend?: string;
+  /** MACs and addresses lantop never blocks, comma-separated (issue 16). */
+  neverBlock?: string;
   /** Obfuscated, not encrypted; only present when the user asked to save it. */
   savedPassword?: string;
   /** Pinned SSH host key fingerprint (SHA256:…), set on first use. */
@@ -64,6 +67,8 @@ export interface ResolvedSettings {
   isRedetecting: boolean;
   /** `--trace FILE`: the router dialogue is written there. */
   tracePath: string | null;
+  /** The never-block list (setting neverBlock, env LANTOP_NEVER_BLOCK), canonical MACs and addresses. */
+  neverBlock: string[];
 }
 
 export const DEFAULT_PROFILE = 'default';
@@ -118,7 +123,14 @@ export function resolveSettings(flags: GlobalFlags, env: Env, profile: Profile |
     linkBitsPerSecond: parsePositiveInt(flags.maxBandwidth ?? env.LANTOP_MAX_BANDWIDTH ?? '1000', '--max-bandwidth', 1_000_000) * 1_000_000,
     isRedetecting: flags.redetect === true,
     tracePath: flags.trace ?? env.LANTOP_TRACE ?? null,
+    neverBlock: parseNeverBlock(env.LANTOP_NEVER_BLOCK ?? profile?.neverBlock ?? '', env.LANTOP_NEVER_BLOCK !== undefined ? 'LANTOP_NEVER_BLOCK' : `profile '${profileName}' setting neverBlock`),
   };
+}
+
+function parseNeverBlock(text: string, from: string): string[] {
+  const list = parseNeverBlockList(text);
+  if (list.invalid.length > 0) throw new UsageError(`${from}: '${list.invalid[0]!.slice(0, 40)}' is not a MAC or an IP address.`, 'Give MACs and addresses separated by commas, e.g. `lantop config set neverBlock 02:00:5e:10:00:01,198.51.100.2`.');
+  return [...list.macs, ...list.addresses];
 }
 
 function parseBackend(value: string | undefined, from: string): 'iptables' | 'nftables' | null {

@@ -8,7 +8,7 @@
 
 import { runIptables } from './iptables.js';
 import { uptimeSeconds, type RouterModel } from './model.js';
-import { formatDhcpLeases, formatIpNeigh, formatLanHosts, formatProcNetArp, formatProcUptime } from './model-formats.js';
+import { formatDhcpLeases, formatIfconfig, formatIpNeigh, formatLanHosts, formatProcNetArp, formatProcUptime } from './model-formats.js';
 import { splitCommandList, splitShellWords } from './shell-words.js';
 
 export type ShellMode = 'cli' | 'shell';
@@ -191,6 +191,10 @@ function runShellCommand(model: RouterModel, words: string[], flavour: 'broadcom
       if (args.includes('-n')) return ok(`${host}\n`);
       return ok('Linux\n');
     }
+    case 'ifconfig':
+      // BusyBox ifconfig's layout (fixtures/blocking/busybox-ifconfig.txt): what lantop reads for the
+      // router's own addresses, which it never blocks (issue 16).
+      return ok(formatIfconfig(model));
     case 'ip':
       if (flavour === 'busybox' && args.filter((arg) => arg !== '-4')[0]?.startsWith('n')) return ok(formatIpNeigh(model));
       break;

@@ -5,6 +5,7 @@
 // running the command is iptables-run.ts. Pure.
 
 import { IptablesGetopt, type ArgKind } from './iptables-getopt.js';
+import { addMatchOptions, checkMatchOptions, parseMatchOption } from './iptables-matches.js';
 import {
   EXTENSION_MATCHES, EXTENSION_TARGETS, LOG_LEVELS, MAX_NAME, PROTOCOLS, REJECT_TYPES, STANDARD_TARGETS,
 } from './iptables-names.js';
@@ -54,6 +55,8 @@ export interface ParsedCommand {
   destinationText: string | null;
   jumpTo: string;
   hasCommentMatch: boolean;
+  /** Other matches loaded with -m (mac, time). */
+  matches: Set<string>;
   counters: { packets: bigint; bytes: bigint } | null;
   printVersion: boolean;
 }
@@ -68,6 +71,8 @@ function emptySpec(): RuleSpec {
     isFragment: false,
     invert: { source: false, destination: false, inInterface: false, outInterface: false, protocol: false, fragment: false },
     comment: null,
+    macSource: null,
+    datestop: null,
     target: '',
     isGoto: false,
     logPrefix: '',
@@ -83,7 +88,7 @@ export function parseCommandLine(commandLine: readonly string[], dialect: Dialec
   const quirk = dialect.hasTrailingNewlineQuirk ? '\n' : '';
   const parsed: ParsedCommand = {
     command: CMD.NONE, table: 'filter', chain: null, ruleNumber: 0, policy: null, newName: null, options: 0,
-    verbose: 0, spec: emptySpec(), sourceText: null, destinationText: null, jumpTo: '', hasCommentMatch: false,
+    verbose: 0, spec: emptySpec(), sourceText: null, destinationText: null, jumpTo: '', hasCommentMatch: false, matches: new Set(),
     counters: null, printVersion: false,
   };
   let invert = false;
@@ -115,6 +120,7 @@ export function parseCommandLine(commandLine: readonly string[], dialect: Dialec
   const extensionLongOptions = (): Map<string, ArgKind> => {
     const extra = new Map<string, ArgKind>();
     if (parsed.hasCommentMatch) extra.set('comment', 'required');
+    addMatchOptions(parsed.matches, extra);
     if (parsed.jumpTo === 'LOG') {
       extra.set('log-prefix', 'required');
       extra.set('log-level', 'required');
@@ -293,7 +299,8 @@ export function parseCommandLine(commandLine: readonly string[], dialect: Dialec
       case 'm': {
         if (invert) parameterProblem('unexpected ! flag before --match');
         if (!EXTENSION_MATCHES.has(optarg as string)) parameterProblem(`Couldn't load match \`${optarg}':No such file or directory\n`);
-        parsed.hasCommentMatch = true;
+        if (optarg === 'comment') parsed.hasCommentMatch = true;
+        else parsed.matches.add(optarg as string);
         break;
       }
       case 'n':
@@ -343,7 +350,7 @@ export function parseCommandLine(commandLine: readonly string[], dialect: Dialec
         parsed.spec.rejectWith = optarg as string;
         break;
       default:
-        parameterProblem(`unknown option "${word}"`);
+        if (!parseMatchOption(word, optarg as string, parsed.spec, parameterProblem)) parameterProblem(`unknown option "${word}"`);
     }
     invert = false;
   }
@@ -352,6 +359,7 @@ export function parseCommandLine(commandLine: readonly string[], dialect: Dialec
     parameterProblem('\nThe "nat" table is not intended for filtering, the use of DROP is therefore inhibited.\n\n');
   }
   if (parsed.hasCommentMatch && parsed.spec.comment === null) parameterProblem('comment: option "--comment" must be specified\n');
+  checkMatchOptions(parsed.matches, parsed.spec, parameterProblem);
   if (!parsed.command) parameterProblem('no command specified');
   if (invert) parameterProblem('nothing appropriate following !');
   return parsed;

@@ -7,6 +7,7 @@ import {
   formatIptablesListing, formatIptablesRow, type ListingChain, type ListingLayout, type ListingRow,
 } from '../router/parsers/format-iptables-listing.js';
 import { OPT } from './iptables-argv.js';
+import { listMatches, saveMatches } from './iptables-matches.js';
 import { CHAIN_PROTOS, LOG_LEVELS, PROTOCOL_NAMES, formatIpv4, maskSuffix, type AddressMatch } from './iptables-names.js';
 import { referenceCount, type DialectInfo, type IptablesChain, type IptablesRule, type IptablesTable } from './iptables-state.js';
 
@@ -33,6 +34,7 @@ function toListingRow(rule: IptablesRule, isNumeric: boolean, isTable: boolean, 
     source: mark(rule.invert.source) + address(rule.source),
     destination: mark(rule.invert.destination) + address(rule.destination),
     isGoto: rule.isGoto,
+    matches: listMatches(rule, dialect.isMacUpperCase),
     comment: rule.comment,
     extra: targetOptions(rule, isNumeric, dialect),
   };
@@ -100,7 +102,7 @@ function saveString(value: string): string {
 }
 
 /** `-S [chain [n]]`; with -v (`hasCounters`) the counters as `-c packets bytes`. Null when no chain matched. */
-export function listRules(table: IptablesTable, chainName: string | null, ruleNumber: number, hasCounters: boolean): string | null {
+export function listRules(table: IptablesTable, chainName: string | null, ruleNumber: number, hasCounters: boolean, isMacUpperCase = false): string | null {
   let out = '';
   let isFound = false;
   if (!ruleNumber) {
@@ -113,14 +115,14 @@ export function listRules(table: IptablesTable, chainName: string | null, ruleNu
   for (const chain of table.chains) {
     if (chainName !== null && chain.name !== chainName) continue;
     chain.rules.forEach((rule, i) => {
-      if (!ruleNumber || i + 1 === ruleNumber) out += saveRule(rule, chain.name, hasCounters);
+      if (!ruleNumber || i + 1 === ruleNumber) out += saveRule(rule, chain.name, hasCounters, isMacUpperCase);
     });
     isFound = true;
   }
   return isFound ? out : null;
 }
 
-function saveRule(rule: IptablesRule, chain: string, hasCounters: boolean): string {
+function saveRule(rule: IptablesRule, chain: string, hasCounters: boolean, isMacUpperCase: boolean): string {
   const bang = (isInverted: boolean): string => (isInverted ? ' !' : '');
   let out = `-A ${chain}`;
   const ip = (flag: string, match: AddressMatch, isInverted: boolean): string => {
@@ -134,6 +136,7 @@ function saveRule(rule: IptablesRule, chain: string, hasCounters: boolean): stri
   if (rule.outInterface !== '') out += `${bang(rule.invert.outInterface)} -o ${rule.outInterface}`;
   if (rule.protocol !== 0) out += `${bang(rule.invert.protocol)} -p ${PROTOCOL_NAMES.get(rule.protocol) ?? rule.protocol}`;
   if (rule.isFragment) out += `${bang(rule.invert.fragment)} -f`;
+  out += saveMatches(rule, isMacUpperCase);
   if (rule.comment !== null) out += ` -m comment --comment${saveString(rule.comment)}`;
   if (hasCounters) out += ` -c ${rule.packets} ${rule.bytes}`;
   if (rule.target !== '') out += ` -${rule.isGoto ? 'g' : 'j'} ${rule.target}`;

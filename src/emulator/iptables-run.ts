@@ -157,7 +157,7 @@ function execute(state: IptablesState, parsed: ParsedCommand, dialect: DialectIn
     case CMD.LIST_RULES | CMD.ZERO_NUM: {
       const isRules = (command & CMD.LIST_RULES) !== 0;
       const listing = isRules
-        ? listRules(table, chainName, parsed.ruleNumber, (parsed.options & OPT.VERBOSE) !== 0)
+        ? listRules(table, chainName, parsed.ruleNumber, (parsed.options & OPT.VERBOSE) !== 0, DIALECTS[state.dialect].isMacUpperCase)
         : listChains(table, chainName, parsed.ruleNumber, parsed.options, dialect);
       if (listing === null) otherProblem(NO_CHAIN);
       stdout += listing;

@@ -19,6 +19,8 @@ export interface DialectInfo {
   optionRowForBit: readonly number[];
   /** Name of log level 4 in `-L` without -n. */
   warningLevelName: string;
+  /** libxt_mac prints a MAC with "%02X" in 1.4 (print_mac), lower case in 1.8 (xtables_print_mac). */
+  isMacUpperCase: boolean;
 }
 
 export const DIALECTS: Record<IptablesDialect, DialectInfo> = {
@@ -29,6 +31,7 @@ export const DIALECTS: Record<IptablesDialect, DialectInfo> = {
     hasTrailingNewlineQuirk: true,
     optionRowForBit: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14],
     warningLevelName: 'warning',
+    isMacUpperCase: true,
   },
   '1.8.9-legacy': {
     banner: 'iptables v1.8.9 (legacy)',
@@ -37,6 +40,7 @@ export const DIALECTS: Record<IptablesDialect, DialectInfo> = {
     hasTrailingNewlineQuirk: false,
     optionRowForBit: [0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 8, 14],
     warningLevelName: 'warn',
+    isMacUpperCase: false,
   },
 };
 
@@ -58,6 +62,9 @@ export interface RuleSpec {
   isFragment: boolean;
   invert: { source: boolean; destination: boolean; inInterface: boolean; outInterface: boolean; protocol: boolean; fragment: boolean };
   comment: string | null;
+  /** `-m mac --mac-source` (lower case) and `-m time --datestop` (unix seconds, UTC): iptables-matches.ts. */
+  macSource: string | null;
+  datestop: number | null;
   /** '' when the rule has no target (it only counts). */
   target: string;
   isGoto: boolean;
@@ -190,6 +197,7 @@ export function isSameRule(a: RuleSpec, b: RuleSpec): boolean {
     a.isFragment === b.isFragment && a.invert.source === b.invert.source && a.invert.destination === b.invert.destination &&
     a.invert.inInterface === b.invert.inInterface && a.invert.outInterface === b.invert.outInterface &&
     a.invert.protocol === b.invert.protocol && a.invert.fragment === b.invert.fragment && a.comment === b.comment &&
+    a.macSource === b.macSource && a.datestop === b.datestop &&
     a.target === b.target && a.isGoto === b.isGoto &&
     (a.target !== 'LOG' || (a.logPrefix === b.logPrefix && a.logLevel === b.logLevel)) &&
     (a.target !== 'REJECT' || a.rejectWith === b.rejectWith)

@@ -3,6 +3,7 @@
 // is passed in and changed in place.
 
 import type { IptablesChain, IptablesRule, IptablesState } from './iptables-state.js';
+import { matchesExtensions } from './iptables-matches.js';
 
 function interfaceMatches(ruleName: string, packetName: string): boolean {
   if (ruleName === '') return true;
@@ -20,6 +21,10 @@ export interface PacketBatch {
   protocol: number;
   packets: number;
   bytes: number;
+  /** The frames' source MAC (from an Ethernet port); absent: none (locally generated, or not modelled). */
+  sourceMac?: string | null;
+  /** Model time of the batch, for the time match; absent: the time match holds. */
+  nowMs?: number;
 }
 
 export type Verdict = 'ACCEPT' | 'DROP';
@@ -34,7 +39,7 @@ function ruleMatches(rule: IptablesRule, packet: PacketBatch): boolean {
   if (rule.protocol !== 0 && !invertIf(rule.invert.protocol, packet.protocol === rule.protocol)) return false;
   // Simulated packets are never fragments.
   if (rule.isFragment && !rule.invert.fragment) return false;
-  return true;
+  return matchesExtensions(rule, packet);
 }
 
 /**

@@ -67,3 +67,9 @@ export function formatProcUptime(model: RouterModel): string {
   const up = uptimeSeconds(model);
   return `${up.toFixed(2)} ${(up * 0.93).toFixed(2)}\n`;
 }
+
+/** BusyBox ifconfig's layout (fixtures/blocking/busybox-ifconfig.txt): the router's LAN and loopback. */
+export function formatIfconfig(model: RouterModel): string {
+  const inet6 = model.nft !== null ? '          inet6 addr: 2001:db8:1::1/64 Scope:Global\n' : '';
+  return `${model.lanInterface.padEnd(10)}Link encap:Ethernet  HWaddr 02:00:5E:10:00:01  \n          inet addr:198.51.100.1  Bcast:198.51.100.255  Mask:255.255.255.0\n${inet6}          UP BROADCAST RUNNING MULTICAST  MTU:1500  Metric:1\n\nlo        Link encap:Local Loopback  \n          inet addr:127.0.0.1  Mask:255.0.0.0\n\n`;
+}

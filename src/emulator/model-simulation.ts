@@ -113,14 +113,15 @@ function forward(model: RouterModel, host: SimulatedHost, down: number, up: numb
     if (downBytes > 0) {
       const verdict = traversePackets(model.iptables, 'FORWARD', {
         inInterface: model.wanInterface, outInterface: model.lanInterface, source: peer, destination: hostIp,
-        protocol, packets: Math.max(1, Math.ceil(downBytes / 1380)), bytes: downBytes,
+        protocol, packets: Math.max(1, Math.ceil(downBytes / 1380)), bytes: downBytes, nowMs: model.nowMs,
       });
       if (verdict === 'ACCEPT') host.downBytes += downBytes;
     }
     if (upBytes > 0) {
       const verdict = traversePackets(model.iptables, 'FORWARD', {
         inInterface: model.lanInterface, outInterface: model.wanInterface, source: hostIp, destination: peer,
-        protocol, packets: Math.max(1, Math.ceil(upBytes / 190)), bytes: upBytes,
+        // From the host's Ethernet port: its frames carry its MAC (what `-m mac --mac-source` reads).
+        protocol, packets: Math.max(1, Math.ceil(upBytes / 190)), bytes: upBytes, sourceMac: host.mac.toLowerCase(), nowMs: model.nowMs,
       });
       if (verdict === 'ACCEPT') host.upBytes += upBytes;
     }

@@ -108,6 +108,8 @@ export interface ElementSpec {
   timeoutMs: number | null;
   expiresMs: number | null;
   counter: { packets: bigint; bytes: bigint } | null;
+  /** `comment "…"` (NFTA_SET_ELEM_USERDATA; lantop's block tags, issue 16); absent: none. */
+  comment?: string | null;
 }
 
 export interface SetSpec {

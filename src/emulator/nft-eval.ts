@@ -178,6 +178,7 @@ function addElements(set: NftSet, elements: readonly ElementSpec[], isCreate: bo
       counter: spec.counter ? { ...spec.counter } : set.hasCounter ? { packets: 0n, bytes: 0n } : null,
       expiresAtMs: set.hasTimeoutFlag && lifetime > 0 ? nowMs + lifetime : null,
       timeoutMs: spec.timeoutMs !== null && spec.timeoutMs !== set.timeoutMs ? spec.timeoutMs : null,
+      ...(spec.comment != null ? { comment: spec.comment } : {}),
     });
   }
 }

@@ -97,11 +97,12 @@ function setJson(table: NftTable, set: NftSet, state: NftState, nowMs: number, f
       const value = formatKeyValue(set.keyType, element.value);
       const timeout = elementTimeout(set, element, state.options.dumpsDefaultElementTimeout);
       const expires = flags.stateless || element.expiresAtMs === null ? null : element.expiresAtMs - nowMs;
-      if (timeout === null && expires === null && element.counter === null) return value;
+      if (timeout === null && expires === null && element.counter === null && element.comment == null) return value;
       const elem: { [key: string]: Json } = { val: value };
       if (timeout !== null) elem['timeout'] = Math.floor(timeout / 1000);
       if (expires !== null) elem['expires'] = Math.floor(expires / 1000);
       if (element.counter) elem['counter'] = flags.stateless ? null : { packets: element.counter.packets, bytes: element.counter.bytes };
+      if (element.comment != null) elem['comment'] = element.comment;
       return { elem };
     });
   }

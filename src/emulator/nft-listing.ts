@@ -96,6 +96,8 @@ function elementText(set: NftSet, element: NftElement, nowMs: number, flags: Nft
   const timeout = elementTimeout(set, element, dumpsDefaultTimeout);
   if (timeout !== null) text += ` timeout ${formatNftTime(timeout)}`;
   if (!flags.stateless && element.expiresAtMs !== null) text += ` expires ${formatNftTime(element.expiresAtMs - nowMs)}`;
+  // After the timers, as nft prints it (fixtures/blocking/nft-1.0.6-block-table.txt).
+  if (element.comment != null) text += ` comment "${element.comment}"`;
   return text;
 }
 

@@ -209,7 +209,12 @@ function parseElement(cursor: NftCursor): ElementSpec {
     } else if (cursor.is('counter')) {
       cursor.next();
       element.counter = cursor.is('packets') ? parseCounterValues(cursor) : { packets: 0n, bytes: 0n };
-    } else if (cursor.is('comment')) throw unsupported(cursor.peek());
-    else return element;
+    } else if (cursor.is('comment')) {
+      // An element's comment (nft(8), "SET ELEMENTS": `comment string`), kept as its user data.
+      cursor.next();
+      const text = cursor.next();
+      if (text.kind !== 'string' && text.kind !== 'quoted') throw syntaxError(text, 'string');
+      element.comment = text.text;
+    } else return element;
   }
 }

@@ -23,6 +23,8 @@ export interface NftElement {
   expiresAtMs: number | null;
   /** The element's own timeout, when the kernel keeps one (see NftOptions.dumpsDefaultElementTimeout). */
   timeoutMs: number | null;
+  /** Its comment (user data); absent: none. */
+  comment?: string | null;
 }
 
 export interface NftSet {

@@ -7,7 +7,7 @@ import { runAshLine, type AshEnvironment, type Program, type ProgramResult } fro
 import type { FileKind } from './ash-builtins.js';
 import { runFw4 } from './fw4-ruleset.js';
 import type { RouterModel } from './model.js';
-import { formatDhcpLeases, formatProcNetArp, formatProcUptime } from './model-formats.js';
+import { formatDhcpLeases, formatIfconfig, formatProcNetArp, formatProcUptime } from './model-formats.js';
 import { formatIpNeighbours } from './model-ipv6.js';
 import { runNft } from './nft-run.js';
 import type { CommandOutcome } from './commands.js';
@@ -25,7 +25,7 @@ const BUSYBOX_IP_USAGE =
 
 /** Where `which` finds each program this persona runs (BusyBox applets and OpenWrt's own tools). */
 const PATHS: Record<string, string> = {
-  nft: '/usr/sbin/nft', fw4: '/sbin/fw4', uci: '/sbin/uci', ip: '/sbin/ip', busybox: '/bin/busybox', cat: '/bin/cat',
+  nft: '/usr/sbin/nft', fw4: '/sbin/fw4', uci: '/sbin/uci', ip: '/sbin/ip', ifconfig: '/sbin/ifconfig', busybox: '/bin/busybox', cat: '/bin/cat',
   echo: '/bin/echo', printf: '/usr/bin/printf', readlink: '/usr/bin/readlink', uname: '/bin/uname', which: '/usr/bin/which',
   sh: '/bin/sh', ash: '/bin/ash', reboot: '/sbin/reboot', sleep: '/bin/sleep', true: '/bin/true', false: '/bin/false',
 };
@@ -89,6 +89,8 @@ function programs(model: RouterModel, pid: number): Record<string, Program> {
     nft: (args, stdin) => runNft(model.nft as NonNullable<RouterModel['nft']>, args, stdin, model.nowMs),
     fw4: (args) => runFw4(model.nft as NonNullable<RouterModel['nft']>, args.filter((a) => a !== '-q')[0] ?? '', model.lanInterface, model.wanInterface, model.nowMs),
     ip: (args) => runIp(model, args),
+    // The router's own addresses for lantop's never-block rule (issue 16).
+    ifconfig: () => ok(formatIfconfig(model)),
     which: (args) => {
       const found = args.map((name) => PATHS[name]).filter((path): path is string => path !== undefined);
       return ok(found.map((path) => `${path}\n`).join(''), found.length === args.length && args.length > 0 ? 0 : 1);

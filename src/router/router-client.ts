@@ -20,6 +20,8 @@ import type { AccountingBackend, ApplyOutcome, BackendKind, BackendReading, Inst
 import { chooseBackend, type ChooseBackendOptions } from './backends/choose-backend.js';
 import type { RuleLayout } from './backends/iptables/layouts.js';
 import type { NftLayout } from './backends/nftables/layouts.js';
+import type { BlockEntry, BlockTarget } from './backends/block.js';
+import { BlockLoader, type BlockOutcome } from './block-loader.js';
 
 export type { ApplyOutcome } from './backends/backend.js';
 
@@ -54,6 +56,8 @@ export class RouterClient implements PollPort {
   /** The last reading readTraffic returned: sync plans from it instead of reading again. */
   private lastReading: BackendReading | null = null;
   private discoveryNotesValue: string[] = [];
+  /** Blocking (issue 16), with the firewall that counts here. */
+  private readonly blocks: BlockLoader;
 
   constructor(
     private readonly session: Session,
@@ -62,6 +66,7 @@ export class RouterClient implements PollPort {
   ) {
     this.backendValue = chooseBackend(firmware, this.backendOptions(options));
     this.firmwareValue = firmware;
+    this.blocks = new BlockLoader(session, () => this.firmwareValue, () => this.backendValue.kind);
   }
 
   private backendOptions(options: RouterClientOptions): ChooseBackendOptions {
@@ -282,5 +287,44 @@ export class RouterClient implements PollPort {
     if (outcome.failed !== null) notes.push(`could not add rules: ${sanitizeText(outcome.failed.output, 160)}`);
     const counted = this.backend.countedBy(outcome.applied, isReinstalled ? addresses : missing);
     return { newAddresses: counted, isReinstalled, notes };
+  }
+
+  /** Blocks a device's forwarded traffic until target.untilMs (check domain/never-block.ts first). */
+  block(target: BlockTarget, nowMs: number = Date.now()): Promise<BlockOutcome> {
+    return this.blocks.block(target, nowMs);
+  }
+
+  /** Lifts the blocks of one identity, or every block. */
+  unblock(which: string | 'all', nowMs: number = Date.now()): Promise<BlockOutcome> {
+    return this.blocks.unblock(which, nowMs);
+  }
+
+  /** The blocks on the router, expired ones included until removed. */
+  async listBlocks(nowMs: number = Date.now()): Promise<BlockEntry[]> {
+    return (await this.blocks.read(nowMs)).entries;
+  }
+
+  /** Removes blocks whose expiry has passed (the kernel stopped them; their objects stay until now). */
+  removeExpiredBlocks(nowMs: number = Date.now()): Promise<BlockOutcome> {
+    return this.blocks.removeExpired(nowMs);
+  }
+
+  /** teardown: the commands that remove every block object (empty when there are none). */
+  planBlockTeardown(nowMs: number = Date.now()): Promise<string[]> {
+    return this.blocks.planTeardown(nowMs);
+  }
+
+  applyBlockTeardown(commands: readonly string[]): Promise<ApplyOutcome> {
+    return this.blocks.applyTeardown(commands);
+  }
+
+  /** The router's own addresses and MACs (never blocked), read-only. */
+  routerOwnAddresses(): ReturnType<BlockLoader['ownAddresses']> {
+    return this.blocks.ownAddresses();
+  }
+
+  /** How this router blocks, in words. */
+  describeBlocking(): string {
+    return this.blocks.backend.describe();
   }
 }

@@ -23,6 +23,8 @@ export interface ConnectionSession extends ModalConnection {
   onClose?(listener: () => void): () => void;
   /** What identifies the firmware from the outside (banner, prompt, host key); absent: unknown. */
   readonly identity?: string;
+  readonly localAddress?: string | null;
+  readonly remoteAddress?: string | null;
 }
 
 /** One connection's own mode moves (telnet and SSH shells implement them; exec-only SSH does not need to). */
@@ -138,6 +140,16 @@ export class ReconnectingSession implements ModalSession {
   /** The live connection's identity (banner, prompt, host key); null while disconnected. */
   get identity(): string | null {
     return this.current?.identity ?? null;
+  }
+
+  /** The address lantop connects from, of the live connection; null while disconnected. */
+  get localAddress(): string | null {
+    return this.current?.localAddress ?? null;
+  }
+
+  /** The router's address, of the live connection; null while disconnected. */
+  get remoteAddress(): string | null {
+    return this.current?.remoteAddress ?? null;
   }
 
   /** The live connection's session (e.g. to read an SSH host key); null while disconnected. */

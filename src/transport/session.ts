@@ -1,6 +1,8 @@
 // The one interface everything above transport/ uses to talk to a router.
 // Implementations: telnet (telnet-client), ssh (ssh2), and the scripted fake in test/fakes.
 
+import { canonicalAddress } from '../domain/address.js';
+
 export type Protocol = 'telnet' | 'ssh';
 
 /** Where a command lands: the vendor CLI (` > `, `ATP>`) or a BusyBox/Linux shell (`# `). */
@@ -48,6 +50,15 @@ export interface Session {
   /** Which shell commands currently go to. */
   readonly mode: ShellMode;
   close(): Promise<void>;
+  /** The addresses of the live connection's two ends, canonical (issue 16: never block the owner); absent/null: unknown. */
+  readonly localAddress?: string | null;
+  readonly remoteAddress?: string | null;
+}
+
+/** An endpoint address of a socket, canonical (an IPv4-mapped IPv6 address as IPv4); null: none. */
+export function socketAddress(text: string | undefined): string | null {
+  if (typeof text !== 'string') return null;
+  return canonicalAddress(/^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(text) ? text.slice(7) : text.replace(/%.*$/, ''));
 }
 
 /** A session over a login that may land in a vendor CLI with a shell behind it. */

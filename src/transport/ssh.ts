@@ -8,7 +8,7 @@ import { connectionLostError, type Endpoint } from './errors.js';
 import type { InteractiveShell } from './interactive-shell.js';
 import { OverlapGuard } from './overlap-guard.js';
 import type { ConnectionSession } from './reconnecting-session.js';
-import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, type ExecOptions, type ShellMode, type TraceEvent } from './session.js';
+import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, socketAddress, type ExecOptions, type ShellMode, type TraceEvent } from './session.js';
 import { endClient, logInSsh, type SshClient, type SshLoginOptions } from './ssh-client.js';
 import { isExecPosix, runExec } from './ssh-exec-channel.js';
 import { openShellChannel } from './ssh-shell-channel.js';
@@ -101,6 +101,19 @@ export class SshSession implements ConnectionSession {
 
   get loginMode(): ShellMode {
     return this.backend.kind === 'exec' ? 'shell' : this.backend.shell.loginMode;
+  }
+
+  /** ssh2 keeps its socket in `_sock` (lib/client.js); absent: unknown. */
+  private get socketOf(): { localAddress?: string; remoteAddress?: string } | undefined {
+    return (this.client as unknown as { _sock?: { localAddress?: string; remoteAddress?: string } })._sock;
+  }
+
+  get localAddress(): string | null {
+    return socketAddress(this.socketOf?.localAddress);
+  }
+
+  get remoteAddress(): string | null {
+    return socketAddress(this.socketOf?.remoteAddress);
   }
 
   /** Host key and login prompt (or 'exec'): what the stored firmware profile is keyed on. */

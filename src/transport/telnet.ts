@@ -8,7 +8,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { Socket } from 'node:net';
 import telnetClient from 'telnet-client';
 import type { ExecOptions, ShellMode, TraceEvent } from './session.js';
-import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS } from './session.js';
+import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, socketAddress } from './session.js';
 import { InteractiveShell } from './interactive-shell.js';
 import { OverlapGuard } from './overlap-guard.js';
 import type { ConnectionSession } from './reconnecting-session.js';
@@ -67,6 +67,14 @@ export class TelnetSession implements ConnectionSession {
 
   get loginMode(): ShellMode {
     return this.shell.loginMode;
+  }
+
+  get localAddress(): string | null {
+    return socketAddress(this.socket.localAddress);
+  }
+
+  get remoteAddress(): string | null {
+    return socketAddress(this.socket.remoteAddress);
   }
 
   /** Banner and login prompt: what the stored firmware profile is keyed on. */

@@ -22,6 +22,8 @@ export type ListingRow = Omit<Rule, 'num' | 'pkts' | 'bytes' | 'isExact'> & {
   bytes: number | bigint;
   /** `-g CHAIN`: print_firewall writes "[goto] " before the matches. */
   isGoto?: boolean;
+  /** What the matches print before the comment, each with its leading blank (` MAC …`, ` TIME …`). */
+  matches?: string;
 };
 
 export interface ListingChain {
@@ -125,6 +127,7 @@ export function formatIptablesRow(rule: ListingRow, num: number, layout: Listing
   s += invertMark(rule.source) + (isTable ? source.padEnd(19) + ' ' : `${source} `);
   s += invertMark(rule.destination) + (isTable ? destination.padEnd(19) + ' ' : `-> ${destination}  `);
   if (rule.isGoto) s += '[goto] ';
+  if (rule.matches) s += rule.matches;
   if (rule.comment !== null) s += ` /* ${rule.comment} */`;
   if (rule.extra !== '') s += ' ' + rule.extra;
   return s + '\n';

@@ -153,20 +153,22 @@ export function planSetup(listing: IptablesListing, hostIpsIn: readonly string[]
   // The jump. Position 1 matters: consumer firewalls put `-m state --state ESTABLISHED,RELATED
   // -j ACCEPT` early in FORWARD, and a jump after it would count only each connection's first packets.
   const forward = findChain(listing, 'FORWARD');
+  // lantop's block chain (issue 16, block-rules.ts) keeps position 1: it drops before anything is counted.
+  const first = forward?.rules[0]?.target === 'LANTOP_BLOCK' ? 2 : 1;
   const jumpPositions = (forward?.rules ?? []).map((rule, i) => (isJumpToTraffic(rule) ? i + 1 : 0)).filter((n) => n > 0);
   const jumpCommands: string[] = [];
   if (jumpPositions.length === 0) {
-    jumpCommands.push(command(ipt, '-I', 'FORWARD', ['1', '-j', TRAFFIC_CHAIN]));
+    jumpCommands.push(command(ipt, '-I', 'FORWARD', [String(first), '-j', TRAFFIC_CHAIN]));
   } else {
-    const extra = jumpPositions.length - (jumpPositions[0] === 1 ? 1 : 0);
-    if (jumpPositions[0] !== 1) {
-      jumpCommands.push(command(ipt, '-I', 'FORWARD', ['1', '-j', TRAFFIC_CHAIN]));
-      notes.push(`moving the FORWARD jump from position ${jumpPositions[0]} to 1`);
+    const extra = jumpPositions.length - (jumpPositions[0] === first ? 1 : 0);
+    if (jumpPositions[0] !== first) {
+      jumpCommands.push(command(ipt, '-I', 'FORWARD', [String(first), '-j', TRAFFIC_CHAIN]));
+      notes.push(`moving the FORWARD jump from position ${jumpPositions[0]} to ${first}`);
     }
     // Delete the old/extra jumps by spec: after an insert at 1, the first match is the new one,
     // so delete by line number, highest first, to keep numbers valid.
-    const shift = jumpPositions[0] !== 1 ? 1 : 0;
-    const toDelete = jumpPositions.filter((p) => p !== 1 || shift === 1).map((p) => p + shift).sort((a, b) => b - a);
+    const shift = jumpPositions[0] !== first ? 1 : 0;
+    const toDelete = jumpPositions.filter((p) => p !== first || shift === 1).map((p) => (p >= first ? p + shift : p)).sort((a, b) => b - a);
     for (const position of toDelete.slice(0, extra)) jumpCommands.push(command(ipt, '-D', 'FORWARD', [String(position)]));
     if (jumpPositions.length > 1) notes.push(`removing ${jumpPositions.length - 1} duplicate FORWARD jump(s)`);
   }

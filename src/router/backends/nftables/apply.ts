@@ -24,11 +24,18 @@ import { foldScriptLines, printfScript } from '../iptables/apply/printf-folding.
 import { TABLE } from './layouts.js';
 
 const PROGRAM_PATH = /^[A-Za-z0-9_./-]{1,200}$/;
-const SCRIPT_LINE = new RegExp(`^(?:create|add|delete|flush) (?:table|set|chain|rule|element) ${TABLE}(?: [A-Za-z0-9_.,:/+@{}";= -]*)?$`);
+const scriptLine = (table: string) => new RegExp(`^(?:create|add|delete|flush) (?:table|set|chain|rule|element) ${table}(?: [A-Za-z0-9_.,:/+@{}";= -]*)?$`);
+const SCRIPT_LINE = scriptLine(TABLE);
+/** lantop's other table (blocking, ../nftables/block-backend.ts): the same grammar, its own name. */
+const BLOCK_SCRIPT_LINE = scriptLine('inet lantop_block');
 
 /** A line of a plan, as planNftInstall/Flush/Remove write them; anything else is refused. */
 export function isNftScriptLine(line: string): boolean {
-  return typeof line === 'string' && line.length <= 400 && SCRIPT_LINE.test(line) && !line.includes('  ') && !line.endsWith(' ');
+  return isScriptLineOf(line, 'lantop');
+}
+
+function isScriptLineOf(line: string, table: 'lantop' | 'lantop_block' = 'lantop'): boolean {
+  return typeof line === 'string' && line.length <= 400 && (table === 'lantop' ? SCRIPT_LINE : BLOCK_SCRIPT_LINE).test(line) && !line.includes('  ') && !line.endsWith(' ');
 }
 
 const shellQuote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
@@ -41,8 +48,8 @@ export interface NftDelivery {
 }
 
 /** The shell lines that feed the script to `nft -f -`; null when a line is not the planner's. */
-export function planNftDelivery(commands: readonly string[], options: { nft: string; maxLineBytes: number; nonce: string }): NftDelivery | null {
-  if (commands.length === 0 || !commands.every(isNftScriptLine) || !PROGRAM_PATH.test(options.nft) || !NONCE_PATTERN.test(options.nonce)) return null;
+export function planNftDelivery(commands: readonly string[], options: { nft: string; maxLineBytes: number; nonce: string; table?: 'lantop' | 'lantop_block' }): NftDelivery | null {
+  if (commands.length === 0 || !commands.every((c) => isScriptLineOf(c, options.table)) || !PROGRAM_PATH.test(options.nft) || !NONCE_PATTERN.test(options.nonce)) return null;
   if (options.maxLineBytes < MIN_LINE_BYTES) return null;
   const script = commands.join('\n') + '\n';
   const tail = `&&{ printf '%s\\n' "$_S"|${options.nft} -f - 2>&1;${marker(options.nonce, 'r$?')};}||${marker(options.nonce, 'w')};_S=`;
@@ -135,17 +142,19 @@ export interface NftApplyTarget {
   /** A POSIX shell that batches (`$(…)`, `&&`, `{ …; }`, printf); false: one command per line. */
   isShell: boolean;
   nonce?: string;
+  /** Which of lantop's tables the lines may name (default: the accounting table). */
+  table?: 'lantop' | 'lantop_block';
 }
 
 /** Applies the plan; see the file comment. */
 export async function applyNftScript(run: RunCommand, target: NftApplyTarget, commands: readonly string[]): Promise<ApplyOutcome> {
   if (commands.length === 0) return { applied: [], failed: null, isVerified: true, notes: [] };
-  const bad = commands.find((c) => !isNftScriptLine(c));
+  const bad = commands.find((c) => !isScriptLineOf(c, target.table));
   if (bad !== undefined || !PROGRAM_PATH.test(target.nft)) {
     return { applied: [], failed: { command: bad ?? target.nft, output: 'not a command lantop writes: nothing was sent', problem: null }, isVerified: false, notes: [] };
   }
   const nonce = target.nonce ?? randomBytes(6).toString('hex');
-  const delivery = target.isShell ? planNftDelivery(commands, { nft: target.nft, maxLineBytes: target.maxLineBytes, nonce }) : null;
+  const delivery = target.isShell ? planNftDelivery(commands, { nft: target.nft, maxLineBytes: target.maxLineBytes, nonce, ...(target.table ? { table: target.table } : {}) }) : null;
   if (delivery === null) return applyOneByOne(run, target.nft, commands, target.isShell ? 'the shell line budget is too small for a batch' : 'the shell does not batch');
   const trips = (n: number) => `${n} round trip${n === 1 ? '' : 's'}`;
   for (const [index, line] of delivery.lines.entries()) {
