@@ -31,7 +31,7 @@ function profilesFor(ctx: CommandContext): ProfileStore {
 
 const opt = (options: Record<string, unknown>, key: string) => (typeof options[key] === 'string' ? (options[key] as string) : undefined);
 
-async function runInteractive(ctx: CommandContext, services: Services, intervalMs?: number): Promise<number> {
+async function runInteractive(ctx: CommandContext, services: Services, intervalMs?: number, options: { isDemo?: boolean; prepare?: (store: HistoryStore) => void } = {}): Promise<number> {
   const password = services.password;
   const telnetWarning = services.settings.protocol === 'telnet' ? TELNET_CLEARTEXT_WARNING : undefined;
   // Loading Ink (React, yoga) takes a while: the connecting frame goes up first (before the history
@@ -42,11 +42,14 @@ async function runInteractive(ctx: CommandContext, services: Services, intervalM
   let controller: LiveRouterController | null = null;
   try {
     store = services.openHistory();
+    options.prepare?.(store);
     let typed: string | null = null;
     controller = new LiveRouterController({
       services: { ...services, password: { isKnown: password.isKnown, get: async () => typed ?? password.get() } },
       store,
       ...(intervalMs !== undefined ? { intervalMs } : {}),
+      // The demo's alerts stay on its notice line: the user's channels would get emulated devices' alerts.
+      ...(options.isDemo ? {} : { openAlerts: services.openAlerts }),
     });
     if (!ctx.stdout.isTTY) return await plainSnapshot(ctx, controller);
     const ui = import('../ui/run-app.js');
@@ -121,7 +124,13 @@ export const actions = {
         env: ctx.env,
         isManaged: true,
       });
-      return await runInteractive(ctx, services, 1000);
+      // A quota on the busiest device that notifies and blocks within about a minute (issue 16).
+      const { seedDemoQuota } = await import('./demo-quota.js');
+      const prepare = (store: HistoryStore) => {
+        const name = seedDemoQuota(store, services.key, router.state, services.clock.now());
+        if (name !== null) ctx.stderr.write(`lantop demo: a quota of 60 MB per 5 minutes on ${name} notifies at 80 % and blocks it at 100 % (Quotas in the menu)\n`);
+      };
+      return await runInteractive(ctx, services, 1000, { isDemo: true, prepare });
     } finally {
       await router.close();
       rmSync(dir, { recursive: true, force: true });

@@ -72,6 +72,8 @@ export async function runRules(deps: Services, action: RuleAction, options: { dr
   return withRouter(deps, async ({ client, label }) => {
     const io = deps.io;
     let commands: string[];
+    // teardown removes lantop's block objects too (issue 16), after the accounting's, by their own backend.
+    let blockTeardown: string[] = [];
     const notes: string[] = [];
     if (action === 'setup') {
       const { plan, hosts } = await client.planSetup(options.adopt === true);
@@ -93,6 +95,8 @@ export async function runRules(deps: Services, action: RuleAction, options: { dr
       }
     } else {
       commands = action === 'flush' ? await client.planFlush() : await client.planTeardown();
+      if (action === 'teardown') blockTeardown = await client.planBlockTeardown(deps.clock.now());
+      commands = [...commands, ...blockTeardown];
     }
     for (const note of notes) io.stderr.write(`note: ${note}\n`);
     if (commands.length === 0) {
@@ -121,8 +125,12 @@ export async function runRules(deps: Services, action: RuleAction, options: { dr
       io.stderr.write(`Set up: ${outcome.applied.length} command(s) applied; ${outcome.isVerified ? 'verified' : 'NOT verified — run `lantop setup --dry-run` to see what differs'}.\n`);
       return outcome.isVerified ? EXIT.ok : EXIT.router;
     }
-    const outcome = await client.apply(commands);
+    const accountingCommands = commands.slice(0, commands.length - blockTeardown.length);
+    const outcome = accountingCommands.length > 0 ? await client.apply(accountingCommands) : { applied: [] as string[], failed: null };
     if (outcome.failed) throw new RouterError(`The router refused: ${outcome.failed.command}`, 'See what it said below; nothing after that command was sent.', { seen: outcome.failed.output });
+    const blockOutcome = blockTeardown.length > 0 ? await client.applyBlockTeardown(blockTeardown) : null;
+    if (blockOutcome?.failed) throw new RouterError(`The router refused: ${blockOutcome.failed.command}`, 'See what it said below; nothing after that command was sent.', { seen: blockOutcome.failed.output });
+    outcome.applied.push(...(blockOutcome?.applied ?? []));
     // After flush or teardown, running monitors must not put the rules straight back: setup does.
     deps.setManaged(false);
     io.stderr.write(`${action === 'flush' ? 'Flushed' : 'Removed'}: ${outcome.applied.length} command(s) applied.\n`);
@@ -141,7 +149,10 @@ export async function runUsage(
   const store = deps.openHistory();
   try {
     return await withRouter(deps, async ({ client, session }) => {
-      const monitor = startMonitor({ routerKey: deps.key, client, session, clock: deps.clock, store, intervalMs, linkBitsPerSecond: deps.settings.linkBitsPerSecond });
+      // Quotas act here too (issue 16), so a crossing recorded by `usage` also reaches the alert channels.
+      const alerts = deps.openAlerts((text) => deps.io.stderr.write(`note: ${text}\n`));
+      const enforce = { sink: alerts, neverBlock: deps.settings.neverBlock };
+      const monitor = startMonitor({ routerKey: deps.key, client, session, clock: deps.clock, store, intervalMs, linkBitsPerSecond: deps.settings.linkBitsPerSecond, enforce });
       const render = (snapshot: Snapshot, isLast: boolean) => {
         const format = { byFamily: options.byFamily === true };
         if (options.json) write(deps.io, JSON.stringify(snapshotJson(snapshot, format)) + '\n');
@@ -158,8 +169,11 @@ export async function runUsage(
         // With --count N and no --watch, only the last snapshot is printed (the first poll has no rate yet).
         for (let i = 0; i < count && !stop; i++) {
           const started = deps.clock.now();
-          const snapshot = await monitor.poller.pollOnce();
+          await monitor.poller.pollOnce();
           const isLast = i + 1 >= count;
+          // The last one with the quota state of a finished evaluation.
+          if (isLast) await monitor.enforcer?.idle();
+          const snapshot = monitor.enforcer ? monitor.enforcer.decorate(monitor.poller.snapshot!) : monitor.poller.snapshot!;
           if (options.watch || isLast) render(snapshot, isLast);
           if (isLast || stop) break;
           await new Promise((resolve) => setTimeout(resolve, Math.max(0, intervalMs - (deps.clock.now() - started))));
@@ -168,6 +182,8 @@ export async function runUsage(
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
         monitor.close();
+        await monitor.enforcer?.idle();
+        await alerts?.close(2000);
       }
       const last = monitor.poller.snapshot;
       return last !== null && last.connection.kind === 'failed' ? EXIT.unreachable : EXIT.ok;

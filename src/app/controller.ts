@@ -9,12 +9,17 @@ import type { OpenRouter } from './open-router.js';
 import { startMonitor, type Monitor } from './monitor.js';
 import { loadReport, periodSpec } from './history-report.js';
 import type { Services } from './services.js';
-import type { ApplyResult, DiscoveredHost, HistoryPeriod, HistoryView, RouterController, RulePlanView } from './types.js';
+import type { ApplyResult, BlockActionResult, DiscoveredHost, HistoryPeriod, HistoryView, QuotaInput, QuotasView, RouterController, RulePlanView } from './types.js';
+import type { AlertDispatcher } from '../notify/dispatcher.js';
+import type { QuotaEnforcer } from './quota-enforcer.js';
+import { loadQuotasView, removeQuota, saveQuota } from './quota-controller.js';
 
 export interface ControllerOptions {
   services: Pick<Services, 'settings' | 'password' | 'key' | 'label' | 'isManaged' | 'setManaged' | 'open' | 'clock'>;
   store: HistoryStore | null;
   intervalMs?: number;
+  /** The alert channels for the quota enforcer (issue 16; the app: Services.openAlerts; the demo: none). */
+  openAlerts?: Services['openAlerts'];
 }
 
 export class LiveRouterController implements RouterController {
@@ -23,6 +28,7 @@ export class LiveRouterController implements RouterController {
   private readonly listeners = new Set<(snapshot: Snapshot) => void>();
   private isClosed = false;
   private connecting: Promise<void> | null = null;
+  private alerts: AlertDispatcher | null = null;
 
   constructor(private readonly options: ControllerOptions) {}
 
@@ -88,6 +94,9 @@ export class LiveRouterController implements RouterController {
       return { applied: outcome.applied, failed: outcome.failed && { command: outcome.failed.command, output: outcome.failed.output }, isVerified: outcome.isVerified, notes: outcome.notes };
     }
     const outcome = await client.apply(plan.commands);
+    // teardown removes lantop's block objects too (issue 16).
+    const blocks = plan.action === 'teardown' && outcome.failed === null ? await client.planBlockTeardown() : [];
+    if (blocks.length > 0) outcome.applied.push(...(await client.applyBlockTeardown(blocks)).applied);
     // After flush or teardown, sync must not put the rules straight back: setup does that.
     if (outcome.failed === null) this.setManaged(client, false);
     return { applied: outcome.applied, failed: outcome.failed && { command: outcome.failed.command, output: outcome.failed.output }, isVerified: outcome.failed === null, notes: [] };
@@ -101,7 +110,7 @@ export class LiveRouterController implements RouterController {
   watch(listener: (snapshot: Snapshot) => void): () => void {
     this.listeners.add(listener);
     void this.ensureMonitor();
-    const last = this.monitor?.poller.snapshot;
+    const last = this.monitor?.snapshot;
     if (last) listener(last);
     return () => {
       this.listeners.delete(listener);
@@ -112,6 +121,7 @@ export class LiveRouterController implements RouterController {
     if (this.monitor !== null || this.isClosed) return;
     const { client, session } = await this.ready();
     if (this.monitor !== null || this.isClosed) return;
+    this.alerts = this.options.openAlerts?.((text) => this.monitor?.enforcer?.notice('warn', text)) ?? null;
     this.monitor = startMonitor({
       routerKey: this.options.services.key,
       linkBitsPerSecond: this.options.services.settings.linkBitsPerSecond,
@@ -120,6 +130,7 @@ export class LiveRouterController implements RouterController {
       clock: this.options.services.clock,
       store: this.options.store,
       ...(this.options.intervalMs !== undefined ? { intervalMs: this.options.intervalMs } : {}),
+      enforce: { sink: this.alerts, neverBlock: this.options.services.settings.neverBlock },
       onSnapshot: (snapshot) => {
         for (const l of this.listeners) l(snapshot);
       },
@@ -143,10 +154,54 @@ export class LiveRouterController implements RouterController {
     };
   }
 
+  /** The quota enforcer, once the monitor runs (issue 16). */
+  private async enforcer(): Promise<{ enforcer: QuotaEnforcer; store: HistoryStore }> {
+    const store = this.options.store;
+    if (store === null) throw new RouterError('Quotas are not available: no history database.', 'Pass --db PATH or check the data directory is writable.');
+    await this.ensureMonitor();
+    const enforcer = this.monitor?.enforcer;
+    if (!enforcer) throw new RouterError('Quotas are not available: lantop is not connected.');
+    return { enforcer, store };
+  }
+
+  async blockDevice(identity: string, durationMs: number): Promise<BlockActionResult> {
+    try {
+      return await (await this.enforcer()).enforcer.blockByHand(identity, durationMs);
+    } catch (error) {
+      return { isDone: false, message: sanitizeText(error instanceof Error ? error.message : String(error), 200) };
+    }
+  }
+
+  async unblockDevice(identity: string): Promise<BlockActionResult> {
+    try {
+      return await (await this.enforcer()).enforcer.unblockByHand(identity);
+    } catch (error) {
+      return { isDone: false, message: sanitizeText(error instanceof Error ? error.message : String(error), 200) };
+    }
+  }
+
+  async quotas(): Promise<QuotasView> {
+    const { enforcer, store } = await this.enforcer();
+    return loadQuotasView(store, this.options.services.key, enforcer);
+  }
+
+  async saveQuota(input: QuotaInput, replacesId?: number): Promise<void> {
+    const { store } = await this.enforcer();
+    saveQuota(store, this.options.services.key, input, this.options.services.clock.now(), replacesId);
+  }
+
+  async removeQuota(id: number): Promise<void> {
+    const { store } = await this.enforcer();
+    removeQuota(store, this.options.services.key, id);
+  }
+
   async close(): Promise<void> {
     this.isClosed = true;
     this.monitor?.close();
+    await this.monitor?.enforcer?.idle();
     this.monitor = null;
+    await this.alerts?.close(2000);
+    this.alerts = null;
     await this.router?.session.close();
     this.router = null;
   }

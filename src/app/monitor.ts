@@ -7,6 +7,8 @@ import type { HistoryStore } from '../store/history-store.js';
 import { HistoryRecorder } from '../store/recorder.js';
 import type { ReconnectingSession } from '../transport/reconnecting-session.js';
 import type { RouterClient } from '../router/router-client.js';
+import type { AlertSink } from '../domain/alert-event.js';
+import { QuotaEnforcer, type QuotaEnforcerOptions } from './quota-enforcer.js';
 
 export interface MonitorOptions {
   routerKey: string;
@@ -20,11 +22,17 @@ export interface MonitorOptions {
   linkBitsPerSecond?: number;
   onSnapshot?: (snapshot: Snapshot) => void;
   timers?: PollerOptions['timers'];
+  /** Quotas that act (issue 16: app/quota-enforcer.ts); absent, or no store: quotas are not enforced. */
+  enforce?: { sink: AlertSink | null; neverBlock: readonly string[] } & Partial<Pick<QuotaEnforcerOptions, 'zone' | 'checkIntervalMs' | 'expiryIntervalMs'>>;
 }
 
 export interface Monitor {
   poller: Poller;
   recorder: HistoryRecorder | null;
+  /** Evaluates and enforces the router's quotas after polls (null: not enforced). */
+  enforcer: QuotaEnforcer | null;
+  /** The last snapshot as the listeners got it (with quota state and the enforcer's notices). */
+  readonly snapshot: Snapshot | null;
   /** Stops polling and gives up the history lease at once (another process may take over). */
   close(): void;
 }
@@ -34,6 +42,19 @@ export function startMonitor(options: MonitorOptions): Monitor {
   // A reader (or a fresh writer) continues from the last committed state, so its totals match
   // the history instead of starting from zero.
   const initialState = options.store && recorder ? options.store.loadState(recorder.routerId)?.state : undefined;
+  const { enforce, store } = options;
+  const enforcer =
+    enforce && store
+      ? new QuotaEnforcer({ routerKey: options.routerKey, store, client: options.client, session: options.session, clock: options.clock, ...enforce })
+      : null;
+  let last: Snapshot | null = null;
+  // The enforcer acts after polls this process recorded (the history's writer); it adds its state
+  // to each snapshot from its last run, so a frame costs no database read.
+  const onSnapshot = (snapshot: Snapshot) => {
+    enforcer?.afterPoll(snapshot, recorder?.role === 'writer');
+    last = enforcer ? enforcer.decorate(snapshot) : snapshot;
+    options.onSnapshot?.(last);
+  };
   const poller = new Poller({
     router: options.routerKey,
     clock: options.clock,
@@ -48,14 +69,19 @@ export function startMonitor(options: MonitorOptions): Monitor {
     ...(initialState ? { initialState } : {}),
     ...(options.intervalMs !== undefined ? { intervalMs: options.intervalMs } : {}),
     ...(options.discoveryIntervalMs !== undefined ? { discoveryIntervalMs: options.discoveryIntervalMs } : {}),
-    ...(options.onSnapshot ? { onSnapshot: options.onSnapshot } : {}),
+    ...(options.onSnapshot || enforcer ? { onSnapshot } : {}),
     ...(options.timers ? { timers: options.timers } : {}),
   });
   return {
     poller,
     recorder,
+    enforcer,
+    get snapshot() {
+      return last ?? poller.snapshot;
+    },
     close() {
       poller.stop();
+      enforcer?.close();
       recorder?.close();
     },
   };

@@ -80,6 +80,8 @@ export async function runServe(
   const monitors: Array<ReturnType<typeof startMonitor>> = [];
   let store: HistoryStore | null = null;
   let server: Server | null = null;
+  // Quotas act here too (issue 16): one dispatcher for every router's alerts.
+  const alerts = deps.openAlerts((text) => io.stderr.write(`note: ${text}\n`));
   try {
     for (const target of targets) routers.push(await target.open());
     store = deps.openHistory();
@@ -95,6 +97,7 @@ export async function runServe(
           clock: deps.clock,
           store,
           ...(intervalMs !== undefined ? { intervalMs } : {}),
+          enforce: { sink: alerts, neverBlock: target.settings.neverBlock },
           onSnapshot: (snapshot) => metrics.update(snapshot),
         }),
       );
@@ -146,7 +149,9 @@ export async function runServe(
         s.closeAllConnections();
       });
     }
+    for (const monitor of monitors) await monitor.enforcer?.idle();
     for (const router of routers) await router.session.close().catch(() => undefined);
+    await alerts?.close(2000);
     store?.close();
   }
 }

@@ -10,6 +10,8 @@ import { HistoryStore, defaultHistoryPath } from '../store/history-store.js';
 import type { SetupLayout } from './open-router.js';
 import type { CommandContext, Io } from './context.js';
 import { openRouter, routerLabel, type OpenRouter } from './open-router.js';
+import { openAlertDispatcher } from './alerts.js';
+import { describeReport, type AlertDispatcher } from '../notify/dispatcher.js';
 
 /** The router's password, asked for at most once. `isKnown` is false when only the prompt is left. */
 export interface PasswordSource {
@@ -50,6 +52,8 @@ export interface Services extends RouterServices {
   note(text: string): void;
   /** The services of another saved profile (`serve --routers`), sharing clock, streams and store path. */
   forProfile(name: string): RouterServices;
+  /** The configured alert channels behind one dispatcher (issue 16); null when none is configured. The caller closes it. */
+  openAlerts(onReport: (text: string) => void): AlertDispatcher | null;
 }
 
 export interface ServiceParts {
@@ -106,6 +110,7 @@ export function servicesOf(parts: ServiceParts): Services {
     env: parts.env,
     openHistory: () => HistoryStore.open({ path: parts.settings.dbPath ?? defaultHistoryPath(parts.env) }),
     note: (text) => parts.io.stderr.write(`note: ${text}\n`),
+    openAlerts: (onReport) => openAlertDispatcher({ env: parts.env, onReport: (report) => onReport(describeReport(report)) }),
     forProfile:
       parts.forProfile ??
       ((name) => {

@@ -1,6 +1,7 @@
 // The seam between the screens/commands and everything that talks to a router or the database.
 // The Ink app and the plain commands call a RouterController; tests pass a fake one.
-import type { Snapshot } from '../domain/snapshot.js';
+import type { QuotaUsageView, Snapshot } from '../domain/snapshot.js';
+import type { QuotaDirection, QuotaPeriod, QuotaSubject, QuotaThreshold } from '../domain/quota.js';
 
 /** One (device, address) pair from discovery; a device with several addresses has several. */
 export interface DiscoveredHost {
@@ -57,6 +58,45 @@ export interface HistoryView {
 
 export type HistoryPeriod = 'today' | 'yesterday' | 'week' | 'month' | 'cycle' | 'all';
 
+/** What a block or unblock from the app did, in words (display-safe). */
+export interface BlockActionResult {
+  isDone: boolean;
+  message: string;
+}
+
+/** A quota as the app's form edits it (issue 16). */
+export interface QuotaInput {
+  subject: QuotaSubject;
+  limitBytes: number;
+  direction: QuotaDirection;
+  period: QuotaPeriod;
+  /** Notify at these percents; `block`: also block at 100 %. */
+  notifyPercents: number[];
+  block: boolean;
+}
+
+/** Whom a quota can be on: a known device, a person, or the whole line. `label` is display-safe. */
+export interface QuotaSubjectChoice {
+  subject: QuotaSubject;
+  label: string;
+}
+
+export interface QuotaRowView {
+  usage: QuotaUsageView;
+  input: QuotaInput;
+  thresholds: QuotaThreshold[];
+}
+
+/** The Quotas screen: quotas with their usage, who can have one, blocks now and the audit log. */
+export interface QuotasView {
+  quotas: QuotaRowView[];
+  subjects: QuotaSubjectChoice[];
+  /** Blocks on the router now (as lantop last read them). `name` is display-safe. */
+  blocks: Array<{ identity: string; name: string; untilMs: number | null }>;
+  /** Newest last. `name` and `reason` are display-safe. */
+  audit: Array<{ atMs: number; action: 'block' | 'unblock' | 'expired'; name: string; reason: string; by: 'quota' | 'hand'; untilMs: number | null }>;
+}
+
 export interface RouterController {
   /** e.g. "198.51.100.1 over telnet" — for the connect spinner and status line. */
   readonly label: string;
@@ -68,5 +108,13 @@ export interface RouterController {
   /** Starts polling (idempotent); every poll's snapshot goes to the listener. Returns stop(). */
   watch(listener: (snapshot: Snapshot) => void): () => void;
   history(period: HistoryPeriod): Promise<HistoryView>;
+  /** Blocks a device (by identity) for durationMs, or lifts its block (issue 16). Never rejects. */
+  blockDevice(identity: string, durationMs: number): Promise<BlockActionResult>;
+  unblockDevice(identity: string): Promise<BlockActionResult>;
+  /** The router's quotas now (evaluated against the history), the subjects, blocks and audit. */
+  quotas(): Promise<QuotasView>;
+  /** Adds a quota, or replaces quota `replacesId` (edit). Rejects with a UsageError on bad input. */
+  saveQuota(input: QuotaInput, replacesId?: number): Promise<void>;
+  removeQuota(id: number): Promise<void>;
   close(): Promise<void>;
 }

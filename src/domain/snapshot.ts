@@ -56,6 +56,34 @@ export interface HostUsage extends Partial<FamilyBytes>, Partial<FamilyRates> {
   upShare: number;
   /** True when one of its addresses has a counter (or the last sync gave it one). */
   isCounted: boolean;
+  /** Blocked on the router until then (issue 16); absent or null: not blocked. */
+  blockedUntilMs?: number | null;
+}
+
+/**
+ * One quota as the screens and `usage --json` show it (issue 16), from the quota enforcer's last
+ * evaluation (app/quota-enforcer.ts), not a database read per frame. `name` is display-safe.
+ */
+export interface QuotaUsageView {
+  id: number;
+  subject: { kind: 'device' | 'person' | 'line'; id: string };
+  /** Sanitised: a device's host name (else its identity), a person's name, or "whole line". */
+  name: string;
+  /** The identities the quota counts (a device's own, a person's devices; [] for the line: every device). */
+  identities: string[];
+  direction: 'down' | 'up' | 'total';
+  /** As `quota add --period` takes it: day, week, month, cycle:N, Nh, Nm. */
+  period: string;
+  usedBytes: number;
+  limitBytes: number;
+  leftBytes: number;
+  /** used / limit × 100; may pass 100. */
+  percent: number;
+  startMs: number;
+  /** When the count starts again (null: a rolling quota with nothing counted). */
+  resetMs: number | null;
+  /** Some device of the subject is blocked now. */
+  isBlocked: boolean;
 }
 
 export interface Notice {
@@ -78,4 +106,6 @@ export interface Snapshot {
   pollLatencyMs: number | null;
   connection: ConnectionState;
   notices: Notice[];
+  /** The router's quotas and their usage (issue 16); absent when it has none or there is no history. */
+  quotas?: QuotaUsageView[];
 }

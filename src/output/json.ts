@@ -75,10 +75,30 @@ export function snapshotJson(s: Snapshot, options: FormatOptions = {}) {
         downShare: round4(h.downShare),
         upShare: round4(h.upShare),
         counted: h.isCounted,
+        ...(h.blockedUntilMs != null ? { blockedUntil: new Date(h.blockedUntilMs).toISOString() } : {}),
       };
       return byFamily ? { ...row, ...usageSplit(h) } : row;
     }),
     notices: s.notices.map((n) => ({ at: new Date(n.atMs).toISOString(), level: n.level, text: n.text })),
+    // Only when the router has quotas (issue 16), so outputs without them stay as before.
+    ...(s.quotas && s.quotas.length > 0 ? { quotas: s.quotas.map(quotaJson) } : {}),
+  };
+}
+
+function quotaJson(q: NonNullable<Snapshot['quotas']>[number]) {
+  return {
+    id: q.id,
+    subject: q.subject,
+    name: q.name,
+    direction: q.direction,
+    period: q.period,
+    usedBytes: q.usedBytes,
+    limitBytes: q.limitBytes,
+    leftBytes: q.leftBytes,
+    percent: Math.round(q.percent * 10) / 10,
+    periodStart: new Date(q.startMs).toISOString(),
+    reset: q.resetMs === null ? null : new Date(q.resetMs).toISOString(),
+    blocked: q.isBlocked,
   };
 }
 

@@ -12,6 +12,7 @@ import { DevicesScreen } from './screens/devices-screen.js';
 import { LiveScreen } from './screens/live-screen.js';
 import { RulesScreen } from './screens/rules-screen.js';
 import { HistoryScreen } from './screens/history-screen.js';
+import { QuotasScreen } from './screens/quotas-screen.js';
 import { HelpOverlay } from './components/help-overlay.js';
 
 export interface AppProps {
@@ -86,6 +87,9 @@ function AppBody({ controller, needsPassword = false, onPassword, telnetWarning,
       break;
     case 'history':
       screen = <HistoryScreen controller={controller} isInputActive={isInputActive} onBack={back} />;
+      break;
+    case 'quotas':
+      screen = <QuotasScreen controller={controller} isInputActive={isInputActive} onBack={back} now={now} />;
       break;
   }
 

@@ -1,5 +1,5 @@
 // Which screen is showing, whether help is open, and where the menu cursor was.
-export type ScreenId = 'connect' | 'menu' | 'devices' | 'live' | 'setup' | 'flush' | 'history';
+export type ScreenId = 'connect' | 'menu' | 'devices' | 'live' | 'setup' | 'flush' | 'history' | 'quotas';
 
 export interface MenuItem {
   key: string;
@@ -13,6 +13,7 @@ export const MENU_ITEMS: readonly MenuItem[] = [
   { key: '3', label: 'Set up accounting rules', screen: 'setup' },
   { key: '4', label: 'Flush accounting rules', screen: 'flush' },
   { key: '5', label: 'History', screen: 'history' },
+  { key: '6', label: 'Quotas and blocks', screen: 'quotas' },
 ];
 
 export interface AppState {

@@ -43,6 +43,17 @@ const controller: RouterController = {
   async history(period) {
     return historyView(period, [{ identity: 'ip:198.51.100.10', ip: '198.51.100.10', mac: null, hostname: 'laptop', downBytes: 5e9, upBytes: 1e8 }]);
   },
+  async blockDevice() {
+    return { isDone: false, message: 'not in this fake' };
+  },
+  async unblockDevice() {
+    return { isDone: false, message: 'not in this fake' };
+  },
+  async quotas() {
+    return { quotas: [], subjects: [{ subject: { kind: 'line' }, label: 'whole line (every device)' }], blocks: [], audit: [] };
+  },
+  async saveQuota() {},
+  async removeQuota() {},
   async close() {},
 };
 

@@ -3,7 +3,10 @@
 // verify() fails the test on unexpected calls *and* on expected ones never made.
 import type {
   ApplyResult,
+  BlockActionResult,
   DiscoveredHost,
+  QuotaInput,
+  QuotasView,
   HistoryPeriod,
   HistoryView,
   RouterController,
@@ -26,7 +29,7 @@ export class Deferred<T> {
   }
 }
 
-type Method = 'connect' | 'listHosts' | 'plan' | 'apply' | 'watch' | 'history' | 'close';
+type Method = 'connect' | 'listHosts' | 'plan' | 'apply' | 'watch' | 'history' | 'blockDevice' | 'unblockDevice' | 'quotas' | 'saveQuota' | 'removeQuota' | 'close';
 
 interface Expectation {
   method: Method;
@@ -88,6 +91,23 @@ export class FakeController implements RouterController {
   expectHistory(period: HistoryPeriod, reply: Reply<HistoryView>): this {
     return this.push({ method: 'history', describe: `history(${period})`, matches: ([p]) => p === period, reply });
   }
+  expectBlock(identity: string, durationMs: number, reply: Reply<BlockActionResult>): this {
+    return this.push({ method: 'blockDevice', describe: `blockDevice(${identity}, ${durationMs})`, matches: ([i, d]) => i === identity && d === durationMs, reply });
+  }
+  expectUnblock(identity: string, reply: Reply<BlockActionResult>): this {
+    return this.push({ method: 'unblockDevice', describe: `unblockDevice(${identity})`, matches: ([i]) => i === identity, reply });
+  }
+  expectQuotas(reply: Reply<QuotasView>): this {
+    return this.push({ method: 'quotas', describe: 'quotas()', reply });
+  }
+  /** Matches the input by its JSON, and the id an edit replaces. */
+  expectSaveQuota(input: QuotaInput, replacesId: number | undefined, reply: Reply<void> = undefined): this {
+    const wanted = JSON.stringify(input);
+    return this.push({ method: 'saveQuota', describe: `saveQuota(${wanted}, ${String(replacesId)})`, matches: ([i, r]) => JSON.stringify(i) === wanted && r === replacesId, reply });
+  }
+  expectRemoveQuota(id: number, reply: Reply<void> = undefined): this {
+    return this.push({ method: 'removeQuota', describe: `removeQuota(${id})`, matches: ([i]) => i === id, reply });
+  }
   expectClose(): this {
     return this.push({ method: 'close', describe: 'close()', reply: undefined });
   }
@@ -128,6 +148,21 @@ export class FakeController implements RouterController {
   }
   history(period: HistoryPeriod): Promise<HistoryView> {
     return this.take<HistoryView>('history', [period]);
+  }
+  blockDevice(identity: string, durationMs: number): Promise<BlockActionResult> {
+    return this.take<BlockActionResult>('blockDevice', [identity, durationMs]);
+  }
+  unblockDevice(identity: string): Promise<BlockActionResult> {
+    return this.take<BlockActionResult>('unblockDevice', [identity]);
+  }
+  quotas(): Promise<QuotasView> {
+    return this.take<QuotasView>('quotas', []);
+  }
+  saveQuota(input: QuotaInput, replacesId?: number): Promise<void> {
+    return this.take<void>('saveQuota', [input, replacesId]);
+  }
+  removeQuota(id: number): Promise<void> {
+    return this.take<void>('removeQuota', [id]);
   }
   close(): Promise<void> {
     return this.take<void>('close', []);

@@ -28,6 +28,7 @@ const SCREEN_KEYS: Record<ScreenId, ReadonlyArray<readonly [string, string]>> = 
     ['t', 'sort by total traffic'],
     ['n', 'sort by name'],
     ['f', 'both address families, IPv4 only, IPv6 only'],
+    ['b / U', 'block a device (asks; ←→ device, +/- duration) / unblock one'],
     ['↑ ↓ PgUp PgDn Home End', 'scroll'],
     ['q / Esc', 'back to the menu (polling stops)'],
   ],
@@ -48,6 +49,13 @@ const SCREEN_KEYS: Record<ScreenId, ReadonlyArray<readonly [string, string]>> = 
     ['t y w m c a', 'today, yesterday, week, month, billing cycle, all time'],
     ['r', 'read again'],
     ['↑ ↓ PgUp PgDn Home End', 'scroll'],
+    ['q / Esc', 'back to the menu'],
+  ],
+  quotas: [
+    ['a / e / d', 'add, edit, remove a quota (d asks y/n)'],
+    ['↑ ↓', 'select a quota'],
+    ['Tab ←→ Enter Esc', 'in the form: field, choose, save, cancel'],
+    ['r', 'read again'],
     ['q / Esc', 'back to the menu'],
   ],
 };

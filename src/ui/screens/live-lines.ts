@@ -11,9 +11,11 @@ import { truncateLine, type StyledLine } from '../styled-line.js';
 import { NO_NAME, rowName } from '../text.js';
 import type { Theme } from '../theme.js';
 import { liveTableLines } from './live-table.js';
+import { blockPromptText } from './live-block-state.js';
+import { hasQuotaColumn, lineQuotaText, quotaCells } from './live-quota.js';
 import { FAMILY_LABELS, familyView, sortHosts, topTalker, SORT_LABELS, type LiveState, type SortKey } from './use-live-state.js';
 
-export type LiveColumn = 'mark' | 'name' | 'ip' | 'down' | 'up' | 'downTotal' | 'upTotal' | 'downPct' | 'upPct' | 'bar' | 'spark';
+export type LiveColumn = 'mark' | 'name' | 'ip' | 'down' | 'up' | 'downTotal' | 'upTotal' | 'downPct' | 'upPct' | 'bar' | 'spark' | 'quota';
 
 // Drop order when narrow: sparkline, share bar, totals, IP, percentages; name and rates stay.
 export const LIVE_COLUMNS: readonly ColumnSpec<LiveColumn>[] = [
@@ -29,6 +31,9 @@ export const LIVE_COLUMNS: readonly ColumnSpec<LiveColumn>[] = [
   { id: 'bar', header: 'SHARE', width: 10, priority: 20 },
   { id: 'spark', header: 'LAST MINUTE', width: 20, maxWidth: 30, priority: 10 },
 ];
+
+/** With quotas on devices or persons (issue 16): the quota column, dropped after the share bar, before the totals. */
+export const LIVE_COLUMNS_WITH_QUOTA: readonly ColumnSpec<LiveColumn>[] = [...LIVE_COLUMNS, { id: 'quota', header: 'QUOTA', width: 28, priority: 30 }];
 
 const SORTED_COLUMN: Record<SortKey, LiveColumn[]> = { down: ['down'], up: ['up'], total: ['downTotal', 'upTotal'], name: ['name'] };
 
@@ -46,6 +51,7 @@ export const LIVE_HINTS: readonly KeyHint[] = [
   { keys: 'q/Esc', action: 'back' },
   { keys: '?', action: 'help' },
   { keys: 'f', action: 'IPv4/IPv6' },
+  { keys: 'b/U', action: 'block/unblock' },
 ];
 
 export const WAITING_LABEL = 'Waiting for the first poll…';
@@ -79,8 +85,9 @@ export function liveLines({ state, width, rows, theme, spinner }: LiveLinesInput
   const top = snapshot ? topTalker(hosts) : null;
   const first = clampScrollTop(state.scrollTop, sorted.length, viewportRows);
 
+  const lineQuota = snapshot ? lineQuotaText(snapshot) : '';
   const topName = top ? (rowName(top, 32) === NO_NAME ? top.ip : rowName(top, 32)) : '';
-  const about = `${snapshot ? ` · ${hosts.length} ${hosts.length === 1 ? 'host' : 'hosts'}` : ''} · sorted by ${SORT_LABELS[sortKey]}${family === 'all' ? '' : ` · ${FAMILY_LABELS[family]}`}${top ? ` · top talker ▶ ${topName}` : ''}`;
+  const about = `${snapshot ? ` · ${hosts.length} ${hosts.length === 1 ? 'host' : 'hosts'}` : ''} · sorted by ${SORT_LABELS[sortKey]}${family === 'all' ? '' : ` · ${FAMILY_LABELS[family]}`}${top ? ` · top talker ▶ ${topName}` : ''}${lineQuota ? ` · ${lineQuota}` : ''}`;
   const title = truncateLine([{ text: 'Live usage', style: BOLD }, { text: about, style: theme.dim }], width);
 
   let body: StyledLine[];
@@ -95,7 +102,7 @@ export function liveLines({ state, width, rows, theme, spinner }: LiveLinesInput
     ];
   } else {
     // Sized from every host, not just the visible ones, so scrolling never re-flows the columns.
-    const specs = widenColumn(LIVE_COLUMNS, 'ip', addressColumnWidth(hosts));
+    const specs = widenColumn(hasQuotaColumn(snapshot) ? LIVE_COLUMNS_WITH_QUOTA : LIVE_COLUMNS, 'ip', addressColumnWidth(hosts));
     const columns = layoutColumns(specs, width).map((c) =>
       SORTED_COLUMN[sortKey].includes(c.id) ? { ...c, header: c.header + (sortKey === 'name' ? '▲' : '▼') } : c,
     );
@@ -104,8 +111,11 @@ export function liveLines({ state, width, rows, theme, spinner }: LiveLinesInput
       for (let i = 0; i < list.length; i += 1) if (list[i]! > sparkMax) sparkMax = list[i]!;
     });
     const styles = { header: { bold: true, ...theme.accent }, top: theme.top, columns: { bar: theme.accent, spark: theme.accent } };
-    body = liveTableLines({ columns, snapshot, visible: sorted.slice(first, first + viewportRows), top, samples, sparkMax, styles });
+    body = liveTableLines({ columns, snapshot, visible: sorted.slice(first, first + viewportRows), top, samples, sparkMax, styles, quotaCells: quotaCells(snapshot) });
   }
-  const footer = footerLine(LIVE_HINTS, describeScroll(first, sorted.length, viewportRows), theme, width);
+  const block = state.block ?? null;
+  const footer = block
+    ? truncateLine([{ text: blockPromptText(block), style: block.kind === 'said' && !block.isDone ? theme.warn : { bold: true, ...theme.accent } }], width)
+    : footerLine(LIVE_HINTS, describeScroll(first, sorted.length, viewportRows), theme, width);
   return { title, body, footer };
 }

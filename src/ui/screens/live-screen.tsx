@@ -54,7 +54,15 @@ export function LiveScreen({ controller, now, isInputActive, isVisible = isInput
       view.stop();
     };
   }, [controller, view]);
-  useLiveKeys({ dispatch: view.dispatch, onBack, viewportRows: liveViewportRows(rows), isEnabled: isInputActive });
+  useLiveKeys({
+    dispatch: view.dispatch,
+    onBack,
+    viewportRows: liveViewportRows(rows),
+    isEnabled: isInputActive,
+    getState: () => view.current,
+    blockDevice: (identity, ms) => controller.blockDevice(identity, ms),
+    unblockDevice: (identity) => controller.unblockDevice(identity),
+  });
 
   // Ink's frame stays below the last row (where a full frame would scroll the screen).
   const height = Math.max(1, rows - 1);

@@ -18,11 +18,13 @@ export interface LiveTableInput {
   samples: ReadonlyMap<string, readonly number[]>;
   sparkMax: number;
   styles: { header: TextProps; top: TextProps | undefined; columns: Readonly<Record<string, TextProps>> };
+  /** identity → its quota cell (live-quota.ts); absent: no quota column. */
+  quotaCells?: ReadonlyMap<string, string>;
 }
 
 const TOTAL_STYLE: TextProps = { bold: true };
 
-export function liveTableLines({ columns, snapshot, visible, top, samples, sparkMax, styles }: LiveTableInput): StyledLine[] {
+export function liveTableLines({ columns, snapshot, visible, top, samples, sparkMax, styles, quotaCells }: LiveTableInput): StyledLine[] {
   let nameWidth = 0;
   let barWidth = 0;
   let sparkWidth = 0;
@@ -52,6 +54,7 @@ export function liveTableLines({ columns, snapshot, visible, top, samples, spark
       upPct: formatShare(h.upShare),
       bar: barWidth > 0 ? shareBar(totalBps > 0 ? (h.downBps + h.upBps) / totalBps : 0, barWidth) : '',
       spark: sparkWidth > 0 ? sparkline(samples.get(h.identity) ?? [], sparkWidth, sparkMax) : '',
+      quota: quotaCells?.get(h.identity) ?? '',
     };
     lines.push(tableRowLine(columns, cells, isTop ? styles.top : undefined, styles.columns));
   }

@@ -8,6 +8,7 @@ import { familyBytesOf, familyRatesOf } from '../../domain/family.js';
 import type { HostUsage, Snapshot } from '../../domain/snapshot.js';
 import { sanitizeText } from '../../sanitize.js';
 import { scrollTopAfter, type ScrollAction } from '../scroll.js';
+import { blockReducer, type BlockAction, type BlockPrompt } from './live-block-state.js';
 
 export const SAMPLE_LIMIT = 60;
 
@@ -35,6 +36,8 @@ export interface LiveState {
   scrollTop: number;
   /** Absent: 'all' (states made before the family view). */
   family?: FamilyView;
+  /** The block prompt or its answer (issue 16: live-block-state.ts); absent: none. */
+  block?: BlockPrompt | null;
 }
 
 export type LiveAction =
@@ -42,7 +45,8 @@ export type LiveAction =
   | { type: 'sort'; sortKey: SortKey }
   /** Next family view: all → IPv4 → IPv6 → all. */
   | { type: 'family' }
-  | { type: 'scroll'; action: ScrollAction; viewportRows: number };
+  | { type: 'scroll'; action: ScrollAction; viewportRows: number }
+  | BlockAction;
 
 export const initialLiveState: LiveState = { snapshot: null, samples: new Map(), sortKey: 'down', scrollTop: 0 };
 
@@ -73,6 +77,10 @@ export function liveReducer(state: LiveState, action: LiveAction): LiveState {
     }
     case 'scroll':
       return { ...state, scrollTop: scrollTopAfter(state.scrollTop, action.action, state.snapshot?.hosts.length ?? 0, action.viewportRows) };
+    default: {
+      const block = blockReducer(state.block ?? null, action);
+      return block === (state.block ?? null) ? state : { ...state, block };
+    }
   }
 }
 
