@@ -35,7 +35,7 @@ export function MenuScreen({ label, menuIndex, dispatch, onQuit, isInputActive }
       </Box>
       <Footer
         hints={[
-          { keys: '1-5', action: 'open' },
+          { keys: `1-${MENU_ITEMS.length}`, action: 'open' },
           { keys: '↑↓ Enter', action: 'choose' },
           { keys: '?', action: 'help' },
           { keys: 'q', action: 'quit' },
