@@ -13,4 +13,6 @@ process.stdin.on('end', stop);
 process.stdin.resume();
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
-setTimeout(stop, 10 * 60_000).unref();
+// A bound on a forgotten emulator; above the longest bench that uses it (the app section: 10 min
+// of live usage, then its floors).
+setTimeout(stop, 30 * 60_000).unref();
