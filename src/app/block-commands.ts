@@ -9,6 +9,7 @@ import { canonicalAddress } from '../domain/address.js';
 import { canonicalMacText, checkNeverBlock } from '../domain/never-block.js';
 import type { BlockAuditAction } from '../domain/quota.js';
 import { renderTable, type Column } from '../output/table.js';
+import { formatLocalTime, formatTimeUntil } from '../output/units.js';
 import type { BlockEntry, BlockTarget } from '../router/backends/block.js';
 import type { DiscoveredHost } from '../router/discovery.js';
 import type { Action } from './context.js';
@@ -132,7 +133,7 @@ async function runBlock(services: Services, device: string, options: Record<stri
     note(services, outcome.notes);
     audit(services, 'block', { identity: target.identity, addresses: target.addresses, untilMs, reason: `by hand: lantop block ${forText !== undefined ? `--for ${forText}` : `--until ${untilText}`}` });
     const who = `${sanitizeText(device$.name ?? target.identity, 40)}${device$.name !== null ? ` (${target.identity})` : ''}`;
-    services.io.stderr.write(`Blocked ${who} until ${new Date(untilMs).toLocaleString()}: ${outcome.applied.length} command(s) applied.\n`);
+    services.io.stderr.write(`Blocked ${who} until ${formatLocalTime(untilMs)} (${formatTimeUntil(untilMs - services.clock.now())}): ${outcome.applied.length} command(s) applied.\n`);
     return EXIT.ok;
   });
 }
@@ -169,11 +170,11 @@ export function blockEntryJson(e: BlockEntry): Record<string, unknown> {
 async function runList(services: Services, options: Record<string, unknown>): Promise<number> {
   const nowMs = services.clock.now();
   return withRouter(services, async ({ client }) => {
-    const entries = await client.listBlocks(nowMs);
-    const expired = entries.filter((e) => e.isExpired);
-    // Expired blocks: the kernel stopped them; lantop removes their objects now and says so.
+    // Expired blocks: the kernel stopped them; lantop removes their objects now and says so (they
+    // are listed as `expired`, after the blocks still in place).
+    const { entries: left, removed: expired } = await client.removeExpiredBlocks(nowMs);
+    const entries = [...left, ...expired];
     if (expired.length > 0) {
-      await client.removeExpiredBlocks(nowMs);
       for (const e of expired) audit(services, 'expired', { identity: e.identity ?? (e.mac ?? `ip:${e.addresses[0] ?? '?'}`), addresses: e.addresses, untilMs: e.untilMs, reason: 'expired: removed by lantop block --list' });
     }
     const store = services.openHistory();
@@ -191,11 +192,11 @@ async function runList(services: Services, options: Record<string, unknown>): Pr
     const columns: Column<BlockEntry>[] = [
       { header: 'DEVICE', value: (e) => e.identity ?? '(untagged)', priority: 9 },
       { header: 'ADDRESSES', value: (e) => e.addresses.join(' '), maxWidth: 48, priority: 5 },
-      { header: 'UNTIL', value: (e) => (e.untilMs === null ? '(no end)' : new Date(e.untilMs).toLocaleString()), priority: 8 },
+      { header: 'UNTIL', value: (e) => (e.untilMs === null ? '(no end)' : formatLocalTime(e.untilMs)), priority: 8 },
       { header: 'STATE', value: (e) => (e.isExpired ? 'expired (removed)' : 'blocked'), priority: 7 },
     ];
     services.io.stdout.write(entries.length === 0 ? 'No device is blocked.\n' : renderTable(entries, columns, services.io.stdout.columns));
-    if (log.length > 0) services.io.stdout.write(`\nLast ${log.length} audit line(s):\n${log.map((a) => `  ${new Date(a.atMs).toLocaleString()}  ${a.action}  ${a.identity}  ${sanitizeText(a.reason, 100)}`).join('\n')}\n`);
+    if (log.length > 0) services.io.stdout.write(`\nLast ${log.length} audit line(s):\n${log.map((a) => `  ${formatLocalTime(a.atMs)}  ${a.action}  ${a.identity}  ${sanitizeText(a.reason, 100)}`).join('\n')}\n`);
     return EXIT.ok;
   });
 }
