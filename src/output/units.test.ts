@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatBytes, formatRate, formatShare, formatDuration } from './units.js';
+import { formatBytes, formatRate, formatShare, formatDuration, formatLocalTime, formatTimeUntil } from './units.js';
 import { renderTable, renderCsv } from './table.js';
 
 test('bytes in SI units with sensible precision, never "1000.0 kB"', () => {
@@ -51,4 +51,17 @@ test('tables cut a column with a minWidth down to it before dropping it; never b
 
 test('CSV quotes, escapes and defuses formulas', () => {
   assert.equal(renderCsv(['a', 'b'], [['=cmd|calc', 'x,"y"'], [null, 3]]), `a,b\n'=cmd|calc,"x,""y"""\n,3\n`);
+});
+
+test('moments in the local zone and time left, rounded up to the minute', () => {
+  const local = new Date(2026, 0, 5, 7, 3, 59).getTime();
+  assert.equal(formatLocalTime(local), '2026-01-05 07:03');
+  assert.equal(formatTimeUntil(0), 'now');
+  assert.equal(formatTimeUntil(-5), 'now');
+  assert.equal(formatTimeUntil(1), 'in 1 min');
+  assert.equal(formatTimeUntil(59 * 60_000), 'in 59 min');
+  assert.equal(formatTimeUntil(59 * 60_000 + 1), 'in 1 h 0 min');
+  assert.equal(formatTimeUntil(60 * 60_000 + 1), 'in 1 h 1 min');
+  assert.equal(formatTimeUntil(47 * 3_600_000), 'in 47 h 0 min');
+  assert.equal(formatTimeUntil(50 * 3_600_000), 'in 2 d 2 h');
 });
