@@ -22,7 +22,6 @@ import { connectSsh } from '../src/transport/ssh.js';
 import { rawSsh, rawTelnet, type RawReader } from './raw-floor.js';
 import { log, median, round, timeRuns, withTimeout } from './util.js';
 
-const LISTING_COMMAND = 'iptables -L -v -x -n --line-numbers';
 /** Where the bench's own telnetd for the shell-login router listens (in the router namespace). */
 const SHELL_LOGIN_TELNET_PORT = 2323;
 const LIMIT_TARGET = 1.5;
@@ -110,9 +109,14 @@ async function loopbackRoundTrips(n: number, responseBytes: number): Promise<num
   }
 }
 
-/** The listing run locally in the router namespace, timed by bash itself (no fork for timing). */
-async function localListing(lab: Lab, n: number): Promise<{ times: number[]; bytes: number }> {
-  const script = `${LISTING_COMMAND} >/dev/null; for i in $(seq ${n}); do s=$EPOCHREALTIME; ${LISTING_COMMAND} >/dev/null; e=$EPOCHREALTIME; echo "$s $e"; done; ${LISTING_COMMAND} | wc -c`;
+/**
+ * The listing run locally in the router namespace, timed by bash itself (no fork for timing).
+ * `command` is what lantop's poll sends (its backend's read command: on a router with ip6tables
+ * both listings, joined by a marker), so the limit is "the same listing run on the router".
+ */
+async function localListing(lab: Lab, n: number, command: string): Promise<{ times: number[]; bytes: number }> {
+  const run = `{ ${command}; }`;
+  const script = `${run} >/dev/null 2>&1; for i in $(seq ${n}); do s=$EPOCHREALTIME; ${run} >/dev/null 2>&1; e=$EPOCHREALTIME; echo "$s $e"; done; ${run} 2>&1 | wc -c`;
   const r = await lab.exec(['bash', '-c', script], { timeoutMs: 60_000 });
   if (r.code !== 0) throw new Error(`local listing failed: ${r.stderr}`);
   const lines = r.stdout.trim().split('\n');
@@ -159,7 +163,7 @@ interface KindSamples {
 }
 
 /** Polls and raw reads, every router kind in turn per round (drift hits all alike). */
-async function pollRounds(lab: Lab, kinds: RouterKind[], profiles: ProfileStore, runs: number, samples: Map<RouterKind, KindSamples>): Promise<void> {
+async function pollRounds(lab: Lab, kinds: RouterKind[], profiles: ProfileStore, runs: number, samples: Map<RouterKind, KindSamples>, listing: string): Promise<void> {
   const open: Array<{ kind: RouterKind; router: OpenRouter; raw: RawReader }> = [];
   try {
     for (const kind of kinds) {
@@ -172,7 +176,7 @@ async function pollRounds(lab: Lab, kinds: RouterKind[], profiles: ProfileStore,
         const t0 = performance.now();
         s.hostsRead = (await withTimeout(router.client.readTraffic(), 10_000, 'readTraffic')).counters.size;
         const pollMs = performance.now() - t0;
-        const floorMs = await raw.time(LISTING_COMMAND);
+        const floorMs = await raw.time(listing);
         if (round_ >= 0) {
           s.poll.push(pollMs);
           s.floor.push(floorMs);
@@ -181,7 +185,7 @@ async function pollRounds(lab: Lab, kinds: RouterKind[], profiles: ProfileStore,
     }
     // What lantop does with the text once it is in: parse + per-host counters, on one captured listing.
     for (const { kind, router } of open) {
-      const text = await router.session.exec(LISTING_COMMAND, { where: 'shell' });
+      const text = await router.session.exec(listing, { where: 'shell' });
       samples.get(kind)!.parseMs = median(await timeRuns(50, () => router.client.backend.read(text), 10));
     }
   } finally {
@@ -215,28 +219,37 @@ async function firstPollRounds(lab: Lab, kinds: RouterKind[], profiles: ProfileS
 }
 
 export async function refreshBench(lab: Lab, options: RefreshBenchOptions): Promise<Record<string, unknown>> {
-  const local = await localListing(lab, 40);
-  const rttSmall = await loopbackRoundTrips(200, 1);
-  const rttListing = await loopbackRoundTrips(200, local.bytes);
-  const limitMs = median(local.times) + median(rttListing);
-  const out: Record<string, unknown> = {
-    limit: {
-      localListingMedianMs: round(median(local.times)), listingBytes: local.bytes,
-      loopbackRttSmallMedianMs: round(median(rttSmall), 3), loopbackRttListingMedianMs: round(median(rttListing), 3),
-      limitMs: round(limitMs), runs: local.times.length,
-    },
-    targets: { limit: LIMIT_TARGET, seed: SEED_TARGET, firstPoll: FIRST_POLL_TARGET },
-  };
+  const out: Record<string, unknown> = { targets: { limit: LIMIT_TARGET, seed: SEED_TARGET, firstPoll: FIRST_POLL_TARGET } };
   const stopShellLogin = await startShellLoginTelnetd(lab);
   const configDir = mkdtempSync(join(tmpdir(), 'lantop-bench-profiles-'));
   try {
     const profiles = new ProfileStore({ LANTOP_CONFIG_DIR: configDir });
     const kinds = kindsOf(lab, options);
     const samples = new Map(kinds.map((k) => [k, { poll: [], floor: [], login: [], firstPoll: [], hostsRead: 0, parseMs: NaN } as KindSamples]));
-    // The first open of each kind probes the router and stores its profile, as a first run does.
-    for (const kind of kinds) await (await openKind(lab, kind, profiles)).session.close();
+    // The first open of each kind probes the router and stores its profile, as a first run does;
+    // every kind lands on the same router, so their backends send the same read command.
+    const readCommands = new Set<string>();
+    for (const kind of kinds) {
+      const router = await openKind(lab, kind, profiles);
+      const spec = router.client.backend.readCommand;
+      if (spec.where !== 'shell') throw new Error(`${kind.name}: the listing does not run in the shell (${spec.where})`);
+      readCommands.add(spec.command);
+      await router.session.close();
+    }
+    if (readCommands.size !== 1) throw new Error(`the router kinds read with different commands: ${[...readCommands].join(' | ')}`);
+    const listing = [...readCommands][0]!;
+    const local = await localListing(lab, 40, listing);
+    const rttSmall = await loopbackRoundTrips(200, 1);
+    const rttListing = await loopbackRoundTrips(200, local.bytes);
+    const limitMs = median(local.times) + median(rttListing);
+    out['limit'] = {
+      command: listing,
+      localListingMedianMs: round(median(local.times)), listingBytes: local.bytes,
+      loopbackRttSmallMedianMs: round(median(rttSmall), 3), loopbackRttListingMedianMs: round(median(rttListing), 3),
+      limitMs: round(limitMs), runs: local.times.length,
+    };
     log(`refresh: ${options.pollRuns} polls and raw reads per router (${kinds.map((k) => k.name).join('; ')})`);
-    await pollRounds(lab, kinds, profiles, options.pollRuns, samples);
+    await pollRounds(lab, kinds, profiles, options.pollRuns, samples, listing);
     log(`refresh: first poll after connect vs login, ${options.firstPollRuns} runs per router`);
     await firstPollRounds(lab, kinds, profiles, options.firstPollRuns, samples);
     const routers: Array<Record<string, unknown>> = [];
