@@ -135,6 +135,19 @@ function buildProgram(run: (action: Action, cmd: Command, args: string[]) => Pro
       await run(quotaActions.quotaAdd, this, this.args);
     });
   quota
+    .command('edit <id>')
+    .description('change a quota in place (its id stays; what you do not give stays as it is)')
+    .option('--limit <size>', 'the new limit, as for `quota add`')
+    .addOption(new Option('--direction <direction>', 'what counts').choices(['down', 'up', 'total']))
+    .option('--period <period>', 'the new period, as for `quota add`')
+    .option('--cycle-day <n>', 'first day of the billing cycle (alone: moves a cycle quota\'s start day)')
+    .option('--notify <pct>', 'notify at these percents instead (repeatable)', (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
+    .option('--block', 'block the device(s) at 100 %')
+    .option('--no-block', 'no longer block at 100 %')
+    .action(async function (this: Command) {
+      await run(quotaActions.quotaEdit, this, this.args);
+    });
+  quota
     .command('list')
     .description('list the quotas with what is used and left now, from the history')
     .option('--json', 'machine-readable output')

@@ -23,7 +23,7 @@ export interface MonitorOptions {
   onSnapshot?: (snapshot: Snapshot) => void;
   timers?: PollerOptions['timers'];
   /** Quotas that act (issue 16: app/quota-enforcer.ts); absent, or no store: quotas are not enforced. */
-  enforce?: { sink: AlertSink | null; neverBlock: readonly string[] } & Partial<Pick<QuotaEnforcerOptions, 'zone' | 'checkIntervalMs' | 'expiryIntervalMs'>>;
+  enforce?: { sink: AlertSink | null; neverBlock: readonly string[] } & Partial<Pick<QuotaEnforcerOptions, 'zone' | 'checkIntervalMs' | 'expiryIntervalMs' | 'onNotice'>>;
 }
 
 export interface Monitor {

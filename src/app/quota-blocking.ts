@@ -15,8 +15,8 @@ import type { KnownHost, QuotaStore } from '../store/quota-store.js';
 export interface BlockPort {
   block(target: BlockTarget, nowMs: number): Promise<{ entries: BlockEntry[]; notes: string[] }>;
   unblock(which: string | 'all', nowMs: number): Promise<{ entries: BlockEntry[]; notes: string[] }>;
-  listBlocks(nowMs: number): Promise<BlockEntry[]>;
-  removeExpiredBlocks(nowMs: number): Promise<{ entries: BlockEntry[]; notes: string[] }>;
+  /** Removes the expired blocks: `removed` are they, `entries` the blocks left (RouterClient). */
+  removeExpiredBlocks(nowMs: number): Promise<{ entries: BlockEntry[]; notes: string[]; removed: BlockEntry[] }>;
   routerOwnAddresses(): Promise<{ addresses: string[]; macs: string[]; notes: string[] }>;
 }
 

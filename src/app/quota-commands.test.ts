@@ -12,7 +12,7 @@ import { FakeClock } from '../domain/clock.js';
 import { resolveSettings, type GlobalFlags } from '../config/resolve.js';
 import { HistoryStore } from '../store/history-store.js';
 import { servicesOf, type Services } from './services.js';
-import { runPersonAdd, runPersonList, runPersonRemove, runQuotaAdd, runQuotaList, runQuotaRemove } from './quota-commands.js';
+import { runPersonAdd, runPersonList, runPersonRemove, runQuotaAdd, runQuotaEdit, runQuotaList, runQuotaRemove } from './quota-commands.js';
 import { Harness, HOUR, identityOf, MIN, useStoreDir } from '../../test/store/history-harness.js';
 
 // Calendar periods are in the system zone: fix it (Node applies a TZ set at run time).
@@ -106,6 +106,68 @@ describe('quota commands in process', () => {
     runQuotaList(json.services, { json: true });
     const [q] = (JSON.parse(json.out()) as { quotas: Array<{ crossed: number[]; isOver: boolean; leftBytes: number }> }).quotas;
     assert.deepEqual([q?.crossed, q?.isOver, q?.leftBytes], [[80, 100], true, 0]);
+  });
+
+  test('edit changes a quota in place: the id stays, what is not given stays, kept crossings do not alert again', () => {
+    seed().store.close();
+    const { services, out } = servicesFor();
+    runQuotaAdd(services, 'host-0', { limit: '1GB', period: 'cycle', cycleDay: '15', notify: ['50', '80'], block: true });
+    const windowStartMs = Date.UTC(2024, 2, 15 - 29); // any window: crossings are kept by percent
+    let store = HistoryStore.open({ path: tmp.dbPath, hostname: 'testhost' });
+    store.quotas.recordCrossing(1, windowStartMs, 50, NOW);
+    store.quotas.recordCrossing(1, windowStartMs, 80, NOW);
+    store.close();
+
+    assert.equal(runQuotaEdit(services, '1', { limit: '2GB', direction: 'down', notify: ['50', '90'], block: false }), 0);
+    assert.match(out(), /Quota 1 changed: host-0, 2\.00 GB down per cycle:15; notify at 50%, 90%\.\n/);
+    assert.equal(runQuotaEdit(services, '1', { cycleDay: '20' }), 0, '--cycle-day alone moves the cycle');
+    assert.match(out(), /Quota 1 changed: host-0, 2\.00 GB down per cycle:20; notify at 50%, 90%\./);
+    store = HistoryStore.open({ path: tmp.dbPath, hostname: 'testhost' });
+    try {
+      const [quota] = store.quotas.listQuotas(KEY);
+      assert.deepEqual(quota, {
+        id: 1,
+        routerKey: KEY,
+        subject: { kind: 'device', identity: 'aa:bb:cc:00:00:0a' },
+        limitBytes: 2e9,
+        direction: 'down',
+        period: { kind: 'cycle', startDay: 20 },
+        thresholds: [{ percent: 50, notify: true, block: false }, { percent: 90, notify: true, block: false }],
+        createdMs: NOW,
+      });
+      assert.deepEqual(store.quotas.crossingsOf(1, windowStartMs), [], 'a new cycle day is a new window');
+    } finally {
+      store.close();
+    }
+
+    store = HistoryStore.open({ path: tmp.dbPath, hostname: 'testhost' });
+    store.quotas.recordCrossing(1, windowStartMs, 50, NOW);
+    store.quotas.recordCrossing(1, windowStartMs, 90, NOW);
+    store.close();
+    assert.equal(runQuotaEdit(services, '1', { limit: '500MB', block: true }), 0);
+    assert.match(out(), /Quota 1 changed: host-0, 500 MB down per cycle:20; notify at 50%, 90%; block at 100%\./);
+    store = HistoryStore.open({ path: tmp.dbPath, hostname: 'testhost' });
+    try {
+      assert.deepEqual(store.quotas.crossingsOf(1, windowStartMs), [50, 90], 'the same period and percents keep their crossings');
+    } finally {
+      store.close();
+    }
+
+    const before = tables();
+    assert.throws(() => runQuotaEdit(services, '1', {}), usage(/say what to change.*--limit/));
+    assert.throws(() => runQuotaEdit(services, '7', { limit: '1GB' }), usage(/No quota 7/));
+    assert.throws(() => runQuotaEdit(services, 'x', { limit: '1GB' }), usage(/quota edit: 'x' is not a quota id/));
+    assert.throws(() => runQuotaEdit(services, '1', { limit: '-1GB' }), usage(/--limit: size must be positive/));
+    assert.throws(() => runQuotaEdit(services, '1', { period: 'fortnight' }), usage(/--period: cannot read period/));
+    assert.throws(() => runQuotaEdit(services, '1', { period: 'day', cycleDay: '3' }), usage(/--cycle-day goes with --period cycle/));
+    assert.throws(() => runQuotaEdit(services, '1', { notify: ['0'] }), usage(/--notify/));
+    assert.throws(() => runQuotaEdit(services, '1', { direction: 'sideways' }), usage(/--direction/));
+    runQuotaAdd(services, 'host-1', { limit: '1GB', period: 'day' });
+    assert.throws(() => runQuotaEdit(services, '2', { cycleDay: '3' }), usage(/--cycle-day goes with --period cycle, not "day"/));
+    const other = servicesFor(NOW, { host: '198.51.100.2' });
+    assert.throws(() => runQuotaEdit(other.services, '1', { limit: '1GB' }), usage(/No quota 1 for 198\.51\.100\.2:23/));
+    runQuotaRemove(services, '2');
+    assert.equal(tables(), before, 'nothing changed by the refused edits');
   });
 
   test('bad input is refused with the reason, and nothing is written', () => {
@@ -237,6 +299,17 @@ describe('the real CLI', () => {
     const direction = cli(['quota', 'add', 'host-0', '--limit', '5GB', '--period', 'day', '--direction', 'sideways']);
     assert.equal(direction.status, 2);
     assert.equal(JSON.parse(cli(['quota', 'list', '--json']).stdout).quotas.length, 1, 'nothing added by the refused commands');
+
+    const edit = cli(['quota', 'edit', '1', '--limit', '60GB', '--direction', 'down', '--notify', '75', '--no-block']);
+    assert.equal(edit.status, 0, edit.stderr);
+    assert.match(edit.stdout, /Quota 1 changed: Ben \(person\), 60\.0 GB down per cycle:15; notify at 75%\./);
+    const [edited] = (JSON.parse(cli(['quota', 'list', '--json']).stdout) as { quotas: Array<{ id: number; limitBytes: number; thresholds: unknown[] }> }).quotas;
+    assert.deepEqual([edited?.id, edited?.limitBytes, edited?.thresholds], [1, 60e9, [{ percent: 75, notify: true, block: false }]]);
+    assert.equal(cli(['quota', 'edit', '1', '--block']).status, 0);
+    const noChange = cli(['quota', 'edit', '1']);
+    assert.equal(noChange.status, 2);
+    assert.match(noChange.stderr, /say what to change/);
+    assert.equal(cli(['quota', 'edit', '9', '--limit', '1GB']).status, 2);
 
     assert.equal(cli(['person', 'remove', 'Ben']).status, 2, 'a quota is on Ben');
     assert.equal(cli(['quota', 'remove', '1']).status, 0);

@@ -1,4 +1,4 @@
-// `lantop quota add|list|remove` and `lantop person add|list|remove` (issue 16; docs/quotas.md).
+// `lantop quota add|edit|list|remove` and `lantop person add|list|remove` (issue 16; docs/quotas.md).
 // Quotas and persons live in the history database, keyed by the router (`host:port`, as the
 // history); devices are resolved against the hosts that history recorded, so no router login is
 // needed. Every argument is checked before anything is written: a bad one changes nothing.
@@ -28,6 +28,16 @@ import { checkPersonName, describeHost, nameOfIdentity, resolveDevice, resolveSu
 import { createServices, type Services } from './services.js';
 
 export interface QuotaAddOptions {
+  limit?: string;
+  direction?: string;
+  period?: string;
+  cycleDay?: string;
+  notify?: string[];
+  block?: boolean;
+}
+
+/** `quota edit`: only what is given changes; `block` false is `--no-block`. */
+export interface QuotaEditOptions {
   limit?: string;
   direction?: string;
   period?: string;
@@ -104,8 +114,7 @@ export function runQuotaAdd(services: Services, who: string | undefined, options
   if (options.limit === undefined) throw new UsageError('quota add needs --limit SIZE.', 'For example --limit 50GB (kB/MB/GB ×1000, KiB/MiB/GiB ×1024).');
   if (options.period === undefined) throw new UsageError('quota add needs --period.', 'Use day, week, month, cycle:N (billing day N), Nh or Nm.');
   const limitBytes = parsed('--limit', () => parseSize(options.limit!));
-  const direction = (options.direction ?? 'total') as QuotaDirection;
-  if (!QUOTA_DIRECTIONS.includes(direction)) throw new UsageError(`--direction must be down, up or total, not '${sanitizeText(String(options.direction), 20)}'.`);
+  const direction = directionOf(options.direction ?? 'total');
   const cycleDay = options.cycleDay === undefined ? undefined : parsed('--cycle-day', () => cycleDayOf(options.cycleDay!));
   const period = parsed('--period', () => parseQuotaPeriod(options.period!, cycleDay));
   const notify = parsed('--notify', () => (options.notify ?? []).map(parsePercent));
@@ -116,6 +125,56 @@ export function runQuotaAdd(services: Services, who: string | undefined, options
     const quota = store.quotas.addQuota({ routerKey: key, subject, limitBytes, direction, period, thresholds, createdMs: services.clock.now() });
     services.io.stdout.write(
       `Quota ${quota.id} added: ${subjectName(subject, hosts)}, ${formatBytes(limitBytes)} ${direction} per ${formatQuotaPeriod(period)}; ${describeThresholds(thresholds)}.\n`,
+    );
+    return EXIT.ok;
+  });
+}
+
+function directionOf(text: string): QuotaDirection {
+  if (!QUOTA_DIRECTIONS.includes(text as QuotaDirection)) throw new UsageError(`--direction must be down, up or total, not '${sanitizeText(text, 20)}'.`);
+  return text as QuotaDirection;
+}
+
+function quotaIdOf(command: string, idText: string | undefined): number {
+  const id = idText !== undefined && /^\d+$/.test(idText.trim()) ? Number(idText.trim()) : NaN;
+  if (!Number.isSafeInteger(id) || id < 1) throw new UsageError(`${command}: '${sanitizeText(String(idText), 20)}' is not a quota id.`, 'See the ids with `lantop quota list`.');
+  return id;
+}
+
+// ---- quota edit ---------------------------------------------------------------------------------
+
+/**
+ * Changes a quota in place (QuotaStore.updateQuota: the id stays; crossings of thresholds that still
+ * exist are kept). What is not given stays; `--notify` replaces the notify percents, `--block` and
+ * `--no-block` set the block at 100 %, `--cycle-day` alone moves a billing cycle's start day.
+ */
+export function runQuotaEdit(services: Services, idText: string | undefined, options: QuotaEditOptions): number {
+  const key = routerKeyOf(services);
+  const id = quotaIdOf('quota edit', idText);
+  const given = (['limit', 'direction', 'period', 'cycleDay', 'notify', 'block'] as const).filter((k) => options[k] !== undefined);
+  if (given.length === 0) throw new UsageError(`quota edit ${id}: say what to change.`, 'Give --limit, --direction, --period, --cycle-day, --notify or --block/--no-block.');
+  const limitBytes = options.limit === undefined ? undefined : parsed('--limit', () => parseSize(options.limit!));
+  const direction = options.direction === undefined ? undefined : directionOf(options.direction);
+  const cycleDay = options.cycleDay === undefined ? undefined : parsed('--cycle-day', () => cycleDayOf(options.cycleDay!));
+  const notify = options.notify === undefined ? undefined : parsed('--notify', () => options.notify!.map(parsePercent));
+  if (notify !== undefined && notify.length === 0) throw new UsageError('--notify needs a percent.');
+  return withStore(services, (store) => {
+    const quota = store.quotas.getQuota(id);
+    if (quota === null || quota.routerKey !== key) throw new UsageError(`No quota ${id} for ${key}.`, 'See the ids with `lantop quota list`.');
+    let period = quota.period;
+    if (options.period !== undefined || cycleDay !== undefined) {
+      // `--cycle-day` alone keeps a billing cycle and moves its start day.
+      const text = options.period ?? (quota.period.kind === 'cycle' ? 'cycle' : formatQuotaPeriod(quota.period));
+      period = parsed('--period', () => parseQuotaPeriod(text, cycleDay));
+    }
+    const notifyPercents = notify ?? quota.thresholds.filter((t) => t.notify).map((t) => t.percent);
+    const block = options.block ?? quota.thresholds.some((t) => t.block);
+    const thresholds = parsed('--notify', () => buildThresholds(notifyPercents, block));
+    const edited = store.quotas.updateQuota(key, id, { limitBytes: limitBytes ?? quota.limitBytes, direction: direction ?? quota.direction, period, thresholds });
+    if (edited === null) throw new UsageError(`No quota ${id} for ${key}: it was removed meanwhile.`);
+    const hosts = knownHostsOf(store, key);
+    services.io.stdout.write(
+      `Quota ${id} changed: ${subjectName(edited.subject, hosts)}, ${formatBytes(edited.limitBytes)} ${edited.direction} per ${formatQuotaPeriod(edited.period)}; ${describeThresholds(edited.thresholds)}.\n`,
     );
     return EXIT.ok;
   });
@@ -197,8 +256,7 @@ export function runQuotaList(services: Services, options: { json?: boolean }): n
 
 export function runQuotaRemove(services: Services, idText: string | undefined): number {
   const key = routerKeyOf(services);
-  const id = idText !== undefined && /^\d+$/.test(idText.trim()) ? Number(idText.trim()) : NaN;
-  if (!Number.isSafeInteger(id) || id < 1) throw new UsageError(`quota remove: '${sanitizeText(String(idText), 20)}' is not a quota id.`, 'See the ids with `lantop quota list`.');
+  const id = quotaIdOf('quota remove', idText);
   return withStore(services, (store) => {
     if (!store.quotas.removeQuota(key, id)) throw new UsageError(`No quota ${id} for ${key}.`, 'See the ids with `lantop quota list`.');
     services.io.stdout.write(`Quota ${id} removed.\n`);
@@ -282,6 +340,16 @@ export const quotaActions = {
       if (v !== undefined) o[k] = v;
     }
     return runQuotaAdd(createServices(ctx), who, o);
+  },
+  async quotaEdit(ctx, options, [id]) {
+    const o: QuotaEditOptions = {};
+    for (const k of ['limit', 'direction', 'period', 'cycleDay'] as const) {
+      const v = text(options[k]);
+      if (v !== undefined) o[k] = v;
+    }
+    if (Array.isArray(options.notify)) o.notify = strings(options.notify);
+    if (typeof options.block === 'boolean') o.block = options.block;
+    return runQuotaEdit(createServices(ctx), id, o);
   },
   async quotaList(ctx, options) {
     return runQuotaList(createServices(ctx), { json: options.json === true });

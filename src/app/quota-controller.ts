@@ -63,8 +63,8 @@ function checkInput(input: QuotaInput): Omit<Quota, 'id' | 'routerKey' | 'create
 }
 
 /**
- * Adds a quota, or replaces one (an edit: the old one is removed and the new one added, so it gets
- * a new id and its crossings in this window count anew).
+ * Adds a quota, or changes quota `replacesId` in place (an edit: QuotaStore.updateQuota keeps its id
+ * and the crossings of thresholds that still exist, so an edit does not alert again for them).
  */
 export function saveQuota(store: HistoryStore, key: string, input: QuotaInput, nowMs: number, replacesId?: number): void {
   const checked = checkInput(input);
@@ -72,8 +72,8 @@ export function saveQuota(store: HistoryStore, key: string, input: QuotaInput, n
     const name = checked.subject.name;
     if (store.quotas.getPerson(key, name) === null) throw new UsageError(`No person '${sanitizeText(name, 40)}'.`, 'Add one with `lantop person add NAME DEVICE…`.');
   }
-  if (replacesId !== undefined && !store.quotas.removeQuota(key, replacesId)) throw new UsageError(`No quota ${replacesId} to edit: it was removed meanwhile.`);
-  store.quotas.addQuota({ ...checked, routerKey: key, createdMs: nowMs });
+  if (replacesId === undefined) store.quotas.addQuota({ ...checked, routerKey: key, createdMs: nowMs });
+  else if (store.quotas.updateQuota(key, replacesId, checked) === null) throw new UsageError(`No quota ${replacesId} to edit: it was removed meanwhile.`);
 }
 
 export function removeQuota(store: HistoryStore, key: string, id: number): void {

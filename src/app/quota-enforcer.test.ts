@@ -36,13 +36,13 @@ class FakeBlocks implements BlockPort {
     this.entries = this.entries.filter((e) => which !== 'all' && e.identity !== which);
     return { entries: this.entries, notes: [] };
   }
-  async listBlocks() {
-    return this.entries;
-  }
+  // No listBlocks: the enforcer reads the router's blocks only through removeExpiredBlocks (one
+  // read a minute, RouterClient), which says what it removed.
   async removeExpiredBlocks() {
     this.removedExpired += 1;
+    const removed = this.entries.filter((e) => e.isExpired);
     this.entries = this.entries.filter((e) => !e.isExpired);
-    return { entries: this.entries, notes: [] };
+    return { entries: this.entries, notes: [], removed };
   }
   async routerOwnAddresses() {
     return { addresses: ['198.51.100.1'], macs: ['02:00:5e:00:00:01'], notes: [] };
@@ -161,6 +161,11 @@ test('expired blocks are removed at start and audited; hand block and unblock; a
     assert.equal(blocks.removedExpired, 1);
     assert.deepEqual(store.quotas.listAudit(KEY).map((a) => [a.action, a.identity]), [['expired', identityOf(2)]]);
     assert.deepEqual(events.map((e) => e.kind), ['unblock']);
+    h.clock.advance(60_000);
+    await poll();
+    assert.equal(blocks.removedExpired, 2, 'a minute on: one read again, nothing removed');
+    assert.equal(store.quotas.listAudit(KEY).length, 1, 'nothing more audited');
+    assert.equal(events.length, 1);
 
     const done = await enforcer.blockByHand(identityOf(1), HOUR);
     assert.equal(done.isDone, true, done.message);

@@ -34,6 +34,8 @@ export interface QuotaEnforcerOptions {
   zone?: LocalZone;
   checkIntervalMs?: number;
   expiryIntervalMs?: number;
+  /** Told of every notice as it is made (already sanitised): `serve` prints them on stderr. */
+  onNotice?: (notice: Notice) => void;
 }
 
 /** What a hand block or unblock did, in words for the screen. */
@@ -83,8 +85,14 @@ export class QuotaEnforcer {
 
   /** A notice for the notice line (alert channel failures come in here too). */
   notice(level: Notice['level'], text: string): void {
-    this.notices.push({ atMs: this.options.clock.now(), level, text: sanitizeText(text, 300) });
+    const notice: Notice = { atMs: this.options.clock.now(), level, text: sanitizeText(text, 300) };
+    this.notices.push(notice);
     if (this.notices.length > MAX_NOTICES) this.notices.splice(0, this.notices.length - MAX_NOTICES);
+    try {
+      this.options.onNotice?.(notice);
+    } catch {
+      // A listener's failure is not the enforcement's.
+    }
   }
 
   /**
@@ -214,16 +222,14 @@ export class QuotaEnforcer {
     const { client, clock, routerKey, store } = this.options;
     const now = clock.now();
     try {
-      let entries = await client.listBlocks(now);
-      const expired = entries.filter((e) => e.isExpired);
-      if (expired.length > 0) {
-        entries = (await client.removeExpiredBlocks(now)).entries;
-        for (const entry of expired) {
-          const identity = entry.identity ?? entry.mac ?? entry.addresses[0] ?? '?';
-          store.quotas.addAudit({ atMs: now, routerKey, action: 'expired', identity, addresses: entry.addresses, reason: 'the block ended', quotaId: null, by: 'quota', untilMs: entry.untilMs });
-          const device = deviceFacts(identity, this.hosts, []);
-          this.alert(blockEvent('unblock', { device, nowMs: now, routerKey, reason: 'the block ended', quotaId: null, by: 'quota', untilMs: entry.untilMs }), 'info');
-        }
+      // One read of the router's blocks (and the removal, when some expired): what is left is what
+      // the screens show as blocked.
+      const { entries, removed } = await client.removeExpiredBlocks(now);
+      for (const entry of removed) {
+        const identity = entry.identity ?? entry.mac ?? entry.addresses[0] ?? '?';
+        store.quotas.addAudit({ atMs: now, routerKey, action: 'expired', identity, addresses: entry.addresses, reason: 'the block ended', quotaId: null, by: 'quota', untilMs: entry.untilMs });
+        const device = deviceFacts(identity, this.hosts, []);
+        this.alert(blockEvent('unblock', { device, nowMs: now, routerKey, reason: 'the block ended', quotaId: null, by: 'quota', untilMs: entry.untilMs }), 'info');
       }
       this.blocked = blockedUntil(entries);
       this.lastFailure = null;

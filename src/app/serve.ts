@@ -5,7 +5,10 @@ import { createServer, type Server } from 'node:http';
 import { isIP } from 'node:net';
 import { EXIT, UsageError } from '../errors.js';
 import { MIN_INTERVAL_MS } from '../domain/poller.js';
+import type { Clock } from '../domain/clock.js';
+import type { Notice } from '../domain/snapshot.js';
 import { createLantopMetrics } from '../output/prometheus.js';
+import { sanitizeText } from '../sanitize.js';
 import type { HistoryStore } from '../store/history-store.js';
 import type { OpenRouter } from './open-router.js';
 import { startMonitor } from './monitor.js';
@@ -54,6 +57,29 @@ function listen(server: Server, address: ListenAddress): Promise<number> {
   });
 }
 
+/** The same line again within this long is not printed again. */
+export const NOTICE_REPEAT_MS = 10 * 60_000;
+const NOTICE_WORDS: Readonly<Record<Notice['level'], string>> = { info: 'note', warn: 'warning', error: 'error' };
+
+/**
+ * The enforcer's notices (quota crossings, blocks, refusals, failed router commands) and the alert
+ * channels' reports as `serve` prints them on stderr: one line each (`warning: ROUTER: text`),
+ * sanitised (router text may carry escapes and newlines), and a line printed in the last
+ * NOTICE_REPEAT_MS not again.
+ */
+export function createNoticePrinter(write: (line: string) => void, clock: Pick<Clock, 'now'>): (source: string | null, notice: Pick<Notice, 'level' | 'text'>) => void {
+  const printedMs = new Map<string, number>();
+  return (source, notice) => {
+    const now = clock.now();
+    const line = `${NOTICE_WORDS[notice.level]}: ${source === null ? '' : `${sanitizeText(source, 80)}: `}${sanitizeText(notice.text, 300)}`;
+    const last = printedMs.get(line);
+    if (last !== undefined && now - last < NOTICE_REPEAT_MS) return;
+    if (printedMs.size >= 200) for (const [key, at] of printedMs) if (now - at >= NOTICE_REPEAT_MS) printedMs.delete(key);
+    printedMs.set(line, now);
+    write(`${line}\n`);
+  };
+}
+
 /**
  * Serves /metrics for one or more routers (`--routers home,office`: one session and monitor per
  * profile, one registry). Every router is logged into before anything listens, so a wrong password
@@ -80,8 +106,10 @@ export async function runServe(
   const monitors: Array<ReturnType<typeof startMonitor>> = [];
   let store: HistoryStore | null = null;
   let server: Server | null = null;
-  // Quotas act here too (issue 16): one dispatcher for every router's alerts.
-  const alerts = deps.openAlerts((text) => io.stderr.write(`note: ${text}\n`));
+  // Quotas act here too (issue 16): one dispatcher for every router's alerts; what the enforcers
+  // and the channels report is printed on stderr, a line each.
+  const printNotice = createNoticePrinter((line) => io.stderr.write(line), deps.clock);
+  const alerts = deps.openAlerts((text) => printNotice(null, { level: /works again$/.test(text) ? 'info' : 'warn', text }));
   try {
     for (const target of targets) routers.push(await target.open());
     store = deps.openHistory();
@@ -97,7 +125,7 @@ export async function runServe(
           clock: deps.clock,
           store,
           ...(intervalMs !== undefined ? { intervalMs } : {}),
-          enforce: { sink: alerts, neverBlock: target.settings.neverBlock },
+          enforce: { sink: alerts, neverBlock: target.settings.neverBlock, onNotice: (notice) => printNotice(target.key, notice) },
           onSnapshot: (snapshot) => metrics.update(snapshot),
         }),
       );

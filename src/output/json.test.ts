@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { host, makeSnapshot } from '../../test/fakes/fake-controller.js';
 import { hostsJson, reportCsv, reportJson, snapshotCsv, snapshotJson } from './json.js';
 import type { PeriodReport } from '../domain/report.js';
@@ -46,4 +48,40 @@ test('report JSON: identity and the one address history keeps per host', () => {
   const json = reportJson('198.51.100.1', 'all', report.requested, report);
   assert.deepEqual(json.hosts, [{ identity: 'ip:2001:db8::1', ip: '2001:db8::1', addresses: ['2001:db8::1'], mac: null, hostname: null, downBytes: 7, upBytes: 3 }]);
   assert.equal(reportCsv(report), 'identity,ip,mac,hostname,down_bytes,up_bytes\nip:2001:db8::1,2001:db8::1,,,7,3\n');
+});
+
+test('snapshot JSON with quotas (issue 16): quotas[] exactly as docs/cli.md lists its fields, blockedUntil only while blocked', () => {
+  const quota = {
+    id: 2,
+    subject: { kind: 'person' as const, id: 'Ben' },
+    name: 'Ben (person)',
+    identities: ['02:00:00:00:00:10'],
+    direction: 'down' as const,
+    period: 'cycle:15',
+    usedBytes: 1_234_567,
+    limitBytes: 1_000_000,
+    leftBytes: 0,
+    percent: 123.4567,
+    startMs: T0 - 3_600_000,
+    resetMs: null,
+    isBlocked: true,
+  };
+  const blocked = { ...laptop, blockedUntilMs: T0 + 90_000 };
+  const json = snapshotJson(makeSnapshot([blocked, bare], { atMs: T0, quotas: [quota, { ...quota, id: 3, subject: { kind: 'line', id: 'line' }, resetMs: T0 + 60_000, percent: 0.04, isBlocked: false }] }));
+  assert.equal(json.hosts[0]!.blockedUntil, '2023-11-14T22:14:50.000Z');
+  assert.equal('blockedUntil' in json.hosts[1]!, false, 'a host that is not blocked has no blockedUntil');
+  assert.deepEqual(json.quotas, [
+    { id: 2, subject: { kind: 'person', id: 'Ben' }, name: 'Ben (person)', direction: 'down', period: 'cycle:15', usedBytes: 1_234_567, limitBytes: 1_000_000, leftBytes: 0, percent: 123.5, periodStart: '2023-11-14T21:13:20.000Z', reset: null, blocked: true },
+    { id: 3, subject: { kind: 'line', id: 'line' }, name: 'Ben (person)', direction: 'down', period: 'cycle:15', usedBytes: 1_234_567, limitBytes: 1_000_000, leftBytes: 0, percent: 0, periodStart: '2023-11-14T21:13:20.000Z', reset: '2023-11-14T22:14:20.000Z', blocked: false },
+  ]);
+
+  // The documented fields (docs/cli.md, the snapshot table's `quotas[].…` and `hosts[].blockedUntil` rows).
+  const doc = readFileSync(fileURLToPath(new URL('../../docs/cli.md', import.meta.url)), 'utf8');
+  const documented = [...doc.matchAll(/`quotas\[\]\.(\w+)`/g)].map((m) => m[1]);
+  assert.deepEqual([...new Set(documented)].sort(), Object.keys(json.quotas![0]!).sort());
+  assert.match(doc, /`hosts\[\]\.blockedUntil`/);
+
+  const without = snapshotJson(makeSnapshot([laptop], { atMs: T0 }));
+  assert.equal('quotas' in without, false, 'no quotas: the output is as before issue 16');
+  assert.equal('quotas' in snapshotJson(makeSnapshot([laptop], { atMs: T0, quotas: [] })), false);
 });

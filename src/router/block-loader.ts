@@ -19,6 +19,11 @@ export interface BlockOutcome {
   notes: string[];
 }
 
+/** removeExpired's outcome: also the entries it removed (their expiry had passed). */
+export interface ExpiryOutcome extends BlockOutcome {
+  removed: BlockEntry[];
+}
+
 /** The most fallbacks one block may take (time, comment, mac). */
 const MAX_FALLBACKS = 3;
 
@@ -90,8 +95,15 @@ export class BlockLoader {
     return this.change(`unblock ${which === 'all' ? 'every device' : which}`, nowMs, (reading) => this.backend.planUnblock(which, reading));
   }
 
-  async removeExpired(nowMs: number): Promise<BlockOutcome> {
-    return this.change('remove expired blocks', nowMs, (reading) => this.backend.planRemoveExpired(reading, nowMs));
+  /** One read when nothing has expired; with the removed entries, so a caller need not list first. */
+  async removeExpired(nowMs: number): Promise<ExpiryOutcome> {
+    let removed: BlockEntry[] = [];
+    const outcome = await this.change('remove expired blocks', nowMs, (reading) => {
+      const commands = this.backend.planRemoveExpired(reading, nowMs);
+      if (commands.length > 0) removed = reading.entries.filter((e) => e.isExpired);
+      return commands;
+    });
+    return { ...outcome, removed };
   }
 
   async planTeardown(nowMs: number): Promise<string[]> {
@@ -103,8 +115,9 @@ export class BlockLoader {
   }
 
   private async change(what: string, nowMs: number, plan: (reading: BlockReading) => string[]): Promise<BlockOutcome> {
-    const commands = plan(await this.read(nowMs));
-    if (commands.length === 0) return { applied: [], entries: (await this.read(nowMs)).entries, notes: [] };
+    const reading = await this.read(nowMs);
+    const commands = plan(reading);
+    if (commands.length === 0) return { applied: [], entries: reading.entries, notes: [] };
     const outcome = await this.apply(commands);
     if (outcome.failed !== null) throw this.refused(what, outcome.failed, outcome.applied);
     const after = await this.read(nowMs);

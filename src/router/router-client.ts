@@ -21,7 +21,7 @@ import { chooseBackend, type ChooseBackendOptions } from './backends/choose-back
 import type { RuleLayout } from './backends/iptables/layouts.js';
 import type { NftLayout } from './backends/nftables/layouts.js';
 import type { BlockEntry, BlockTarget } from './backends/block.js';
-import { BlockLoader, type BlockOutcome } from './block-loader.js';
+import { BlockLoader, type BlockOutcome, type ExpiryOutcome } from './block-loader.js';
 
 export type { ApplyOutcome } from './backends/backend.js';
 
@@ -304,8 +304,11 @@ export class RouterClient implements PollPort {
     return (await this.blocks.read(nowMs)).entries;
   }
 
-  /** Removes blocks whose expiry has passed (the kernel stopped them; their objects stay until now). */
-  removeExpiredBlocks(nowMs: number = Date.now()): Promise<BlockOutcome> {
+  /**
+   * Removes blocks whose expiry has passed (the kernel stopped them; their objects stay until now)
+   * and returns them as `removed`, with the blocks left as `entries`: one read when none expired.
+   */
+  removeExpiredBlocks(nowMs: number = Date.now()): Promise<ExpiryOutcome> {
     return this.blocks.removeExpired(nowMs);
   }
 

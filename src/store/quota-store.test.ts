@@ -66,6 +66,44 @@ describe('quotas', () => {
       store.close();
     }
   });
+
+  test('an edit keeps the id and the crossings of thresholds that still exist; a new period drops them all', () => {
+    let store = tmp.open();
+    try {
+      const q = store.quotas.addQuota(newQuota({ thresholds: buildThresholds([50, 80, 100], false) }));
+      for (const percent of [50, 80, 100]) store.quotas.recordCrossing(q.id, T0, percent, T0 + HOUR);
+      assert.equal(store.quotas.updateQuota('other:23', q.id, { limitBytes: 1 }), null, 'only the quota of its own router');
+      assert.equal(store.quotas.updateQuota(KEY, q.id + 99, { limitBytes: 1 }), null);
+      assert.deepEqual(store.quotas.getQuota(q.id), q, 'a refused edit changes nothing');
+
+      // 80 % goes, 90 % is new, 100 % now also blocks (an action it lacked: counts anew), 50 % stays.
+      const thresholds = [
+        { percent: 50, notify: true, block: false },
+        { percent: 90, notify: true, block: false },
+        { percent: 100, notify: true, block: true },
+      ];
+      const edited = store.quotas.updateQuota(KEY, q.id, { limitBytes: 7e9, direction: 'down', thresholds });
+      assert.deepEqual(edited, { ...q, limitBytes: 7e9, direction: 'down', thresholds });
+      store.close();
+      store = tmp.open();
+      assert.deepEqual(store.quotas.listQuotas(KEY), [edited], 'the same id, stored');
+      assert.deepEqual(store.quotas.crossingsOf(q.id, T0), [50]);
+      assert.equal(store.quotas.recordCrossing(q.id, T0, 50, T0 + 2 * HOUR), false, 'a kept crossing does not alert again');
+      assert.equal(store.quotas.recordCrossing(q.id, T0, 100, T0 + 2 * HOUR), true);
+
+      store.quotas.updateQuota(KEY, q.id, { limitBytes: 8e9 });
+      assert.deepEqual(store.quotas.crossingsOf(q.id, T0), [50, 100], 'a new limit alone keeps them');
+      const rolling = store.quotas.updateQuota(KEY, q.id, { period: { kind: 'rolling', minutes: 120 } });
+      assert.deepEqual(rolling?.period, { kind: 'rolling', minutes: 120 });
+      assert.deepEqual(store.quotas.crossingsOf(q.id, T0), [], 'a new period is a new window');
+      store.quotas.recordCrossing(q.id, T0, 50, T0 + 3 * HOUR);
+      store.quotas.updateQuota(KEY, q.id, { subject: { kind: 'line' } });
+      assert.deepEqual(store.quotas.crossingsOf(q.id, T0), [], 'so is a new subject');
+      assert.deepEqual(store.quotas.getQuota(q.id)?.subject, { kind: 'line' });
+    } finally {
+      store.close();
+    }
+  });
 });
 
 describe('persons', () => {

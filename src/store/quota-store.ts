@@ -39,6 +39,9 @@ export type IdentitySelection = readonly string[] | 'all';
 
 export type NewQuota = Omit<Quota, 'id'>;
 
+/** What `updateQuota` may change: everything but the id, the router and when it was added. */
+export type QuotaChanges = Partial<Pick<Quota, 'subject' | 'limitBytes' | 'direction' | 'period' | 'thresholds'>>;
+
 export interface StoredAuditEntry extends BlockAuditEntry {
   id: number;
 }
@@ -100,6 +103,12 @@ function prepareStatements(db: Database.Database) {
     quotaById: db.prepare<[number], QuotaRow>('SELECT * FROM quotas WHERE id = ?'),
     quotasOfPerson: db.prepare<[string, string], { id: number }>(`SELECT id FROM quotas WHERE router_key = ? AND subject_kind = 'person' AND subject_id = ? ORDER BY id`),
     deleteQuota: db.prepare<[number, string]>('DELETE FROM quotas WHERE id = ? AND router_key = ?'),
+    updateQuota: db.prepare<[string, string, number, string, string, string, number, string]>(
+      `UPDATE quotas SET subject_kind = ?, subject_id = ?, limit_bytes = ?, direction = ?, period_json = ?, thresholds_json = ?
+       WHERE id = ? AND router_key = ?`,
+    ),
+    // Crossings of percents not in the JSON array (all of them with '[]').
+    dropCrossings: db.prepare<[number, string]>('DELETE FROM quota_crossings WHERE quota_id = ? AND percent NOT IN (SELECT value FROM json_each(?))'),
     personId: db.prepare<[string, string], { id: number }>('SELECT id FROM persons WHERE router_key = ? AND name = ?'),
     insertPerson: db.prepare<[string, string, number]>('INSERT INTO persons (router_key, name, created_ms) VALUES (?, ?, ?)'),
     insertDevice: db.prepare<[number, string]>('INSERT INTO person_devices (person_id, identity) VALUES (?, ?) ON CONFLICT DO NOTHING'),
@@ -194,6 +203,34 @@ export class QuotaStore {
   getQuota(id: number): Quota | null {
     const row = this.s.quotaById.get(id);
     return row ? quotaOf(row) : null;
+  }
+
+  /**
+   * Changes a quota of this router in place (an edit: the id, the router and `createdMs` stay).
+   * Recorded crossings are kept for the thresholds whose percent still exists with no action it
+   * lacked before (a 100 % that now also blocks counts as new, so it blocks at the next check);
+   * the others are dropped. A new period or subject is a new window and new bytes: every crossing
+   * is dropped. Null when the router has no quota `id`. The caller checks the values.
+   */
+  updateQuota(routerKey: string, id: number, changes: QuotaChanges): Quota | null {
+    return this.db
+      .transaction((): Quota | null => {
+        const row = this.s.quotaById.get(id);
+        if (!row || row.router_key !== routerKey) return null;
+        const old = quotaOf(row);
+        const next: Quota = { ...old, ...changes };
+        const [kind, subjectId] = subjectColumns(next.subject);
+        this.s.updateQuota.run(kind, subjectId, next.limitBytes, next.direction, JSON.stringify(next.period), JSON.stringify(next.thresholds), id, routerKey);
+        const isNewWindow = JSON.stringify(old.period) !== JSON.stringify(next.period) || JSON.stringify(old.subject) !== JSON.stringify(next.subject);
+        const kept = isNewWindow
+          ? []
+          : next.thresholds
+              .filter((t) => old.thresholds.some((o) => o.percent === t.percent && (o.notify || !t.notify) && (o.block || !t.block)))
+              .map((t) => t.percent);
+        this.s.dropCrossings.run(id, JSON.stringify(kept));
+        return next;
+      })
+      .immediate();
   }
 
   /** Removes a quota of this router (and its recorded crossings). False when there is none. */

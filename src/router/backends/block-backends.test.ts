@@ -137,3 +137,34 @@ test('RouterClient.block: read, apply line by line, end connections, read back',
   assert.equal(outcome.applied.length, added.length);
   assert.deepEqual(outcome.entries, [{ identity: MAC, mac: MAC, addresses: [], untilMs: target.untilMs, isExpired: false }]);
 });
+
+test('RouterClient.removeExpiredBlocks: one read when nothing expired; else the removal, read back, and the entries removed', async () => {
+  const firmware = { ...busybox(), commands: { ...busybox().commands, ip6tables: null } };
+  const old = NOW - 60_000;
+  const live = `-A LANTOP_BLOCK -s 198.51.100.11/32 -m comment --comment "${blockTag('ip:198.51.100.11', NOW + 60_000)}" -j DROP`;
+  const expired = [
+    `-A LANTOP_BLOCK -m mac --mac-source ${MAC} -m time --datestop 2026-12-02T19:59:00 -m comment --comment "${blockTag(MAC, old)}" -j DROP`,
+    `-A LANTOP_BLOCK -s 198.51.100.10/32 -m time --datestop 2026-12-02T19:59:00 -m comment --comment "${blockTag(MAC, old)}" -j DROP`,
+  ];
+  const jumped = `-A FORWARD -j LANTOP_BLOCK\n${FORWARD}`;
+  const session = new ScriptedSession([
+    { command: 'iptables -S FORWARD 2>&1', output: jumped },
+    { command: 'iptables -S LANTOP_BLOCK 2>&1', output: ['-N LANTOP_BLOCK', ...expired, live].join('\n') },
+    { command: 'iptables -D LANTOP_BLOCK 2 2>&1', output: '' },
+    { command: 'iptables -D LANTOP_BLOCK 1 2>&1', output: '' },
+    { command: 'iptables -S FORWARD 2>&1', output: jumped },
+    { command: 'iptables -S LANTOP_BLOCK 2>&1', output: `-N LANTOP_BLOCK\n${live}` },
+    // A minute on: nothing expired, one read and nothing else.
+    { command: 'iptables -S FORWARD 2>&1', output: jumped },
+    { command: 'iptables -S LANTOP_BLOCK 2>&1', output: `-N LANTOP_BLOCK\n${live}` },
+  ], { mode: 'shell' });
+  const client = new RouterClient(session, firmware, { wan: 'ppp0', isManaged: false });
+  const liveEntry = { identity: 'ip:198.51.100.11', mac: null, addresses: ['198.51.100.11'], untilMs: NOW + 60_000, isExpired: false };
+  const first = await client.removeExpiredBlocks(NOW);
+  assert.deepEqual(first.removed, [{ identity: MAC, mac: MAC, addresses: ['198.51.100.10'], untilMs: old, isExpired: true }]);
+  assert.deepEqual(first.entries, [liveEntry]);
+  assert.deepEqual(first.applied, ['iptables -D LANTOP_BLOCK 2', 'iptables -D LANTOP_BLOCK 1']);
+  const second = await client.removeExpiredBlocks(NOW + 60_000 - 1);
+  assert.deepEqual([second.removed, second.entries, second.applied], [[], [liveEntry], []]);
+  session.assertDone();
+});

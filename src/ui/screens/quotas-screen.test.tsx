@@ -93,6 +93,26 @@ test('quotas: a adds from the form (whom, limit, period, block), a bad limit is 
   fake.verify();
 });
 
+test('quotas: e edits the quota under the cursor in place (the form starts from it; the same id is saved)', async () => {
+  const input = { subject: { kind: 'device' as const, identity: MAC }, limitBytes: 2e9, direction: 'total' as const, period: { kind: 'day' as const }, notifyPercents: [90], block: false };
+  const fake = new FakeController().expectQuotas(view()).expectSaveQuota(input, 3).expectQuotas(view());
+  const { t } = mount(fake);
+  await t.waitFor('Block log');
+  await t.press('e');
+  const form = await t.waitFor('Edit quota 3');
+  assert.match(form, /limit\s+1GB_/);
+  assert.match(form, /period\s+day/);
+  await t.press(KEY.backspace, KEY.backspace, KEY.backspace, '2', 'G', 'B');
+  await t.press('\t', '\t', '\t', ...Array.from({ length: 6 }, () => KEY.backspace), '9', '0'); // notify: 90
+  await t.press('\t', KEY.right); // block: no
+  const changed = await t.waitFor('block      ◀ no ▶');
+  assert.match(changed, /limit\s+2GB_/);
+  assert.match(changed, /notify\s+90_/);
+  await t.press(KEY.enter);
+  await t.waitFor('Quota 3 changed.');
+  fake.verify();
+});
+
 test('live: the quota column shows used, left and reset; b asks to block the first row for 1h, + makes it 2h, y blocks', async () => {
   const fake = new FakeController().expectWatch().expectBlock(MAC, 2 * 3_600_000, { isDone: true, message: 'laptop blocked until 16:13.' });
   const t = renderInTerminal(
