@@ -190,3 +190,56 @@ test('expired blocks are removed at start and audited; hand block and unblock; a
     store.close();
   }
 });
+
+test('a rolling quota alerts once while the usage stays over a threshold, and again only after it fell below', async () => {
+  const store = tmp.open();
+  try {
+    const h = new Harness(store, START, KEY);
+    h.run(21, 30_000); // ten minutes of traffic
+    const used = h.truth(identityOf(0), h.clock.now() - 10 * 60_000, h.clock.now() + 1);
+    // 10 % of the limit is a tenth of what ten minutes carry: far over it while traffic goes on.
+    const quota = addQuota(store, { period: { kind: 'rolling', minutes: 10 }, limitBytes: used[0] + used[1], thresholds: buildThresholds([10], false) });
+    const { events, enforcer, poll } = setup(store, h);
+    await poll();
+    assert.deepEqual(events.map((e) => [e.kind, e.percent, e.quotaId]), [['quota-threshold', 10, quota.id]]);
+    // 25 more minutes over the threshold, across two and a half window lengths: nothing new.
+    await poll(50);
+    assert.equal(events.length, 1, 'no repeat while the usage stays over the threshold');
+    // Quiet for longer than the window: the usage falls to nothing and the threshold re-arms.
+    h.clock.advance(20 * 60_000);
+    h.poll({}, () => [0, 0]);
+    enforcer.afterPoll(snapshotOf(), true);
+    await enforcer.idle();
+    assert.equal(enforcer.decorate(snapshotOf()).quotas![0]!.usedBytes, 0);
+    assert.equal(events.length, 1);
+    // Traffic again: the climb over 10 % is a new crossing.
+    await poll(21);
+    assert.deepEqual(events.slice(1).map((e) => [e.kind, e.percent]), [['quota-threshold', 10]]);
+  } finally {
+    store.close();
+  }
+});
+
+test("an expired block's audit row names the quota (or the hand) that set it, from the block's own audit row", async () => {
+  const store = tmp.open();
+  try {
+    const h = new Harness(store, START, KEY);
+    h.run(3, 30_000);
+    const until = START - 10_000;
+    // The router keeps whole seconds: its expiry reads up to a second off the audited one.
+    store.quotas.addAudit({ atMs: START - HOUR, routerKey: KEY, action: 'block', identity: identityOf(2), addresses: [IPS[2]!], reason: 'quota 7 (host-2) reached 100 %', quotaId: 7, by: 'quota', untilMs: until - 400 });
+    store.quotas.addAudit({ atMs: START - HOUR, routerKey: KEY, action: 'block', identity: identityOf(1), addresses: [IPS[1]!], reason: 'by hand', quotaId: null, by: 'hand', untilMs: until });
+    const blocks = new FakeBlocks();
+    blocks.entries = [
+      { identity: identityOf(2), mac: null, addresses: [IPS[2]!], untilMs: until, isExpired: true },
+      { identity: identityOf(1), mac: null, addresses: [IPS[1]!], untilMs: until, isExpired: true },
+    ];
+    const { events, poll } = setup(store, h, { blocks });
+    await poll();
+    const expired = store.quotas.listAudit(KEY).filter((a) => a.action === 'expired');
+    assert.deepEqual(expired.map((a) => [a.identity, a.quotaId, a.by]), [[identityOf(2), 7, 'quota'], [identityOf(1), null, 'hand']]);
+    assert.deepEqual(events.map((e) => [e.kind, e.quotaId]), [['unblock', 7], ['unblock', null]]);
+  } finally {
+    store.close();
+  }
+});

@@ -9,7 +9,7 @@
 import { alertText, type AlertEvent, type AlertSink } from '../domain/alert-event.js';
 import type { Clock } from '../domain/clock.js';
 import { systemZone, type LocalZone } from '../domain/periods.js';
-import { crossingWindowStartMs, formatQuotaPeriod, quotaBlockUntilMs, type QuotaThreshold, type QuotaUsage } from '../domain/quota.js';
+import { crossingWindowStartMs, formatQuotaPeriod, isRearmedBelow, quotaBlockUntilMs, type QuotaThreshold, type QuotaUsage } from '../domain/quota.js';
 import type { HostUsage, Notice, QuotaUsageView, Snapshot } from '../domain/snapshot.js';
 import { sanitizeText } from '../sanitize.js';
 import type { HistoryStore } from '../store/history-store.js';
@@ -227,9 +227,14 @@ export class QuotaEnforcer {
       const { entries, removed } = await client.removeExpiredBlocks(now);
       for (const entry of removed) {
         const identity = entry.identity ?? entry.mac ?? entry.addresses[0] ?? '?';
-        store.quotas.addAudit({ atMs: now, routerKey, action: 'expired', identity, addresses: entry.addresses, reason: 'the block ended', quotaId: null, by: 'quota', untilMs: entry.untilMs });
+        // The router's tag holds the device and the expiry, not who blocked: the audit row of the
+        // block that set this expiry (the router keeps whole seconds) says which quota, or by hand.
+        const origin = store.quotas.listAudit(routerKey, { limit: 500 }).findLast((a) => a.action === 'block' && a.identity === identity && a.untilMs !== null && entry.untilMs !== null && Math.abs(a.untilMs - entry.untilMs) <= 1000);
+        const quotaId = origin?.quotaId ?? null;
+        const by = origin?.by ?? 'quota';
+        store.quotas.addAudit({ atMs: now, routerKey, action: 'expired', identity, addresses: entry.addresses, reason: 'the block ended', quotaId, by, untilMs: entry.untilMs });
         const device = deviceFacts(identity, this.hosts, []);
-        this.alert(blockEvent('unblock', { device, nowMs: now, routerKey, reason: 'the block ended', quotaId: null, by: 'quota', untilMs: entry.untilMs }), 'info');
+        this.alert(blockEvent('unblock', { device, nowMs: now, routerKey, reason: 'the block ended', quotaId, by, untilMs: entry.untilMs }), 'info');
       }
       this.blocked = blockedUntil(entries);
       this.lastFailure = null;
@@ -253,8 +258,12 @@ export class QuotaEnforcer {
     this.views = usages.map((u) => this.viewOf(u, known));
     if (!isWriter) return;
     for (const usage of usages) {
+      const windowStartMs = crossingWindowStartMs(usage.quota.period, { startMs: usage.startMs, endMs: now, resetMs: usage.resetMs }, now);
+      if (isRearmedBelow(usage.quota.period)) {
+        // A rolling window's usage fell back below a threshold: its next climb over it alerts (and blocks) again.
+        for (const threshold of usage.quota.thresholds) if (usage.percent < threshold.percent) store.quotas.forgetCrossing(usage.quota.id, windowStartMs, threshold.percent);
+      }
       for (const threshold of usage.crossed) {
-        const windowStartMs = crossingWindowStartMs(usage.quota.period, { startMs: usage.startMs, endMs: now, resetMs: usage.resetMs }, now);
         if (!store.quotas.recordCrossing(usage.quota.id, windowStartMs, threshold.percent, now)) continue;
         if (threshold.notify) this.alert(this.thresholdEvent(usage, threshold, known, now), 'warn');
         if (threshold.block) await this.blockQuota(usage, threshold, known, now, zone);
@@ -307,7 +316,8 @@ export class QuotaEnforcer {
       periodStartMs: usage.startMs,
       resetMs: usage.resetMs,
       untilMs: null,
-      message: `quota ${quota.id}: ${Math.floor(usage.percent)} % used`,
+      // Past 10× the limit a percent says less than the multiple (a tiny limit can read 105315200 %).
+      message: `quota ${quota.id}: ${usage.percent >= 1000 ? `${Math.floor(usage.percent / 100)}× the limit` : `${Math.floor(usage.percent)} %`} used`,
     };
   }
 

@@ -6,6 +6,8 @@ import {
   buildThresholds,
   bytesInDirection,
   crossingWindowStartMs,
+  isRearmedBelow,
+  ROLLING_CROSSING_KEY,
   checkQuotaPeriod,
   checkQuotaThresholds,
   evaluateQuota,
@@ -240,13 +242,16 @@ describe('evaluateQuota', () => {
     assert.deepEqual([bytesInDirection('down', u), bytesInDirection('up', u), bytesInDirection('total', u)], [7, 3, 10]);
   });
 
-  test('crossings are keyed by the calendar window, or by the rolling window length slot', () => {
+  test('crossings are keyed by the calendar window; a rolling quota has one key and re-arms below', () => {
     assert.equal(crossingWindowStartMs({ kind: 'day' }, window, utc(2024, 3, 13, 23)), utc(2024, 3, 13));
+    assert.equal(isRearmedBelow({ kind: 'day' }), false);
     const period = { kind: 'rolling', minutes: 120 } as const;
     const at = (h: number, m = 0) => crossingWindowStartMs(period, quotaWindow(period, utc(2024, 3, 13, h, m)), utc(2024, 3, 13, h, m));
-    assert.equal(at(10), utc(2024, 3, 13, 10));
-    assert.equal(at(11, 59), utc(2024, 3, 13, 10));
-    assert.equal(at(12), utc(2024, 3, 13, 12));
+    // The same key at any moment: a crossing is not new just because the window moved on.
+    assert.equal(at(10), ROLLING_CROSSING_KEY);
+    assert.equal(at(11, 59), ROLLING_CROSSING_KEY);
+    assert.equal(at(12), ROLLING_CROSSING_KEY);
+    assert.equal(isRearmedBelow(period), true);
   });
 
   test('rolling reset: when the oldest counted bytes leave the window', () => {

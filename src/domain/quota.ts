@@ -257,14 +257,23 @@ export function quotaBlockUntilMs(period: QuotaPeriod, nowMs: number, zone: Loca
 
 /**
  * The window start a crossing is recorded under (QuotaStore.recordCrossing: once per quota, this
- * start and percent). A calendar window's own start; a rolling window starts anew with every poll,
- * so its crossings are keyed by the window length's slot of `nowMs` (multiples of the length since
- * the epoch): a rolling quota alerts at most once per threshold and window length.
+ * start and percent). A calendar window's own start: each period alerts once per threshold. A
+ * rolling window moves with every poll, so its crossings share one key, ROLLING_CROSSING_KEY, and a
+ * threshold is re-armed (QuotaStore.forgetCrossing) once the usage falls back below it
+ * (`isRearmedBelow`): a rolling quota alerts — and blocks — once each time the usage climbs over a
+ * threshold, however long it stays there.
  */
 export function crossingWindowStartMs(period: QuotaPeriod, window: QuotaWindow, nowMs: number): number {
-  if (period.kind !== 'rolling') return window.startMs;
-  const lengthMs = period.minutes * MINUTE_MS;
-  return Math.floor(nowMs / lengthMs) * lengthMs;
+  void nowMs;
+  return period.kind === 'rolling' ? ROLLING_CROSSING_KEY : window.startMs;
+}
+
+/** The one crossing key of a rolling quota (no calendar window starts at the epoch). */
+export const ROLLING_CROSSING_KEY = 0;
+
+/** Whether a crossing of this period is re-armed when the usage is below its threshold (rolling only). */
+export function isRearmedBelow(period: QuotaPeriod): boolean {
+  return period.kind === 'rolling';
 }
 
 /** A slice of a usage series: bytes counted in [atMs, atMs + bucket). */

@@ -120,6 +120,7 @@ function prepareStatements(db: Database.Database) {
     insertCrossing: db.prepare<[number, number, number, number]>(
       'INSERT INTO quota_crossings (quota_id, window_start_ms, percent, at_ms) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
     ),
+    forgetCrossing: db.prepare<[number, number, number]>('DELETE FROM quota_crossings WHERE quota_id = ? AND window_start_ms = ? AND percent = ?'),
     crossings: db.prepare<[number, number], { percent: number }>('SELECT percent FROM quota_crossings WHERE quota_id = ? AND window_start_ms = ? ORDER BY percent'),
     insertAudit: db.prepare<[string, number, string, string, string, string, number | null, string, number | null]>(
       `INSERT INTO block_audit (router_key, at_ms, action, identity, addresses_json, reason, quota_id, by, until_ms)
@@ -350,6 +351,11 @@ export class QuotaStore {
   /** Records that a quota crossed `percent` in the window starting at windowStartMs. True the first time only. */
   recordCrossing(quotaId: number, windowStartMs: number, percent: number, atMs: number): boolean {
     return this.s.insertCrossing.run(quotaId, windowStartMs, percent, atMs).changes > 0;
+  }
+
+  /** Re-arms a crossing (a rolling quota's usage fell below it): the next climb over it is new. True when one was recorded. */
+  forgetCrossing(quotaId: number, windowStartMs: number, percent: number): boolean {
+    return this.s.forgetCrossing.run(quotaId, windowStartMs, percent).changes > 0;
   }
 
   /** The threshold percents already recorded for a quota's window. */
