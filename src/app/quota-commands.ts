@@ -19,7 +19,7 @@ import {
   type QuotaUsage,
 } from '../domain/quota.js';
 import { renderTable, type Column } from '../output/table.js';
-import { formatBytes } from '../output/units.js';
+import { formatBytes, formatLocalTime, formatTimeUntil } from '../output/units.js';
 import type { HistoryStore } from '../store/history-store.js';
 import type { KnownHost } from '../store/quota-store.js';
 import type { Action } from './context.js';
@@ -89,22 +89,8 @@ function describeThresholds(thresholds: readonly QuotaThreshold[]): string {
   return [notify.length > 0 ? `notify at ${notify.join(', ')}` : '', block.length > 0 ? `block at ${block.join(', ')}` : ''].filter(Boolean).join('; ');
 }
 
-/** `2024-04-15 00:00` in the local zone. */
-function localTime(ms: number): string {
-  const d = new Date(ms);
-  const two = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}`;
-}
-
-/** `in 3 h 20 min`, `in 12 d 3 h`. */
-function timeUntil(ms: number): string {
-  if (ms <= 0) return 'now';
-  const minutes = Math.ceil(ms / 60_000);
-  if (minutes < 60) return `in ${minutes} min`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 48) return `in ${hours} h ${minutes % 60} min`;
-  return `in ${Math.floor(hours / 24)} d ${hours % 24} h`;
-}
+const localTime = formatLocalTime;
+const timeUntil = formatTimeUntil;
 
 // ---- quota add ----------------------------------------------------------------------------------
 

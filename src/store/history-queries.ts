@@ -8,7 +8,7 @@ import { UsageError } from '../errors.js';
 import { perGranularity, SAMPLE_TABLE } from './history-database.js';
 import type { HistoryRetention } from './history-retention.js';
 import type { StoredState } from './history-writer.js';
-import { BUCKET_MS, planRange, type Availability, type Granularity } from './range-plan.js';
+import { BUCKET_MS, forEachPlannedRange, planRange, type Availability, type Granularity } from './range-plan.js';
 import type { HostTotal, PeriodReport, SeriesPoint } from '../domain/report.js';
 
 export type { HostTotal, PeriodReport, SeriesPoint } from '../domain/report.js';
@@ -93,7 +93,6 @@ export class HistoryReader {
       // host id → [down, up, down6, up6]: both families, then their IPv6 part.
       const sums = new Map<number, [number, number, number, number]>();
       const add = (g: Granularity, from: number, to: number) => {
-        if (from >= to) return;
         for (const row of this.s.sumByHost[g].iterate(routerId, from, to)) {
           const s = sums.get(row.host_id);
           if (s) {
@@ -105,15 +104,8 @@ export class HistoryReader {
         }
       };
       const unrolledMs = this.unrolledFromMs(routerId);
-      for (const piece of plan.pieces) {
-        add(piece.granularity, piece.fromBucket, piece.toBucket);
-        if (piece.granularity !== 'minute') {
-          // The newest minutes are not in the rollups yet: take them from the minute table.
-          const len = BUCKET_MS[piece.granularity];
-          const from = Math.max(piece.fromBucket * len, unrolledMs);
-          add('minute', from / BUCKET_MS.minute, (piece.toBucket * len) / BUCKET_MS.minute);
-        }
-      }
+      // The newest minutes are not in the rollups yet: forEachPlannedRange takes them from the minute table.
+      forEachPlannedRange(plan, unrolledMs, add);
       return { sums, hosts: this.s.hostsOfRouter.all(routerId) };
     });
     const { sums, hosts } = read.deferred();

@@ -18,7 +18,7 @@ import {
 } from '../domain/quota.js';
 import { perGranularity, SAMPLE_TABLE } from './history-database.js';
 import type { HistoryRetention } from './history-retention.js';
-import { BUCKET_MS, planRange, type Granularity } from './range-plan.js';
+import { BUCKET_MS, forEachPlannedRange, planRange, type Granularity } from './range-plan.js';
 
 /** A host the history knows for a router, as `hosts` shows it. */
 export interface KnownHost {
@@ -309,21 +309,13 @@ export class QuotaStore {
       .transaction(() => {
         const total = { downBytes: 0, upBytes: 0 };
         const add = (g: Granularity, from: number, to: number) => {
-          if (from >= to) return;
           const row = this.s.sum[g].get(...selection, from, to);
           total.downBytes += row?.d ?? 0;
           total.upBytes += row?.u ?? 0;
         };
         const unrolledMs = this.unrolledFromMs(routerId);
-        for (const piece of plan.pieces) {
-          add(piece.granularity, piece.fromBucket, piece.toBucket);
-          if (piece.granularity !== 'minute') {
-            // The newest minutes are not in the rollups yet: take them from the minute table.
-            const len = BUCKET_MS[piece.granularity];
-            const from = Math.max(piece.fromBucket * len, unrolledMs);
-            add('minute', from / BUCKET_MS.minute, (piece.toBucket * len) / BUCKET_MS.minute);
-          }
-        }
+        // The newest minutes are not in the rollups yet: forEachPlannedRange takes them from the minute table.
+        forEachPlannedRange(plan, unrolledMs, add);
         return total;
       })
       .deferred();

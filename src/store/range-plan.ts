@@ -83,3 +83,22 @@ export function planRange(startMs: number, endMs: number, availability: Availabi
   }
   return { requested: { startMs, endMs }, effective: { startMs: s, endMs: e }, startPrecision, endPrecision, pieces };
 }
+
+/**
+ * Calls `read` for every bucket range the plan's pieces cover, plus, under each rollup piece, the
+ * minutes not rolled up yet (from `unrolledFromMs` on: they are in the minute table only). Empty
+ * ranges are skipped. The one walk of a plan that every sum over the history uses.
+ */
+export function forEachPlannedRange(plan: RangePlan, unrolledFromMs: number, read: (granularity: Granularity, fromBucket: number, toBucket: number) => void): void {
+  const visit = (g: Granularity, from: number, to: number) => {
+    if (from < to) read(g, from, to);
+  };
+  for (const piece of plan.pieces) {
+    visit(piece.granularity, piece.fromBucket, piece.toBucket);
+    if (piece.granularity !== 'minute') {
+      const len = BUCKET_MS[piece.granularity];
+      const from = Math.max(piece.fromBucket * len, unrolledFromMs);
+      visit('minute', from / BUCKET_MS.minute, (piece.toBucket * len) / BUCKET_MS.minute);
+    }
+  }
+}
