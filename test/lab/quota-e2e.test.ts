@@ -303,13 +303,13 @@ async function quotaFlow(lab: Lab, protocol: Protocol, isNft: boolean, servers: 
     if (!isNft) {
       assert.doesNotMatch(await lab.iptablesSave(), new RegExp(`--mac-source ${h1.mac}`, 'i'), 'the next start removed the expired rule');
       const unblockAlerts = bodies(servers).slice(hooksBefore);
-      assert.deepEqual(kinds(unblockAlerts), ['unblock:qnull'], 'the expiry alert, nothing else');
+      assert.deepEqual(kinds(unblockAlerts), ['unblock:q1'], 'the expiry alert (naming the quota that set the block), nothing else');
     } else assert.equal(servers.hook.requests.length, hooksBefore, 'nft: the set element timed out, nothing to remove or alert');
     const afterRestart = await cli.json<BlockListJson>(['block', '--list']);
     assert.deepEqual(afterRestart.blocks, []);
     if (!isNft) {
       const expiredRow = afterRestart.audit.find((a) => a.action === 'expired');
-      assert.deepEqual(expiredRow && [expiredRow.identity, expiredRow.by, expiredRow.reason], [h1.mac.toLowerCase(), 'quota', 'the block ended'], JSON.stringify(afterRestart.audit));
+      assert.deepEqual(expiredRow && [expiredRow.identity, expiredRow.by, expiredRow.quotaId, expiredRow.reason], [h1.mac.toLowerCase(), 'quota', 1, 'the block ended'], JSON.stringify(afterRestart.audit));
       assert.ok(Math.abs(expiredRow!.untilMs! - untilMs) <= 1000, 'with the expiry it had');
     }
     assert.equal(await reaches(lab, h1), true);
