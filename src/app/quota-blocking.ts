@@ -166,3 +166,18 @@ export function blockedUntil(entries: readonly BlockEntry[]): Map<string, number
   }
   return out;
 }
+
+/**
+ * Blocked devices whose addresses moved (a new DHCP lease, a new IPv6 address): a block by address
+ * must follow them, or the device's downloads flow again on its new address. Live hosts only.
+ */
+export function movedBlocks(hosts: readonly HostUsage[], blocks: ReadonlyMap<string, BlockEntry>, nowMs: number): Array<{ entry: BlockEntry; addresses: string[] }> {
+  const moved: Array<{ entry: BlockEntry; addresses: string[] }> = [];
+  for (const host of hosts) {
+    const entry = blocks.get(host.identity);
+    if (entry === undefined || (entry.untilMs !== null && entry.untilMs <= nowMs)) continue;
+    if (host.addresses.every((a) => entry.addresses.includes(a))) continue;
+    moved.push({ entry, addresses: [...host.addresses] });
+  }
+  return moved;
+}

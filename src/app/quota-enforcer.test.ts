@@ -243,3 +243,32 @@ test("an expired block's audit row names the quota (or the hand) that set it, fr
     store.close();
   }
 });
+
+test('a blocked device that moves to a new address is blocked there too, until the same end, as the same quota or hand', async () => {
+  const store = tmp.open();
+  try {
+    const h = new Harness(store, START, KEY);
+    h.run(3, 30_000);
+    const { blocks, enforcer, poll } = setup(store, h);
+    await poll();
+    assert.equal((await enforcer.blockByHand(identityOf(1), HOUR)).isDone, true);
+    const until = blocks.blocked.at(-1)!.untilMs;
+    // The same device (its MAC) on a new lease.
+    const moved = makeSnapshot(IPS.map((ip, i) => host(i === 1 ? '198.51.100.77' : ip, { mac: MACS[i] ?? null, hostname: `host-${i}` })));
+    h.clock.advance(1000);
+    enforcer.afterPoll(moved, true);
+    await enforcer.idle();
+    assert.equal(blocks.blocked.length, 2);
+    assert.deepEqual(blocks.blocked[1], { identity: identityOf(1), mac: MACS[1], addresses: ['198.51.100.77'], untilMs: until });
+    const last = store.quotas.listAudit(KEY).at(-1)!;
+    assert.deepEqual([last.action, last.by, last.untilMs], ['block', 'hand', until]);
+    assert.match(last.reason, /address changed to 198\.51\.100\.77/);
+    // Seen again on the same address: nothing more to do.
+    h.clock.advance(1000);
+    enforcer.afterPoll(moved, true);
+    await enforcer.idle();
+    assert.equal(blocks.blocked.length, 2);
+  } finally {
+    store.close();
+  }
+});

@@ -14,7 +14,8 @@ import type { HostUsage, Notice, QuotaUsageView, Snapshot } from '../domain/snap
 import { sanitizeText } from '../sanitize.js';
 import type { HistoryStore } from '../store/history-store.js';
 import type { KnownHost } from '../store/quota-store.js';
-import { blockDevice, blockedUntil, blockEvent, blockIdentities, deviceFacts, displayName, NeverBlockGuard, type BlockPort, type ConnectionEnds } from './quota-blocking.js';
+import type { BlockEntry } from '../router/backends/block.js';
+import { blockDevice, blockedUntil, movedBlocks, blockEvent, blockIdentities, deviceFacts, displayName, NeverBlockGuard, type BlockPort, type ConnectionEnds } from './quota-blocking.js';
 import { evaluateQuotas } from './quota-usage.js';
 
 export const QUOTA_CHECK_INTERVAL_MS = 10_000;
@@ -52,6 +53,7 @@ export class QuotaEnforcer {
   private lastExpiryMs = -Infinity;
   private views: QuotaUsageView[] = [];
   private blocked = new Map<string, number | null>();
+  private blockEntries = new Map<string, BlockEntry>();
   private notices: Notice[] = [];
   private hosts: readonly HostUsage[] = [];
   /** The last failure of a repeating router read, so a router that cannot list blocks says so once. */
@@ -105,13 +107,48 @@ export class QuotaEnforcer {
     const now = this.options.clock.now();
     const isCheckDue = now - this.lastCheckMs >= this.checkIntervalMs;
     const isExpiryDue = isWriter && now - this.lastExpiryMs >= this.expiryIntervalMs && snapshot.connection.kind === 'connected';
-    if (!isCheckDue && !isExpiryDue) return;
+    const hasMoved = isWriter && snapshot.connection.kind === 'connected' && this.blockEntries.size > 0 && movedBlocks(this.hosts, this.blockEntries, now).length > 0;
+    if (!isCheckDue && !isExpiryDue && !hasMoved) return;
     if (isCheckDue) this.lastCheckMs = now;
     if (isExpiryDue) this.lastExpiryMs = now;
     void this.exclusive(async () => {
       if (isExpiryDue) await this.removeExpired();
+      if (isWriter && snapshot.connection.kind === 'connected') {
+        const moved = movedBlocks(this.hosts, this.blockEntries, now);
+        if (moved.length > 0) await this.followMovedBlocks(moved, now);
+      }
       if (isCheckDue) await this.check(isWriter);
     });
+  }
+
+  /** The router's blocks as last read or set: who is blocked until when, and on which addresses. */
+  private setBlocks(entries: readonly BlockEntry[]): void {
+    this.blocked = blockedUntil(entries);
+    this.blockEntries = new Map(entries.filter((e) => !e.isExpired && e.identity !== null).map((e) => [e.identity!, e]));
+  }
+
+  /** Blocks each moved device again on its current addresses, until the same end, as the same quota or hand. */
+  private async followMovedBlocks(moved: ReadonlyArray<{ entry: BlockEntry; addresses: string[] }>, now: number): Promise<void> {
+    const { store, routerKey } = this.options;
+    for (const { entry, addresses } of moved) {
+      const identity = entry.identity!;
+      const origin = store.quotas.listAudit(routerKey, { limit: 500 }).findLast((a) => a.action === 'block' && a.identity === identity);
+      const device = { ...deviceFacts(identity, this.hosts, this.knownHosts()), addresses };
+      const untilMs = entry.untilMs ?? now + 24 * 3_600_000;
+      const reason = `the device's address changed to ${addresses.join(', ')}: blocked there too${origin ? ` (${origin.reason})` : ''}`;
+      const result = await blockDevice(
+        { device, untilMs, nowMs: now, routerKey, reason: sanitizeText(reason, 300), quotaId: origin?.quotaId ?? null, by: origin?.by ?? 'quota' },
+        { client: this.options.client, guard: this.guard, hosts: this.hosts, audit: store.quotas },
+      );
+      if (result.kind === 'blocked') {
+        this.setBlocks(result.entries);
+        this.notice('warn', `${displayName(device)} ${reason}`);
+      } else {
+        // Refused (now the owner's address?) or failed: said once; the next move is tried anew.
+        this.blockEntries.set(identity, { ...entry, addresses });
+        this.notice(result.kind === 'refused' ? 'warn' : 'error', result.reason);
+      }
+    }
   }
 
   /** Resolves when the enforcement (or hand block) in flight is done (tests, shutdown). */
@@ -152,7 +189,7 @@ export class QuotaEnforcer {
         this.notice(result.kind === 'refused' ? 'warn' : 'error', result.reason);
         return { isDone: false, message: result.reason };
       }
-      this.blocked = blockedUntil(result.entries);
+      this.setBlocks(result.entries);
       this.alert(result.event, 'warn');
       return { isDone: true, message: `${displayName(device)} blocked until ${clockTime(now + durationMs)}.` };
     }, { isDone: false, message: 'the block did not run' });
@@ -165,7 +202,7 @@ export class QuotaEnforcer {
       const device = deviceFacts(identity, this.hosts, this.knownHosts());
       try {
         const outcome = await this.options.client.unblock(identity, now);
-        this.blocked = blockedUntil(outcome.entries);
+        this.setBlocks(outcome.entries);
       } catch (error) {
         const reason = `could not unblock ${displayName(device)}: ${sanitizeText(error instanceof Error ? error.message : String(error), 200)}`;
         this.notice('error', reason);
@@ -236,7 +273,7 @@ export class QuotaEnforcer {
         const device = deviceFacts(identity, this.hosts, []);
         this.alert(blockEvent('unblock', { device, nowMs: now, routerKey, reason: 'the block ended', quotaId, by, untilMs: entry.untilMs }), 'info');
       }
-      this.blocked = blockedUntil(entries);
+      this.setBlocks(entries);
       this.lastFailure = null;
     } catch (error) {
       this.failedOnce(`could not read or lift the router's blocks: ${sanitizeText(error instanceof Error ? error.message : String(error), 200)}`);
@@ -283,7 +320,7 @@ export class QuotaEnforcer {
         { client: this.options.client, guard: this.guard, hosts: this.hosts, audit: this.options.store.quotas },
       );
       if (result.kind === 'blocked') {
-        this.blocked = blockedUntil(result.entries);
+        this.setBlocks(result.entries);
         this.alert({ ...result.event, usedBytes: usage.usedBytes, limitBytes: usage.limitBytes, direction: quota.direction, periodStartMs: usage.startMs, resetMs: usage.resetMs }, 'warn');
       } else {
         // Not retried every poll: the crossing is recorded; the user sees why and may block by hand.
