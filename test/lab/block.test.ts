@@ -9,45 +9,21 @@
 // telnet and SSH; the openwrt-fw4 variant (nft only) over SSH and telnet.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { labSkipReason, startLab, variantSkipReason, type Lab, type LabHost } from './lab.js';
 import { CLI_PATH, Cli, type Protocol, type Run } from './lantop-cli.js';
+import { firewall, forwardingScripts, inNs, reaches as reachesWith, Stream } from './lab-forwarding.js';
 
 const PORT = 47_123;
-const WAN_IP = '203.0.113.1';
+const SCRIPTS = forwardingScripts(PORT, { chunkBytes: 1000, upChunkBytes: 200 });
+const reaches = (lab: Lab, host: LabHost) => reachesWith(lab, host, SCRIPTS);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // In the ISP: every connection gets 1000 bytes every 20 ms and its input is read (and counted).
-const SERVER = `require('net').createServer((s)=>{const t=setInterval(()=>s.write(Buffer.alloc(1000,97)),20);s.on('data',()=>{});s.on('error',()=>{});s.on('close',()=>clearInterval(t));}).listen(${PORT},'0.0.0.0',()=>console.log('up'));`;
 // In a LAN host: one long connection, 200 bytes up every 20 ms, the bytes received printed every 100 ms.
-const STREAM = `let n=0;const s=require('net').connect(${PORT},'${WAN_IP}');s.on('data',(b)=>{n+=b.length;});s.on('error',()=>{});const u=setInterval(()=>{if(s.writable)s.write(Buffer.alloc(200,98));},20);setInterval(()=>console.log(n),100);`;
 // A fresh connection that must see the server's first bytes within 1.5 s (exit 0), else exit 1.
-const PROBE = `const s=require('net').connect(${PORT},'${WAN_IP}');const t=setTimeout(()=>process.exit(1),1500);s.on('data',()=>{clearTimeout(t);process.exit(0);});s.on('error',()=>process.exit(1));`;
 
-class Stream {
-  received = 0;
-  constructor(readonly child: ChildProcess) {
-    child.stdout!.on('data', (b: Buffer) => {
-      const last = b.toString('utf8').trim().split('\n').pop();
-      if (last !== undefined && /^\d+$/.test(last)) this.received = Number(last);
-    });
-  }
-  /** Bytes received over the next `ms`. */
-  async growth(ms: number): Promise<number> {
-    const from = this.received;
-    await sleep(ms);
-    return this.received - from;
-  }
-}
-
-function inNs(ns: string, script: string): ChildProcess {
-  return spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-async function reaches(lab: Lab, host: LabHost): Promise<boolean> {
-  return (await lab.hostExec(host, [process.execPath, '-e', PROBE], { timeoutMs: 5000 })).code === 0;
-}
 
 function shown(text: string): string {
   return JSON.stringify(text.slice(-1500));
@@ -68,15 +44,6 @@ async function list(cli: Cli): Promise<ListJson> {
   return JSON.parse((await lantop(cli, ['block', '--list', '--json'])).stdout) as ListJson;
 }
 
-/** The router's firewall, comparable over time: nft element timers (`expires …`) blanked; an empty
- * ip6tables filter table (policies ACCEPT, no rule) is no table — reading one with `ip6tables -S`
- * instantiates it in iptables-legacy, and neither filters anything. */
-async function firewall(lab: Lab, isNft: boolean): Promise<string> {
-  if (isNft) return (await lab.nftRuleset()).replace(/ expires [0-9dhms]+/g, ' expires …');
-  const v6 = await lab.ip6tablesSave();
-  const isEmpty6 = v6.trim() === '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT';
-  return `${await lab.iptablesSave()}\n--- ip6tables ---\n${isEmpty6 ? '' : v6}`;
-}
 
 /** The whole flow on one lab over one protocol. `full`: also the timed lift and teardown. */
 async function blockFlow(lab: Lab, protocol: Protocol, isNft: boolean, full: boolean): Promise<void> {
@@ -87,14 +54,14 @@ async function blockFlow(lab: Lab, protocol: Protocol, isNft: boolean, full: boo
     await lab.refreshArp();
     const pristine = await firewall(lab, isNft);
     if (full) await lantop(cli, ['setup', '--yes']);
-    const server = inNs(lab.ispNs, SERVER);
+    const server = inNs(lab.ispNs, SCRIPTS.server);
     children.push(server);
     await new Promise<void>((resolve, reject) => {
       server.stdout!.once('data', () => resolve());
       server.once('exit', (code) => reject(new Error(`stream server exited ${code}`)));
     });
-    const s1 = new Stream(inNs(h1.ns, STREAM));
-    const s2 = new Stream(inNs(h2.ns, STREAM));
+    const s1 = new Stream(inNs(h1.ns, SCRIPTS.stream));
+    const s2 = new Stream(inNs(h2.ns, SCRIPTS.stream));
     children.push(s1.child, s2.child);
     assert.ok((await s1.growth(1000)) > 10_000 && (await s2.growth(300)) > 3_000, 'both streams run before the block');
 

@@ -24,45 +24,22 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { labSkipReason, startLab, variantSkipReason, type Lab, type LabHost } from './lab.js';
 import { CLI_PATH, Cli, type Protocol, type Run } from './lantop-cli.js';
+import { firewall, forwardingScripts, inNs, reaches as reachesWith, Stream } from './lab-forwarding.js';
 import { startHttpRecorder, type HttpRecorder } from '../helpers/http-recorder.js';
 import { makeSelfSignedCert, readMail, startSmtpRecorder, type SelfSignedCert, type SmtpRecorder } from '../helpers/smtp-recorder.js';
 
 const PORT = 47_124;
-const WAN_IP = '203.0.113.1';
 const SMTP_USER = 'alerts';
 const SMTP_PASSWORD = 'sm tp:pässword';
 const LIMIT_BYTES = 1_000_000; // 1MB; the streams move ~220 kB/s per host
+const SCRIPTS = forwardingScripts(PORT, { chunkBytes: 4000, upChunkBytes: 400 });
+const reaches = (lab: Lab, host: LabHost) => reachesWith(lab, host, SCRIPTS);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // In the ISP: every connection gets 4000 bytes every 20 ms and its input is read.
-const SERVER = `require('net').createServer((s)=>{const t=setInterval(()=>s.write(Buffer.alloc(4000,97)),20);s.on('data',()=>{});s.on('error',()=>{});s.on('close',()=>clearInterval(t));}).listen(${PORT},'0.0.0.0',()=>console.log('up'));`;
 // In a LAN host: one long connection, 400 bytes up every 20 ms, the bytes received printed every 100 ms.
-const STREAM = `let n=0;const s=require('net').connect(${PORT},'${WAN_IP}');s.on('data',(b)=>{n+=b.length;});s.on('error',()=>{});setInterval(()=>{if(s.writable)s.write(Buffer.alloc(400,98));},20);setInterval(()=>console.log(n),100);`;
 // A fresh connection that must see the server's first bytes within 1.5 s (exit 0), else exit 1.
-const PROBE = `const s=require('net').connect(${PORT},'${WAN_IP}');const t=setTimeout(()=>process.exit(1),1500);s.on('data',()=>{clearTimeout(t);process.exit(0);});s.on('error',()=>process.exit(1));`;
 
-class Stream {
-  received = 0;
-  constructor(readonly child: ChildProcess) {
-    child.stdout!.on('data', (b: Buffer) => {
-      const last = b.toString('utf8').trim().split('\n').pop();
-      if (last !== undefined && /^\d+$/.test(last)) this.received = Number(last);
-    });
-  }
-  async growth(ms: number): Promise<number> {
-    const from = this.received;
-    await sleep(ms);
-    return this.received - from;
-  }
-}
-
-function inNs(ns: string, script: string): ChildProcess {
-  return spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-async function reaches(lab: Lab, host: LabHost): Promise<boolean> {
-  return (await lab.hostExec(host, [process.execPath, '-e', PROBE], { timeoutMs: 5000 })).code === 0;
-}
 
 const shown = (text: string) => JSON.stringify(text.slice(-1500));
 
@@ -107,12 +84,6 @@ interface AlertBody {
 /** What `quota list --json` says that no traffic changes. */
 const quotaShape = (q: QuotaJson) => q.quotas.map(({ id, subject, limitBytes, direction, period, thresholds }) => ({ id, subject, limitBytes, direction, period, thresholds }));
 
-async function firewall(lab: Lab, isNft: boolean): Promise<string> {
-  if (isNft) return (await lab.nftRuleset()).replace(/ expires [0-9dhms]+/g, ' expires …');
-  const v6 = await lab.ip6tablesSave();
-  const isEmpty6 = v6.trim() === '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT';
-  return `${await lab.iptablesSave()}\n--- ip6tables ---\n${isEmpty6 ? '' : v6}`;
-}
 
 async function until(what: string, check: () => boolean, timeoutMs: number, detail: () => string): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -204,7 +175,7 @@ async function quotaFlow(lab: Lab, protocol: Protocol, isNft: boolean, servers: 
     mark('set up');
 
     // 2. The enforcer and real traffic from h1 and h2, started early in a clock minute (see above).
-    const server = inNs(lab.ispNs, SERVER);
+    const server = inNs(lab.ispNs, SCRIPTS.server);
     children.push(server);
     await new Promise<void>((resolve, reject) => {
       server.stdout!.once('data', () => resolve());
@@ -215,8 +186,8 @@ async function quotaFlow(lab: Lab, protocol: Protocol, isNft: boolean, servers: 
     await until('the enforcer polls', () => enforcer.lines() >= 2, 20_000, enforcer.stderr);
     const second = new Date().getSeconds();
     if (second > 42) await sleep((61 - second) * 1000);
-    const s1 = new Stream(inNs(h1.ns, STREAM));
-    const s2 = new Stream(inNs(h2.ns, STREAM));
+    const s1 = new Stream(inNs(h1.ns, SCRIPTS.stream));
+    const s2 = new Stream(inNs(h2.ns, SCRIPTS.stream));
     children.push(s1.child, s2.child);
     mark('traffic started');
 
