@@ -36,15 +36,8 @@ export interface QuotaAddOptions {
   block?: boolean;
 }
 
-/** `quota edit`: only what is given changes; `block` false is `--no-block`. */
-export interface QuotaEditOptions {
-  limit?: string;
-  direction?: string;
-  period?: string;
-  cycleDay?: string;
-  notify?: string[];
-  block?: boolean;
-}
+/** `quota edit` takes the same options: only what is given changes; `block` false is `--no-block`. */
+export type QuotaEditOptions = QuotaAddOptions;
 
 /** A RangeError from the domain's parsers → a UsageError naming the flag. */
 function parsed<T>(flag: string, read: () => T): T {

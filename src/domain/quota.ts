@@ -64,6 +64,7 @@ export interface QuotaUsage {
   /** usedBytes / limitBytes × 100 (may pass 100). */
   percent: number;
   startMs: number;
+  /** When the count starts again (a rolling quota: when its oldest counted bytes leave; null with nothing counted). */
   resetMs: number | null;
   /** The thresholds reached (percent ≤ used percent), lowest first. */
   crossed: QuotaThreshold[];

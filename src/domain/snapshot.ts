@@ -2,6 +2,7 @@
 // (STYLE.md principle 2). Nothing computes usage twice.
 
 import type { FamilyBytes, FamilyRates, FamilySplit } from './family.js';
+import type { QuotaUsage } from './quota.js';
 
 /**
  * The one row for IPv6 bytes no device can be named for yet (issue 15): counters of IPv6
@@ -64,7 +65,7 @@ export interface HostUsage extends Partial<FamilyBytes>, Partial<FamilyRates> {
  * One quota as the screens and `usage --json` show it (issue 16), from the quota enforcer's last
  * evaluation (app/quota-enforcer.ts), not a database read per frame. `name` is display-safe.
  */
-export interface QuotaUsageView {
+export interface QuotaUsageView extends Pick<QuotaUsage, 'usedBytes' | 'limitBytes' | 'leftBytes' | 'percent' | 'startMs' | 'resetMs'> {
   id: number;
   subject: { kind: 'device' | 'person' | 'line'; id: string };
   /** Sanitised: a device's host name (else its identity), a person's name, or "whole line". */
@@ -74,14 +75,6 @@ export interface QuotaUsageView {
   direction: 'down' | 'up' | 'total';
   /** As `quota add --period` takes it: day, week, month, cycle:N, Nh, Nm. */
   period: string;
-  usedBytes: number;
-  limitBytes: number;
-  leftBytes: number;
-  /** used / limit × 100; may pass 100. */
-  percent: number;
-  startMs: number;
-  /** When the count starts again (null: a rolling quota with nothing counted). */
-  resetMs: number | null;
   /** Some device of the subject is blocked now. */
   isBlocked: boolean;
 }
