@@ -6,7 +6,7 @@
 import { EXIT, UsageError } from '../errors.js';
 import { sanitizeText } from '../sanitize.js';
 import { canonicalAddress } from '../domain/address.js';
-import { canonicalMacText, checkNeverBlock } from '../domain/never-block.js';
+import { canonicalMacText, checkNeverBlock, neverBlockFactsOf } from '../domain/never-block.js';
 import type { BlockAuditAction } from '../domain/quota.js';
 import { renderTable, type Column } from '../output/table.js';
 import { formatLocalTime, formatTimeUntil } from '../output/units.js';
@@ -115,19 +115,11 @@ async function runBlock(services: Services, device: string, options: Record<stri
   return withRouter(services, async ({ client, session }) => {
     const hosts = await client.listHosts();
     const device$ = resolveBlockDevice(device, hosts);
-    const owner = session.localAddress;
-    const ownerMacs = owner === null ? [] : hosts.filter((h) => h.ip === owner || h.addresses.includes(owner)).map((h) => h.mac);
     const router = await client.routerOwnAddresses();
     note(services, router.notes);
-    const verdict = checkNeverBlock(device$, {
-      ownerAddresses: owner === null ? [] : [owner],
-      ownerMacs,
-      routerAddresses: router.addresses,
-      routerMacs: router.macs,
-      neverBlock: services.settings.neverBlock,
-    });
+    const facts = neverBlockFactsOf({ localAddress: session.localAddress, remoteAddress: session.remoteAddress, hosts, router, neverBlock: services.settings.neverBlock });
+    const verdict = checkNeverBlock(device$, facts);
     if (!verdict.isAllowed) throw new UsageError(verdict.reason, 'Nothing was changed. Blocking never touches the router itself or the device you manage it from.');
-    if (owner === null) throw new UsageError('Refused to block: lantop cannot tell which address it connects from, so it cannot keep you from locking yourself out.', 'Nothing was changed; try again (the connection may have dropped).');
     const target: BlockTarget = { identity: device$.identity, mac: device$.mac, addresses: device$.addresses, untilMs };
     const outcome = await client.block(target, nowMs);
     note(services, outcome.notes);

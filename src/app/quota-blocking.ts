@@ -4,7 +4,7 @@
 // setting: domain/never-block.ts decides), the block itself through RouterClient, its audit row
 // and its alert. A refusal or a failed router command is returned as words, never thrown.
 import type { AlertEvent } from '../domain/alert-event.js';
-import { checkNeverBlock, type NeverBlockFacts } from '../domain/never-block.js';
+import { checkNeverBlock, neverBlockFactsOf, type NeverBlockFacts } from '../domain/never-block.js';
 import type { Quota } from '../domain/quota.js';
 import { isUnattributedIdentity, type HostUsage } from '../domain/snapshot.js';
 import { sanitizeText } from '../sanitize.js';
@@ -76,16 +76,7 @@ export class NeverBlockGuard {
       return { addresses: [], macs: [], notes: [] };
     });
     const own = await this.routerOwn;
-    const local = this.ends.localAddress ?? null;
-    const remote = this.ends.remoteAddress ?? null;
-    const ownerMacs = local === null ? [] : hosts.filter((h) => h.mac !== null && h.addresses.includes(local)).map((h) => h.mac!);
-    return {
-      ownerAddresses: local === null ? [] : [local],
-      ownerMacs,
-      routerAddresses: remote === null ? own.addresses : [remote, ...own.addresses],
-      routerMacs: own.macs,
-      neverBlock: this.neverBlock,
-    };
+    return neverBlockFactsOf({ localAddress: this.ends.localAddress ?? null, remoteAddress: this.ends.remoteAddress ?? null, hosts, router: own, neverBlock: this.neverBlock });
   }
 }
 

@@ -53,14 +53,14 @@ function snapshotOf(): Snapshot {
   return makeSnapshot(IPS.map((ip, i) => host(ip, { mac: MACS[i] ?? null, hostname: `host-${i}` })));
 }
 
-function setup(store: HistoryStore, h: Harness, options: { localAddress?: string; blocks?: FakeBlocks } = {}) {
+function setup(store: HistoryStore, h: Harness, options: { localAddress?: string | null; blocks?: FakeBlocks } = {}) {
   const events: AlertEvent[] = [];
   const blocks = options.blocks ?? new FakeBlocks();
   const enforcer = new QuotaEnforcer({
     routerKey: KEY,
     store,
     client: blocks,
-    session: { localAddress: options.localAddress ?? '198.51.100.200', remoteAddress: '198.51.100.1' },
+    session: { localAddress: options.localAddress === undefined ? '198.51.100.200' : options.localAddress, remoteAddress: '198.51.100.1' },
     clock: h.clock,
     sink: { send: (e) => events.push(e) },
     neverBlock: [],
@@ -268,6 +268,22 @@ test('a blocked device that moves to a new address is blocked there too, until t
     enforcer.afterPoll(moved, true);
     await enforcer.idle();
     assert.equal(blocks.blocked.length, 2);
+  } finally {
+    store.close();
+  }
+});
+
+test("with the connection's local address unknown, the enforcer refuses to block (it could be the owner's) and says why", async () => {
+  const store = tmp.open();
+  try {
+    const h = new Harness(store, START, KEY);
+    h.run(3, 30_000);
+    const { blocks, enforcer, poll } = setup(store, h, { localAddress: null });
+    await poll();
+    const result = await enforcer.blockByHand(identityOf(1), HOUR);
+    assert.equal(result.isDone, false);
+    assert.match(result.message, /cannot tell which address it connects from/);
+    assert.equal(blocks.blocked.length, 0, 'nothing sent to the router');
   } finally {
     store.close();
   }

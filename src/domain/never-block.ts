@@ -55,7 +55,38 @@ function canonicalAll(list: readonly string[]): Set<string> {
   return out;
 }
 
+/**
+ * The facts every block is checked against, from what the connection and the router said: the
+ * owner is the connection's local end (and the MACs the router's neighbour table gives that
+ * address), the router its peer plus its interface addresses and MACs. One builder for the CLI's
+ * `block` and the quota enforcer.
+ */
+export function neverBlockFactsOf(input: {
+  localAddress: string | null;
+  remoteAddress: string | null;
+  hosts: ReadonlyArray<{ mac: string | null; addresses: readonly string[] }>;
+  router: { addresses: readonly string[]; macs: readonly string[] };
+  neverBlock: readonly string[];
+}): NeverBlockFacts {
+  const { localAddress: local, remoteAddress: remote, router } = input;
+  const ownerMacs = local === null ? [] : input.hosts.filter((h) => h.mac !== null && h.addresses.includes(local)).map((h) => h.mac!);
+  return {
+    ownerAddresses: local === null ? [] : [local],
+    ownerMacs,
+    routerAddresses: remote === null || router.addresses.includes(remote) ? router.addresses : [remote, ...router.addresses],
+    routerMacs: router.macs,
+    neverBlock: input.neverBlock,
+  };
+}
+
+/**
+ * Whether a device may be blocked. Refused when it is the owner's, the router's or on the
+ * never-block list — and when the owner's address is not known at all (nothing to protect it by).
+ */
 export function checkNeverBlock(candidate: BlockCandidate, facts: NeverBlockFacts): NeverBlockVerdict {
+  if (facts.ownerAddresses.length === 0) {
+    return { isAllowed: false, reason: `Refused to block ${candidate.identity}: lantop cannot tell which address it connects from, so it cannot keep you from locking yourself out.` };
+  }
   const mac = candidate.mac === null ? null : canonicalMacText(candidate.mac);
   const addresses = candidate.addresses.map((a) => canonicalAddress(a)).filter((a): a is string => a !== null);
   const values = [...(mac === null ? [] : [mac]), ...addresses];
