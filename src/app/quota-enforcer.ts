@@ -107,16 +107,14 @@ export class QuotaEnforcer {
     const now = this.options.clock.now();
     const isCheckDue = now - this.lastCheckMs >= this.checkIntervalMs;
     const isExpiryDue = isWriter && now - this.lastExpiryMs >= this.expiryIntervalMs && snapshot.connection.kind === 'connected';
-    const hasMoved = isWriter && snapshot.connection.kind === 'connected' && this.blockEntries.size > 0 && movedBlocks(this.hosts, this.blockEntries, now).length > 0;
-    if (!isCheckDue && !isExpiryDue && !hasMoved) return;
+    // Blocks whose device moved to a new address (live, unexpired ones only: movedBlocks).
+    const moved = isWriter && snapshot.connection.kind === 'connected' && this.blockEntries.size > 0 ? movedBlocks(this.hosts, this.blockEntries, now) : [];
+    if (!isCheckDue && !isExpiryDue && moved.length === 0) return;
     if (isCheckDue) this.lastCheckMs = now;
     if (isExpiryDue) this.lastExpiryMs = now;
     void this.exclusive(async () => {
       if (isExpiryDue) await this.removeExpired();
-      if (isWriter && snapshot.connection.kind === 'connected') {
-        const moved = movedBlocks(this.hosts, this.blockEntries, now);
-        if (moved.length > 0) await this.followMovedBlocks(moved, now);
-      }
+      if (moved.length > 0) await this.followMovedBlocks(moved, now);
       if (isCheckDue) await this.check(isWriter);
     });
   }
