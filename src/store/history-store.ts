@@ -14,6 +14,7 @@ import { PollWriter, type HistoryWriter, type StoredState } from './history-writ
 import type { Availability, Granularity } from './range-plan.js';
 import { RouterRegistry } from './router-registry.js';
 import { QuotaStore } from './quota-store.js';
+import { WanStore } from './wan-store.js';
 import { WriterLease, type LeaseAttempt, type LeaseHolder, type LeaseInfo, type WriterLeaseOptions } from './writer-lease.js';
 
 // What src/app/commands.ts and src/output/json.ts import from here besides the store.
@@ -38,6 +39,7 @@ export class HistoryStore implements HistoryWriter, HistoryQueries {
   private readonly writer: PollWriter;
   private readonly reader: HistoryReader;
   private quotaStore: QuotaStore | null = null;
+  private wanStore: WanStore | null = null;
 
   static open(options: HistoryStoreOptions): HistoryStore {
     return new HistoryStore(options);
@@ -61,6 +63,11 @@ export class HistoryStore implements HistoryWriter, HistoryQueries {
   /** Quotas, persons, crossings and the block audit log (issue 16), in this database; prepared on first use. */
   get quotas(): QuotaStore {
     return (this.quotaStore ??= new QuotaStore(this.db, this.retention));
+  }
+
+  /** Per-minute WAN reconciliation rows and the reconciler's last baselines (issue 19); prepared on first use. */
+  get wan(): WanStore {
+    return (this.wanStore ??= new WanStore(this.db, this.routers));
   }
 
   // ---- routers -------------------------------------------------------------------------------

@@ -185,6 +185,32 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX block_audit_by_time ON block_audit (router_key, at_ms);
     `,
   },
+  {
+    version: 6,
+    description: 'WAN reconciliation (issue 19): per-minute WAN, router-own and per-device bytes; the reconciler\'s last baselines',
+    sql: `
+      -- Bytes at layer 3 that crossed the WAN interface in each minute (minute_ms: its UTC start),
+      -- what the router itself sent and received there (NULL: not counted that minute) and what
+      -- the per-device counters saw over the same reads (src/store/wan-store.ts).
+      CREATE TABLE wan_minutes (
+        router_id INTEGER NOT NULL REFERENCES routers(id),
+        minute_ms INTEGER NOT NULL,
+        down_bytes INTEGER NOT NULL,
+        up_bytes INTEGER NOT NULL,
+        router_down_bytes INTEGER,
+        router_up_bytes INTEGER,
+        host_down_bytes INTEGER NOT NULL,
+        host_up_bytes INTEGER NOT NULL,
+        PRIMARY KEY (router_id, minute_ms)
+      ) WITHOUT ROWID;
+      -- src/domain/wan.ts WanReconcilerState of the last recorded poll: a one-shot run's baseline.
+      CREATE TABLE wan_state (
+        router_id INTEGER PRIMARY KEY REFERENCES routers(id),
+        state_json TEXT NOT NULL,
+        updated_ms INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
