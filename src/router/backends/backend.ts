@@ -19,6 +19,18 @@ export interface BackendReading {
   installation: InstallationState;
   /** What this read could not count, in words (display-safe), e.g. IPv6 off; absent: nothing to say. */
   notes?: string[];
+  /**
+   * The router's own traffic on the WAN (issue 19), cumulative, both families summed: down = what
+   * the router itself received from the WAN (INPUT), up = what it sent there (OUTPUT). null or
+   * absent: not counted here (the counters are not installed, or this backend cannot).
+   */
+  routerCounters?: CounterPair | null;
+  /**
+   * The host counters are complete but the router's own counters are not in place (an installation
+   * from before issue 19, or the firmware removed them): poll-time sync adds them. They never make
+   * `installation` incomplete: host counting does not depend on them.
+   */
+  isRouterCounterMissing?: boolean;
 }
 
 /** A second command of the same read, for a router that cannot run both in one line (issue 15). */

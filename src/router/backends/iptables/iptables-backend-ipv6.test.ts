@@ -115,9 +115,16 @@ describe('plans for dual-stack hosts', () => {
       const shape = (c: string) => c.replace(/^ip6?tables /, '').replace(/ -([sd]) \S+/g, ' -$1 X').replace(/TRAFFIC_(DOWN|UP)_\d+/g, 'TRAFFIC_$1_k');
       assert.deepEqual(new Set(v6.map(shape)), new Set(v4.map(shape)));
       for (const address of V6_HOSTS) assert.ok(v6.some((c) => c.split(' ').includes(address)), address);
-      assert.equal(v4.at(-1), 'iptables -I FORWARD 1 -j TRAFFIC');
-      assert.equal(v6.at(-1), 'ip6tables -I FORWARD 1 -j TRAFFIC');
-      assert.ok(v6.every((c) => !/ -[AI] /.test(c) || c.includes('-m comment --comment lantop') || c.startsWith('ip6tables -I FORWARD')));
+      // Each family: its host chains, their FORWARD jump, then the router's own counters (issue 19), jumps last.
+      for (const [tool, commands] of [['iptables', v4], ['ip6tables', v6]] as const) {
+        assert.equal(commands.at(-7), `${tool} -I FORWARD 1 -j TRAFFIC`);
+        assert.deepEqual(commands.slice(-6), [
+          `${tool} -N TRAFFIC_IN`, `${tool} -N TRAFFIC_OUT`,
+          `${tool} -A TRAFFIC_IN -i ppp0 -m comment --comment lantop`, `${tool} -A TRAFFIC_OUT -o ppp0 -m comment --comment lantop`,
+          `${tool} -I INPUT 1 -j TRAFFIC_IN`, `${tool} -I OUTPUT 1 -j TRAFFIC_OUT`,
+        ]);
+      }
+      assert.ok(v6.every((c) => !/ -[AI] /.test(c) || c.includes('-m comment --comment lantop') || /^ip6tables -I (FORWARD|INPUT|OUTPUT) 1 -j /.test(c)));
       assert.deepEqual(plan.rejectedHosts.sort(), ['::ffff:198.51.100.10', 'fe80::ff:fe00:10', 'ff02::1', 'junk'].sort());
       assert.deepEqual(backend.countedBy(plan.commands, hosts), [...V6_HOSTS, ...V4_HOSTS]);
     });
@@ -133,14 +140,21 @@ describe('plans for dual-stack hosts', () => {
     ]);
   });
 
-  test('the captured set-up: its host rules are kept; the flat pair and the group rule of other layouts are removed', () => {
+  test('the captured set-up: its host rules are kept; the flat pair and the group rule of other layouts are removed; the router counters added', () => {
     const backend = backendOf();
     const reading = backend.read(readFixture('iptables/1.8.9-legacy/dual-stack-read.txt'));
+    // Captured before issue 19: hosts complete, the router's own counters not there yet.
+    assert.equal(reading.routerCounters, null);
     const known = [...reading.counters.keys()];
     const plan = backend.planInstall(reading, known, opts);
     assert.deepEqual(plan.foreign, []);
-    assert.deepEqual(plan.commands, ['ip6tables -D TRAFFIC 4', 'ip6tables -D TRAFFIC 3', 'ip6tables -D TRAFFIC_DOWN 5', 'ip6tables -F TRAFFIC_DOWN_0', 'ip6tables -X TRAFFIC_DOWN_0']);
-    assert.ok(plan.notes.every((n) => n.startsWith('IPv6: ')), plan.notes.join('; '));
+    const router = (tool: string) => [
+      `${tool} -N TRAFFIC_IN`, `${tool} -N TRAFFIC_OUT`,
+      `${tool} -A TRAFFIC_IN -i ppp0 -m comment --comment lantop`, `${tool} -A TRAFFIC_OUT -o ppp0 -m comment --comment lantop`,
+      `${tool} -I INPUT 1 -j TRAFFIC_IN`, `${tool} -I OUTPUT 1 -j TRAFFIC_OUT`,
+    ];
+    assert.deepEqual(plan.commands, [...router('iptables'), 'ip6tables -D TRAFFIC 4', 'ip6tables -D TRAFFIC 3', 'ip6tables -D TRAFFIC_DOWN 5', 'ip6tables -F TRAFFIC_DOWN_0', 'ip6tables -X TRAFFIC_DOWN_0', ...router('ip6tables')]);
+    assert.ok(plan.notes.filter((n) => !/router's own WAN traffic/.test(n)).every((n) => n.startsWith('IPv6: ')), plan.notes.join('; '));
   });
 
   test('flush and remove cover both families; installation and fresh install need both', () => {
@@ -156,12 +170,16 @@ describe('plans for dual-stack hosts', () => {
     // IPv4 set up, IPv6 not (an upgrade to a dual-stack lantop, or a firmware that rebuilt ip6tables only).
     const half = backend.read(`${readFixture('iptables/1.8.9-nft/dual-stack-read.txt').split(`${IPV6_MARKER}\n`)[0]}${IPV6_MARKER}\n${BARE}`);
     assert.equal(half.installation, 'incomplete');
+    assert.equal(half.isRouterCounterMissing, false, 'incomplete: sync plans anyway');
+    const noRouter = "not in place: the router's own WAN counters (TRAFFIC_IN absent, TRAFFIC_OUT absent; hosts are counted without them, the next sync adds them)";
     assert.deepEqual(backend.describeInstallation(half), [
-      'in place: the TRAFFIC chain with 2 rule(s)', 'in place: the FORWARD jump',
-      'IPv6 (ip6tables): not in place: the TRAFFIC chain', 'IPv6 (ip6tables): not in place: the FORWARD jump (nothing is counted, and forwarding is untouched)',
+      'in place: the TRAFFIC chain with 2 rule(s)', 'in place: the FORWARD jump', noRouter,
+      'IPv6 (ip6tables): not in place: the TRAFFIC chain', 'IPv6 (ip6tables): not in place: the FORWARD jump (nothing is counted, and forwarding is untouched)', `IPv6 (ip6tables): ${noRouter}`,
     ]);
     const repair = backend.planInstall(half, [...V4_HOSTS, ...V6_HOSTS], opts);
-    assert.ok(repair.commands.length > 0 && repair.commands.every((c) => c.startsWith('ip6tables ')));
+    // IPv4's hosts are in place: only its router counters (issue 19) are added there.
+    assert.ok(repair.commands.length > 0 && repair.commands.every((c) => c.startsWith('ip6tables ') || /^iptables (-N|-A|-I (INPUT|OUTPUT) 1 -j) TRAFFIC_(IN|OUT)\b/.test(c)), repair.commands.join('\n'));
+    assert.equal(repair.commands.filter((c) => c.startsWith('iptables ')).length, 6);
     assert.equal(backend.isFreshInstall(half, repair.commands), false);
   });
 });

@@ -24,6 +24,7 @@ import { readHostCounters } from './counters.js';
 import { DualListingStream, dualReadPlan, listingCommand, splitDualRead } from './dual-stack-read.js';
 import { DEFAULT_LAYOUT, LAYOUTS, TRAFFIC_CHAIN, TREE_FROM_HOSTS, defaultLayoutFor, layoutOfListing, type RuleLayout } from './layouts.js';
 import { planFlush, planSetup, planTeardown } from './plan.js';
+import { jumpPositions, planRouterCounters, readRouterCounters, ROUTER_CHAINS, ROUTER_IN_CHAIN, ROUTER_OUT_CHAIN } from './router-chains.js';
 import { describeRule, findChain, LANTOP_COMMENT } from './rule-spec.js';
 
 export interface IptablesReading extends BackendReading {
@@ -31,6 +32,9 @@ export interface IptablesReading extends BackendReading {
   /** The ip6tables listing; null when IPv6 is not counted here (no ip6tables, or it did not list: see notes). */
   listing6: IptablesListing | null;
   notes: string[];
+  /** TRAFFIC_IN/TRAFFIC_OUT's counters, both counted families summed; null: not in place in one of them. */
+  routerCounters: CounterPair | null;
+  isRouterCounterMissing: boolean;
 }
 
 export interface IptablesBackendOptions {
@@ -82,7 +86,8 @@ export class IptablesBackend implements AccountingBackend<IptablesReading> {
     const chosen = this.lastLayout ?? this.options.layout ?? null;
     const layout = chosen === null ? `${LAYOUTS[DEFAULT_LAYOUT].description} (from ${TREE_FROM_HOSTS} hosts of a family on: the tree layout, a chain per address group)` : LAYOUTS[chosen].description;
     const ipv6 = this.ip6tables === null ? '' : `, IPv6 hosts in ip6tables (${this.ip6tables.command} in ${whereName(this.ip6tables)}) alike`;
-    return `iptables (${this.iptables.command} in ${whereName(this.iptables)}), ${layout}${this.isTagging ? `, rules tagged "-m comment --comment ${LANTOP_COMMENT}"` : ', rules untagged (no comment match)'}${ipv6}`;
+    const router = `; the router's own WAN traffic counted in ${ROUTER_IN_CHAIN} (jumped to from INPUT) and ${ROUTER_OUT_CHAIN} (from OUTPUT)`;
+    return `iptables (${this.iptables.command} in ${whereName(this.iptables)}), ${layout}${router}${this.isTagging ? `, rules tagged "-m comment --comment ${LANTOP_COMMENT}"` : ', rules untagged (no comment match)'}${ipv6}`;
   }
 
   read(text: string): IptablesReading {
@@ -123,7 +128,16 @@ export class IptablesBackend implements AccountingBackend<IptablesReading> {
     const installation = bothFamilies(installationOf(listing), listing6 === null ? null : installationOf(listing6));
     // describe() names the layout the router has once a read has seen it (doctor, dry-run).
     this.lastLayout = layoutOfListing(listing) ?? (listing6 === null ? null : layoutOfListing(listing6)) ?? this.lastLayout;
-    return { counters, installation, listing, listing6, notes };
+    const routerCounters = this.routerCountersOf(listing, listing6);
+    return { counters, installation, listing, listing6, notes, routerCounters, isRouterCounterMissing: installation === 'complete' && routerCounters === null };
+  }
+
+  /** The router's own WAN traffic, both counted families summed; null when one lacks its chains. */
+  private routerCountersOf(listing: IptablesListing, listing6: IptablesListing | null): CounterPair | null {
+    const v4 = readRouterCounters(listing, this.options.wan);
+    if (v4 === null || listing6 === null) return v4;
+    const v6 = readRouterCounters(listing6, this.options.wan, 6);
+    return v6 === null ? null : { downBytes: v4.downBytes + v6.downBytes, upBytes: v4.upBytes + v6.upBytes };
   }
 
   /** The ip6tables listing when it is one; otherwise null and a note with what the router said. */
@@ -155,15 +169,24 @@ export class IptablesBackend implements AccountingBackend<IptablesReading> {
     if (listing6 === null || this.ip6tables === null) {
       // IPv4 only: IPv6 hosts are rejected by the IPv4 plan, as before IPv6 counting existed.
       const plan = planSetup(reading.listing, hostAddresses, { ...base, iptables: this.iptables.binary });
-      return { commands: plan.commands, foreign: plan.foreignRules.map(describeRule), rejectedHosts: plan.rejectedHosts, notes: [...plan.notes, ...(reading.notes ?? [])], caveat };
+      const router = planRouterCounters(reading.listing, { ...base, iptables: this.iptables.binary });
+      return {
+        commands: [...plan.commands, ...router.commands],
+        foreign: [...plan.foreignRules, ...router.foreignRules].map(describeRule),
+        rejectedHosts: plan.rejectedHosts,
+        notes: [...plan.notes, ...router.notes, ...(reading.notes ?? [])],
+        caveat,
+      };
     }
     const plan4 = planSetup(reading.listing, hostAddresses.filter((a) => !a.includes(':')), { ...base, iptables: this.iptables.binary });
+    const router4 = planRouterCounters(reading.listing, { ...base, iptables: this.iptables.binary });
     const plan6 = planSetup(listing6, hostAddresses.filter((a) => a.includes(':')), { ...base, iptables: this.ip6tables.binary, family: 6 });
+    const router6 = planRouterCounters(listing6, { ...base, iptables: this.ip6tables.binary, family: 6 });
     return {
-      commands: [...plan4.commands, ...plan6.commands],
-      foreign: [...plan4.foreignRules.map(describeRule), ...plan6.foreignRules.map((r) => `ip6tables: ${describeRule(r)}`)],
+      commands: [...plan4.commands, ...router4.commands, ...plan6.commands, ...router6.commands],
+      foreign: [...plan4.foreignRules, ...router4.foreignRules].map(describeRule).concat([...plan6.foreignRules, ...router6.foreignRules].map((r) => `ip6tables: ${describeRule(r)}`)),
       rejectedHosts: [...plan4.rejectedHosts, ...plan6.rejectedHosts],
-      notes: [...plan4.notes, ...plan6.notes.map((n) => `IPv6: ${n}`)],
+      notes: [...plan4.notes, ...router4.notes, ...[...plan6.notes, ...router6.notes].map((n) => `IPv6: ${n}`)],
       caveat,
     };
   }
@@ -224,10 +247,10 @@ export class IptablesBackend implements AccountingBackend<IptablesReading> {
   }
 
   describeInstallation(reading: IptablesReading): string[] {
-    const lines = describeFamily(reading.listing, '');
+    const lines = describeFamily(reading.listing, '', this.options.wan, 4);
     if (this.ip6tables === null) return lines;
     if ((reading.listing6 ?? null) === null) return [...lines, ...(reading.notes ?? [])];
-    return [...lines, ...describeFamily(reading.listing6!, 'IPv6 (ip6tables): ')];
+    return [...lines, ...describeFamily(reading.listing6!, 'IPv6 (ip6tables): ', this.options.wan, 6)];
   }
 
   fallBackAfter(failed: NonNullable<ApplyOutcome['failed']>): string | null {
@@ -238,10 +261,13 @@ export class IptablesBackend implements AccountingBackend<IptablesReading> {
   }
 }
 
-function describeFamily(listing: IptablesListing, prefix: string): string[] {
+function describeFamily(listing: IptablesListing, prefix: string, wan: string, family: 4 | 6): string[] {
   const chain = findChain(listing, TRAFFIC_CHAIN);
+  const routerParts = ROUTER_CHAINS.map((c) => `${c.name} ${findChain(listing, c.name) === undefined ? 'absent' : jumpPositions(findChain(listing, c.hook), c.name).length === 0 ? `without its ${c.hook} jump` : 'there'}`);
+  const isRouterInPlace = readRouterCounters(listing, wan, family) !== null;
   return [
     `${prefix}${chain ? `in place: the ${TRAFFIC_CHAIN} chain with ${chain.rules.length} rule(s)` : `not in place: the ${TRAFFIC_CHAIN} chain`}`,
     `${prefix}${hasForwardJump(listing) ? 'in place: the FORWARD jump' : 'not in place: the FORWARD jump (nothing is counted, and forwarding is untouched)'}`,
+    isRouterInPlace ? `${prefix}in place: the router's own WAN counters (${ROUTER_IN_CHAIN} from INPUT, ${ROUTER_OUT_CHAIN} from OUTPUT)` : `${prefix}not in place: the router's own WAN counters (${routerParts.join(', ')}; hosts are counted without them, the next sync adds them)`,
   ];
 }

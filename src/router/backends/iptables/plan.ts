@@ -8,9 +8,10 @@ import type { IptablesListing, Rule } from '../../parsers/types.js';
 import { canonicalIpv4, canonicalIpv6, compareAddresses, type AddressFamily } from '../../../domain/address.js';
 import { isHostIpv6 } from '../../parsers/ipv6-neighbours.js';
 import { canonicalInterfaceName } from '../../tokens.js';
-import { addressOf, command, findChain, ifaceOf, sameSpec, specOfListedRule, tokensOf, type RuleSpec } from './rule-spec.js';
+import { command, findChain, sameSpec, specOfListedRule, tokensOf, type RuleSpec } from './rule-spec.js';
 import { specOfListedPrefixRule } from './prefix-spec.js';
 import { isAnyLayoutShape, LANTOP_CHAINS, LAYOUTS, TRAFFIC_CHAIN, type RuleLayout } from './layouts.js';
+import { jumpPositions, planJump, planRouterJumpRemoval, ROUTER_CHAIN_NAMES } from './router-chains.js';
 
 export interface PlanOptions {
   wan: string;
@@ -53,10 +54,6 @@ function isLantopShape(spec: RuleSpec, options: Pick<PlanOptions, 'isTagging'>):
   if (spec.isTagged) return true;
   if (options.isTagging) return false;
   return isAnyLayoutShape(spec);
-}
-
-function isJumpToTraffic(rule: Rule): boolean {
-  return rule.target === TRAFFIC_CHAIN && rule.extra.trim() === '' && addressOf(rule.source) === null && addressOf(rule.destination) === null && ifaceOf(rule.in) === null && ifaceOf(rule.out) === null;
 }
 
 /** Valid host IPs of the family, canonical, deduplicated, in numeric order; the rest reported as rejected. */
@@ -155,25 +152,9 @@ export function planSetup(listing: IptablesListing, hostIpsIn: readonly string[]
   const forward = findChain(listing, 'FORWARD');
   // lantop's block chain (issue 16, block-rules.ts) keeps position 1: it drops before anything is counted.
   const first = forward?.rules[0]?.target === 'LANTOP_BLOCK' ? 2 : 1;
-  const jumpPositions = (forward?.rules ?? []).map((rule, i) => (isJumpToTraffic(rule) ? i + 1 : 0)).filter((n) => n > 0);
-  const jumpCommands: string[] = [];
-  if (jumpPositions.length === 0) {
-    jumpCommands.push(command(ipt, '-I', 'FORWARD', [String(first), '-j', TRAFFIC_CHAIN]));
-  } else {
-    const extra = jumpPositions.length - (jumpPositions[0] === first ? 1 : 0);
-    if (jumpPositions[0] !== first) {
-      jumpCommands.push(command(ipt, '-I', 'FORWARD', [String(first), '-j', TRAFFIC_CHAIN]));
-      notes.push(`moving the FORWARD jump from position ${jumpPositions[0]} to ${first}`);
-    }
-    // Delete the old/extra jumps by spec: after an insert at 1, the first match is the new one,
-    // so delete by line number, highest first, to keep numbers valid.
-    const shift = jumpPositions[0] !== first ? 1 : 0;
-    const toDelete = jumpPositions.filter((p) => p !== first || shift === 1).map((p) => (p >= first ? p + shift : p)).sort((a, b) => b - a);
-    for (const position of toDelete.slice(0, extra)) jumpCommands.push(command(ipt, '-D', 'FORWARD', [String(position)]));
-    if (jumpPositions.length > 1) notes.push(`removing ${jumpPositions.length - 1} duplicate FORWARD jump(s)`);
-  }
+  const jumpCommands = planJump(forward, 'FORWARD', TRAFFIC_CHAIN, first, ipt, notes);
 
-  if (jumpPositions.length === 0 && findChain(listing, TRAFFIC_CHAIN) === undefined) notes.push('creating the TRAFFIC chain and its FORWARD jump');
+  if (jumpPositions(forward, TRAFFIC_CHAIN).length === 0 && findChain(listing, TRAFFIC_CHAIN) === undefined) notes.push('creating the TRAFFIC chain and its FORWARD jump');
   commands.push(...creations, ...deletions, ...additions, ...jumpCommands);
   // Chains of the other layout go last: flushed, then removed once nothing jumps to them.
   const staleChains = allChains.filter((name) => desired.get(name) === undefined && findChain(listing, name) !== undefined);
@@ -197,18 +178,17 @@ function withCountedHosts(wantedIps: readonly string[], listing: IptablesListing
   return ips.size === wantedIps.length ? [...wantedIps] : [...ips].sort(compareAddresses);
 }
 
-/** `flush`: empty the chains; TRAFFIC and its jump stay so the next setup re-adds the rules. */
+/** `flush`: empty the chains (the router's too); TRAFFIC and its jump stay so the next setup re-adds the rules. */
 export function planFlush(listing: IptablesListing, iptables: string): string[] {
-  return LANTOP_CHAINS.filter((name) => findChain(listing, name) !== undefined).map((name) => command(iptables, '-F', name));
+  return [...LANTOP_CHAINS, ...ROUTER_CHAIN_NAMES].filter((name) => findChain(listing, name) !== undefined).map((name) => command(iptables, '-F', name));
 }
 
-/** `teardown`: every jump to TRAFFIC out of FORWARD, then lantop's chains; nothing else. */
+/** `teardown`: every jump to TRAFFIC out of FORWARD and to TRAFFIC_IN/OUT out of INPUT/OUTPUT, then lantop's chains; nothing else. */
 export function planTeardown(listing: IptablesListing, iptables: string): string[] {
   const commands: string[] = [];
-  const forward = findChain(listing, 'FORWARD');
-  const jumps = (forward?.rules ?? []).map((rule, i) => (isJumpToTraffic(rule) ? i + 1 : 0)).filter((n) => n > 0);
-  for (const position of jumps.sort((a, b) => b - a)) commands.push(command(iptables, '-D', 'FORWARD', [String(position)]));
-  const present = LANTOP_CHAINS.filter((name) => findChain(listing, name) !== undefined);
+  for (const position of jumpPositions(findChain(listing, 'FORWARD'), TRAFFIC_CHAIN).sort((a, b) => b - a)) commands.push(command(iptables, '-D', 'FORWARD', [String(position)]));
+  commands.push(...planRouterJumpRemoval(listing, iptables));
+  const present = [...LANTOP_CHAINS, ...ROUTER_CHAIN_NAMES].filter((name) => findChain(listing, name) !== undefined);
   for (const name of present) commands.push(command(iptables, '-F', name));
   for (const name of present) commands.push(command(iptables, '-X', name));
   return commands;

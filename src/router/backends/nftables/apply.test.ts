@@ -58,7 +58,7 @@ test('success: one transaction, every command applied and verified', async () =>
   assert.deepEqual(outcome.applied, commands);
   assert.equal(outcome.failed, null);
   assert.equal(outcome.isVerified, true);
-  assert.match(outcome.notes[0]!, /^applied 10 commands in one nft transaction \(\d round trips?\)$/);
+  assert.match(outcome.notes[0]!, /^applied 14 commands in one nft transaction \(\d round trips?\)$/);
 });
 
 test('refusal: nothing applied, the line nft named is the failed command, the words sanitised', async () => {

@@ -14,6 +14,11 @@
 //   static-sets   the same sets with a set-level `counter`, one element per host (kernel ≥ 5.7).
 //   rules         chains dl/ul jumped to from forward; one `ip daddr X counter return` per host.
 //
+// The router's own WAN traffic (issue 19), for "accounted %": base chains router_in (hook input)
+// and router_out (hook output), one `iifname "WAN" counter` / `oifname "WAN" counter` each, in every
+// layout. Forwarded packets never pass input or output, so they count nothing the forward chain
+// counts; the inet table counts IPv4 and IPv6 in one rule.
+//
 // Every rule lantop writes carries `comment "lantop"`; a rule without it is someone else's.
 import { canonicalAddress, addressFamily } from '../../../domain/address.js';
 import type { CounterPair } from '../../../domain/accounting.js';
@@ -40,6 +45,62 @@ export const LANTOP_COMMENT = 'lantop';
 /** `filter + 10`: after fw4's forward chain (filter = 0). */
 export const FORWARD_PRIORITY = 10;
 export const FORWARD_DECLARATION = `{ type filter hook forward priority filter + ${FORWARD_PRIORITY}; policy accept; }`;
+
+/**
+ * `filter - 10`: before fw4's input and output chains (priority filter), where the forward chain
+ * goes after fw4's. Accepting ends only the current base chain, but dropping ends them all
+ * (doc/nft.txt, "Overall evaluation of the ruleset"): a chain after fw4's input would miss every
+ * WAN packet fw4 drops or rejects (its input `policy drop`, the wan zone's reject), and those
+ * crossed the WAN all the same. Not at `filter` itself: equal priorities run in undefined order.
+ * Still after conntrack (-200) and mangle (-150): what is dropped there (e.g. conntrack INVALID)
+ * goes uncounted, a few bytes at most.
+ */
+export const ROUTER_PRIORITY = -10;
+export interface RouterChainSlot {
+  name: string;
+  hook: 'input' | 'output';
+  /** down = what the router received from the WAN; up = what it sent there. */
+  direction: Direction;
+}
+export const ROUTER_CHAINS: readonly RouterChainSlot[] = [
+  { name: 'router_in', hook: 'input', direction: 'down' },
+  { name: 'router_out', hook: 'output', direction: 'up' },
+];
+export const ROUTER_CHAIN_NAMES: readonly string[] = ROUTER_CHAINS.map((c) => c.name);
+
+export function routerDeclaration(slot: RouterChainSlot): string {
+  return `{ type filter hook ${slot.hook} priority filter - ${-ROUTER_PRIORITY}; policy accept; }`;
+}
+
+/** The router chain's one rule, normalised (nft-model.ts), comment left out. */
+export function routerRule(slot: RouterChainSlot, wan: string): string {
+  return `${slot.direction === 'down' ? 'iifname' : 'oifname'} "${wan}" counter`;
+}
+
+export function isRouterChainAsDeclared(chain: NftChain, slot: RouterChainSlot): boolean {
+  return chain.type === 'filter' && chain.hook === slot.hook && chain.priority === ROUTER_PRIORITY && chain.policy === 'accept';
+}
+
+/**
+ * The router's own WAN counters, or null when they are not in place: a chain missing or hooked
+ * otherwise, or without lantop's counting rule for this WAN (the first such rule counts).
+ */
+export function readRouterCounters(table: NftTable | null, wan: string): CounterPair | null {
+  if (table === null) return null;
+  const pair: CounterPair = { downBytes: 0, upBytes: 0 };
+  for (const slot of ROUTER_CHAINS) {
+    const chain = findChain(table, slot.name);
+    if (chain === null || !isRouterChainAsDeclared(chain, slot)) return null;
+    const wanted = routerRule(slot, wan);
+    const rule = chain.rules.find((r) => isLantopRule(r) && r.norm === wanted);
+    if (rule === undefined) return null;
+    // A JSON counter always has values; text without them (`nft -s`) reads as 0.
+    const bytes = rule.counter?.bytes ?? 0;
+    if (slot.direction === 'down') pair.downBytes = bytes;
+    else pair.upBytes = bytes;
+  }
+  return pair;
+}
 
 export type Direction = 'down' | 'up';
 export type Family = 4 | 6;

@@ -4,6 +4,7 @@
 import { RouterError, UsageError } from '../../../errors.js';
 import { sanitizeBlock } from '../../../sanitize.js';
 import { canonicalAddress, addressFamily } from '../../../domain/address.js';
+import type { CounterPair } from '../../../domain/accounting.js';
 import type { CommandSpec, FirmwareProfile } from '../../firmware/families.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../../firmware/line-budget.js';
 import { classifyRouterOutput } from '../../parsers/router-errors.js';
@@ -16,8 +17,8 @@ import { isNftJson, parseNftJson } from './parse-json.js';
 import { parseNftText } from './parse-text.js';
 import { CREATE_TABLE, planNftFlush, planNftInstall, planNftRemove, validHostAddresses } from './plan.js';
 import {
-  DEFAULT_NFT_LAYOUT, DOWN_CHAIN, FORWARD_CHAIN, LAYOUT_DESCRIPTIONS, SET_SLOTS, TABLE, TABLE_FAMILY, TABLE_NAME, UP_CHAIN,
-  installationOf, isLayoutComplete, layoutOfTable, readCounters, type NftLayout,
+  DEFAULT_NFT_LAYOUT, DOWN_CHAIN, FORWARD_CHAIN, LAYOUT_DESCRIPTIONS, ROUTER_CHAINS, SET_SLOTS, TABLE, TABLE_FAMILY, TABLE_NAME, UP_CHAIN,
+  installationOf, isLayoutComplete, isRouterChainAsDeclared, layoutOfTable, readCounters, readRouterCounters, type NftLayout,
 } from './layouts.js';
 
 export interface NftReading extends BackendReading {
@@ -25,6 +26,9 @@ export interface NftReading extends BackendReading {
   table: NftTable | null;
   /** The layout the table is in (complete, or suggested by its objects); null: none. */
   layout: NftLayout | null;
+  /** router_in/router_out's counters (IPv4 and IPv6 in one inet rule); null: not in place. */
+  routerCounters: CounterPair | null;
+  isRouterCounterMissing: boolean;
 }
 
 export interface NftablesBackendOptions {
@@ -77,7 +81,7 @@ export class NftablesBackend implements AccountingBackend<NftReading> {
 
   describe(): string {
     const layout = this.lastLayout ?? this.layoutFor(null);
-    return `nftables (${this.nft.command} in ${whereName(this.nft)}), table ${TABLE} hooked on forward after the firewall (priority filter + 10), ${layout}: ${LAYOUT_DESCRIPTIONS[layout]}; read with \`${this.readCommand.command}\`, changed in one \`nft -f -\` transaction`;
+    return `nftables (${this.nft.command} in ${whereName(this.nft)}), table ${TABLE} hooked on forward after the firewall (priority filter + 10), ${layout}: ${LAYOUT_DESCRIPTIONS[layout]}; the router's own WAN traffic counted in chains ${ROUTER_CHAINS.map((c) => `${c.name} (hook ${c.hook})`).join(' and ')}, before the firewall (priority filter - 10); read with \`${this.readCommand.command}\`, changed in one \`nft -f -\` transaction`;
   }
 
   read(text: string): NftReading {
@@ -87,12 +91,14 @@ export class NftablesBackend implements AccountingBackend<NftReading> {
       this.isJson = false;
       throw new RouterError(`nft on this router was built without JSON output (\`${this.nft.command} -j\` answered "JSON support not compiled-in").`, 'Nothing to do: lantop reads the text listing from the next poll on.', { seen: sanitizeBlock(answer, 160, 4) });
     }
-    if (MISSING_TABLE.test(answer) && !/^table /m.test(answer)) return { counters: new Map(), installation: 'missing', table: null, layout: null };
+    if (MISSING_TABLE.test(answer) && !/^table /m.test(answer)) return { counters: new Map(), installation: 'missing', table: null, layout: null, routerCounters: null, isRouterCounterMissing: false };
     const isJson = isNftJson(answer);
     const listing: NftListing = isJson ? parseNftJson(answer) : parseNftText(answer);
     const table = findTable(listing, TABLE_FAMILY, TABLE_NAME);
     if (table === null && !(isJson && listing.tables.length === 0)) throw this.notAListing(answer);
-    return { counters: readCounters(table), installation: installationOf(table, this.wan), table, layout: layoutOfTable(table, this.wan) };
+    const installation = installationOf(table, this.wan);
+    const routerCounters = readRouterCounters(table, this.wan);
+    return { counters: readCounters(table), installation, table, layout: layoutOfTable(table, this.wan), routerCounters, isRouterCounterMissing: installation === 'complete' && routerCounters === null };
   }
 
   private notAListing(text: string): RouterError {
@@ -166,6 +172,14 @@ export class NftablesBackend implements AccountingBackend<NftReading> {
         const set = findSet(table, slot.name);
         lines.push(set !== null ? `in place: set ${slot.name} with ${set.elements.length} element(s)` : `not in place: set ${slot.name}`);
       }
+    }
+    if (readRouterCounters(table, this.wan) !== null) lines.push(`in place: the router's own WAN counters (chains ${ROUTER_CHAINS.map((c) => c.name).join(', ')})`);
+    else {
+      const parts = ROUTER_CHAINS.map((slot) => {
+        const chain = findChain(table, slot.name);
+        return `${slot.name} ${chain === null ? 'absent' : !isRouterChainAsDeclared(chain, slot) ? 'hooked otherwise' : 'without its counter for this WAN'}`;
+      });
+      lines.push(`not in place: the router's own WAN counters (${parts.join(', ')}; hosts are counted without them, the next sync adds them)`);
     }
     return lines;
   }

@@ -11,10 +11,12 @@ import { compareAddresses, canonicalAddress, addressFamily } from '../../../doma
 import { canonicalInterfaceName } from '../../tokens.js';
 import { findChain, findSet, type NftRule, type NftSet, type NftTable } from './nft-model.js';
 import {
-  DOWN_CHAIN, FORWARD_CHAIN, FORWARD_DECLARATION, LANTOP_CHAINS, LANTOP_COMMENT, LANTOP_SETS, SET_SLOTS, TABLE, UP_CHAIN,
-  elementAddress, forwardRules, hostRule, hostRuleAddress, isForwardAsDeclared, isLantopRule, isSetAsDeclared, layoutOfTable, setDeclaration,
+  DOWN_CHAIN, FORWARD_CHAIN, FORWARD_DECLARATION, LANTOP_CHAINS, LANTOP_COMMENT, LANTOP_SETS, ROUTER_CHAIN_NAMES, ROUTER_CHAINS, SET_SLOTS, TABLE, UP_CHAIN,
+  elementAddress, forwardRules, hostRule, hostRuleAddress, isForwardAsDeclared, isLantopRule, isRouterChainAsDeclared, isSetAsDeclared, layoutOfTable,
+  routerDeclaration, routerRule, setDeclaration,
   type Direction, type NftLayout, type SetSlot,
 } from './layouts.js';
+import type { NftChain } from './nft-model.js';
 
 export interface NftPlanOptions {
   wan: string;
@@ -67,8 +69,10 @@ function creation(layout: NftLayout, wan: string, addresses: readonly string[]):
   for (const slot of layout === 'rules' ? [] : SET_SLOTS) commands.push(`add set ${TABLE} ${slot.name} ${declarationOf(layout, slot)}`);
   commands.push(`add chain ${TABLE} ${FORWARD_CHAIN} ${FORWARD_DECLARATION}`);
   if (layout === 'rules') commands.push(`add chain ${TABLE} ${DOWN_CHAIN}`, `add chain ${TABLE} ${UP_CHAIN}`);
+  for (const slot of ROUTER_CHAINS) commands.push(`add chain ${TABLE} ${slot.name} ${routerDeclaration(slot)}`);
   commands.push(...hostAdditions(layout, addresses, () => false));
   for (const rule of forwardRules(layout, wan)) commands.push(`add rule ${TABLE} ${FORWARD_CHAIN} ${tagged(rule)}`);
+  for (const slot of ROUTER_CHAINS) commands.push(`add rule ${TABLE} ${slot.name} ${tagged(routerRule(slot, wan))}`);
   return commands;
 }
 
@@ -115,40 +119,16 @@ export function planNftInstall(table: NftTable | null, hosts: readonly string[],
   for (const set of table.sets) if (!LANTOP_SETS.includes(set.name) || set.kind !== 'set') foreign.push(describeSet(set));
   for (const other of table.others) foreign.push(`${other.kind} ${other.name}`);
   for (const chain of table.chains) {
-    if (!LANTOP_CHAINS.includes(chain.name)) foreign.push(`chain ${chain.name} (${chain.rules.length} rule(s))`);
+    if (!LANTOP_CHAINS.includes(chain.name) && !ROUTER_CHAIN_NAMES.includes(chain.name)) foreign.push(`chain ${chain.name} (${chain.rules.length} rule(s))`);
     else for (const rule of chain.rules) if (!isLantopRule(rule)) foreign.push(`in chain ${chain.name}: ${rule.display}`);
   }
   const previous = layoutOfTable(table, wan);
   if (previous !== null && previous !== layout) notes.push(`switching layout from ${previous} to ${layout}: the counters start again from 0`);
 
-  // The forward chain: declared as lantop declares it, holding exactly lantop's rules.
+  // The forward chain (and, after the sets and host chains, the router's own: issue 19): declared
+  // as lantop declares them, holding exactly lantop's rules.
   const forward = findChain(table, FORWARD_CHAIN);
-  const wanted = forwardRules(layout, wan);
-  let remaining = [...wanted];
-  if (forward === null || !isForwardAsDeclared(forward)) {
-    if (forward !== null) {
-      objects.push(`flush chain ${TABLE} ${FORWARD_CHAIN}`, `delete chain ${TABLE} ${FORWARD_CHAIN}`);
-      notes.push(`re-creating chain ${FORWARD_CHAIN} (it was not hooked as lantop hooks it)`);
-    } else notes.push(`creating chain ${FORWARD_CHAIN} (nothing was being counted)`);
-    objects.push(`add chain ${TABLE} ${FORWARD_CHAIN} ${FORWARD_DECLARATION}`);
-  } else {
-    const stale = forward.rules.filter((rule) => {
-      if (!isLantopRule(rule)) return false;
-      const i = rule.norm === null ? -1 : remaining.indexOf(rule.norm);
-      if (i < 0) return true;
-      remaining.splice(i, 1);
-      return false;
-    });
-    if (stale.length > 0) notes.push(`replacing ${stale.length} rule(s) of chain ${FORWARD_CHAIN} (another WAN or layout, or duplicates)`);
-    const removal = deleteByHandle(FORWARD_CHAIN, stale);
-    if (removal !== null) first.push(...removal);
-    else if (forward.rules.every(isLantopRule)) {
-      // No handles (a text listing without -a): nothing but lantop's rules, so flush and re-add.
-      first.push(`flush chain ${TABLE} ${FORWARD_CHAIN}`);
-      remaining = [...wanted];
-    } else notes.push(`${stale.length} stale rule(s) in chain ${FORWARD_CHAIN} stay: the listing has no rule handles`);
-  }
-  for (const rule of remaining) last.push(`add rule ${TABLE} ${FORWARD_CHAIN} ${tagged(rule)}`);
+  planBaseChain(forward, FORWARD_CHAIN, FORWARD_DECLARATION, forward !== null && isForwardAsDeclared(forward), forwardRules(layout, wan), '(nothing was being counted)', { first, objects, last, notes });
 
   // Sets: the layout's, as declared; a set of another declaration is re-created (its counters go).
   const keptSets = new Set<string>();
@@ -170,6 +150,11 @@ export function planNftInstall(table: NftTable | null, hosts: readonly string[],
       if (chain === null) objects.push(`add chain ${TABLE} ${name}`);
       else if (chain.hook !== null) objects.push(`flush chain ${TABLE} ${name}`, `delete chain ${TABLE} ${name}`, `add chain ${TABLE} ${name}`);
     } else if (chain !== null) objects.push(`flush chain ${TABLE} ${name}`, `delete chain ${TABLE} ${name}`);
+  }
+
+  for (const slot of ROUTER_CHAINS) {
+    const chain = findChain(table, slot.name);
+    planBaseChain(chain, slot.name, routerDeclaration(slot), chain !== null && isRouterChainAsDeclared(chain, slot), [routerRule(slot, wan)], "(the router's own WAN traffic)", { first, objects, last, notes });
   }
 
   // Host entries in what is kept; departed hosts keep theirs unless pruning (their counters are history).
@@ -214,13 +199,45 @@ export function planNftInstall(table: NftTable | null, hosts: readonly string[],
   return { commands: [...first, ...objects, ...hostsOut, ...last], foreign, rejectedHosts: rejected, notes };
 }
 
+/**
+ * A base chain of lantop's: created when absent, re-created when hooked otherwise, else its stale
+ * lantop rules (another WAN or layout, duplicates) deleted and the missing wanted ones added.
+ */
+function planBaseChain(chain: NftChain | null, name: string, declaration: string, isAsDeclared: boolean, wanted: readonly string[], why: string, out: { first: string[]; objects: string[]; last: string[]; notes: string[] }): void {
+  let remaining = [...wanted];
+  if (chain === null || !isAsDeclared) {
+    if (chain !== null) {
+      out.objects.push(`flush chain ${TABLE} ${name}`, `delete chain ${TABLE} ${name}`);
+      out.notes.push(`re-creating chain ${name} (it was not hooked as lantop hooks it)`);
+    } else out.notes.push(`creating chain ${name} ${why}`);
+    out.objects.push(`add chain ${TABLE} ${name} ${declaration}`);
+  } else {
+    const stale = chain.rules.filter((rule) => {
+      if (!isLantopRule(rule)) return false;
+      const i = rule.norm === null ? -1 : remaining.indexOf(rule.norm);
+      if (i < 0) return true;
+      remaining.splice(i, 1);
+      return false;
+    });
+    if (stale.length > 0) out.notes.push(`replacing ${stale.length} rule(s) of chain ${name} (another WAN or layout, or duplicates)`);
+    const removal = deleteByHandle(name, stale);
+    if (removal !== null) out.first.push(...removal);
+    else if (chain.rules.every(isLantopRule)) {
+      // No handles (a text listing without -a): nothing but lantop's rules, so flush and re-add.
+      out.first.push(`flush chain ${TABLE} ${name}`);
+      remaining = [...wanted];
+    } else out.notes.push(`${stale.length} stale rule(s) in chain ${name} stay: the listing has no rule handles`);
+  }
+  for (const rule of remaining) out.last.push(`add rule ${TABLE} ${name} ${tagged(rule)}`);
+}
+
 /** `delete rule … handle N` for each; null when a handle is unknown (a text listing without `-a`). */
 function deleteByHandle(chain: string, rules: readonly NftRule[]): string[] | null {
   if (!rules.every((r) => r.handle !== null && Number.isSafeInteger(r.handle) && r.handle > 0)) return null;
   return rules.map((r) => `delete rule ${TABLE} ${chain} handle ${r.handle}`);
 }
 
-/** `flush`: empty lantop's counters (set elements, host rules); the table and its chains stay. */
+/** `flush`: empty lantop's counters (set elements, host rules, the router's rules); the table and its chains stay. */
 export function planNftFlush(table: NftTable | null): string[] {
   if (table === null) return [];
   const commands: string[] = [];
@@ -228,7 +245,8 @@ export function planNftFlush(table: NftTable | null): string[] {
     const set = findSet(table, name);
     if (set !== null && set.kind === 'set' && set.elements.length > 0) commands.push(`flush set ${TABLE} ${name}`);
   }
-  for (const name of [DOWN_CHAIN, UP_CHAIN]) {
+  // The router's chains are emptied like the host chains: the next setup or sync puts their rule back at 0.
+  for (const name of [DOWN_CHAIN, UP_CHAIN, ...ROUTER_CHAIN_NAMES]) {
     const ours = findChain(table, name)?.rules.filter(isLantopRule) ?? [];
     if (ours.length === 0) continue;
     // Someone else's rules in the chain stay where the handles allow it.

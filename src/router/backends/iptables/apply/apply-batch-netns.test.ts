@@ -9,6 +9,7 @@ import { applyBatch, type BatchTarget } from './apply-batch.js';
 import type { RunCommand } from './method-result.js';
 import { failedScriptLine } from './restore.js';
 import { planFlush, planSetup, planTeardown } from '../plan.js';
+import { planRouterCounters } from '../router-chains.js';
 import { parseIptablesListing } from '../../../parsers/iptables-listing.js';
 import type { IptablesListing } from '../../../parsers/types.js';
 import { labSkipReason } from '../../../../../test/lab/lab.js';
@@ -112,6 +113,9 @@ function withChains(extra: string[], forward: string[] = []): string {
   return [...head, ...chains.map((c) => `:${c} - [0:0]`), ...forward, ...rules, ...extra.filter((l) => !l.startsWith(':')), commit, ''].join('\n');
 }
 
+/** BOOT_FILTER with the counters withChains() gives its rules, as iptables-save -c prints it (no `#` lines). */
+let BOOT_FILTER_DUMP = '';
+
 const counted = (chain: string, spec: string, pkts: number) => `[${pkts}:${pkts * 1500}] -A ${chain} ${spec} -m comment --comment lantop${chain === 'TRAFFIC' ? '' : ' -j RETURN'}`;
 
 interface Scenario {
@@ -179,6 +183,26 @@ const SCENARIOS: Scenario[] = [
     plan: (l, ipt) => planTeardown(l, ipt),
   },
   {
+    name: 'the router\'s own counters on the boot firewall (issue 19): TRAFFIC_IN/OUT, their jumps at 1 before INPUT\'s ACCEPT and DROP',
+    state: withChains([]),
+    plan: (l, ipt) => planRouterCounters(l, { wan: 'ppp0', isTagging: true, iptables: ipt }).commands,
+    check: (dump) => {
+      assert.match(dump, /^:TRAFFIC_IN - \[0:0\]\n:TRAFFIC_OUT - \[0:0\]$/m);
+      assert.match(dump, /\n:TRAFFIC_OUT - \[0:0\]\n\[0:0\] -A INPUT -j TRAFFIC_IN\n\[1:100\] -A INPUT -i lo -j ACCEPT\n/);
+      assert.match(dump, /^\[0:0\] -A OUTPUT -j TRAFFIC_OUT$/m);
+      assert.match(dump, /^\[0:0\] -A TRAFFIC_IN -i ppp0 -m comment --comment lantop$/m);
+    },
+  },
+  {
+    name: 'teardown with the router\'s counters: INPUT/OUTPUT jumps, then every chain',
+    state: withChains(
+      ['[1:1] -A TRAFFIC -i ppp0 -m comment --comment lantop -j TRAFFIC_DOWN', ...hostIps(3).map((ip) => counted('TRAFFIC_DOWN', `-d ${ip}/32`, 1)), '[3:300] -A TRAFFIC_IN -i ppp0 -m comment --comment lantop', '[4:400] -A TRAFFIC_OUT -o ppp0 -m comment --comment lantop'],
+      ['[9:900] -A INPUT -j TRAFFIC_IN', '[8:800] -A OUTPUT -j TRAFFIC_OUT', '[5:500] -A FORWARD -j TRAFFIC'],
+    ),
+    plan: (l, ipt) => planTeardown(l, ipt),
+    check: (dump) => assert.equal(dump, BOOT_FILTER_DUMP, 'the boot firewall exactly'),
+  },
+  {
     name: 'flush',
     state: withChains(['[1:1] -A TRAFFIC -i ppp0 -m comment --comment lantop -j TRAFFIC_DOWN', ...hostIps(3).map((ip) => counted('TRAFFIC_DOWN', `-d ${ip}/32`, 1))], ['[5:500] -A FORWARD -j TRAFFIC']),
     plan: (l, ipt) => planFlush(l, ipt),
@@ -192,7 +216,10 @@ for (const backend of ['legacy', 'nft'] as const) {
     // One namespace for the suite; each test loads its own filter table (iptables-restore -c).
     let ns: Netns;
     const setUp = () => {
-      ns ??= new Netns(backend);
+      if (ns !== undefined) return;
+      ns = new Netns(backend);
+      ns.load(withChains([]));
+      BOOT_FILTER_DUMP = ns.save();
     };
     after(() => ns?.destroy());
 
@@ -253,6 +280,26 @@ for (const backend of ['legacy', 'nft'] as const) {
         }
       });
     }
+
+    test('setup with the router\'s counters, then teardown: iptables-save exactly as before setup (issue 19)', async () => {
+      setUp();
+      ns.load(withChains([]));
+      const before = ns.save();
+      const listing = ns.listing();
+      const commands = [...planSetup(listing, hostIps(5), planOptions('split', ns.iptables)).commands, ...planRouterCounters(listing, { wan: 'ppp0', isTagging: true, iptables: ns.iptables }).commands];
+      const run = ns.shell(NS_SHELLS[0]!.argv);
+      try {
+        const target = { iptables: { binary: ns.iptables, where: 'shell' as const }, restore: { command: `${ns.iptables}-restore`, where: 'shell' as const }, isShell: true };
+        assert.equal((await applyBatch(run, target, commands)).failed, null);
+        assert.match(ns.save(), /-A INPUT -j TRAFFIC_IN/);
+        assert.deepEqual(planRouterCounters(ns.listing(), { wan: 'ppp0', isTagging: true, iptables: ns.iptables }).commands, [], 'read back: in place');
+        const teardown = await applyBatch(run, target, planTeardown(ns.listing(), ns.iptables));
+        assert.equal(teardown.failed, null);
+        assert.equal(ns.save(), before);
+      } finally {
+        run.close();
+      }
+    });
 
     test('a plan gone stale (the chain appeared since the listing): restore refuses it whole and names `-N`; shell lines stop there too', async () => {
       setUp();

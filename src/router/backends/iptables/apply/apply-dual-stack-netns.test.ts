@@ -162,6 +162,8 @@ function ispCounts(lan: DualStackLan, addresses: readonly string[]): Map<string,
   return counts;
 }
 
+const delta = (a: { downBytes: number; upBytes: number }, b: { downBytes: number; upBytes: number }) => ({ downBytes: a.downBytes - b.downBytes, upBytes: a.upBytes - b.upBytes });
+
 function firmwareFor(backend: 'legacy' | 'nft', isRestore: boolean): FirmwareProfile {
   const profile = firmwareForOverride('busybox');
   const tool = (name: string) => ({ binary: `${name}-${backend}`, command: `${name}-${backend}`, where: 'shell' as const });
@@ -187,6 +189,8 @@ describe('dual-stack counting with real iptables and ip6tables', { skip: labSkip
           lan.in(lan.r, [tool, '-A', 'FORWARD', '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT']);
           lan.in(lan.r, [tool, '-A', 'FORWARD', '-i', 'br-lan', '-o', 'ppp0', '-j', 'ACCEPT']);
         }
+        // An INPUT that drops pings from the WAN (IPv4): they crossed the WAN all the same, so TRAFFIC_IN counts them.
+        lan.in(lan.r, [`iptables-${backend}`, '-A', 'INPUT', '-i', 'ppp0', '-p', 'icmp', '-j', 'DROP']);
         const temporary = await lan.temporaryAddress();
         // Traffic before setup fills the router's neighbour tables (as a LAN in use does).
         lan.ping(0, 4, 1, 56);
@@ -215,6 +219,9 @@ describe('dual-stack counting with real iptables and ip6tables', { skip: labSkip
         assert.equal(installed.installation, 'complete');
         assert.deepEqual(backendUnderTest.planInstall(installed, addresses, { isAdopting: false, isPruning: false }).commands, [], 'the router has the whole plan, read back');
         assert.deepEqual(new Set(installed.counters.keys()), new Set(addresses));
+        assert.equal(installed.isRouterCounterMissing, false);
+        assert.notEqual(installed.routerCounters, null);
+        assert.equal(installed.listing.chains.find((c) => c.name === 'INPUT')!.rules[0]!.target, 'TRAFFIC_IN', 'the jump before the DROP');
         for (const c of installed.counters.values()) assert.deepEqual(c, { downBytes: 0, upBytes: 0 });
 
         // The independent count: the ISP's own rules per address (created now, from zero).
@@ -223,6 +230,7 @@ describe('dual-stack counting with real iptables and ip6tables', { skip: labSkip
           lan.in(lan.isp, [tool, '-A', 'INPUT', '-s', a]);
           lan.in(lan.isp, [tool, '-A', 'OUTPUT', '-d', a]);
         }
+        const router0 = (await read()).routerCounters!;
         lan.ping(0, 4, 3, 1200);
         lan.ping(0, 6, 3, 1000);
         lan.ping(0, 6, 2, 500, '2001:db8:1::10');
@@ -236,6 +244,18 @@ describe('dual-stack counting with real iptables and ip6tables', { skip: labSkip
         }
         // ICMP echo of -s 1000 over IPv6: 40 + 8 + 1000 bytes per packet, three each way.
         assert.deepEqual(counted.counters.get(temporary), { downBytes: 3 * 1048, upBytes: 3 * 1048 });
+        // Forwarded traffic is not the router's own: ~12 kB went each way, the router counters moved by
+        // the router's own neighbour discovery and MLD at most (the ISP cannot see all of that: MLD
+        // reports go to ff02::16, which it has not joined, so no oracle counts them exactly).
+        const forwardedOnly = delta(counted.routerCounters!, router0);
+        assert.ok(forwardedOnly.downBytes < 1000 && forwardedOnly.upBytes < 1000, JSON.stringify(forwardedOnly));
+        // Pings from the ISP to the router's WAN addresses: IPv4 dropped by INPUT (still counted), IPv6 answered.
+        sh(['ip', 'netns', 'exec', lan.isp, 'busybox', 'ping', '-c', '3', '-i', '0.2', '-s', '500', '-W', '1', '203.0.113.2']);
+        sh(['ip', 'netns', 'exec', lan.isp, 'busybox', 'ping6', '-c', '2', '-i', '0.2', '-s', '400', '-W', '1', '2001:db8:ff::2']);
+        const own = delta((await read()).routerCounters!, counted.routerCounters!);
+        // Exactly the echo requests (IPv4: 20 + 8 + 500, IPv6: 40 + 8 + 400) plus at most neighbour discovery.
+        assert.ok(own.downBytes >= 3 * 528 + 2 * 448 && own.downBytes < 3 * 528 + 2 * 448 + 1000, `down ${own.downBytes}`);
+        assert.ok(own.upBytes >= 2 * 448 && own.upBytes < 2 * 448 + 1000, `up ${own.upBytes}: no replies to the dropped IPv4 pings`);
 
         const removal = await backendUnderTest.apply(run, backendUnderTest.planRemove(counted));
         assert.equal(removal.failed, null, JSON.stringify(removal.failed));
