@@ -10,6 +10,9 @@ import { runIptables } from './iptables.js';
 import { uptimeSeconds, type RouterModel } from './model.js';
 import { formatDhcpLeases, formatIfconfig, formatIpNeigh, formatLanHosts, formatProcNetArp, formatProcUptime } from './model-formats.js';
 import { splitCommandList, splitShellWords } from './shell-words.js';
+import { runGrep } from './busybox-grep.js';
+import { readKernelFile, writeKernelFile } from './model-procfs.js';
+import { runFcctl } from './model-offload.js';
 
 export type ShellMode = 'cli' | 'shell';
 
@@ -102,6 +105,12 @@ export function runBusyboxShell(model: RouterModel, session: ShellSession, line:
     const dropsStderr = /\s2>\s*\/dev\/null\s/.test(text);
     const dropsStdout = /\s1?>\s*\/dev\/null\s/.test(text.replace(/\s2>\s*\/dev\/null\s/g, ' '));
     text = text.replace(/\s[12]?>\s*\/dev\/null(?=\s)|\s2>&1(?=\s)|\s<\s*\/dev\/null(?=\s)/g, ' ');
+    // `> FILE` / `>> FILE`: only the kernel's writable files exist to write to (echo 1 > /proc/sys/…).
+    let target: string | null = null;
+    text = text.replace(/\s1?>>?\s*(\/[^\s;&|]+)(?=\s)/, (_, path: string) => {
+      target = path;
+      return ' ';
+    });
     const { words, isUnterminated } = splitShellWords(text);
     if (isUnterminated) {
       output += '-sh: syntax error: unterminated quoted string\n';
@@ -113,8 +122,22 @@ export function runBusyboxShell(model: RouterModel, session: ShellSession, line:
       return { output, next: flavour === 'broadcom' ? 'cli' : 'logout' };
     }
     if (words[0] === 'reboot') return { output, next: 'reboot' };
+    if (target !== null && writeKernelFile(model, target, '') === 'none') {
+      output += `-sh: can't create ${target as string}: ${readFile(model, target, flavour) !== null ? 'Permission denied' : 'nonexistent directory'}\n`;
+      session.lastStatus = 1;
+      continue;
+    }
     const result = runShellCommand(model, words, flavour);
-    if (!dropsStdout) output += result.stdout;
+    let stdout = result.stdout;
+    if (target !== null) {
+      if (writeKernelFile(model, target, stdout) === 'invalid') {
+        output += `-sh: write error: Invalid argument\n`;
+        session.lastStatus = 1;
+        continue;
+      }
+      stdout = '';
+    }
+    if (!dropsStdout) output += stdout;
     if (!dropsStderr) output += result.stderr;
     session.lastStatus = result.status;
   }
@@ -125,11 +148,12 @@ const BINARIES: Record<'broadcom' | 'busybox', Record<string, string>> = {
   broadcom: {
     iptables: '/bin/iptables', cat: '/bin/cat', echo: '/bin/echo', sh: '/bin/sh', busybox: '/bin/busybox',
     ifconfig: '/bin/ifconfig', ps: '/bin/ps', uname: '/bin/uname', which: '/usr/bin/which', reboot: '/sbin/reboot',
+    grep: '/bin/grep', fcctl: '/bin/fcctl',
   },
   busybox: {
     iptables: '/usr/sbin/iptables', ip: '/sbin/ip', cat: '/bin/cat', echo: '/bin/echo', sh: '/bin/sh',
     busybox: '/bin/busybox', ifconfig: '/sbin/ifconfig', uname: '/bin/uname', which: '/usr/bin/which',
-    uci: '/sbin/uci', ubus: '/bin/ubus', logread: '/sbin/logread', reboot: '/sbin/reboot',
+    uci: '/sbin/uci', ubus: '/bin/ubus', logread: '/sbin/logread', reboot: '/sbin/reboot', grep: '/bin/grep',
   },
 };
 
@@ -191,6 +215,13 @@ function runShellCommand(model: RouterModel, words: string[], flavour: 'broadcom
       if (args.includes('-n')) return ok(`${host}\n`);
       return ok('Linux\n');
     }
+    case 'grep':
+      // BusyBox grep (CONFIG_GREP=y in Broadcom's brcm.config too): lantop's conntrack filter.
+      return runGrep(args, '', (path) => readFile(model, path, flavour));
+    case 'fcctl':
+      // Broadcom's flow cache control (userspace/private/apps/fcctl); OpenWrt has none.
+      if (flavour === 'broadcom') return runFcctl(model, args);
+      break;
     case 'ifconfig':
       // BusyBox ifconfig's layout (fixtures/blocking/busybox-ifconfig.txt): what lantop reads for the
       // router's own addresses, which it never blocks (issue 16).
@@ -203,6 +234,8 @@ function runShellCommand(model: RouterModel, words: string[], flavour: 'broadcom
 }
 
 function readFile(model: RouterModel, path: string, flavour: 'broadcom' | 'busybox'): string | null {
+  const kernel = readKernelFile(model, path);
+  if (kernel !== null) return kernel;
   switch (path) {
     case '/proc/net/arp':
       return formatProcNetArp(model);

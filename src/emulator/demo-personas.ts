@@ -22,3 +22,9 @@ export const DEMO_FIRMWARES: readonly string[] = Object.keys(PERSONAS);
 export function demoPersona(firmware: string | undefined | null): DemoPersona | null {
   return PERSONAS[(firmware ?? 'broadcom-cli').trim().toLowerCase()] ?? null;
 }
+
+/** `--offload on|off` of `lantop demo` (the emulator's `offload` option); null for anything else. */
+export function demoOffload(value: string | undefined | null): 'on' | 'off' | null {
+  const text = (value ?? 'off').trim().toLowerCase();
+  return text === 'on' || text === 'off' ? text : null;
+}

@@ -1,7 +1,7 @@
 // What `startEmulatedRouter` takes and counts: the emulator's options and statistics, in their own
 // file so the server and each telnet connection can share them without importing each other.
 import type { IptablesDialect } from './iptables.js';
-import type { Flavour, HostSpec } from './model.js';
+import type { Flavour, HostSpec, OffloadMode } from './model.js';
 import type { NftOptions } from './nft-state.js';
 
 export interface EmulatedRouterOptions {
@@ -34,6 +34,12 @@ export interface EmulatedRouterOptions {
   nft?: Partial<NftOptions>;
   /** openwrt-fw4: `ip` from BusyBox (default, stock OpenWrt) or iproute2 (ip-full installed). */
   ipTool?: 'busybox' | 'iproute2';
+  /**
+   * Flow offload (default 'off'). 'on': broadcom's flow cache learns flows (`fcctl status`),
+   * openwrt-fw4 has firewall4's flowtable (`flow_offloading` 1); after each flow's first packets
+   * the firewall's counters see nothing more, while conntrack and the interfaces count everything.
+   */
+  offload?: OffloadMode;
   /** Send every reply in small random chunks (1–16 bytes), with `chunkDelayMs` between them. */
   splitWrites?: boolean;
   chunkDelayMs?: number;

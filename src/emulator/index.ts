@@ -2,7 +2,7 @@
 export { startEmulatedRouter, type EmulatedRouter, type EmulatedRouterOptions, type EmulatorStats } from './server.js';
 export {
   createRouterModel, rebootModel, uptimeSeconds, HOSTILE_HOSTNAMES, LAN_PREFIX, WAN_PREFIX,
-  type Flavour, type HostKind, type HostSpec, type SimulatedHost, type RouterModel, type ModelOptions, type ArpState,
+  type Flavour, type OffloadMode, type HostKind, type HostSpec, type SimulatedHost, type RouterModel, type ModelOptions, type ArpState,
 } from './model.js';
 export { advanceModel } from './model-simulation.js';
 export { formatProcNetArp, formatLanHosts, formatDhcpLeases, formatIpNeigh, formatProcUptime } from './model-formats.js';
@@ -13,7 +13,14 @@ export {
 } from './iptables.js';
 export { runBroadcomCli, runBusyboxShell, type CommandOutcome, type ShellSession, type ShellMode } from './commands.js';
 export { escapeIac } from './telnet-protocol.js';
-export { demoPersona, DEMO_FIRMWARES, type DemoPersona } from './demo-personas.js';
+export { demoPersona, demoOffload, DEMO_FIRMWARES, type DemoPersona } from './demo-personas.js';
+export {
+  formatProcNetConntrack, conntrackBytesByHost, kernelAddress, OFFLOAD_AFTER_PACKETS,
+  type Connection, type ConntrackState, type InterfaceCounters,
+} from './model-conntrack.js';
+export { formatProcNetDev, netInterfaces } from './model-netdev.js';
+export { runFcctl } from './model-offload.js';
+export { runGrep } from './busybox-grep.js';
 export { runNft, type NftResult } from './nft-run.js';
 export { createNftState, type NftState, type NftOptions, type NftVersion } from './nft-state.js';
 export { traverseNft, type NftPacket, type NftVerdict } from './nft-traversal.js';

@@ -5,6 +5,7 @@
 // host and family is what the chains accepted. Pure.
 
 import type { RouterModel, SimulatedHost } from './model.js';
+import { carryForwarded, NTP_SERVER, UPSTREAM_RESOLVER as UPSTREAM_RESOLVER_TEXT } from './model-conntrack.js';
 import { preferredIpv6, stableIpv6 } from './model-ipv6.js';
 import { traverseNft, type NftPacket } from './nft-traversal.js';
 import { parseIpv4Value, parseIpv6Value, parseMacValue } from './nft-values.js';
@@ -13,7 +14,7 @@ const ESTABLISHED = 2;
 /** The router's own br-lan MAC, as a LAN host's frames carry it. */
 const ROUTER_LAN_MAC = parseMacValue('02:00:5e:10:00:01') as bigint;
 /** The resolver the router's dnsmasq forwards to, on the WAN side. */
-const UPSTREAM_RESOLVER = parseIpv4Value('203.0.113.53') as bigint;
+const UPSTREAM_RESOLVER = parseIpv4Value(UPSTREAM_RESOLVER_TEXT) as bigint;
 /** Of a host's IPv6 bytes, the share its temporary (privacy) address carries when it has one. */
 const TEMPORARY_SHARE = 0.85;
 
@@ -25,25 +26,23 @@ function batch(model: RouterModel, host: SimulatedHost, family: 4 | 6, address: 
   const parse = family === 4 ? parseIpv4Value : parseIpv6Value;
   const hostAddress = parse(address) as bigint;
   const peerAddress = parse(peer) as bigint;
+  // The conntrack model splits the batch over the host's connections and, under offload (the
+  // flowtable), hands the chains only each flow's first packets (model-conntrack.ts).
   if (down > 0) {
-    const isAccepted = send(model, {
+    const carried = carryForwarded(model, host, family, address, null, 'down', down, 1380, (packets, bytes) => send(model, {
       hook: 'forward', family, iifname: model.wanInterface, oifname: model.lanInterface, saddr: peerAddress, daddr: hostAddress,
-      etherSaddr: null, etherDaddr: null, packets: Math.max(1, Math.ceil(down / 1380)), bytes: down,
-    });
-    if (isAccepted) {
-      host.downBytes += down;
-      if (family === 6) host.downBytes6 += down;
-    }
+      etherSaddr: null, etherDaddr: null, packets, bytes,
+    }));
+    host.downBytes += carried;
+    if (family === 6) host.downBytes6 += carried;
   }
   if (up > 0) {
-    const isAccepted = send(model, {
+    const carried = carryForwarded(model, host, family, address, null, 'up', up, 190, (packets, bytes) => send(model, {
       hook: 'forward', family, iifname: model.lanInterface, oifname: model.wanInterface, saddr: hostAddress, daddr: peerAddress,
-      etherSaddr: parseMacValue(host.mac), etherDaddr: ROUTER_LAN_MAC, packets: Math.max(1, Math.ceil(up / 190)), bytes: up,
-    });
-    if (isAccepted) {
-      host.upBytes += up;
-      if (family === 6) host.upBytes6 += up;
-    }
+      etherSaddr: parseMacValue(host.mac), etherDaddr: ROUTER_LAN_MAC, packets, bytes,
+    }));
+    host.upBytes += carried;
+    if (family === 6) host.upBytes6 += carried;
   }
 }
 
@@ -75,4 +74,12 @@ export function routerDnsThroughNft(model: RouterModel, asker: SimulatedHost, lo
   send(model, { hook: 'output', family: 4, iifname: '', oifname: model.wanInterface, saddr: wan, daddr: UPSTREAM_RESOLVER, etherSaddr: null, etherDaddr: null, packets, bytes: lookups * 72 });
   send(model, { hook: 'input', family: 4, iifname: model.wanInterface, oifname: '', saddr: UPSTREAM_RESOLVER, daddr: wan, etherSaddr: null, etherDaddr: null, packets, bytes: lookups * 140 });
   send(model, { hook: 'output', family: 4, iifname: '', oifname: model.lanInterface, saddr: lan, daddr: host, etherSaddr: null, etherDaddr: null, packets, bytes: lookups * 140 });
+}
+
+/** The router's NTP poll: one datagram out over the WAN and its answer in. */
+export function routerNtpThroughNft(model: RouterModel, bytes: number): void {
+  const wan = parseIpv4Value(model.wanAddress) as bigint;
+  const server = parseIpv4Value(NTP_SERVER) as bigint;
+  send(model, { hook: 'output', family: 4, iifname: '', oifname: model.wanInterface, saddr: wan, daddr: server, etherSaddr: null, etherDaddr: null, packets: 1, bytes });
+  send(model, { hook: 'input', family: 4, iifname: model.wanInterface, oifname: '', saddr: server, daddr: wan, etherSaddr: null, etherDaddr: null, packets: 1, bytes });
 }

@@ -7,7 +7,8 @@
 import { parseIpv4, traversePackets } from './iptables.js';
 import type { RouterModel, SimulatedHost, HostKind } from './model.js';
 import { rotateTemporaryAddresses } from './model-ipv6.js';
-import { forwardThroughNft, routerDnsThroughNft } from './model-nft-traffic.js';
+import { addRx, addTx, ageConnections, carryForwarded, NTP_POLL_MS, NTP_SERVER, trackRouterOwn, UPSTREAM_RESOLVER } from './model-conntrack.js';
+import { forwardThroughNft, routerDnsThroughNft, routerNtpThroughNft } from './model-nft-traffic.js';
 import { chance, nextFloat, nextGaussian, nextInt } from './prng.js';
 
 const STEP_MS = 1000;
@@ -49,6 +50,7 @@ function step(model: RouterModel, seconds: number): void {
     ageArp(model, host);
     rotateTemporaryAddresses(model, host);
   }
+  ageConnections(model);
   if (!model.isTrafficOn) return;
   const demands = model.hosts.map((host) => (host.isOnline ? demand(model, host) : { down: 0, up: 0 }));
   const totalDown = demands.reduce((sum, d) => sum + d.down, 0);
@@ -78,8 +80,50 @@ function step(model: RouterModel, seconds: number): void {
       const hostIp = parseIpv4(asker.ip) as number;
       traversePackets(model.iptables, 'INPUT', { inInterface: model.lanInterface, outInterface: '', source: hostIp, destination: lan, protocol: 17, packets: lookups, bytes: lookups * 72 });
       traversePackets(model.iptables, 'OUTPUT', { inInterface: '', outInterface: model.lanInterface, source: lan, destination: hostIp, protocol: 17, packets: lookups, bytes: lookups * 140 });
+      // dnsmasq asks upstream over the WAN (an answer per query; no cache modelled).
+      const wan = parseIpv4(model.wanAddress) as number;
+      const resolver = parseIpv4(UPSTREAM_RESOLVER) as number;
+      traversePackets(model.iptables, 'OUTPUT', { inInterface: '', outInterface: model.wanInterface, source: wan, destination: resolver, protocol: 17, packets: lookups, bytes: lookups * 72 });
+      traversePackets(model.iptables, 'INPUT', { inInterface: model.wanInterface, outInterface: '', source: resolver, destination: wan, protocol: 17, packets: lookups, bytes: lookups * 140 });
     }
+    if (asker) routerDns(model, asker, lookups);
   }
+  if (model.nowMs - model.lastNtpPollMs >= NTP_POLL_MS) {
+    model.lastNtpPollMs = model.nowMs;
+    routerNtp(model);
+  }
+}
+
+/** What the router's DNS forwarder moves, on its interfaces and in conntrack (the chains: above). */
+function routerDns(model: RouterModel, asker: SimulatedHost, lookups: number): void {
+  const own = model.routerOwn;
+  own.lanRxBytes += lookups * 72;
+  own.lanTxBytes += lookups * 140;
+  own.wanTxBytes += lookups * 72;
+  own.wanRxBytes += lookups * 140;
+  addRx(model, model.lanInterface, lookups * 72, lookups);
+  addTx(model, model.lanInterface, lookups * 140, lookups);
+  addTx(model, model.wanInterface, lookups * 72, lookups);
+  addRx(model, model.wanInterface, lookups * 140, lookups);
+  trackRouterOwn(model, 'input', asker.ip, null, model.lanAddress, 53, lookups, lookups * 72, lookups * 140);
+  trackRouterOwn(model, 'output', model.wanAddress, null, UPSTREAM_RESOLVER, 53, lookups, lookups * 72, lookups * 140);
+}
+
+/** The router's NTP client (OpenWrt sysntpd, BusyBox ntpd) polling every 64 s: 76-byte datagrams each way. */
+function routerNtp(model: RouterModel): void {
+  const bytes = 76;
+  if (model.nft) routerNtpThroughNft(model, bytes);
+  else {
+    const wan = parseIpv4(model.wanAddress) as number;
+    const server = parseIpv4(NTP_SERVER) as number;
+    traversePackets(model.iptables, 'OUTPUT', { inInterface: '', outInterface: model.wanInterface, source: wan, destination: server, protocol: 17, packets: 1, bytes });
+    traversePackets(model.iptables, 'INPUT', { inInterface: model.wanInterface, outInterface: '', source: server, destination: wan, protocol: 17, packets: 1, bytes });
+  }
+  model.routerOwn.wanTxBytes += bytes;
+  model.routerOwn.wanRxBytes += bytes;
+  addTx(model, model.wanInterface, bytes, 1);
+  addRx(model, model.wanInterface, bytes, 1);
+  trackRouterOwn(model, 'output', model.wanAddress, 123, NTP_SERVER, 123, 1, bytes, bytes);
 }
 
 function demand(model: RouterModel, host: SimulatedHost): { down: number; up: number } {
@@ -106,24 +150,26 @@ function forward(model: RouterModel, host: SimulatedHost, down: number, up: numb
   if (model.nft) return forwardThroughNft(model, host, down, up);
   const hostIp = parseIpv4(host.ip) as number;
   const peer = parseIpv4(host.wanPeer) as number;
-  // Most bytes are TCP; a tenth is UDP (QUIC, DNS, games). Packet sizes as seen on a DSL line.
+  // Most bytes are TCP; a tenth is UDP (QUIC, DNS, games). Packet sizes as seen on a DSL line. The
+  // conntrack model splits each batch over the host's connections and, under offload, hands the
+  // chains only the first packets of each flow (model-conntrack.ts).
   for (const [protocol, share] of [[6, 0.9], [17, 0.1]] as const) {
     const downBytes = Math.round(down * share);
     const upBytes = Math.round(up * share);
     if (downBytes > 0) {
-      const verdict = traversePackets(model.iptables, 'FORWARD', {
-        inInterface: model.wanInterface, outInterface: model.lanInterface, source: peer, destination: hostIp,
-        protocol, packets: Math.max(1, Math.ceil(downBytes / 1380)), bytes: downBytes, nowMs: model.nowMs,
-      });
-      if (verdict === 'ACCEPT') host.downBytes += downBytes;
+      host.downBytes += carryForwarded(model, host, 4, host.ip, protocol, 'down', downBytes, 1380, (packets, bytes) =>
+        traversePackets(model.iptables, 'FORWARD', {
+          inInterface: model.wanInterface, outInterface: model.lanInterface, source: peer, destination: hostIp,
+          protocol, packets, bytes, nowMs: model.nowMs,
+        }) === 'ACCEPT');
     }
     if (upBytes > 0) {
-      const verdict = traversePackets(model.iptables, 'FORWARD', {
-        inInterface: model.lanInterface, outInterface: model.wanInterface, source: hostIp, destination: peer,
-        // From the host's Ethernet port: its frames carry its MAC (what `-m mac --mac-source` reads).
-        protocol, packets: Math.max(1, Math.ceil(upBytes / 190)), bytes: upBytes, sourceMac: host.mac.toLowerCase(), nowMs: model.nowMs,
-      });
-      if (verdict === 'ACCEPT') host.upBytes += upBytes;
+      host.upBytes += carryForwarded(model, host, 4, host.ip, protocol, 'up', upBytes, 190, (packets, bytes) =>
+        traversePackets(model.iptables, 'FORWARD', {
+          inInterface: model.lanInterface, outInterface: model.wanInterface, source: hostIp, destination: peer,
+          // From the host's Ethernet port: its frames carry its MAC (what `-m mac --mac-source` reads).
+          protocol, packets, bytes, sourceMac: host.mac.toLowerCase(), nowMs: model.nowMs,
+        }) === 'ACCEPT');
     }
   }
 }

@@ -10,12 +10,15 @@
 import { fw4Ruleset } from './fw4-ruleset.js';
 import { createIptablesState, parseIpv4, type IptablesDialect, type IptablesState } from './iptables.js';
 import { assignIpv6, type HostIpv6Address } from './host-ipv6.js';
+import { createConntrackState, type ConntrackState, type InterfaceCounters } from './model-conntrack.js';
 import { runNft } from './nft-run.js';
 import { createNftState, type NftOptions, type NftState } from './nft-state.js';
 import { chance, createPrng, nextInt, type Prng } from './prng.js';
 
 /** broadcom: a Broadcom CLI router; busybox: an OpenWrt-like shell with iptables; openwrt-fw4: OpenWrt 23.05 (nftables, dual-stack). */
 export type Flavour = 'broadcom' | 'busybox' | 'openwrt-fw4';
+/** Flow offload (issue 19): Broadcom's flow cache learning, OpenWrt's flowtable (fw4 flow_offloading). */
+export type OffloadMode = 'off' | 'on';
 export type HostKind = 'phone' | 'laptop' | 'tablet' | 'tv' | 'downloader' | 'console' | 'iot';
 
 export interface HostSpec {
@@ -93,6 +96,16 @@ export interface RouterModel {
   prng6: Prng | null;
   /** Time simulated but not yet turned into whole steps. */
   carryMs: number;
+  /** Connection tracking: the flows that carry the hosts' bytes (model-conntrack.ts). */
+  conntrack: ConntrackState;
+  /** Interface counters since boot, as /proc/net/dev prints them (L3 bytes; see model-netdev.ts). */
+  netdev: Map<string, InterfaceCounters>;
+  /** Flow offload: later packets of a flow bypass the firewall's counters (model-conntrack.ts). */
+  offload: OffloadMode;
+  /** The router's own traffic since boot (DNS forwarding, NTP), L3 bytes per side and direction. */
+  routerOwn: { wanRxBytes: number; wanTxBytes: number; lanRxBytes: number; lanTxBytes: number };
+  /** Model ms of the last NTP poll. */
+  lastNtpPollMs: number;
 }
 
 export interface ModelOptions {
@@ -108,6 +121,8 @@ export interface ModelOptions {
   nft?: Partial<NftOptions>;
   /** openwrt-fw4: `ip` from BusyBox (default, as stock OpenWrt) or from ip-full (iproute2). */
   ipTool?: 'busybox' | 'iproute2';
+  /** Flow offload (default 'off'): broadcom's flow cache, openwrt-fw4's flowtable. */
+  offload?: OffloadMode;
 }
 
 export const LAN_PREFIX = '198.51.100.';
@@ -232,6 +247,11 @@ export function createRouterModel(options: ModelOptions = {}): RouterModel {
     prng,
     prng6,
     carryMs: 0,
+    conntrack: createConntrackState(options.seed ?? 1, flavour),
+    netdev: new Map(),
+    offload: options.offload ?? 'off',
+    routerOwn: { wanRxBytes: 0, wanTxBytes: 0, lanRxBytes: 0, lanTxBytes: 0 },
+    lastNtpPollMs: now,
   };
   bootFirewall(model);
   return model;
@@ -261,6 +281,10 @@ export function rebootModel(model: RouterModel): void {
   model.iptables = createIptablesState(model.iptables.dialect);
   if (model.nft) model.nft = createNftState(model.nft.options);
   model.files = new Map();
+  // Conntrack, interface counters and sysctls live in RAM too (nf_conntrack_acct back to its default).
+  model.conntrack = createConntrackState(model.bootCount * 7919 + 1, model.flavour);
+  model.netdev = new Map();
+  model.routerOwn = { wanRxBytes: 0, wanTxBytes: 0, lanRxBytes: 0, lanTxBytes: 0 };
   model.bootedAtMs = model.nowMs;
   model.bootCount++;
   bootFirewall(model);

@@ -11,6 +11,9 @@ import { formatDhcpLeases, formatIfconfig, formatProcNetArp, formatProcUptime } 
 import { formatIpNeighbours } from './model-ipv6.js';
 import { runNft } from './nft-run.js';
 import type { CommandOutcome } from './commands.js';
+import { runGrep } from './busybox-grep.js';
+import { isKernelDir, readKernelFile, writeKernelFile } from './model-procfs.js';
+import { listFlowtables, uciOffloadValue, withFw4Flowtable } from './model-offload.js';
 
 // testdata/openwrt-23.05.0: the release files, the login banner and `nft -v` of OpenWrt 23.05.0.
 export const OPENWRT_RELEASE =
@@ -28,6 +31,7 @@ const PATHS: Record<string, string> = {
   nft: '/usr/sbin/nft', fw4: '/sbin/fw4', uci: '/sbin/uci', ip: '/sbin/ip', ifconfig: '/sbin/ifconfig', busybox: '/bin/busybox', cat: '/bin/cat',
   echo: '/bin/echo', printf: '/usr/bin/printf', readlink: '/usr/bin/readlink', uname: '/bin/uname', which: '/usr/bin/which',
   sh: '/bin/sh', ash: '/bin/ash', reboot: '/sbin/reboot', sleep: '/bin/sleep', true: '/bin/true', false: '/bin/false',
+  grep: '/bin/grep',
 };
 
 export interface OpenWrtSession {
@@ -47,6 +51,8 @@ export function openWrtPrompt(session: OpenWrtSession, prompt: string): string {
 }
 
 export function readOpenWrtFile(model: RouterModel, path: string): string | null {
+  const kernel = readKernelFile(model, path);
+  if (kernel !== null) return kernel;
   switch (path) {
     case '/etc/openwrt_release':
       return OPENWRT_RELEASE;
@@ -67,7 +73,8 @@ export function readOpenWrtFile(model: RouterModel, path: string): string | null
 }
 
 function fileKind(model: RouterModel, path: string): FileKind {
-  if (['/', '/tmp', '/proc', '/etc', '/root', '/usr', '/usr/lib', '/proc/net'].includes(path.replace(/\/$/, '') || '/')) return 'dir';
+  const dir = path.replace(/\/$/, '') || '/';
+  if (['/', '/tmp', '/proc', '/etc', '/root', '/usr', '/usr/lib', '/proc/net'].includes(dir) || isKernelDir(model, dir)) return 'dir';
   return readOpenWrtFile(model, path) !== null ? 'file' : null;
 }
 
@@ -86,7 +93,8 @@ function programs(model: RouterModel, pid: number): Record<string, Program> {
       }
       return { stdout, stderr, status: stderr === '' ? 0 : 1 };
     },
-    nft: (args, stdin) => runNft(model.nft as NonNullable<RouterModel['nft']>, args, stdin, model.nowMs),
+    nft: (args, stdin) => runNftWithFlowtable(model, args, stdin),
+    grep: (args, stdin) => runGrep(args, stdin, (path) => readOpenWrtFile(model, path)),
     fw4: (args) => runFw4(model.nft as NonNullable<RouterModel['nft']>, args.filter((a) => a !== '-q')[0] ?? '', model.lanInterface, model.wanInterface, model.nowMs),
     ip: (args) => runIp(model, args),
     // The router's own addresses for lantop's never-block rule (issue 16).
@@ -109,8 +117,12 @@ function programs(model: RouterModel, pid: number): Record<string, Program> {
       return ok('Linux\n');
     },
     uci: (args) => {
-      // Only reads of options nobody set (flow offloading is off by default): "Entry not found".
+      // Reads of options nobody set answer "Entry not found"; flow_offloading is set (1) only when
+      // the emulator's offload option is on (OpenWrt does not ship the key).
       const isQuiet = args.includes('-q');
+      const words = args.filter((a) => !a.startsWith('-'));
+      const value = words[0] === 'get' && words[1] !== undefined ? uciOffloadValue(model, words[1]) : null;
+      if (value !== null) return ok(`${value}\n`);
       return { stdout: '', stderr: isQuiet ? '' : 'uci: Entry not found\n', status: 1 };
     },
     busybox: () => ok('BusyBox v1.36.1 (2023-10-09 21:45:35 UTC) multi-call binary.\n'),
@@ -119,6 +131,27 @@ function programs(model: RouterModel, pid: number): Record<string, Program> {
     false: () => ok('', 1),
     reboot: () => ({ stdout: '', stderr: '', status: 0, exit: 'reboot' }),
   };
+}
+
+/**
+ * nft, with firewall4's flowtable when offload is on (the emulated nft has none): in text listings
+ * of the fw4 table and in `nft list flowtables` (each table, as do_list_flowtables prints them).
+ * Listings with handles (-a) or JSON (-j) stay without it (README.md: not emulated).
+ */
+function runNftWithFlowtable(model: RouterModel, args: readonly string[], stdin: string): ProgramResult {
+  const state = model.nft as NonNullable<RouterModel['nft']>;
+  const options = args.filter((a) => a.startsWith('-'));
+  const words = args.filter((a) => !a.startsWith('-'));
+  const isPlain = !options.some((o) => /^-[a-z]*[aj]/.test(o) || o === '--handle' || o === '--json');
+  if (words[0] === 'list' && words[1] === 'flowtables' && words.length <= 3 && isPlain) {
+    const family = words[2];
+    const tables = state.tables.filter((t) => family === undefined || t.family === family).map((t) => `${t.family} ${t.name}`);
+    return ok(listFlowtables(model, tables));
+  }
+  const result = runNft(state, args, stdin, model.nowMs);
+  const isFw4Listing = words[0] === 'list' && (words[1] === 'ruleset' || (words[1] === 'table' && words.slice(2).join(' ') === 'inet fw4'));
+  if (model.offload === 'on' && isPlain && isFw4Listing && result.status === 0) return { ...result, stdout: withFw4Flowtable(model, result.stdout) };
+  return result;
 }
 
 /** BusyBox `ip`: the neighbour tables; other objects print the applet's usage. */
@@ -157,6 +190,9 @@ export function openWrtEnvironment(model: RouterModel, session: OpenWrtSession):
     fileKind: (path) => fileKind(model, path),
     readFile: (path) => readOpenWrtFile(model, path),
     writeFile: (path, content, isAppend) => {
+      // /proc/sys: the shell's truncating open, then the value (proc_dointvec).
+      if (content === '' && readKernelFile(model, path) !== null) return writeKernelFile(model, path, '') !== 'none';
+      if (writeKernelFile(model, path, content) !== 'none') return true;
       if (!path.startsWith('/tmp/')) return false;
       model.files.set(path, (isAppend ? (model.files.get(path) ?? '') : '') + content);
       return true;

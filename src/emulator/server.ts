@@ -56,6 +56,7 @@ export async function startEmulatedRouter(options: EmulatedRouterOptions = {}): 
     iptablesDialect: options.iptablesDialect ?? '1.4.21',
     ...(options.nft !== undefined ? { nft: options.nft } : {}),
     ...(options.ipTool !== undefined ? { ipTool: options.ipTool } : {}),
+    ...(options.offload !== undefined ? { offload: options.offload } : {}),
   });
   const stats: EmulatorStats = { connections: 0, logins: 0, failedLogins: 0, commands: [] };
   const sessions = new Set<TelnetSession>();
