@@ -10,6 +10,7 @@ import { actions } from './app/actions.js';
 import { quotaActions } from './app/quota-commands.js';
 import { alertActions } from './app/alert-commands.js';
 import { blockActions } from './app/block-commands.js';
+import { topActions } from './app/top-command.js';
 import { PROFILE_KEYS } from './config/profiles.js';
 import { sanitizeText } from './sanitize.js';
 import type { GlobalFlags } from './config/resolve.js';
@@ -54,7 +55,9 @@ function buildProgram(run: (action: Action, cmd: Command, args: string[]) => Pro
 
   const sub = (name: string, description: string) => program.command(name).description(description).exitOverride();
 
-  sub('demo', 'start the built-in emulated router and run lantop against it (no real router needed)').action(async function (this: Command) {
+  sub('demo', 'start the built-in emulated router and run lantop against it (no real router needed)')
+    .addOption(new Option('--offload <mode>', "the emulated router's fast path (Broadcom flow cache, OpenWrt flow offloading): on makes per-device counters miss most forwarded packets, as on real routers").choices(['on', 'off']).default('off'))
+    .action(async function (this: Command) {
     await run(actions.demo, this, []);
   });
   sub('doctor', 'read-only check: connect, probe, and explain what lantop detected, where each command runs and what setup would do; writes a transcript')
@@ -68,6 +71,20 @@ function buildProgram(run: (action: Action, cmd: Command, args: string[]) => Pro
     .option('--csv', 'CSV output')
     .action(async function (this: Command) {
       await run(actions.hosts, this, []);
+    });
+  // Drill-down (issue 19, docs/drill-down.md).
+  sub('top [device]', "what a device is doing: its connections from the router's connection table (remote, port, protocol, bytes, rates); no rules added")
+    .option('--json', 'machine-readable output (with --watch: one object per line)')
+    .option('--interval <ms>', 'time between the two reads that give the rates (and between --watch reads)', '1000')
+    .addOption(new Option('--group <by>', 'group the connections').choices(['connections', 'remote', 'port', 'protocol']).default('connections'))
+    .addOption(new Option('--sort <by>', 'sort by bytes (both ways) or by rate').choices(['bytes', 'rate']).default('bytes'))
+    .option('--limit <n>', 'show at most N rows (plain output)', '25')
+    .option('--watch', 'keep reading until Ctrl-C')
+    .option('--count <n>', 'stop after N reads')
+    .option('--enable-accounting', "turn the router's connection accounting on first (nf_conntrack_acct=1; asks unless --yes)")
+    .option('--yes', 'with --enable-accounting: do not ask')
+    .action(async function (this: Command) {
+      await run(topActions.top, this, this.args);
     });
   // Blocking (issue 16, docs/blocking.md).
   sub('block [device]', "block a device's forwarded traffic for a time (DEVICE: MAC, address or name as `hosts` shows it)")
@@ -93,6 +110,9 @@ function buildProgram(run: (action: Action, cmd: Command, args: string[]) => Pro
       .option('--yes', 'do not ask for confirmation');
     if (name === 'setup') {
       cmd.option('--adopt', 'take over an existing TRAFFIC chain with rules lantop did not write');
+      cmd.option('--ports <list>', 'also count traffic by service port over time, e.g. 80,443,udp/53 (a bare port: tcp and udp); replaces the classes counted now (docs/drill-down.md)');
+      cmd.option('--protocols <list>', 'also count traffic by protocol: tcp, udp, icmp, icmpv6, gre, esp, sctp');
+      cmd.option('--no-classes', 'remove every port/protocol counter (without --ports/--protocols, setup keeps those in place)');
       cmd.addOption(new Option('--layout <layout>', 'layout: iptables flat (two rules per host in TRAFFIC), split (per-direction sub-chains) or tree (a chain per address group); nftables dynamic-sets (sets filled by forwarded traffic), static-sets or rules; default: what the router has, else split (tree from 33 hosts) / dynamic-sets').choices(['flat', 'split', 'tree', 'dynamic-sets', 'static-sets', 'rules']));
     }
     cmd.action(async function (this: Command) {

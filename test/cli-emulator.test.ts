@@ -18,6 +18,8 @@ function trafficChain(router: EmulatedRouter) {
 }
 /** lantop's chains in the default (split) layout. */
 const LANTOP_CHAINS = ['TRAFFIC', 'TRAFFIC_DOWN', 'TRAFFIC_UP'];
+/** The router's own WAN traffic (issue 19: reconciliation), jumped to from INPUT and OUTPUT. */
+const ROUTER_CHAINS = ['TRAFFIC_IN', 'TRAFFIC_OUT'];
 function forwardJumps(router: EmulatedRouter): number {
   return router.state.iptables.tables.get('filter')?.chains.find((c) => c.name === 'FORWARD')?.rules.filter((r) => r.target === 'TRAFFIC').length ?? 0;
 }
@@ -93,6 +95,12 @@ describe('lantop commands against the emulated router', () => {
       ...ips.map((ip) => `iptables -A TRAFFIC_DOWN -d ${ip} -m comment --comment lantop -j RETURN`),
       ...ips.map((ip) => `iptables -A TRAFFIC_UP -s ${ip} -m comment --comment lantop -j RETURN`),
       'iptables -I FORWARD 1 -j TRAFFIC',
+      'iptables -N TRAFFIC_IN',
+      'iptables -N TRAFFIC_OUT',
+      'iptables -A TRAFFIC_IN -i ppp0 -m comment --comment lantop',
+      'iptables -A TRAFFIC_OUT -o ppp0 -m comment --comment lantop',
+      'iptables -I INPUT 1 -j TRAFFIC_IN',
+      'iptables -I OUTPUT 1 -j TRAFFIC_OUT',
     ];
     assert.deepEqual(stdout.trimEnd().split('\n'), expected);
     assert.equal(trafficChain(router), undefined, 'dry run created nothing');
@@ -187,10 +195,10 @@ describe('lantop commands against the emulated router', () => {
   test('flush --yes empties lantop\'s chains but keeps them and the jump', async () => {
     const dry = await lantop(['flush', '--dry-run']);
     assert.equal(dry.code, 0, dry.stderr);
-    assert.deepEqual(dry.stdout.trim().split('\n'), LANTOP_CHAINS.map((c) => `iptables -F ${c}`));
+    assert.deepEqual(dry.stdout.trim().split('\n'), [...LANTOP_CHAINS, ...ROUTER_CHAINS].map((c) => `iptables -F ${c}`));
     const { code, stderr } = await lantop(['flush', '--yes']);
     assert.equal(code, 0, stderr);
-    for (const name of LANTOP_CHAINS) assert.equal(chainNamed(router, name)?.rules.length, 0, `${name} empty`);
+    for (const name of [...LANTOP_CHAINS, ...ROUTER_CHAINS]) assert.equal(chainNamed(router, name)?.rules.length, 0, `${name} empty`);
     assert.equal(forwardJumps(router), 1);
     const hosts = JSON.parse((await lantop(['hosts', '--json'])).stdout);
     for (const h of hosts.hosts) assert.equal(h.counted, false);
@@ -199,7 +207,7 @@ describe('lantop commands against the emulated router', () => {
   test('teardown --yes removes the jump and lantop\'s chains; again = nothing to do', async () => {
     const { code, stderr } = await lantop(['teardown', '--yes']);
     assert.equal(code, 0, stderr);
-    for (const name of LANTOP_CHAINS) assert.equal(chainNamed(router, name), undefined, `${name} removed`);
+    for (const name of [...LANTOP_CHAINS, ...ROUTER_CHAINS]) assert.equal(chainNamed(router, name), undefined, `${name} removed`);
     assert.equal(forwardJumps(router), 0);
     const again = await lantop(['teardown', '--yes']);
     assert.equal(again.code, 0, again.stderr);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Action, CommandContext } from './context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { isSetupLayout } from './open-router.js';
+import { parseClassList, type TrafficClass } from '../domain/traffic-class.js';
 import { resolveSettings, type GlobalFlags } from '../config/resolve.js';
 import { ProfileStore, PROFILE_KEYS, obfuscatePassword, type ProfileKey } from '../config/profiles.js';
 import type { Snapshot } from '../domain/snapshot.js';
@@ -102,12 +103,14 @@ export const actions = {
     return runInteractive(ctx, services);
   },
 
-  async demo(ctx) {
-    const { startEmulatedRouter, demoPersona, DEMO_FIRMWARES } = await import('../emulator/index.js');
+  async demo(ctx, options) {
+    const { startEmulatedRouter, demoPersona, demoOffload, DEMO_FIRMWARES } = await import('../emulator/index.js');
+    const offload = demoOffload(opt(options, 'offload') ?? 'off');
+    if (offload === null) throw new UsageError('--offload must be on or off.');
     // --firmware picks the persona; the app still detects the family from what it answers.
     const persona = demoPersona(ctx.flags.firmware);
     if (persona === null) throw new UsageError(`The demo has no emulated ${String(ctx.flags.firmware).slice(0, 40)} router.`, `Use --firmware ${DEMO_FIRMWARES.join(', ')} (or none: broadcom-cli).`);
-    const router = await startEmulatedRouter({ clock: 'real', flavour: persona.flavour });
+    const router = await startEmulatedRouter({ clock: 'real', flavour: persona.flavour, offload });
     // The demo keeps its history in a temporary database: the emulator's random port would
     // otherwise leave a new "router" in the user's history on every run.
     const dir = mkdtempSync(join(tmpdir(), 'lantop-demo-'));
@@ -148,7 +151,8 @@ export const actions = {
   async setup(ctx, options) {
     const layout = opt(options, 'layout');
     if (layout !== undefined && !isSetupLayout(layout)) throw new UsageError(`--layout must be flat, split or tree (iptables), or dynamic-sets, static-sets or rules (nftables), not '${layout}'.`);
-    return runRules(plain(ctx), 'setup', { dryRun: options.dryRun === true, yes: options.yes === true, adopt: options.adopt === true, ...(layout ? { layout } : {}) });
+    const classes = setupClasses(options);
+    return runRules(plain(ctx), 'setup', { dryRun: options.dryRun === true, yes: options.yes === true, adopt: options.adopt === true, ...(layout ? { layout } : {}), ...(classes !== undefined ? { classes } : {}) });
   },
   async flush(ctx, options) {
     return runRules(plain(ctx), 'flush', { dryRun: options.dryRun === true, yes: options.yes === true });
@@ -215,6 +219,25 @@ export const actions = {
     ctx.stderr.write(`Saved in ${profiles.path} (mode 0600). It is obfuscated, NOT encrypted: anyone who can read that file can recover it.\n`);
   },
 } satisfies Record<string, Action>;
+
+/** setup's traffic classes (issue 19): --ports/--protocols, or --no-classes; undefined: keep what the router has. */
+function setupClasses(options: Record<string, unknown>): TrafficClass[] | undefined {
+  const ports = opt(options, 'ports');
+  const protocols = opt(options, 'protocols');
+  if (options.classes === false) {
+    if (ports !== undefined || protocols !== undefined) throw new UsageError('--no-classes removes every traffic class: give it alone, or give --ports/--protocols.');
+    return [];
+  }
+  if (ports === undefined && protocols === undefined) return undefined;
+  try {
+    const classes = parseClassList(ports, protocols);
+    if (classes.length === 0) throw new RangeError('--ports/--protocols name no class');
+    return classes;
+  } catch (error) {
+    if (error instanceof RangeError) throw new UsageError(`${error.message}.`, 'e.g. `lantop setup --ports 80,443,udp/53 --protocols udp,icmp` (a bare port counts tcp and udp); `--no-classes` removes them.');
+    throw error;
+  }
+}
 
 function checkKey(key: string | undefined): ProfileKey {
   if (key === undefined || !(PROFILE_KEYS as readonly string[]).includes(key)) {

@@ -13,6 +13,8 @@ import { hostsJson, snapshotJson, snapshotCsv, reportJson, reportCsv } from '../
 import { renderPlainSnapshot } from '../output/usage-table.js';
 import type { PeriodReport } from '../store/history-store.js';
 import type { OpenRouter } from './open-router.js';
+import type { WanReport } from '../store/wan-store.js';
+import type { TrafficClass } from '../domain/traffic-class.js';
 import { startMonitor } from './monitor.js';
 import type { DiscoveredHost } from '../router/discovery.js';
 import type { SetupLayout } from './open-router.js';
@@ -56,7 +58,7 @@ export async function runHosts(deps: Services, options: { json?: boolean; csv?: 
   });
 }
 
-async function confirm(io: Io, question: string): Promise<boolean> {
+export async function confirm(io: Io, question: string): Promise<boolean> {
   const rl = createInterface({ input: io.stdin, output: io.stderr as NodeJS.WritableStream });
   try {
     const answer = await rl.question(`${question} [y/N] `);
@@ -68,7 +70,7 @@ async function confirm(io: Io, question: string): Promise<boolean> {
 
 export type RuleAction = 'setup' | 'flush' | 'teardown';
 
-export async function runRules(deps: Services, action: RuleAction, options: { dryRun?: boolean; yes?: boolean; adopt?: boolean; layout?: SetupLayout }): Promise<number> {
+export async function runRules(deps: Services, action: RuleAction, options: { dryRun?: boolean; yes?: boolean; adopt?: boolean; layout?: SetupLayout; classes?: TrafficClass[] }): Promise<number> {
   return withRouter(deps, async ({ client, label }) => {
     const io = deps.io;
     let commands: string[];
@@ -76,7 +78,7 @@ export async function runRules(deps: Services, action: RuleAction, options: { dr
     let blockTeardown: string[] = [];
     const notes: string[] = [];
     if (action === 'setup') {
-      const { plan, hosts } = await client.planSetup(options.adopt === true);
+      const { plan, hosts } = await client.planSetup(options.adopt === true, options.classes);
       commands = plan.commands;
       notes.push(...plan.notes);
       if (plan.rejectedHosts.length > 0) notes.push(`${plan.rejectedHosts.length} host entr${plan.rejectedHosts.length === 1 ? 'y has' : 'ies have'} no valid IPv4 address and get no rules`);
@@ -116,7 +118,7 @@ export async function runRules(deps: Services, action: RuleAction, options: { dr
       }
     }
     if (action === 'setup') {
-      const outcome = await client.setup({ isAdopting: options.adopt === true });
+      const outcome = await client.setup({ isAdopting: options.adopt === true, ...(options.classes !== undefined ? { classes: options.classes } : {}) });
       for (const note of outcome.notes) io.stderr.write(`note: ${note}\n`);
       if (outcome.failed) {
         throw new RouterError(`The router refused: ${outcome.failed.command}`, 'See what it said below; nothing after that command was sent.', { seen: outcome.failed.output });
@@ -173,7 +175,7 @@ export async function runUsage(
           const isLast = i + 1 >= count;
           // The last one with the quota state of a finished evaluation.
           if (isLast) await monitor.enforcer?.idle();
-          const snapshot = monitor.enforcer ? monitor.enforcer.decorate(monitor.poller.snapshot!) : monitor.poller.snapshot!;
+          const snapshot = monitor.current()!;
           if (options.watch || isLast) render(snapshot, isLast);
           if (isLast || stop) break;
           await new Promise((resolve) => setTimeout(resolve, Math.max(0, intervalMs - (deps.clock.now() - started))));
@@ -193,6 +195,17 @@ export async function runUsage(
   }
 }
 
+/** The `wan` object of `report --json` (docs/cli.md). */
+export function wanReportJson(wan: WanReport) {
+  const round = (n: number | null) => (n === null ? null : Math.round(n * 10_000) / 10_000);
+  return {
+    downBytes: wan.downBytes, upBytes: wan.upBytes, routerDownBytes: wan.routerDownBytes, routerUpBytes: wan.routerUpBytes,
+    hostDownBytes: wan.hostDownBytes, hostUpBytes: wan.hostUpBytes,
+    accountedShare: { down: round(wan.accountedShare.down), up: round(wan.accountedShare.up) },
+    minutes: wan.minutes,
+  };
+}
+
 export async function runReport(
   deps: Pick<Services, 'settings' | 'clock' | 'io' | 'key' | 'openHistory'>,
   options: { period?: string; since?: string; until?: string; cycleDay?: string; json?: boolean; csv?: boolean; byFamily?: boolean },
@@ -205,7 +218,9 @@ export async function runReport(
     const range = resolvePeriod(spec, deps.clock.now());
     const periodName = spec.kind;
     if (options.json || (!options.csv && !deps.io.stdout.isTTY)) {
-      write(deps.io, JSON.stringify(reportJson(key, periodName, range, report, { byFamily: options.byFamily === true }), null, 2) + '\n');
+      // What crossed the WAN in the range and the share the per-device counters saw (issue 19).
+      const wan = store.wan.query(key, range.startMs, range.endMs);
+      write(deps.io, JSON.stringify({ ...reportJson(key, periodName, range, report, { byFamily: options.byFamily === true }), wan: wan.minutes === 0 ? null : wanReportJson(wan) }, null, 2) + '\n');
     } else if (options.csv) {
       write(deps.io, reportCsv(report, { byFamily: options.byFamily === true }));
     } else if (report === null) {
@@ -223,6 +238,11 @@ export async function runReport(
       ];
       write(deps.io, renderTable(report.hosts, columns, deps.io.stdout.columns));
       write(deps.io, `\nTotal: ↓ ${formatBytes(report.totals.downBytes)}  ↑ ${formatBytes(report.totals.upBytes)}  (${report.hostCount} host${report.hostCount === 1 ? '' : 's'})\n`);
+      const wan = store.wan.query(key, range.startMs, range.endMs);
+      if (wan.minutes > 0) {
+        const pct = (share: number | null) => (share === null ? 'n/a' : `${Math.floor(share * 100)}%`);
+        write(deps.io, `WAN: ↓ ${formatBytes(wan.downBytes)}  ↑ ${formatBytes(wan.upBytes)} over ${wan.minutes} recorded minute(s); counted per device: ↓ ${pct(wan.accountedShare.down)}  ↑ ${pct(wan.accountedShare.up)}\n`);
+      }
     }
     return EXIT.ok;
   } finally {

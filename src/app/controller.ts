@@ -13,6 +13,8 @@ import type { ApplyResult, BlockActionResult, DiscoveredHost, HistoryPeriod, His
 import type { AlertDispatcher } from '../notify/dispatcher.js';
 import type { QuotaEnforcer } from './quota-enforcer.js';
 import { loadQuotasView, removeQuota, saveQuota } from './quota-controller.js';
+import { DeviceConnectionsReader } from './device-connections.js';
+import type { ConnectionsView } from '../domain/connection-model.js';
 
 export interface ControllerOptions {
   services: Pick<Services, 'settings' | 'password' | 'key' | 'label' | 'isManaged' | 'setManaged' | 'open' | 'clock'>;
@@ -29,6 +31,7 @@ export class LiveRouterController implements RouterController {
   private isClosed = false;
   private connecting: Promise<void> | null = null;
   private alerts: AlertDispatcher | null = null;
+  private connectionsReader: DeviceConnectionsReader | null = null;
 
   constructor(private readonly options: ControllerOptions) {}
 
@@ -193,6 +196,24 @@ export class LiveRouterController implements RouterController {
   async removeQuota(id: number): Promise<void> {
     const { store } = await this.enforcer();
     removeQuota(store, this.options.services.key, id);
+  }
+
+  /** One read of a device's connections (issue 19), with rates against this controller's previous read. */
+  async connections(identity: string): Promise<ConnectionsView> {
+    const { client } = await this.ready();
+    const host = this.monitor?.snapshot?.hosts.find((h) => h.identity === identity);
+    if (host === undefined) throw new RouterError('That device is not in the live table any more.', 'Go back and pick it again once it is listed.');
+    this.connectionsReader ??= new DeviceConnectionsReader(client.connections, () => client.offload);
+    return this.connectionsReader.read({ identity, name: host.hostname, addresses: host.addresses.length > 0 ? host.addresses : [host.ip] });
+  }
+
+  async enableConnectionAccounting(): Promise<BlockActionResult> {
+    try {
+      const { client } = await this.ready();
+      return await client.connections.enableAccounting();
+    } catch (error) {
+      return { isDone: false, message: sanitizeText(error instanceof Error ? error.message : String(error), 200) };
+    }
   }
 
   async close(): Promise<void> {

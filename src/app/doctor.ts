@@ -11,6 +11,7 @@ import { RouterClient } from '../router/router-client.js';
 import type { CommandSpec, FirmwareProfile } from '../router/firmware/families.js';
 import { identityHash, routerKey } from '../router/firmware/stored-profile.js';
 import { describeDetection, probeAndStore, routerLabel, sessionOptions } from './open-router.js';
+import type { OffloadReport } from '../domain/offload-model.js';
 import type { Services } from './services.js';
 
 export interface DoctorOptions {
@@ -31,6 +32,12 @@ export interface DoctorReport {
   hosts: { count: number; named: number } | null;
   names: string | null;
   setup: { commands: string[]; isInstalled: boolean } | null;
+  /** Fast paths that skip the counters (issue 19), from read-only probes; null: not probed (no shell, or a problem first). */
+  offload: OffloadReport | null;
+  /** The WAN interface's own counters as one read saw them (issue 19: what accounted % compares against); null: not read. */
+  wan: { interface: string; rxBytes: number; txBytes: number; linkHeaderBytes: number; counterBits: 32 | 64 } | null;
+  /** The connection table the drill-down reads (`lantop top`); null: none readable or not probed. */
+  connections: { source: string; accounting: 'on' | 'off' | 'unknown' } | null;
   problems: string[];
   transcript: string;
 }
@@ -45,7 +52,7 @@ export async function runDoctor(deps: Services, options: DoctorOptions): Promise
   transcript.note(`lantop doctor: ${routerLabel(settings)}, user ${sanitizeText(settings.user, 64)}`);
   const report: DoctorReport = {
     router: routerLabel(settings), loginMs: null, loginMode: null, storedProfile: 'none', firmware: null,
-    accounting: null, runsWhere: [], hosts: null, names: null, setup: null, problems: [], transcript: path,
+    accounting: null, runsWhere: [], hosts: null, names: null, setup: null, offload: null, wan: null, connections: null, problems: [], transcript: path,
   };
   const login = sessionOptions(settings, password, { profiles: deps.profiles, transcript, onWarning: deps.note });
   let session: ReconnectingSession | null = null;
@@ -65,7 +72,7 @@ export async function runDoctor(deps: Services, options: DoctorOptions): Promise
     if (commands.listNames) report.runsWhere.push({ what: 'host names', command: commands.listNames.command, where: commands.listNames.where });
     report.names = decisions.find((d) => d.what === 'names')?.chosen ?? null;
     // Refuses a router it cannot count on (no backend fits): reported as a problem below.
-    const client = new RouterClient(session, firmware, { wan: settings.wan === 'auto' ? 'ppp0' : settings.wan, isManaged: false });
+    const client = new RouterClient(session, firmware, { wan: settings.wan === 'auto' ? 'ppp0' : settings.wan, isManaged: false, readsWan: true });
     report.accounting = client.backend.describe();
     report.runsWhere.push({ what: 'counters', ...client.backend.readCommand });
     if (commands.iptablesRestore) report.runsWhere.push({ what: 'changes (one batch)', command: `${commands.iptablesRestore.command} --noflush`, where: 'shell' });
@@ -75,6 +82,20 @@ export async function runDoctor(deps: Services, options: DoctorOptions): Promise
     report.setup = { commands: plan.commands, isInstalled: plan.commands.length === 0 };
     // Now that the router was read (and planned for), the backend names the layout it has or would set up.
     report.accounting = client.backend.describe();
+    const sample = client.lastWanSample;
+    if (sample !== null) report.wan = { interface: sample.interface, rxBytes: sample.rxBytes, txBytes: sample.txBytes, linkHeaderBytes: sample.linkHeaderBytes, counterBits: sample.counterBits };
+    else report.problems.push(`the WAN interface's counters could not be read (${client.wan} in /proc/net/dev): accounted % is not shown → check --wan (\`ip route show default\` on the router names it)`);
+    report.offload = await client.probeOffload(deps.clock.now());
+    const someone = hosts[0];
+    if (someone !== undefined) {
+      try {
+        const table = await client.connections.read(someone.addresses.length > 0 ? someone.addresses : [someone.ip]);
+        report.connections = { source: table.source, accounting: table.accounting };
+      } catch (error) {
+        if (!(error instanceof LantopError)) throw error;
+        report.problems.push(`drill-down: ${error.message}`);
+      }
+    }
   } catch (error) {
     if (!(error instanceof LantopError)) throw error;
     report.problems.push(error.message + (error.nextStep ? ` → ${error.nextStep}` : ''));
@@ -115,6 +136,19 @@ function renderDoctor(report: DoctorReport): string {
     out.push('', report.setup.isInstalled ? 'Setup: lantop\'s rules are in place; `setup` has nothing to do.' : `Setup would run ${report.setup.commands.length} command(s) (see \`lantop setup --dry-run\`), e.g.:`);
     for (const command of report.setup.commands.slice(0, 6)) out.push(`  ${s(command)}`);
     if (report.setup.commands.length > 6) out.push(`  … ${report.setup.commands.length - 6} more`);
+  }
+  if (report.wan) out.push('', `WAN counters: ${s(report.wan.interface)} (${report.wan.counterBits}-bit, ${report.wan.linkHeaderBytes} B of link header per packet taken off): accounted % compares the per-device counters with it`);
+  if (report.connections) {
+    out.push('', `Connections (lantop top): ${s(report.connections.source)}, byte accounting ${report.connections.accounting}${report.connections.accounting === 'off' ? ' — `lantop top DEVICE --enable-accounting` turns it on' : ''}`);
+  }
+  if (report.offload) {
+    const found = report.offload.findings.filter((f) => f.state !== 'unknown' || f.evidence !== '');
+    out.push('', report.offload.isOn ? 'Fast paths: ON — per-device numbers undercount' : `Fast paths: none on${found.length > 0 ? '' : ' (none found)'}`);
+    for (const f of found) {
+      out.push(`  ${f.state === 'on' ? '⚠' : ' '} ${s(f.name)}: ${f.state}${f.isHardware ? ' (hardware)' : ''} — ${s(f.evidence)}`);
+      if (f.state === 'on' && f.howToDisable) out.push(`      to turn it off (lantop never does): ${s(f.howToDisable)}`);
+    }
+    if (report.offload.warning) out.push(`  ${s(report.offload.warning)}`);
   }
   if (report.problems.length > 0) {
     out.push('', 'Problems:');

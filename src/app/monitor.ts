@@ -9,6 +9,7 @@ import type { ReconnectingSession } from '../transport/reconnecting-session.js';
 import type { RouterClient } from '../router/router-client.js';
 import type { AlertSink } from '../domain/alert-event.js';
 import { QuotaEnforcer, type QuotaEnforcerOptions } from './quota-enforcer.js';
+import { WanWatch } from './wan-watch.js';
 
 export interface MonitorOptions {
   routerKey: string;
@@ -31,8 +32,10 @@ export interface Monitor {
   recorder: HistoryRecorder | null;
   /** Evaluates and enforces the router's quotas after polls (null: not enforced). */
   enforcer: QuotaEnforcer | null;
-  /** The last snapshot as the listeners got it (with quota state and the enforcer's notices). */
+  /** The last snapshot as the listeners got it (with quota state, the WAN view and the notices). */
   readonly snapshot: Snapshot | null;
+  /** The poller's last snapshot decorated now (after the enforcer went idle: its latest quota state). */
+  current(): Snapshot | null;
   /** Stops polling and gives up the history lease at once (another process may take over). */
   close(): void;
 }
@@ -48,11 +51,23 @@ export function startMonitor(options: MonitorOptions): Monitor {
       ? new QuotaEnforcer({ routerKey: options.routerKey, store, client: options.client, session: options.session, clock: options.clock, ...enforce })
       : null;
   let last: Snapshot | null = null;
+  let isOffloadProbed = false;
+  // Reconciliation against the WAN (issue 19): every poll's WAN read against the per-device totals.
+  const wan = new WanWatch({ routerKey: options.routerKey, client: options.client, store: options.store });
+  const decorate = (snapshot: Snapshot): Snapshot => wan.decorate(enforcer ? enforcer.decorate(snapshot) : snapshot);
   // The enforcer acts after polls this process recorded (the history's writer); it adds its state
   // to each snapshot from its last run, so a frame costs no database read.
   const onSnapshot = (snapshot: Snapshot) => {
-    enforcer?.afterPoll(snapshot, recorder?.role === 'writer');
-    last = enforcer ? enforcer.decorate(snapshot) : snapshot;
+    // Fast paths that skip the counters (issue 19): probed once, after the first poll, so the
+    // first numbers are not held up by the probes (they queue behind the polls on the one session).
+    if (!isOffloadProbed && snapshot.pollLatencyMs !== null) {
+      isOffloadProbed = true;
+      void options.client.probeOffload?.().catch(() => undefined /* unreadable: no report, no warning */);
+    }
+    const isWriter = recorder?.role === 'writer';
+    enforcer?.afterPoll(snapshot, isWriter);
+    wan.afterPoll(snapshot, isWriter);
+    last = decorate(snapshot);
     options.onSnapshot?.(last);
   };
   const poller = new Poller({
@@ -69,7 +84,7 @@ export function startMonitor(options: MonitorOptions): Monitor {
     ...(initialState ? { initialState } : {}),
     ...(options.intervalMs !== undefined ? { intervalMs: options.intervalMs } : {}),
     ...(options.discoveryIntervalMs !== undefined ? { discoveryIntervalMs: options.discoveryIntervalMs } : {}),
-    ...(options.onSnapshot || enforcer ? { onSnapshot } : {}),
+    onSnapshot,
     ...(options.timers ? { timers: options.timers } : {}),
   });
   return {
@@ -78,6 +93,10 @@ export function startMonitor(options: MonitorOptions): Monitor {
     enforcer,
     get snapshot() {
       return last ?? poller.snapshot;
+    },
+    current() {
+      const snapshot = poller.snapshot;
+      return snapshot === null ? null : decorate(snapshot);
     },
     close() {
       poller.stop();

@@ -151,7 +151,7 @@ export async function openRouter(options: OpenRouterOptions): Promise<OpenRouter
       transcript?.note(describeDetection(fresh).join('\n'));
       return fresh;
     };
-    const client = new RouterClient(session, firmware, { wan, isManaged: options.isManaged, redetect, ...(options.layout === undefined ? {} : isNftLayout(options.layout) ? { nftLayout: options.layout } : { layout: options.layout }), ...(settings.backend !== null ? { backend: settings.backend } : {}) });
+    const client = new RouterClient(session, firmware, { wan, isManaged: options.isManaged, redetect, readsWan: true, ...(options.layout === undefined ? {} : isNftLayout(options.layout) ? { nftLayout: options.layout } : { layout: options.layout }), ...(settings.backend !== null ? { backend: settings.backend } : {}) });
     if (options.layout !== undefined && isNftLayout(options.layout) !== (client.backend.kind === 'nftables')) {
       await session.close();
       throw new UsageError(`--layout ${options.layout} is ${isNftLayout(options.layout) ? 'an nftables' : 'an iptables'} layout, but this router counts with ${client.backend.kind}.`, client.backend.kind === 'iptables' ? 'Use flat, split or tree here, or --backend nftables where the router has nft.' : 'Use dynamic-sets, static-sets or rules here, or --backend iptables where the router has iptables.');

@@ -2,6 +2,7 @@
 // The Ink app and the plain commands call a RouterController; tests pass a fake one.
 import type { QuotaUsageView, Snapshot } from '../domain/snapshot.js';
 import type { QuotaDirection, QuotaPeriod, QuotaSubject, QuotaThreshold } from '../domain/quota.js';
+import type { ConnectionsView } from '../domain/connection-model.js';
 
 /** One (device, address) pair from discovery; a device with several addresses has several. */
 export interface DiscoveredHost {
@@ -116,5 +117,13 @@ export interface RouterController {
   /** Adds a quota, or replaces quota `replacesId` (edit). Rejects with a UsageError on bad input. */
   saveQuota(input: QuotaInput, replacesId?: number): Promise<void>;
   removeQuota(id: number): Promise<void>;
+  /**
+   * One read of a device's connections from the router's connection table (issue 19), with rates
+   * against the previous read of the same device. Rejects with a RouterError when the router has no
+   * readable connection table.
+   */
+  connections(identity: string): Promise<ConnectionsView>;
+  /** Turns the router's connection accounting on (nf_conntrack_acct=1), after the user's consent. Never rejects. */
+  enableConnectionAccounting(): Promise<BlockActionResult>;
   close(): Promise<void>;
 }

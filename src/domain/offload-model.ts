@@ -6,7 +6,7 @@ export type FastPathKind =
   | 'broadcom-ctf'
   | 'openwrt-fw3-flowoffload'
   | 'openwrt-fw4-flowtable'
-  | 'nft-flowtable'
+  | 'flowtable'
   | 'conntrack-offload'
   | 'qualcomm-ecm'
   | 'qualcomm-sfe'

@@ -3,6 +3,8 @@
 
 import type { FamilyBytes, FamilyRates, FamilySplit } from './family.js';
 import type { QuotaUsage } from './quota.js';
+import type { OffloadReport } from './offload-model.js';
+import type { WanView } from './wan-model.js';
 
 /**
  * The one row for IPv6 bytes no device can be named for yet (issue 15): counters of IPv6
@@ -101,4 +103,8 @@ export interface Snapshot {
   notices: Notice[];
   /** The router's quotas and their usage (issue 16); absent when it has none or there is no history. */
   quotas?: QuotaUsageView[];
+  /** What crossed the WAN and how much of it the per-device counters saw (issue 19); absent: not read. */
+  wan?: WanView | null;
+  /** Fast paths found on the router at connect (issue 19); absent: not probed. */
+  offload?: OffloadReport | null;
 }

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import { runBusyboxShell } from './commands.js';
 import { createRouterModel, type RouterModel } from './model.js';
-import { conntrackBytesByHost, formatProcNetConntrack, kernelAddress } from './model-conntrack.js';
+import { formatProcNetConntrack, kernelAddress } from './model-conntrack-format.js';
+import { conntrackBytesByHost } from './model-conntrack.js';
 import { advanceModel } from './model-simulation.js';
 import { createOpenWrtSession, runOpenWrtShell } from './openwrt-fw4.js';
 

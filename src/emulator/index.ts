@@ -14,10 +14,9 @@ export {
 export { runBroadcomCli, runBusyboxShell, type CommandOutcome, type ShellSession, type ShellMode } from './commands.js';
 export { escapeIac } from './telnet-protocol.js';
 export { demoPersona, demoOffload, DEMO_FIRMWARES, type DemoPersona } from './demo-personas.js';
-export {
-  formatProcNetConntrack, conntrackBytesByHost, kernelAddress, OFFLOAD_AFTER_PACKETS,
-  type Connection, type ConntrackState, type InterfaceCounters,
-} from './model-conntrack.js';
+export { conntrackBytesByHost, OFFLOAD_AFTER_PACKETS } from './model-conntrack.js';
+export { formatProcNetConntrack, kernelAddress } from './model-conntrack-format.js';
+export { type Connection, type ConntrackState, type InterfaceCounters } from './model-conntrack-state.js';
 export { formatProcNetDev, netInterfaces } from './model-netdev.js';
 export { runFcctl } from './model-offload.js';
 export { runGrep } from './busybox-grep.js';

@@ -6,73 +6,13 @@
 // pass decides what the firewall sees under offload: a connection's first packets go through the
 // rules, later ones bypass them (Broadcom's flow cache, OpenWrt's flowtable), yet still count in
 // conntrack (Broadcom's seq_print_acct adds the flow-cache bytes; fw4 ≥ 23.05 gives its flowtable
-// `counter`) and on the interfaces. /proc/net/nf_conntrack is printed here as ct_seq_show prints it
-// (testdata/SOURCE.md, "Connection tracking"). Pure; randomness from its own generator, so the
-// model's other draws stay what they were.
+// `counter`) and on the interfaces. The table's data is model-conntrack-state.ts; /proc/net/nf_conntrack
+// is printed by model-conntrack-format.ts. Pure; randomness from its own generator, so the model's
+// other draws stay what they were.
 
 import type { Flavour, HostKind, RouterModel, SimulatedHost } from './model.js';
-import { parseIpv6Value } from './nft-values.js';
-import { createPrng, nextInt, type Prng } from './prng.js';
-
-export type ConnectionKind = 'forward' | 'input' | 'output';
-
-export interface Connection {
-  id: number;
-  kind: ConnectionKind;
-  /** MAC of the LAN host the connection belongs to ('' for the router's own). */
-  hostMac: string;
-  slot: number;
-  family: 4 | 6;
-  protocol: 6 | 17;
-  /** Original direction: the side that opened it (a LAN host, or the router itself). */
-  source: string;
-  sourcePort: number;
-  destination: string;
-  destinationPort: number;
-  /** Reply direction's destination: the WAN address for NATed IPv4, else the source. */
-  replyDestination: string;
-  createdAtMs: number;
-  lastPacketMs: number;
-  /** When the application closes it (TCP FIN; UDP just stops). */
-  endsAtMs: number;
-  isClosed: boolean;
-  closedAtMs: number;
-  /** Accounting attached at creation (nf_conntrack_acct was 1 then). */
-  hasAcct: boolean;
-  origPackets: number;
-  origBytes: number;
-  replyPackets: number;
-  replyBytes: number;
-  isSeenOrig: boolean;
-  isSeenReply: boolean;
-  isAssured: boolean;
-  /** Packets the firewall saw (offload: after OFFLOAD_AFTER_PACKETS the flow leaves the slow path). */
-  firewallPackets: number;
-  isOffloaded: boolean;
-  weight: number;
-}
-
-export interface InterfaceCounters {
-  rxBytes: number;
-  rxPackets: number;
-  txBytes: number;
-  txPackets: number;
-}
-
-export interface ConntrackState {
-  connections: Connection[];
-  nextId: number;
-  /** /proc/sys/net/netfilter/nf_conntrack_acct. */
-  isAcctOn: boolean;
-  prng: Prng;
-  /** When each host's slot may open its next connection (key `mac/slot`). */
-  slotOpensAtMs: Map<string, number>;
-  /** Flows the fast path took and gave back since boot (fcctl's Cummulative [ insert - remove ]). */
-  offloadInserted: number;
-  offloadRemoved: number;
-  /** Bytes of connections that left the table, per host MAC (ground truth for tests: live + gone = forwarded). */
-  goneBytes: Map<string, { up: number; down: number }>;
-}
+import type { Connection, InterfaceCounters } from './model-conntrack-state.js';
+import { nextInt, type Prng } from './prng.js';
 
 interface FlowTemplate {
   protocol: 6 | 17;
@@ -107,22 +47,8 @@ export const NTP_SERVER = '203.0.113.123';
 export const NTP_POLL_MS = 64_000;
 
 /** Kernel timeouts: OpenWrt's sysctl-nf-conntrack.conf, or the kernel defaults (Broadcom). */
-function timeouts(flavour: Flavour): { tcpEstablished: number; udp: number; udpStream: number } {
+export function conntrackTimeouts(flavour: Flavour): { tcpEstablished: number; udp: number; udpStream: number } {
   return flavour === 'broadcom' ? { tcpEstablished: 432_000, udp: 30, udpStream: 180 } : { tcpEstablished: 7440, udp: 60, udpStream: 180 };
-}
-
-export function createConntrackState(seed: number, flavour: Flavour): ConntrackState {
-  return {
-    connections: [],
-    nextId: 1,
-    // OpenWrt ships net.netfilter.nf_conntrack_acct=1; Broadcom's kernel leaves it 0 without DPI.
-    isAcctOn: flavour !== 'broadcom',
-    prng: createPrng(((seed * 40503) ^ 0x5bd1e995) >>> 0),
-    slotOpensAtMs: new Map(),
-    offloadInserted: 0,
-    offloadRemoved: 0,
-    goneBytes: new Map(),
-  };
 }
 
 function lifetimeMs(prng: Prng, range: [number, number]): number {
@@ -375,7 +301,7 @@ export function trackRouterOwn(
 /** Time passing for the table: connections close, closed and idle ones time out and leave it. */
 export function ageConnections(model: RouterModel): void {
   const ct = model.conntrack;
-  const limits = timeouts(model.flavour);
+  const limits = conntrackTimeouts(model.flavour);
   const now = model.nowMs;
   let kept = 0;
   for (let i = 0; i < ct.connections.length; i++) {
@@ -411,7 +337,7 @@ function kindOfHost(model: RouterModel, mac: string): HostKind {
 }
 
 /** Seconds until the entry times out, as nf_ct_expires()/HZ prints it. */
-function remainingSeconds(connection: Connection, limits: ReturnType<typeof timeouts>, nowMs: number): number {
+export function remainingSeconds(connection: Connection, limits: ReturnType<typeof conntrackTimeouts>, nowMs: number): number {
   if (connection.protocol === 6) {
     if (connection.isClosed) return TIME_WAIT_S - Math.floor((nowMs - connection.closedAtMs) / 1000);
     return limits.tcpEstablished - Math.floor((nowMs - connection.lastPacketMs) / 1000);
@@ -427,59 +353,6 @@ export function writeConntrackAcct(model: RouterModel, text: string): boolean {
   if (!match) return text === '';
   model.conntrack.isAcctOn = Number(match[1]) !== 0;
   return true;
-}
-
-/** The address as %pI4 / %pI6 print it: IPv6 fully expanded, eight groups of four hex digits. */
-export function kernelAddress(address: string): string {
-  if (!address.includes(':')) return address;
-  const value = parseIpv6Value(address);
-  if (value === null) return address;
-  const hex = value.toString(16).padStart(32, '0');
-  return hex.replace(/(.{4})(?!$)/g, '$1:');
-}
-
-function tuple(connection: Connection, isReply: boolean, protocol: number): string {
-  const src = isReply ? connection.destination : connection.source;
-  const dst = isReply ? connection.replyDestination : connection.destination;
-  const sport = isReply ? connection.destinationPort : connection.sourcePort;
-  const dport = isReply ? connection.sourcePort : connection.destinationPort;
-  return `src=${kernelAddress(src)} dst=${kernelAddress(dst)} ${protocol === 6 || protocol === 17 ? `sport=${sport} dport=${dport} ` : ''}`;
-}
-
-/**
- * /proc/net/nf_conntrack as ct_seq_show prints it: "%-8s %u %-8s %u " l3/l4 names and numbers, the
- * timeout (left out for offloaded entries on the 5.15 kernel), the TCP state, the original tuple,
- * "packets=%llu bytes=%llu " when accounting is attached, [UNREPLIED], the reply tuple and its
- * counters, [OFFLOAD] or [ASSURED], mark=, zone= (CONFIG_NF_CONNTRACK_ZONES, OpenWrt) and use=.
- * Broadcom's 2.6.30-era kernel always prints the timeout and has neither [OFFLOAD] nor zone=.
- */
-export function formatProcNetConntrack(model: RouterModel): string {
-  const limits = timeouts(model.flavour);
-  const isModern = model.flavour !== 'broadcom';
-  const rows = [...model.conntrack.connections].sort((a, b) => bucket(a.id) - bucket(b.id) || a.id - b.id);
-  let out = '';
-  for (const connection of rows) {
-    const isOffloadShown = isModern && connection.isOffloaded;
-    const l3 = connection.family === 4 ? 'ipv4' : 'ipv6';
-    const l4 = connection.protocol === 6 ? 'tcp' : 'udp';
-    let line = `${l3.padEnd(8)} ${connection.family === 4 ? 2 : 10} ${l4.padEnd(8)} ${connection.protocol} `;
-    if (!isOffloadShown) line += `${Math.max(0, remainingSeconds(connection, limits, model.nowMs))} `;
-    if (connection.protocol === 6) line += connection.isClosed ? 'TIME_WAIT ' : 'ESTABLISHED ';
-    line += tuple(connection, false, connection.protocol);
-    if (connection.hasAcct) line += `packets=${connection.origPackets} bytes=${connection.origBytes} `;
-    if (!connection.isSeenReply) line += '[UNREPLIED] ';
-    line += tuple(connection, true, connection.protocol);
-    if (connection.hasAcct) line += `packets=${connection.replyPackets} bytes=${connection.replyBytes} `;
-    if (isOffloadShown) line += '[OFFLOAD] ';
-    else if (connection.isAssured) line += '[ASSURED] ';
-    line += isModern ? 'mark=0 zone=0 use=2\n' : 'mark=0 use=2\n';
-    out += line;
-  }
-  return out;
-}
-
-function bucket(id: number): number {
-  return (Math.imul(id ^ (id >>> 7), 0x9e3779b1) >>> 0) % 1024;
 }
 
 /** Live + gone bytes per host MAC, in each direction (what the table has counted since boot). */

@@ -6,7 +6,7 @@
 // formats come from: testdata/SOURCE.md ("Interface counters"). Pure.
 
 import type { RouterModel } from './model.js';
-import type { InterfaceCounters } from './model-conntrack.js';
+import type { InterfaceCounters } from './model-conntrack-state.js';
 
 interface NetInterface {
   name: string;

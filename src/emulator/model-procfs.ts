@@ -3,7 +3,8 @@
 // nf_conntrack_{acct,count}, /proc/net/dev and /sys/class/net/<if>/…. Pure.
 
 import type { RouterModel } from './model.js';
-import { formatProcNetConntrack, writeConntrackAcct } from './model-conntrack.js';
+import { formatProcNetConntrack } from './model-conntrack-format.js';
+import { writeConntrackAcct } from './model-conntrack.js';
 import { formatProcNetDev, isSysClassNetDir, readSysClassNet } from './model-netdev.js';
 
 export const CONNTRACK_ACCT_PATH = '/proc/sys/net/netfilter/nf_conntrack_acct';

@@ -10,7 +10,7 @@
 import { fw4Ruleset } from './fw4-ruleset.js';
 import { createIptablesState, parseIpv4, type IptablesDialect, type IptablesState } from './iptables.js';
 import { assignIpv6, type HostIpv6Address } from './host-ipv6.js';
-import { createConntrackState, type ConntrackState, type InterfaceCounters } from './model-conntrack.js';
+import { createConntrackState, type ConntrackState, type InterfaceCounters } from './model-conntrack-state.js';
 import { runNft } from './nft-run.js';
 import { createNftState, type NftOptions, type NftState } from './nft-state.js';
 import { chance, createPrng, nextInt, type Prng } from './prng.js';
@@ -247,7 +247,7 @@ export function createRouterModel(options: ModelOptions = {}): RouterModel {
     prng,
     prng6,
     carryMs: 0,
-    conntrack: createConntrackState(options.seed ?? 1, flavour),
+    conntrack: bootConntrack(options.seed ?? 1, flavour),
     netdev: new Map(),
     offload: options.offload ?? 'off',
     routerOwn: { wanRxBytes: 0, wanTxBytes: 0, lanRxBytes: 0, lanTxBytes: 0 },
@@ -255,6 +255,11 @@ export function createRouterModel(options: ModelOptions = {}): RouterModel {
   };
   bootFirewall(model);
   return model;
+}
+
+/** The connection table at boot: OpenWrt ships net.netfilter.nf_conntrack_acct=1; Broadcom's kernel leaves it 0 without DPI. */
+function bootConntrack(seed: number, flavour: Flavour): ConntrackState {
+  return createConntrackState(seed, flavour !== 'broadcom');
 }
 
 /** firewall4 writes its table at boot (the only nftables state a fresh OpenWrt has). */
@@ -282,7 +287,7 @@ export function rebootModel(model: RouterModel): void {
   if (model.nft) model.nft = createNftState(model.nft.options);
   model.files = new Map();
   // Conntrack, interface counters and sysctls live in RAM too (nf_conntrack_acct back to its default).
-  model.conntrack = createConntrackState(model.bootCount * 7919 + 1, model.flavour);
+  model.conntrack = bootConntrack(model.bootCount * 7919 + 1, model.flavour);
   model.netdev = new Map();
   model.routerOwn = { wanRxBytes: 0, wanTxBytes: 0, lanRxBytes: 0, lanTxBytes: 0 };
   model.bootedAtMs = model.nowMs;

@@ -85,3 +85,17 @@ test('snapshot JSON with quotas (issue 16): quotas[] exactly as docs/cli.md list
   assert.equal('quotas' in without, false, 'no quotas: the output is as before issue 16');
   assert.equal('quotas' in snapshotJson(makeSnapshot([laptop], { atMs: T0, quotas: [] })), false);
 });
+
+test('usage --json (issue 19): wan and offload appear once the snapshot has them, shares rounded, evidence sanitised', () => {
+  const before = snapshotJson(makeSnapshot([laptop]));
+  assert.equal('wan' in before, false, 'a snapshot built without them prints as before');
+  const wan = { interface: 'ppp0', downBytes: 1000, upBytes: 10, routerDownBytes: null, routerUpBytes: null, hostDownBytes: 333, hostUpBytes: 10, accountedShare: { down: 1 / 3, up: null }, recentAccountedShare: { down: null, up: null }, sinceMs: T0 };
+  const offload = { findings: [{ kind: 'openwrt-fw4-flowtable' as const, name: 'OpenWrt software flow offloading', state: 'on' as const, isHardware: false, evidence: 'uci\u001b[2J flow_offloading=1', howToDisable: 'uci set …' }], isOn: true, warning: 'w', checkedAtMs: T0 };
+  const json = snapshotJson({ ...makeSnapshot([laptop]), wan, offload }) as Record<string, any>;
+  assert.deepEqual(json.wan.accountedShare, { down: 0.3333, up: null });
+  assert.equal(json.wan.routerDownBytes, null);
+  assert.equal(json.wan.since, new Date(T0).toISOString());
+  assert.equal(json.offload.isOn, true);
+  assert.doesNotMatch(json.offload.findings[0].evidence, /\u001b/);
+  assert.equal(snapshotJson({ ...makeSnapshot([laptop]), wan: null, offload: null }).wan, null);
+});

@@ -9,6 +9,7 @@ import { familyBytesOf, familyRatesOf, type FamilyBytes, type FamilySplit } from
 import type { HostUsage, Snapshot } from '../domain/snapshot.js';
 import type { PeriodReport } from '../domain/report.js';
 import { renderCsv, type CsvCell } from './table.js';
+import { sanitizeText } from '../sanitize.js';
 
 export interface FormatOptions {
   /** Add the IPv4/IPv6 split of every row and total. */
@@ -82,8 +83,40 @@ export function snapshotJson(s: Snapshot, options: FormatOptions = {}) {
     notices: s.notices.map((n) => ({ at: new Date(n.atMs).toISOString(), level: n.level, text: n.text })),
     // Only when the router has quotas (issue 16), so outputs without them stay as before.
     ...(s.quotas && s.quotas.length > 0 ? { quotas: s.quotas.map(quotaJson) } : {}),
+    // Issue 19: what crossed the WAN and the share lantop's per-device counters saw (null: not
+    // read yet), and the fast paths found at connect (null: not probed yet).
+    ...(s.wan !== undefined ? { wan: s.wan === null ? null : wanJson(s.wan) } : {}),
+    ...(s.offload !== undefined ? { offload: s.offload === null ? null : offloadJson(s.offload) } : {}),
   };
 }
+
+function wanJson(w: NonNullable<Snapshot['wan']>) {
+  return {
+    interface: w.interface,
+    downBytes: w.downBytes,
+    upBytes: w.upBytes,
+    routerDownBytes: w.routerDownBytes,
+    routerUpBytes: w.routerUpBytes,
+    hostDownBytes: w.hostDownBytes,
+    hostUpBytes: w.hostUpBytes,
+    accountedShare: { down: round4OrNull(w.accountedShare.down), up: round4OrNull(w.accountedShare.up) },
+    recentAccountedShare: { down: round4OrNull(w.recentAccountedShare.down), up: round4OrNull(w.recentAccountedShare.up) },
+    since: new Date(w.sinceMs).toISOString(),
+    sinceMs: w.sinceMs,
+  };
+}
+
+/** The offload report as JSON (evidence is sanitised by the parsers; sanitised again: hostile text). */
+export function offloadJson(o: NonNullable<Snapshot['offload']>) {
+  return {
+    isOn: o.isOn,
+    warning: o.warning,
+    checkedAt: new Date(o.checkedAtMs).toISOString(),
+    findings: o.findings.map((f) => ({ kind: f.kind, name: f.name, state: f.state, isHardware: f.isHardware, evidence: sanitizeText(f.evidence, 300), howToDisable: f.howToDisable })),
+  };
+}
+
+const round4OrNull = (n: number | null) => (n === null ? null : round4(n));
 
 function quotaJson(q: NonNullable<Snapshot['quotas']>[number]) {
   return {

@@ -47,3 +47,19 @@ test('hosts that left the snapshot leave the exposition; defaults are on by defa
   assert.match(text, /^lantop_poll_duration_seconds_count\{router="r:23"\} 1$/m, 'failed polls (no latency) are not observed');
   assert.match(text, /^process_cpu_user_seconds_total /m);
 });
+
+test('issue 19: WAN bytes, the router\'s own, the accounted ratio per window, and each fast path found', async () => {
+  const metrics = createLantopMetrics({ withDefaults: false });
+  const wan = { interface: 'ppp0', downBytes: 1000, upBytes: 200, routerDownBytes: 100, routerUpBytes: null, hostDownBytes: 450, hostUpBytes: 200, accountedShare: { down: 0.5, up: 1 }, recentAccountedShare: { down: 0.25, up: null }, sinceMs: 0 };
+  const offload = { findings: [{ kind: 'broadcom-fcache' as const, name: 'fc', state: 'on' as const, isHardware: null, evidence: '', howToDisable: null }, { kind: 'qualcomm-ecm' as const, name: 'ecm', state: 'unknown' as const, isHardware: null, evidence: '', howToDisable: null }], isOn: true, warning: 'w', checkedAtMs: 0 };
+  metrics.update(snapshot([], { wan, offload }));
+  const text = await metrics.registry.metrics();
+  assert.ok(text.includes('lantop_wan_bytes_total{router="r:23",interface="ppp0",direction="down"} 1000\n'));
+  assert.ok(text.includes('lantop_router_own_bytes_total{router="r:23",direction="down"} 100\n'));
+  assert.doesNotMatch(text, /lantop_router_own_bytes_total\{[^}]*direction="up"/, 'not counted: absent, never 0');
+  assert.ok(text.includes('lantop_accounted_ratio{router="r:23",direction="down",window="run"} 0.5\n'));
+  assert.ok(text.includes('lantop_accounted_ratio{router="r:23",direction="down",window="recent"} 0.25\n'));
+  assert.doesNotMatch(text, /lantop_accounted_ratio\{[^}]*direction="up",window="recent"/);
+  assert.ok(text.includes('lantop_offload_active{router="r:23",kind="broadcom-fcache"} 1\n'));
+  assert.doesNotMatch(text, /kind="qualcomm-ecm"/, 'unknown state: no sample');
+});

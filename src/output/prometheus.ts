@@ -115,6 +115,65 @@ export function createLantopMetrics(options: { registry?: Registry; withDefaults
       for (const s of latest.values()) this.set({ router: labelValue(s.router) }, s.connection.kind === 'connected' ? 1 : 0);
     },
   });
+  // Issue 19: reconciliation against the WAN, and the fast paths found at connect.
+  new Counter({
+    name: 'lantop_wan_bytes_total',
+    help: "Bytes that crossed the router's WAN interface since lantop started watching it (layer 3, as the firewall counts; direction down = received from the WAN).",
+    labelNames: ['router', 'interface', 'direction'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of latest.values()) {
+        if (!s.wan) continue;
+        const labels = { router: labelValue(s.router), interface: labelValue(s.wan.interface) };
+        this.inc({ ...labels, direction: 'down' }, s.wan.downBytes);
+        this.inc({ ...labels, direction: 'up' }, s.wan.upBytes);
+      }
+    },
+  });
+  new Counter({
+    name: 'lantop_router_own_bytes_total',
+    help: "The router's own traffic on the WAN (what it received itself, down, and sent itself, up) over the same span as lantop_wan_bytes_total; absent where lantop cannot count it.",
+    labelNames: ['router', 'direction'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of latest.values()) {
+        if (!s.wan) continue;
+        if (s.wan.routerDownBytes !== null) this.inc({ router: labelValue(s.router), direction: 'down' }, s.wan.routerDownBytes);
+        if (s.wan.routerUpBytes !== null) this.inc({ router: labelValue(s.router), direction: 'up' }, s.wan.routerUpBytes);
+      }
+    },
+  });
+  new Gauge({
+    name: 'lantop_accounted_ratio',
+    help: "Share of the WAN's forwarded traffic (WAN minus the router's own) that lantop's per-device counters saw, 0-1.5 (window recent = last minute, run = since lantop started watching); absent until enough crossed.",
+    labelNames: ['router', 'direction', 'window'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of latest.values()) {
+        if (!s.wan) continue;
+        const router = labelValue(s.router);
+        for (const [window, shares] of [['run', s.wan.accountedShare], ['recent', s.wan.recentAccountedShare]] as const) {
+          if (shares.down !== null) this.set({ router, direction: 'down', window }, shares.down);
+          if (shares.up !== null) this.set({ router, direction: 'up', window }, shares.up);
+        }
+      }
+    },
+  });
+  new Gauge({
+    name: 'lantop_offload_active',
+    help: 'A fast path that skips the per-device counters (flow offload, flow cache): 1 on, 0 off, per kind found on the router at connect.',
+    labelNames: ['router', 'kind'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of latest.values()) {
+        for (const f of s.offload?.findings ?? []) if (f.state !== 'unknown') this.set({ router: labelValue(s.router), kind: f.kind }, f.state === 'on' ? 1 : 0);
+      }
+    },
+  });
   const pollDuration = new Histogram({
     name: 'lantop_poll_duration_seconds',
     help: 'Time one poll of the router took (counter listing, and discovery when due).',

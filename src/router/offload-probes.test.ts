@@ -86,7 +86,7 @@ test('offloadProbeScript packs lines within the budget, every probe once, in ord
     at = found + marker.length;
   }
   // A probe too long for any line is a bug, found before anything is sent.
-  const huge: OffloadProbe = { id: 'x', kind: 'nft-flowtable', command: 'true'.padEnd(600, ' '), where: 'shell', parse: () => null };
+  const huge: OffloadProbe = { id: 'x', kind: 'flowtable', command: 'true'.padEnd(600, ' '), where: 'shell', parse: () => null };
   assert.throws(() => offloadProbeScript([huge]), /does not fit/);
 });
 

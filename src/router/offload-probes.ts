@@ -78,7 +78,7 @@ export const OFFLOAD_PROBES: readonly OffloadProbe[] = [
   },
   {
     id: 'nft-flowtables',
-    kind: 'nft-flowtable',
+    kind: 'flowtable',
     command: 'nft list flowtables 2>/dev/null',
     where: 'shell',
     parse: parseNftFlowtables,

@@ -42,7 +42,14 @@ const TAGGED_SETUP = [
   'iptables -A TRAFFIC_UP -s 198.51.100.10 -m comment --comment lantop -j RETURN',
   'iptables -A TRAFFIC_UP -s 198.51.100.11 -m comment --comment lantop -j RETURN',
   'iptables -I FORWARD 1 -j TRAFFIC',
+  ...routerChains(true),
 ];
+
+/** The router's own WAN counters (issue 19), after the FORWARD jump: chains, their rule, then the jumps. */
+function routerChains(isTagged: boolean): string[] {
+  const tag = isTagged ? ' -m comment --comment lantop' : '';
+  return ['iptables -N TRAFFIC_IN', 'iptables -N TRAFFIC_OUT', `iptables -A TRAFFIC_IN -i ppp0${tag}`, `iptables -A TRAFFIC_OUT -o ppp0${tag}`, 'iptables -I INPUT 1 -j TRAFFIC_IN', 'iptables -I OUTPUT 1 -j TRAFFIC_OUT'];
+}
 
 /** The router's iptables: the emulator's, behind declared steps. */
 class EmulatedIptables {
@@ -78,7 +85,7 @@ test('setup applies the plan, verifies it, and a second setup sends nothing', as
   const outcome = await client.setup();
   assert.equal(outcome.failed, null);
   assert.equal(outcome.isVerified, true);
-  assert.equal(outcome.applied.length, 10); // split layout: 3 × -N, 2 dispatch rules, 2 × 2 host rules, the jump
+  assert.equal(outcome.applied.length, 16); // split layout: 3 × -N, 2 dispatch rules, 2 × 2 host rules, the jump; the router chains (6)
   assert.ok(!session.sent.some((c) => c.includes('203.0.113.1')), 'the WAN peer gets no rule');
   assert.ok(!session.sent.some((c) => c.includes('reboot')), 'a hostname never reaches a command');
   const firstSetup = session.sent.length;
@@ -105,6 +112,7 @@ test('a router without the comment match is set up untagged, and says so', async
       'iptables -A TRAFFIC_UP -s 198.51.100.10 -j RETURN',
       'iptables -A TRAFFIC_UP -s 198.51.100.11 -j RETURN',
       'iptables -I FORWARD 1 -j TRAFFIC',
+      ...routerChains(false),
     ]),
     router.step(LISTING),
     router.step(LISTING), // readTraffic
@@ -154,6 +162,7 @@ test('a TRAFFIC chain someone else wrote is not taken over without --adopt', asy
       'iptables -A TRAFFIC -i ppp0 -d 198.51.100.11 -m comment --comment lantop',
       'iptables -A TRAFFIC -s 198.51.100.11 -o ppp0 -m comment --comment lantop',
       'iptables -I FORWARD 1 -j TRAFFIC',
+      ...routerChains(true),
     ]),
     router.step(LISTING),
   ]);

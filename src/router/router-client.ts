@@ -22,6 +22,14 @@ import type { RuleLayout } from './backends/iptables/layouts.js';
 import type { NftLayout } from './backends/nftables/layouts.js';
 import type { BlockEntry, BlockTarget } from './backends/block.js';
 import { BlockLoader, type BlockOutcome, type ExpiryOutcome } from './block-loader.js';
+import { parseWanAnswer } from './wan-commands.js';
+import { readWithWan } from './wan-read.js';
+import { ConnectionsLoader } from './connections-loader.js';
+import { offloadProbeScript, parseOffloadAnswers } from './offload-probes.js';
+import type { WanSample } from '../domain/wan-model.js';
+import type { OffloadReport } from '../domain/offload-model.js';
+import type { CounterPair } from '../domain/accounting.js';
+import type { TrafficClass } from '../domain/traffic-class.js';
 
 export type { ApplyOutcome } from './backends/backend.js';
 
@@ -38,6 +46,11 @@ export interface RouterClientOptions {
   /** Remove rules of hosts that left (off by default: their counters are history). */
   isPruning?: boolean;
   /**
+   * Read the WAN interface's own counters with every poll (issue 19: reconciliation), in the same
+   * round trip where the read runs in the shell. Off by default (tests that script the exact read).
+   */
+  readsWan?: boolean;
+  /**
    * Probes the router again. Called once when a profile reused from an earlier run stops fitting
    * (a command answered "unknown command" / "not found"); the new profile replaces it.
    */
@@ -47,6 +60,7 @@ export interface RouterClientOptions {
 /** A command answered as if it did not exist: the stored profile no longer fits this router. */
 class ProfileMisfit extends Error {}
 
+const NO_CLASSES: ReadonlyMap<string, CounterPair> = new Map();
 const NO_CHANGE: SyncOutcome = { newAddresses: [], isReinstalled: false, notes: [] };
 
 export class RouterClient implements PollPort {
@@ -56,8 +70,14 @@ export class RouterClient implements PollPort {
   /** The last reading readTraffic returned: sync plans from it instead of reading again. */
   private lastReading: BackendReading | null = null;
   private discoveryNotesValue: string[] = [];
+  /** The WAN interface's counters at the last read (issue 19); null: not read or not readable. */
+  private wanSampleValue: WanSample | null = null;
+  private offloadValue: OffloadReport | null = null;
+  private hasTriedRouterCounters = false;
   /** Blocking (issue 16), with the firewall that counts here. */
   private readonly blocks: BlockLoader;
+  /** The connection table (issue 19: drill-down). */
+  readonly connections: ConnectionsLoader;
 
   constructor(
     private readonly session: Session,
@@ -67,6 +87,7 @@ export class RouterClient implements PollPort {
     this.backendValue = chooseBackend(firmware, this.backendOptions(options));
     this.firmwareValue = firmware;
     this.blocks = new BlockLoader(session, () => this.firmwareValue, () => this.backendValue.kind);
+    this.connections = new ConnectionsLoader(session, () => this.hasShell());
   }
 
   private backendOptions(options: RouterClientOptions): ChooseBackendOptions {
@@ -85,6 +106,39 @@ export class RouterClient implements PollPort {
 
   get wan(): string {
     return this.options.wan;
+  }
+
+  /** The WAN interface's counters as the last read saw them; null when not read (see readsWan). */
+  get lastWanSample(): WanSample | null {
+    return this.wanSampleValue;
+  }
+
+  /** The router's own traffic on the WAN at the last read (backend counters); null: not counted. */
+  get lastRouterCounters(): CounterPair | null {
+    return this.lastReading?.routerCounters ?? null;
+  }
+
+  /** What probeOffload() found (null before it ran). */
+  get offload(): OffloadReport | null {
+    return this.offloadValue;
+  }
+
+  /**
+   * Looks for fast paths that skip the firewall's counters (issue 19): a few read-only shell lines
+   * (router/offload-probes.ts), never a change. A router without a shell gets an empty report.
+   */
+  async probeOffload(nowMs: number = Date.now()): Promise<OffloadReport> {
+    const answers: string[] = [];
+    if (this.hasShell()) {
+      for (const line of offloadProbeScript()) answers.push(await this.session.exec(line, { where: 'shell' }));
+    }
+    this.offloadValue = parseOffloadAnswers(answers.join('\n'), nowMs);
+    return this.offloadValue;
+  }
+
+  /** The router has a POSIX shell lantop can reach (the login lands in one, or the CLI has a route). */
+  hasShell(): boolean {
+    return this.firmwareValue.commands.shellRoute !== null || this.firmwareValue.family !== 'broadcom-cli';
   }
 
   /** What the last discovery could not read, in words (display-safe), e.g. no IPv6 neighbour table. */
@@ -192,13 +246,12 @@ export class RouterClient implements PollPort {
   private read(): Promise<BackendReading> {
     return this.fitted(async () => {
       const spec = this.backend.readCommand;
-      const followUp = this.backend.readFollowUp ?? null;
       // Parsed while it arrives where the backend and the session can (issue 21).
       const incremental = this.backend.readIncrementally?.() ?? null;
-      let text = await this.session.exec(spec.command, incremental ? { where: spec.where, onLines: (lines) => incremental.push(lines) } : { where: spec.where });
-      // A router that cannot run both listings in one line (a vendor CLI): the second, then the
-      // two answers joined as one line would have printed them.
-      if (followUp !== null) text = `${text}\n${followUp.separator}\n${await this.session.exec(followUp.command.command, { where: followUp.command.where })}`;
+      // The WAN counters (issue 19) ride on the shell line of the read where they can.
+      const wan = this.options.readsWan === true && this.hasShell() ? this.options.wan : null;
+      const { text, wanText } = await readWithWan(this.session, spec, this.backend.readFollowUp ?? null, incremental, wan);
+      if (wan !== null) this.wanSampleValue = wanText === null ? null : parseWanAnswer(wanText, wan, Date.now());
       let reading: BackendReading;
       try {
         reading = incremental ? incremental.finish(text) : this.backend.read(text);
@@ -213,14 +266,25 @@ export class RouterClient implements PollPort {
     });
   }
 
-  async planSetup(isAdopting = false): Promise<{ plan: InstallPlan; hosts: DiscoveredHost[] }> {
+  /** `classes`: the traffic classes to count (issue 19: setup --ports/--protocols); absent: keep those installed. */
+  async planSetup(isAdopting = false, classes?: readonly TrafficClass[]): Promise<{ plan: InstallPlan; hosts: DiscoveredHost[] }> {
     const hosts = await this.listHosts();
     const reading = await this.read();
-    return { plan: this.planFor(reading, hosts, isAdopting), hosts };
+    return { plan: this.planFor(reading, hosts, isAdopting, classes), hosts };
   }
 
-  private planFor(reading: BackendReading, hosts: readonly { ip: string }[], isAdopting: boolean): InstallPlan {
-    return this.backend.planInstall(reading, hosts.map((h) => h.ip), { isAdopting, isPruning: this.options.isPruning ?? false });
+  private planFor(reading: BackendReading, hosts: readonly { ip: string }[], isAdopting: boolean, classes?: readonly TrafficClass[]): InstallPlan {
+    return this.backend.planInstall(reading, hosts.map((h) => h.ip), { isAdopting, isPruning: this.options.isPruning ?? false, ...(classes !== undefined ? { classes } : {}) });
+  }
+
+  /** The traffic classes' counters at the last read (issue 19), cumulative; empty: none installed. */
+  get lastClassCounters(): ReadonlyMap<string, CounterPair> {
+    return this.lastReading?.classCounters ?? NO_CLASSES;
+  }
+
+  /** The traffic classes installed on the router at the last read. */
+  get lastInstalledClasses(): readonly TrafficClass[] {
+    return this.lastReading?.installedClasses ?? [];
   }
 
   async planFlush(): Promise<string[]> {
@@ -245,9 +309,10 @@ export class RouterClient implements PollPort {
    * setup: plan, apply, read back and verify. A router that lacks an optional feature the backend
    * uses (iptables: the comment match) is set up without it, and recognised by shape from then on.
    */
-  async setup(options: { isAdopting?: boolean } = {}): Promise<ApplyOutcome & { plan: InstallPlan }> {
+  async setup(options: { isAdopting?: boolean; classes?: readonly TrafficClass[] } = {}): Promise<ApplyOutcome & { plan: InstallPlan }> {
     const isAdopting = options.isAdopting === true;
-    let { plan, hosts } = await this.planSetup(isAdopting);
+    const classes = options.classes;
+    let { plan, hosts } = await this.planSetup(isAdopting, classes);
     if (plan.foreign.length > 0 && !isAdopting) {
       throw new UsageError(
         `The router already has ${this.backend.names.indefinite} with ${plan.foreign.length} rule(s) lantop did not write.`,
@@ -259,11 +324,11 @@ export class RouterClient implements PollPort {
     const fallback = outcome.failed !== null ? this.backend.fallBackAfter(outcome.failed) : null;
     if (fallback !== null) {
       notes.push(fallback);
-      plan = this.planFor(await this.read(), hosts, true);
+      plan = this.planFor(await this.read(), hosts, true, classes);
       outcome = await this.apply(plan.commands);
     }
     if (outcome.failed !== null) return { ...outcome, plan, notes: [...notes, ...this.backend.describeInstallation(await this.read())] };
-    const verify = this.planFor(await this.read(), hosts, isAdopting);
+    const verify = this.planFor(await this.read(), hosts, isAdopting, classes);
     return { ...outcome, plan, isVerified: verify.commands.length === 0, notes };
   }
 
@@ -272,7 +337,11 @@ export class RouterClient implements PollPort {
     if (!this.options.isManaged) return NO_CHANGE;
     const addresses = hosts.map((h) => h.ip);
     const missing = addresses.filter((ip) => !reading.counters.has(ip));
-    if (reading.installation === 'complete' && missing.length === 0) return NO_CHANGE;
+    // The router's own counters (issue 19) are added to a complete installation once per session:
+    // a router that refuses them keeps counting its hosts without a repair attempt every poll.
+    const addsRouterCounters = (reading as BackendReading).isRouterCounterMissing === true && !this.hasTriedRouterCounters;
+    if (reading.installation === 'complete' && missing.length === 0 && !addsRouterCounters) return NO_CHANGE;
+    if (addsRouterCounters) this.hasTriedRouterCounters = true;
     const before = reading === this.lastReading ? this.lastReading : await this.read();
     const plan = this.planFor(before, hosts, false);
     if (plan.foreign.length > 0 || plan.commands.length === 0) return NO_CHANGE;

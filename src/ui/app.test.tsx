@@ -154,3 +154,39 @@ test('app: with colour off the theme hands out no colour props', () => {
   }
   assert.ok('color' in makeTheme(true).accent);
 });
+
+test('app: Enter on a live row opens that device\'s connections (live keeps polling underneath); Esc comes back to the same cursor', async () => {
+  const { connection, connectionsView } = await import('../../test/fakes/fake-controller.js');
+  const tvMac = '02:00:00:00:00:11';
+  const fake = new FakeController().expectConnect().expectWatch();
+  for (let i = 0; i < 200; i += 1) fake.expectConnections(tvMac, connectionsView(tvMac, [connection('203.0.113.7', 443, { service: 'https', downBytes: 1_000 })], { name: 'tv' }));
+  const { t } = start(fake);
+  await t.waitFor('❯ 1 Connected devices');
+  await t.press('2');
+  await until(() => fake.activeWatches === 1, 'the live screen to subscribe');
+  const hosts = [host('198.51.100.10', { hostname: 'laptop', downBps: 1000 }), host('198.51.100.11', { hostname: 'tv', mac: tvMac, downBps: 10 })];
+  fake.emit(makeSnapshot(hosts, { atMs: 1_700_000_000_000 }));
+  await t.waitFor('❯▶ laptop');
+  await t.press(KEY.down);
+  await t.waitFor('❯  tv');
+  await t.press(KEY.enter);
+  let frame = await t.waitFor('Connections · tv');
+  assert.match(frame, /203\.0\.113\.7\s+443 https/);
+  assert.ok(!frame.includes('Live usage'), 'the live screen is hidden');
+  assert.equal(fake.activeWatches, 1, 'and still polling');
+  await t.press('?');
+  frame = await t.waitFor('Help · keys');
+  assert.match(frame, /g\s+group: every connection, by remote host, by remote port, by protocol/);
+  await t.press('?');
+  await t.waitFor('Connections · tv');
+  await t.press(KEY.escape);
+  frame = await t.waitFor('Live usage');
+  assert.match(frame, /❯ {2}tv/, 'the cursor is where it was');
+  const reads = fake.calls.filter((c) => c.method === 'connections').length;
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(fake.calls.filter((c) => c.method === 'connections').length, reads, 'no reads after leaving the connections');
+  await t.press(KEY.escape);
+  await t.waitFor('❯ 2 Live usage');
+  await until(() => fake.activeWatches === 0, 'leaving the live screen to stop polling');
+  t.unmount();
+});

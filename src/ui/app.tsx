@@ -13,6 +13,8 @@ import { LiveScreen } from './screens/live-screen.js';
 import { RulesScreen } from './screens/rules-screen.js';
 import { HistoryScreen } from './screens/history-screen.js';
 import { QuotasScreen } from './screens/quotas-screen.js';
+import { ConnectionsScreen } from './screens/connections-screen.js';
+import type { ConnectionsTarget } from './use-app-state.js';
 import { HelpOverlay } from './components/help-overlay.js';
 
 export interface AppProps {
@@ -54,9 +56,26 @@ function AppBody({ controller, needsPassword = false, onPassword, telnetWarning,
   );
   const back = useCallback(() => dispatch({ type: 'back' }), []);
   const connected = useCallback(() => dispatch({ type: 'connected' }), []);
+  const openConnections = useCallback((device: ConnectionsTarget) => dispatch({ type: 'openConnections', device }), []);
   useAppKeys({ state, dispatch, onExit: quit });
 
   const isInputActive = !state.isHelpOpen;
+  // The live screen stays mounted (hidden, still polling) under its device's connections, so Esc
+  // comes back to the same rows, cursor, sort and sparklines.
+  const isLiveMounted = state.screen === 'live' || state.screen === 'connections';
+  const isLiveShown = state.screen === 'live';
+  const live = isLiveMounted ? (
+    <Box display={isLiveShown ? 'flex' : 'none'} flexDirection="column">
+      <LiveScreen
+        controller={controller}
+        now={now}
+        isInputActive={isInputActive && isLiveShown}
+        isVisible={!state.isHelpOpen && isLiveShown}
+        onBack={back}
+        onOpenConnections={openConnections}
+      />
+    </Box>
+  ) : null;
   let screen: ReactNode;
   switch (state.screen) {
     case 'connect':
@@ -79,7 +98,12 @@ function AppBody({ controller, needsPassword = false, onPassword, telnetWarning,
       screen = <DevicesScreen controller={controller} isInputActive={isInputActive} onBack={back} />;
       break;
     case 'live':
-      screen = <LiveScreen controller={controller} now={now} isInputActive={isInputActive} isVisible={!state.isHelpOpen} onBack={back} />;
+      screen = null;
+      break;
+    case 'connections':
+      screen = state.device ? (
+        <ConnectionsScreen key={state.device.identity} controller={controller} identity={state.device.identity} name={state.device.name} isInputActive={isInputActive} onBack={back} />
+      ) : null;
       break;
     case 'setup':
     case 'flush':
@@ -97,6 +121,7 @@ function AppBody({ controller, needsPassword = false, onPassword, telnetWarning,
     <Box flexDirection="column">
       {/* Hidden, not unmounted, under the help: the live screen keeps polling and its samples. */}
       <Box display={state.isHelpOpen ? 'none' : 'flex'} flexDirection="column">
+        {live}
         {screen}
       </Box>
       {state.isHelpOpen ? <HelpOverlay screen={state.screen} /> : null}

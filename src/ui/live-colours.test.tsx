@@ -32,19 +32,20 @@ async function rowWrites(isColor: boolean): Promise<string> {
   return t.stdout.raw.filter((w) => w.startsWith('\u001b7')).join('');
 }
 
-test('colours: the top talker bold magenta, the header bold cyan, bars and sparklines cyan, the status dim and green', async () => {
+test('colours: the top talker bold magenta (under the cursor: inverse too), the header bold cyan, bars and sparklines cyan, the status dim and green', async () => {
   const raw = await rowWrites(true);
-  assert.match(raw, /\u001b\[1m\u001b\[35m▶ laptop/);
-  assert.match(raw, /\u001b\[1m\u001b\[36m {2}NAME/);
-  assert.match(raw, /\u001b\[1m\u001b\[36m██████████/, 'the share bar: cyan, bold in the top row');
+  assert.match(raw, /\u001b\[1m\u001b\[7m\u001b\[35m❯▶ laptop/);
+  assert.match(raw, /\u001b\[1m\u001b\[36m {3}NAME/);
+  assert.match(raw, /\u001b\[1m\u001b\[7m\u001b\[36m██████████/, 'the share bar: cyan, bold and inverse in the top row (under the cursor)');
   assert.match(raw, /\u001b\[2m · polled 1\.0 s ago/);
   assert.match(raw, /\u001b\[32m● connected/);
-  assert.match(raw, /\u001b\[1mTOTAL|\u001b\[1m {2}TOTAL/);
+  assert.match(raw, /\u001b\[1m {3}TOTAL/);
 });
 
-test('colours off: bold still marks the top talker and the header, and no colour code is written', async () => {
+test('colours off: bold still marks the top talker and the header, inverse the cursor, and no colour code is written', async () => {
   const raw = await rowWrites(false);
-  assert.match(raw, /\u001b\[1m▶ laptop/);
-  assert.match(raw, /\u001b\[1m {2}NAME/);
+  assert.match(raw, /\u001b\[1m\u001b\[7m❯▶ laptop/);
+  assert.match(raw, /\u001b\[2K {3}tv/, 'a row without the cursor is not inverse');
+  assert.match(raw, /\u001b\[1m {3}NAME/);
   assert.ok(!/\u001b\[(?:3\d|9\d|2)m/.test(raw), 'no colour or dim code');
 });

@@ -1,10 +1,18 @@
-// Which screen is showing, whether help is open, and where the menu cursor was.
-export type ScreenId = 'connect' | 'menu' | 'devices' | 'live' | 'setup' | 'flush' | 'history' | 'quotas';
+// Which screen is showing, whether help is open, and where the menu cursor was. The connections
+// screen (issue 19) is no menu entry: Enter on a live row opens it for that device, and back
+// returns to the live screen.
+export type ScreenId = 'connect' | 'menu' | 'devices' | 'live' | 'setup' | 'flush' | 'history' | 'quotas' | 'connections';
 
 export interface MenuItem {
   key: string;
   label: string;
-  screen: Exclude<ScreenId, 'connect' | 'menu'>;
+  screen: Exclude<ScreenId, 'connect' | 'menu' | 'connections'>;
+}
+
+/** The device whose connections are shown: its identity and a display-safe name. */
+export interface ConnectionsTarget {
+  identity: string;
+  name: string;
 }
 
 export const MENU_ITEMS: readonly MenuItem[] = [
@@ -20,6 +28,8 @@ export interface AppState {
   screen: ScreenId;
   isHelpOpen: boolean;
   menuIndex: number;
+  /** The device of the connections screen (set while it shows); absent: none. */
+  device?: ConnectionsTarget | null;
 }
 
 export type AppAction =
@@ -27,6 +37,8 @@ export type AppAction =
   | { type: 'open'; screen: MenuItem['screen'] }
   /** Enter: whatever the cursor is on now (decided here, not from a key handler's closure). */
   | { type: 'openSelected' }
+  /** From the live screen: that device's connections. */
+  | { type: 'openConnections'; device: ConnectionsTarget }
   | { type: 'back' }
   | { type: 'menuMove'; by: number }
   | { type: 'menuSelect'; index: number }
@@ -48,7 +60,10 @@ export function appReducer(state: AppState, action: AppAction): AppState {
       const item = MENU_ITEMS[state.menuIndex];
       return item ? appReducer(state, { type: 'open', screen: item.screen }) : state;
     }
+    case 'openConnections':
+      return state.screen === 'live' ? { ...state, screen: 'connections', device: action.device, isHelpOpen: false } : state;
     case 'back':
+      if (state.screen === 'connections') return { ...state, screen: 'live', device: null, isHelpOpen: false };
       return state.screen === 'connect' || state.screen === 'menu' ? state : { ...state, screen: 'menu', isHelpOpen: false };
     case 'menuMove': {
       const count = MENU_ITEMS.length;

@@ -54,6 +54,22 @@ const controller: RouterController = {
   },
   async saveQuota() {},
   async removeQuota() {},
+  async connections(identity) {
+    return {
+      atMs: Date.now(),
+      identity,
+      name: 'laptop',
+      addresses: ['198.51.100.10'],
+      connections: [],
+      accounting: 'unknown',
+      enableAccountingCommand: null,
+      source: 'fake',
+      notes: [],
+    };
+  },
+  async enableConnectionAccounting() {
+    return { isDone: false, message: 'not in this fake' };
+  },
   async close() {},
 };
 

@@ -12,6 +12,7 @@ import type {
   RouterController,
   RulePlanView,
 } from '../../src/app/types.js';
+import type { ConnectionsView, DeviceConnection } from '../../src/domain/connection-model.js';
 import type { HostUsage, Snapshot } from '../../src/domain/snapshot.js';
 
 /** A scripted reply: a value, an Error to reject with, or a Deferred the test settles later. */
@@ -29,7 +30,7 @@ export class Deferred<T> {
   }
 }
 
-type Method = 'connect' | 'listHosts' | 'plan' | 'apply' | 'watch' | 'history' | 'blockDevice' | 'unblockDevice' | 'quotas' | 'saveQuota' | 'removeQuota' | 'close';
+type Method = 'connect' | 'listHosts' | 'plan' | 'apply' | 'watch' | 'history' | 'blockDevice' | 'unblockDevice' | 'quotas' | 'saveQuota' | 'removeQuota' | 'connections' | 'enableConnectionAccounting' | 'close';
 
 interface Expectation {
   method: Method;
@@ -108,6 +109,12 @@ export class FakeController implements RouterController {
   expectRemoveQuota(id: number, reply: Reply<void> = undefined): this {
     return this.push({ method: 'removeQuota', describe: `removeQuota(${id})`, matches: ([i]) => i === id, reply });
   }
+  expectConnections(identity: string, reply: Reply<ConnectionsView>): this {
+    return this.push({ method: 'connections', describe: `connections(${identity})`, matches: ([i]) => i === identity, reply });
+  }
+  expectEnableConnectionAccounting(reply: Reply<BlockActionResult>): this {
+    return this.push({ method: 'enableConnectionAccounting', describe: 'enableConnectionAccounting()', reply });
+  }
   expectClose(): this {
     return this.push({ method: 'close', describe: 'close()', reply: undefined });
   }
@@ -163,6 +170,12 @@ export class FakeController implements RouterController {
   }
   removeQuota(id: number): Promise<void> {
     return this.take<void>('removeQuota', [id]);
+  }
+  connections(identity: string): Promise<ConnectionsView> {
+    return this.take<ConnectionsView>('connections', [identity]);
+  }
+  enableConnectionAccounting(): Promise<BlockActionResult> {
+    return this.take<BlockActionResult>('enableConnectionAccounting', []);
   }
   close(): Promise<void> {
     return this.take<void>('close', []);
@@ -264,4 +277,46 @@ export function plan(action: RulePlanView['action'], commands: string[], fields:
 export function historyView(period: HistoryPeriod, rows: HistoryView['rows'], fields: Partial<HistoryView> = {}): HistoryView {
   const totals = rows.reduce((t, r) => ({ downBytes: t.downBytes + r.downBytes, upBytes: t.upBytes + r.upBytes }), { downBytes: 0, upBytes: 0 });
   return { period, startMs: 1_700_000_000_000, endMs: 1_700_086_400_000, rows, totals, ...fields };
+}
+
+/** One connection of a device (documentation addresses; bytes as given, rates 0 unless given). */
+export function connection(remote: string, remotePort: number | null, fields: Partial<DeviceConnection> = {}): DeviceConnection {
+  const protocol = fields.protocol ?? 'tcp';
+  const localAddress = fields.localAddress ?? '198.51.100.10';
+  const localPort = fields.localPort ?? 50_000;
+  return {
+    key: `${protocol} ${localAddress}:${String(localPort)} ${remote}:${String(remotePort)}`,
+    protocol,
+    initiator: 'device',
+    localAddress,
+    localPort,
+    remote,
+    remotePort,
+    downBytes: 0,
+    upBytes: 0,
+    downBps: 0,
+    upBps: 0,
+    state: protocol === 'tcp' ? 'ESTABLISHED' : null,
+    isOffloaded: false,
+    ageMs: 0,
+    timeoutS: null,
+    remoteName: null,
+    service: null,
+    ...fields,
+  };
+}
+
+export function connectionsView(identity: string, connections: DeviceConnection[], fields: Partial<ConnectionsView> = {}): ConnectionsView {
+  return {
+    atMs: 1_700_000_000_000,
+    identity,
+    name: 'laptop',
+    addresses: ['198.51.100.10'],
+    connections,
+    accounting: 'on',
+    enableAccountingCommand: null,
+    source: '/proc/net/nf_conntrack',
+    notes: [],
+    ...fields,
+  };
 }

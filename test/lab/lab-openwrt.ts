@@ -56,11 +56,17 @@ export function openwrtFarm(busyboxListFull: string, hostBin: string, hostSbin: 
     { dir: 'sbin', name: 'nft', target: join(hostSbin, 'nft') },
     { dir: 'sbin', name: 'dropbear', target: join(hostSbin, 'dropbear') },
     { dir: 'sbin', name: 'fw4', target: join(labDir, 'openwrt', 'fw4') },
+    // The lab's stand-in for uci (lab-offload-standins.ts): `uci get` of firewall defaults only.
+    { dir: 'sbin', name: 'uci', target: join(labDir, 'openwrt', 'uci') },
     // OpenWrt's BusyBox has flock (fw4 locks with it); Debian's has none, so util-linux's stands in.
     { dir: 'bin', name: 'flock', target: join(hostBin, 'flock') },
   );
   return entries;
 }
+
+/** firewall4's default /etc/config/firewall (test/lab/openwrt/firewall.config); the lab's fw4 runs a
+ * pre-rendered ruleset, so only the uci stand-in reads it (`option flow_offloading` when offload is on). */
+export const OPENWRT_FIREWALL_CONFIG = 'firewall.config';
 
 /** Files of test/lab/openwrt/ and where they appear in the router's /etc. */
 export const OPENWRT_ETC_FILES: Readonly<Record<string, string>> = Object.freeze({

@@ -18,6 +18,8 @@ export interface FirewallContext {
   profile: RouterProfile;
   /** A process in the router's network namespace (its /proc shows the namespace's tables). */
   keeperPid: number;
+  /** Vendor router with software flow offload: nft text loaded after the iptables boot rules. */
+  offloadRuleset: string | null;
 }
 
 async function execOk(context: FirewallContext, argv: readonly string[], input?: string): Promise<string> {
@@ -36,6 +38,7 @@ export async function bootFirewall(context: FirewallContext): Promise<void> {
   }
   await execOk(context, ['iptables-restore'], bootRuleset(legacyTables(context, 'ip_tables_names')));
   if (context.profile.ipv6) await execOk(context, ['ip6tables-restore'], bootRuleset(legacyTables(context, 'ip6_tables_names'), 6));
+  if (context.offloadRuleset) await execOk(context, ['nft', '-f', '-'], context.offloadRuleset);
 }
 
 /** Legacy tables cannot be deleted, only reset: every one that exists in the namespace. */

@@ -4,14 +4,18 @@
 import { chmodSync, copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  OPENWRT_EMPTY_ETC_FILES, OPENWRT_ETC_DIRS, OPENWRT_ETC_FILES, OPENWRT_HOSTNAME, openwrtFarm,
+  OPENWRT_EMPTY_ETC_FILES, OPENWRT_ETC_DIRS, OPENWRT_ETC_FILES, OPENWRT_FIREWALL_CONFIG, OPENWRT_HOSTNAME, openwrtFarm,
 } from './lab-openwrt.js';
+import { uciScript } from './lab-offload-standins.js';
 import { OPENWRT_SOURCE_DIR } from './lab-settings.js';
 import { runSyncQuiet } from './run-command.js';
 
 /** Where the machine's /usr/bin and /usr/sbin stay visible (read-only) inside the router. */
 const hostBin = (dir: string): string => join(dir, 'host', 'usr-bin');
 const hostSbin = (dir: string): string => join(dir, 'host', 'usr-sbin');
+
+/** The router's /etc/config/firewall, in the /etc overlay's lower directory. */
+export const openwrtFirewallConfigPath = (dir: string): string => join(dir, 'fs', 'etc', 'config', 'firewall');
 
 export function writeOpenwrtFiles(dir: string): void {
   // fw4, its ruleset and the init script: copies, since a checkout under /tmp is hidden in the router.
@@ -20,11 +24,15 @@ export function writeOpenwrtFiles(dir: string): void {
   for (const name of ['fw4', 'ruleset.nft', 'firewall']) copyFileSync(join(OPENWRT_SOURCE_DIR, name), join(own, name));
   chmodSync(join(own, 'fw4'), 0o755);
   chmodSync(join(own, 'firewall'), 0o755);
+  writeFileSync(join(own, 'uci'), uciScript(), { mode: 0o755 });
 
   const etc = join(dir, 'fs', 'etc');
   mkdirSync(etc, { recursive: true });
   for (const [source, target] of Object.entries(OPENWRT_ETC_FILES)) copyFileSync(join(OPENWRT_SOURCE_DIR, source), join(etc, target));
   for (const name of OPENWRT_EMPTY_ETC_FILES) writeFileSync(join(etc, name), '');
+  // /etc/config/firewall as a fresh image has it (offload off); the lab rewrites it for flowOffload.
+  mkdirSync(join(etc, 'config'), { recursive: true });
+  copyFileSync(join(OPENWRT_SOURCE_DIR, OPENWRT_FIREWALL_CONFIG), openwrtFirewallConfigPath(dir));
   for (const [name, files] of Object.entries(OPENWRT_ETC_DIRS)) {
     const target = join(dir, 'fs', 'etc-dirs', name);
     mkdirSync(target, { recursive: true });

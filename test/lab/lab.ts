@@ -8,6 +8,7 @@
 // stale labs of dead processes at the next start. test/lab/cleanup.sh removes leftovers by hand.
 import { canRunLab, canRunVariant } from './lab-check.js';
 import type { IptablesBackend, LabLease } from './lab-model.js';
+import type { ConntrackEntry, FastPathKind, FlowOffload, InterfaceCounters } from './lab-fastpath.js';
 import type { OracleCounts, OracleDevices } from './lab-oracle.js';
 import type { Fw4Command } from './lab-router-firewall.js';
 import type { HostAddress6 } from './lab-topology.js';
@@ -19,6 +20,8 @@ import { LabError, type ExecResult } from './run-command.js';
 export type { IptablesBackend, LabLease } from './lab-model.js';
 export type { OracleCounts, OracleDeviceCounts, OracleDevices, OracleHostCounts } from './lab-oracle.js';
 export { deviceCounts, oracleDelta } from './lab-oracle.js';
+export type { ConntrackEntry, ConntrackTuple, FastPathKind, FlowOffload, InterfaceCounters } from './lab-fastpath.js';
+export { ETHERNET_HEADER_BYTES, l3Bytes, parseConntrackList, parseProcNetDev } from './lab-fastpath.js';
 export type { Fw4Command } from './lab-router-firewall.js';
 export type { HostAddress6 } from './lab-topology.js';
 export { OPENWRT_PROMPT } from './lab-variants.js';
@@ -58,6 +61,16 @@ export interface LabOptions {
   profile?: Partial<RouterProfile>;
   /** Dual stack (shorthand for profile.ipv6; default: the variant's, true for 'dual-stack' and 'openwrt-fw4'). */
   ipv6?: boolean;
+  /**
+   * 'software': the router forwards established TCP/UDP connections on a fast path that skips its
+   * forward and postrouting hooks, as OpenWrt's "software flow offloading" (fw4 `flow_offloading=1`)
+   * does. The kernel's flowtable where the kernel has one, else an emulation (`lab.fastPath`; what
+   * differs: lab-fastpath.ts, README). Default 'off'. Any variant.
+   */
+  flowOffload?: FlowOffload;
+  /** net.netfilter.nf_conntrack_acct in the router's namespace: conntrack entries carry packets=/bytes=.
+   * Default: true on 'openwrt-fw4' (OpenWrt's sysctl-nf-conntrack.conf), false elsewhere (the kernel's). */
+  conntrackAcct?: boolean;
 }
 
 export interface LabHost {
@@ -121,6 +134,10 @@ export interface Lab {
   readonly leases: readonly LabLease[];
   /** File name the hostile hostnames touch in /tmp; see markerExists(). */
   readonly markerName: string;
+  readonly flowOffload: FlowOffload;
+  /** How 'software' offload is done here: the kernel's flowtable, or the emulated fast path; null when off. */
+  readonly fastPath: FastPathKind | null;
+  readonly conntrackAcct: boolean;
 
   /** hK downloads exactly downBytes and uploads exactly upBytes (application bytes, one TCP
    * connection: IPv4 through the router's NAT, or IPv6 routed, from the chosen source address),
@@ -177,6 +194,17 @@ export interface Lab {
   exec(argv: readonly string[], options?: { timeoutMs?: number; input?: string }): Promise<ExecResult>;
   /** Runs a program in a LAN host's namespace. */
   hostExec(host: HostRef, argv: readonly string[], options?: { timeoutMs?: number }): Promise<ExecResult>;
+  /** /proc/net/dev of the router's WAN device ppp0 (a veth: L3 bytes = bytes − 14 × packets, l3Bytes()). */
+  wanCounters(): Promise<InterfaceCounters>;
+  /** /proc/net/dev of a host's own eth0 (rx = what it received, tx = what it sent; LAN traffic included). */
+  hostLinkCounters(host: HostRef): Promise<InterfaceCounters>;
+  /** The router's conntrack table (`conntrack -L`, IPv4 and IPv6), parsed. */
+  conntrack(): Promise<ConntrackEntry[]>;
+  /** A sysctl of the router's namespace, e.g. 'net.netfilter.nf_conntrack_acct'. */
+  routerSysctl(name: string): Promise<string>;
+  /** Emulated fast path: waits until every conntrack event seen so far is applied; how many
+   * connections it put on the fast path, and nft's refusals. Zeros when not emulated. */
+  fastPathIdle(): Promise<{ offloaded: number; failures: string[] }>;
   /** Last stderr lines of the daemons, for failure messages. */
   diagnostics(): string;
   stop(): Promise<void>;

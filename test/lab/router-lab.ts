@@ -1,12 +1,15 @@
 // One lab: the router, its hosts and the ISP, put together from the parts beside this file
 // (topology, router files and processes, traffic and oracle) and torn down as one. Public face:
 // startLab() and the Lab interface in lab.ts.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  CONSOLE_IP, CONSOLE_MAC, ISP_IP, ISP_IP6, MAX_HOSTS, ROUTER_LAN_IP, ROUTER_LAN_IP6, defaultHostname, hostIp, hostIp6, hostMac,
-  hostileHostnames, labNames, type IptablesBackend, type LabLease, type LabNames,
+  CONSOLE_IP, CONSOLE_MAC, ISP_IP, ISP_IP6, MAX_HOSTS, ROUTER_LAN_IP, ROUTER_LAN_IP6, hostileHostnames, labNames, type IptablesBackend, type LabLease, type LabNames,
 } from './lab-model.js';
+import {
+  fastPathRuleset, fw4OffloadRuleset, vendorOffloadRuleset, type ConntrackEntry, type FastPathKind, type FlowOffload, type InterfaceCounters,
+} from './lab-fastpath.js';
+import { expectedAddresses, findHost, labHosts, pingNeighbours, transferSource6 } from './lab-hosts.js';
 import { deviceCounts, type OracleCounts, type OracleDevices } from './lab-oracle.js';
 import { acquireConsoleLock, allocatePrefix, destroyLabByPrefixSync, registerLab, unregisterLab } from './lab-registry.js';
 import { writeLeaseFiles, writeRouterFiles } from './lab-router-files.js';
@@ -14,6 +17,9 @@ import {
   bootFirewall, fw4, iptablesSave, nftRuleset, rebootFirewall, type FirewallContext, type Fw4Command,
 } from './lab-router-firewall.js';
 import { RouterProcesses } from './lab-router-processes.js';
+import {
+  FastPathWatcher, hasKernelFlowtable, readConntrack, readInterfaceCounters, readRouterSysctl, setRouterSysctl, writeOffloadStandIns,
+} from './lab-router-offload.js';
 import { BACKEND_BINARIES, SSH_PORT, STATE_ROOT, STEP_TIMEOUT_MS, TELNET_PORT } from './lab-settings.js';
 import { buildTopology, hostAddresses6, ip, rotateTemporaryAddress, type HostAddress6 } from './lab-topology.js';
 import { installOracle, readHostOracle, resetHostOracle, settleOracle, TrafficAgents } from './lab-traffic.js';
@@ -38,6 +44,9 @@ export class RouterLab implements Lab {
   readonly variant: LabVariantName;
   readonly profile: RouterProfile;
   readonly dialogue: CliDialogue;
+  readonly flowOffload: FlowOffload;
+  readonly conntrackAcct: boolean;
+  fastPath: FastPathKind | null = null;
   hosts: LabHost[];
   leases: LabLease[] = [];
 
@@ -47,6 +56,8 @@ export class RouterLab implements Lab {
   private readonly shell: 'plain' | 'busybox';
   private readonly processes: RouterProcesses;
   private readonly traffic: TrafficAgents;
+  private watcher: FastPathWatcher | null = null;
+  private offloadRuleset: string | null = null;
   private destroyed = false;
 
   constructor(options: LabOptions) {
@@ -67,6 +78,11 @@ export class RouterLab implements Lab {
     this.ipv6 = this.profile.ipv6;
     this.routerIp6 = this.ipv6 ? ROUTER_LAN_IP6 : null;
     this.dialogue = cliDialogue(this.profile);
+    this.flowOffload = options.flowOffload ?? 'off';
+    if (this.flowOffload !== 'off' && this.flowOffload !== 'software') throw new LabError(`lab: flowOffload must be 'off' or 'software'`);
+    // OpenWrt ships net.netfilter.nf_conntrack_acct=1 (package/kernel/linux/files/sysctl-nf-conntrack.conf);
+    // the kernel's default, which vendor firmware keeps unless something needs it, is 0.
+    this.conntrackAcct = options.conntrackAcct ?? this.profile.firmware === 'openwrt';
     this.prefix = allocatePrefix();
     this.names = labNames(this.prefix);
     this.routerNs = this.names.routerNs;
@@ -74,15 +90,7 @@ export class RouterLab implements Lab {
     this.console = { ip: CONSOLE_IP, mac: CONSOLE_MAC, iface: this.names.consoleIf };
     this.markerName = `pwned-${this.prefix}`;
     this.dir = join(STATE_ROOT, this.prefix);
-    this.hosts = Array.from({ length: hostCount }, (_, i) => {
-      const index = i + 1;
-      const name = options.hostnames?.[i] ?? defaultHostname(index);
-      const bytes = typeof name === 'string' ? Buffer.from(name, 'utf8') : Buffer.from(name);
-      return {
-        index, name: `h${index}`, ns: this.names.hostNs(index), ip: hostIp(index), mac: hostMac(index), hostname: bytes.toString('utf8'), hostnameBytes: bytes,
-        ip6: this.ipv6 ? hostIp6(index) : null, tempIp6: null,
-      };
-    });
+    this.hosts = labHosts(hostCount, options.hostnames, this.names, this.ipv6);
     this.processes = new RouterProcesses(this.routerNs, this.dir, this.profile);
     this.traffic = new TrafficAgents(this.ispNs);
     registerLab(this);
@@ -97,15 +105,45 @@ export class RouterLab implements Lab {
     await this.setLeases(this.hosts.map((h) => ({ mac: h.mac, ip: h.ip, hostname: h.hostnameBytes })));
     await acquireConsoleLock(this.prefix);
     await buildTopology(this.names, this.hosts, { ipv6: this.ipv6 });
+    // Before any connection exists: the accounting extension is attached when a connection is created.
+    await setRouterSysctl(this.routerNs, 'net.netfilter.nf_conntrack_acct', this.conntrackAcct ? '1' : '0');
+    if (this.flowOffload === 'software') await this.prepareOffload();
+    writeOffloadStandIns(this.dir, this.profile, this.fastPath);
     for (const host of this.hosts) {
       await installOracle(host.ns);
       if (this.ipv6) host.tempIp6 = await this.currentTemporary(host);
     }
     await this.processes.startKeeper();
     await bootFirewall(this.firewall);
+    await this.startFastPath();
     await this.processes.startTelnet();
     await this.processes.startDaemon('dropbear');
     await this.refreshArp();
+  }
+
+  /** The kernel's flowtable where it exists, else the emulated fast path (lab-fastpath.ts). */
+  private async prepareOffload(): Promise<void> {
+    this.fastPath = (await hasKernelFlowtable(this.routerNs)) ? 'kernel-flowtable' : 'emulated';
+    if (this.fastPath === 'emulated') {
+      // The kernel marks offloaded TCP connections "be liberal" (flow_offload_ct_tcp); see lab-fastpath.ts.
+      await setRouterSysctl(this.routerNs, 'net.netfilter.nf_conntrack_tcp_be_liberal', '1');
+    }
+    if (this.profile.firmware === 'openwrt') {
+      // fw4 loads the rendered ruleset at every start/reload/restart: offloading is part of it.
+      const file = join(this.dir, 'openwrt', 'ruleset.nft');
+      const ruleset = readFileSync(file, 'utf8');
+      writeFileSync(file, this.fastPath === 'kernel-flowtable' ? fw4OffloadRuleset(ruleset) : `${ruleset}
+${fastPathRuleset()}`);
+    } else {
+      this.offloadRuleset = this.fastPath === 'kernel-flowtable' ? vendorOffloadRuleset() : fastPathRuleset();
+    }
+  }
+
+  private async startFastPath(): Promise<void> {
+    if (this.fastPath !== 'emulated') return;
+    this.watcher?.stop();
+    this.watcher = new FastPathWatcher(this.routerNs, this.dir);
+    await this.watcher.start();
   }
 
   // --- running things -------------------------------------------------------------------------
@@ -119,7 +157,7 @@ export class RouterLab implements Lab {
   private get firewall(): FirewallContext {
     return {
       exec: (argv, options) => this.exec(argv, options), routerNs: this.routerNs, dir: this.dir, backend: this.backend,
-      profile: this.profile, keeperPid: this.processes.pid,
+      profile: this.profile, keeperPid: this.processes.pid, offloadRuleset: this.offloadRuleset,
     };
   }
 
@@ -129,11 +167,7 @@ export class RouterLab implements Lab {
   }
 
   private host(ref: HostRef): LabHost {
-    const found = typeof ref === 'number' ? this.hosts[ref - 1]
-      : typeof ref === 'string' ? this.hosts.find((h) => h.name === ref || h.ip === ref || h.ns === ref)
-        : this.hosts.find((h) => h.ns === ref.ns);
-    if (!found) throw new LabError(`lab: no host ${typeof ref === 'object' ? ref.name : String(ref)}`);
-    return found;
+    return findHost(this.hosts, ref);
   }
 
   private assertRunning(): void {
@@ -147,31 +181,15 @@ export class RouterLab implements Lab {
     const host = this.host(ref);
     const family = amounts.family ?? 4;
     if (family !== 4 && family !== 6) throw new LabError(`lab: family must be 4 or 6, got ${String(family)}`);
-    const source = family === 4 ? host.ip : this.source6(host, amounts.source ?? 'stable');
+    const source = family === 4 ? host.ip : transferSource6(host, amounts.source ?? 'stable', this.ipv6);
     const started = Date.now();
     const moved = await this.traffic.transfer(host, amounts, family === 6 ? source : undefined);
     await this.settle();
     return { host: host.name, downBytes: moved.downBytes, upBytes: moved.upBytes, ms: Date.now() - started, family, source };
   }
 
-  private source6(host: LabHost, source: string): string {
-    if (!this.ipv6 || !host.ip6) throw new LabError('lab: IPv6 transfers need a dual-stack lab (ipv6: true)');
-    if (source === 'stable') return host.ip6;
-    if (source === 'temporary') {
-      if (!host.tempIp6) throw new LabError(`lab: ${host.name} has no temporary address`);
-      return host.tempIp6;
-    }
-    if (!/^[0-9a-f:]+$/i.test(source)) throw new LabError(`lab: not an IPv6 address: ${source}`);
-    return source;
-  }
-
-  /** Every host's addresses that must be listed even at zero: its IPv4, stable and current temporary IPv6. */
-  private expectedAddresses(host: LabHost): string[] {
-    return [host.ip, ...(host.ip6 ? [host.ip6] : []), ...(host.tempIp6 ? [host.tempIp6] : [])];
-  }
-
   private async readByHost(): Promise<Map<LabHost, OracleCounts>> {
-    const readings = await Promise.all(this.hosts.map((host) => readHostOracle(host.ns, this.expectedAddresses(host))));
+    const readings = await Promise.all(this.hosts.map((host) => readHostOracle(host.ns, expectedAddresses(host))));
     return new Map(this.hosts.map((host, i) => [host, readings[i]!]));
   }
 
@@ -224,6 +242,7 @@ export class RouterLab implements Lab {
     this.assertRunning();
     await this.processes.killAllButKeeper();
     await rebootFirewall(this.firewall);
+    await this.startFastPath();
     await ip(['-n', this.routerNs, 'neigh', 'flush', 'dev', 'br0']);
     if (this.ipv6) await ip(['-n', this.routerNs, '-6', 'neigh', 'flush', 'dev', 'br0']);
     if (options.downMs) await sleep(options.downMs);
@@ -296,15 +315,7 @@ export class RouterLab implements Lab {
 
   async refreshArp(): Promise<void> {
     this.assertRunning();
-    const ping = (ns: string, target: string, source?: string): Promise<string> =>
-      runOk(['ip', 'netns', 'exec', ns, 'busybox', 'ping', '-c', '1', '-W', '2', ...(source ? ['-I', source] : []), target]);
-    const pings = this.hosts.map((host) => ping(host.ns, ROUTER_LAN_IP));
-    for (const host of this.hosts) {
-      if (host.ip6) pings.push(ping(host.ns, ROUTER_LAN_IP6, host.ip6));
-      if (host.tempIp6) pings.push(ping(host.ns, ROUTER_LAN_IP6, host.tempIp6));
-    }
-    pings.push(ping(this.routerNs, CONSOLE_IP));
-    await Promise.all(pings);
+    await pingNeighbours(this.routerNs, this.hosts);
   }
 
   iptablesSave(options: { counters?: boolean; raw?: boolean } = {}): Promise<string> {
@@ -327,8 +338,36 @@ export class RouterLab implements Lab {
     return fw4(this.firewall, command);
   }
 
+  // --- offload readings -----------------------------------------------------------------------------
+
+  async wanCounters(): Promise<InterfaceCounters> {
+    this.assertRunning();
+    return readInterfaceCounters(this.routerNs, 'ppp0');
+  }
+
+  async hostLinkCounters(ref: HostRef): Promise<InterfaceCounters> {
+    this.assertRunning();
+    return readInterfaceCounters(this.host(ref).ns, 'eth0');
+  }
+
+  async conntrack(): Promise<ConntrackEntry[]> {
+    this.assertRunning();
+    return readConntrack(this.routerNs);
+  }
+
+  async routerSysctl(name: string): Promise<string> {
+    this.assertRunning();
+    return readRouterSysctl(this.routerNs, name);
+  }
+
+  async fastPathIdle(): Promise<{ offloaded: number; failures: string[] }> {
+    this.assertRunning();
+    await this.watcher?.idle();
+    return { offloaded: this.watcher?.offloaded ?? 0, failures: [...(this.watcher?.failures ?? [])] };
+  }
+
   diagnostics(): string {
-    return this.processes.diagnostics();
+    return [this.processes.diagnostics(), this.watcher?.diagnostics() ?? ''].filter(Boolean).join('\n');
   }
 
   // --- teardown -----------------------------------------------------------------------------------
@@ -341,6 +380,7 @@ export class RouterLab implements Lab {
     if (this.destroyed) return;
     this.destroyed = true;
     this.traffic.killAll();
+    this.watcher?.stop();
     this.processes.killAllSync();
     destroyLabByPrefixSync(this.prefix);
     unregisterLab(this);

@@ -11,6 +11,7 @@ import type { CounterPair } from '../../domain/accounting.js';
 import type { InstallationState } from '../../domain/poller.js';
 import type { RouterOutputProblem } from '../parsers/router-errors.js';
 import type { CommandSpec } from '../firmware/families.js';
+import type { TrafficClass } from '../../domain/traffic-class.js';
 
 /** One read of the router's counters, as the backend understood it. */
 export interface BackendReading {
@@ -31,6 +32,14 @@ export interface BackendReading {
    * `installation` incomplete: host counting does not depend on them.
    */
   isRouterCounterMissing?: boolean;
+  /**
+   * Traffic classes (issue 19: `setup --ports/--protocols`), cumulative per class key
+   * (domain/traffic-class.ts classKey), both families summed: down = from the WAN, up = to it.
+   * Absent or empty: none installed.
+   */
+  classCounters?: Map<string, CounterPair>;
+  /** The classes installed on the router now (read back from lantop's own rules), in classKey order. */
+  installedClasses?: TrafficClass[];
 }
 
 /** A second command of the same read, for a router that cannot run both in one line (issue 15). */
@@ -54,6 +63,11 @@ export interface InstallPlan {
 }
 
 export interface InstallOptions {
+  /**
+   * The traffic classes to count (issue 19). Absent or null: keep the classes installed now (poll-time
+   * sync never changes them); []: remove every class counter; a list: exactly these.
+   */
+  classes?: readonly TrafficClass[] | null;
   /** Take over objects in lantop's place that lantop did not write. */
   isAdopting: boolean;
   /** Remove the counters of hosts that left (off by default: their counters are history). */

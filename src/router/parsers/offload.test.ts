@@ -117,7 +117,7 @@ test('nft flowtables: fw4 software (firewall4#100) and hardware (openwrt#24178)'
   assert.equal(hw?.isHardware, true);
   assert.match(hw!.evidence, /flags offload, counter/);
   const other = parseNftFlowtables('table inet filter {\n\tflowtable f {\n\t\thook ingress priority filter\n\t\tdevices = { lan, wan }\n\t}\n}\n');
-  assert.deepEqual([other?.kind, other?.howToDisable], ['nft-flowtable', "see the firmware's settings"]);
+  assert.deepEqual([other?.kind, other?.howToDisable], ['flowtable', "see the firmware's settings"]);
   assert.match(other!.evidence, /no counter/);
   assert.equal(parseNftFlowtables(''), null);
 });

@@ -1,5 +1,5 @@
-// The live screen's block prompt (issue 16): `b` asks "Block NAME for 1h? y/n" for the first row
-// shown (←/→ pick another device, +/- the duration), `U` asks to unblock a blocked device; y
+// The live screen's block prompt (issue 16): `b` asks "Block NAME for 1h? y/n" for the selected
+// row (←/→ pick another device, which moves the row cursor too; +/- the duration), `U` asks to unblock a blocked device; y
 // sends it through the controller (the key hook), the answer is shown until the next key. Pure.
 import type { HostUsage } from '../../domain/snapshot.js';
 import { sanitizeText } from '../../sanitize.js';
@@ -14,7 +14,7 @@ export type BlockPrompt =
   | { kind: 'said'; text: string; isDone: boolean };
 
 export type BlockAction =
-  /** `hosts` in display order; `first` the index of the first row shown. */
+  /** `hosts` in display order; `first` the index of the selected row (the cursor's). */
   | { type: 'blockAsk'; mode: 'block' | 'unblock'; hosts: readonly HostUsage[]; first: number }
   | { type: 'blockMove'; delta: number; hosts: readonly HostUsage[] }
   | { type: 'blockDuration'; delta: number }
@@ -37,8 +37,8 @@ export function blockReducer(prompt: BlockPrompt | null, action: BlockAction): B
     case 'blockAsk': {
       const list = candidates(action.mode, action.hosts);
       if (list.length === 0) return { kind: 'said', text: action.mode === 'unblock' ? 'No device is blocked.' : 'No device to block.', isDone: false };
-      const firstShown = action.hosts[Math.min(action.first, action.hosts.length - 1)];
-      const target = list.find((h) => h === firstShown) ?? list[0]!;
+      const selected = action.hosts[Math.min(action.first, action.hosts.length - 1)];
+      const target = list.find((h) => h === selected) ?? list[0]!;
       return { kind: 'ask', mode: action.mode, identity: target.identity, name: rowName(target, 32), durationIndex: DEFAULT_DURATION_INDEX };
     }
     case 'blockMove': {

@@ -1,25 +1,28 @@
 // Pure: every line of the live usage screen, as styled lines that fit the terminal width — the
-// title, the status, the body (waiting, empty, or the table: live-table.ts) and the key footer.
+// title, the status, the body (the offload warning while a fast path is on, then waiting, empty,
+// or the table: live-table.ts, with the WAN's accounted share on its totals row) and the key footer.
 // One function feeds both ways of drawing it (live-screen.tsx): Ink, or the row writer that
 // rewrites only the rows that changed (terminal-surface.ts).
 import type { TextProps } from 'ink';
 import { IPV4_COLUMN_WIDTH } from '../../output/table.js';
 import { addressColumnWidth, layoutColumns, widenColumn, type ColumnSpec } from '../columns.js';
 import { footerLine, type KeyHint } from '../footer-line.js';
-import { clampScrollTop, describeScroll } from '../scroll.js';
+import { describeScroll } from '../scroll.js';
 import { truncateLine, type StyledLine } from '../styled-line.js';
 import { NO_NAME, rowName } from '../text.js';
 import type { Theme } from '../theme.js';
 import { liveTableLines } from './live-table.js';
 import { blockPromptText } from './live-block-state.js';
 import { hasQuotaColumn, lineQuotaText, quotaCells } from './live-quota.js';
-import { FAMILY_LABELS, familyView, sortHosts, topTalker, SORT_LABELS, type LiveState, type SortKey } from './use-live-state.js';
+import { accountedText, offloadWarningText } from './live-wan.js';
+import { FAMILY_LABELS, familyView, liveWindow, sortHosts, topTalker, SORT_LABELS, type LiveState, type SortKey } from './use-live-state.js';
 
 export type LiveColumn = 'mark' | 'name' | 'ip' | 'down' | 'up' | 'downTotal' | 'upTotal' | 'downPct' | 'upPct' | 'bar' | 'spark' | 'quota';
 
 // Drop order when narrow: sparkline, share bar, totals, IP, percentages; name and rates stay.
 export const LIVE_COLUMNS: readonly ColumnSpec<LiveColumn>[] = [
-  { id: 'mark', header: '', width: 1, priority: 100 },
+  // The row cursor (❯) and the top talker (▶).
+  { id: 'mark', header: '', width: 2, priority: 100 },
   { id: 'name', header: 'NAME', width: 12, maxWidth: 28, priority: 99 },
   { id: 'ip', header: 'IP', width: IPV4_COLUMN_WIDTH, priority: 45 },
   { id: 'down', header: '↓RATE', width: 10, align: 'right', priority: 98 },
@@ -40,14 +43,16 @@ const SORTED_COLUMN: Record<SortKey, LiveColumn[]> = { down: ['down'], up: ['up'
 // Title, status, notice, header, totals, footer, and one spare so the screen never reaches the last row.
 const CHROME_ROWS = 7;
 
-/** Table rows that fit a terminal `rows` high (the scroll keys page by this). */
-export function liveViewportRows(rows: number): number {
-  return Math.max(3, rows - CHROME_ROWS);
+/** Table rows that fit a terminal `rows` high (the cursor keys page by this); the offload warning takes one. */
+export function liveViewportRows(rows: number, state?: LiveState): number {
+  const warning = state && offloadWarningText(state.snapshot) !== null ? 1 : 0;
+  return Math.max(3, rows - CHROME_ROWS - warning);
 }
 
 export const LIVE_HINTS: readonly KeyHint[] = [
   { keys: 'd/u/t/n', action: 'sort ↓ ↑ total name' },
-  { keys: '↑↓ PgUp PgDn Home End', action: 'scroll' },
+  { keys: '↑↓', action: 'select' },
+  { keys: 'Enter', action: 'connections' },
   { keys: 'q/Esc', action: 'back' },
   { keys: '?', action: 'help' },
   { keys: 'f', action: 'IPv4/IPv6' },
@@ -73,9 +78,11 @@ export interface LiveLines {
 }
 
 const BOLD: TextProps = { bold: true };
+// Inverse is no colour: the cursor bar shows under NO_COLOR too (and ❯ marks it for any reader).
+const CURSOR: TextProps = { inverse: true };
 
 export function liveLines({ state, width, rows, theme, spinner }: LiveLinesInput): LiveLines {
-  const viewportRows = liveViewportRows(rows);
+  const viewportRows = liveViewportRows(rows, state);
   const { sortKey, samples } = state;
   const family = state.family ?? 'all';
   // Sparklines keep the rate over both families (samples are taken from the snapshot as it came).
@@ -83,7 +90,8 @@ export function liveLines({ state, width, rows, theme, spinner }: LiveLinesInput
   const hosts = snapshot?.hosts ?? [];
   const sorted = snapshot ? sortHosts(hosts, sortKey) : [];
   const top = snapshot ? topTalker(hosts) : null;
-  const first = clampScrollTop(state.scrollTop, sorted.length, viewportRows);
+  const { first, index } = liveWindow(state, sorted, viewportRows);
+  const selected = index === -1 ? null : sorted[index]!;
 
   const lineQuota = snapshot ? lineQuotaText(snapshot) : '';
   const topName = top ? (rowName(top, 32) === NO_NAME ? top.ip : rowName(top, 32)) : '';
@@ -110,9 +118,14 @@ export function liveLines({ state, width, rows, theme, spinner }: LiveLinesInput
     samples.forEach((list) => {
       for (let i = 0; i < list.length; i += 1) if (list[i]! > sparkMax) sparkMax = list[i]!;
     });
-    const styles = { header: { bold: true, ...theme.accent }, top: theme.top, columns: { bar: theme.accent, spark: theme.accent } };
-    body = liveTableLines({ columns, snapshot, visible: sorted.slice(first, first + viewportRows), top, samples, sparkMax, styles, quotaCells: quotaCells(snapshot) });
+    const styles = { header: { bold: true, ...theme.accent }, top: theme.top, selected: CURSOR, columns: { bar: theme.accent, spark: theme.accent } };
+    const accounted = accountedText(state.snapshot);
+    body = liveTableLines({ columns, snapshot, visible: sorted.slice(first, first + viewportRows), top, selected, samples, sparkMax, styles, quotaCells: quotaCells(snapshot), accounted });
+    // The share may follow the totals (no IP column): cut at the terminal edge like every line.
+    if (accounted) body[body.length - 1] = truncateLine(body[body.length - 1]!, width);
   }
+  const warning = offloadWarningText(state.snapshot);
+  if (warning !== null) body.unshift(truncateLine([{ text: warning, style: theme.warn }], width));
   const block = state.block ?? null;
   const footer = block
     ? truncateLine([{ text: blockPromptText(block), style: block.kind === 'said' && !block.isDone ? theme.warn : { bold: true, ...theme.accent } }], width)

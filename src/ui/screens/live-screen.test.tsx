@@ -35,10 +35,12 @@ function mountWith(render: Render, fake: FakeController, size: { columns?: numbe
 }
 
 const lines = (frame: string) => frame.split('\n');
-/** Table rows (marker column first: "▶ " or two spaces), without the header and totals. */
-const tableRows = (frame: string) => lines(frame).filter((l) => /^(▶ | {2})\S/.test(l) && !/^ {2}(NAME|TOTAL)/.test(l));
+/** Table rows (the mark column first: cursor ❯ and top talker ▶, or spaces), without the header and totals. */
+const tableRows = (frame: string) => lines(frame).filter((l) => /^[❯ ][▶ ] \S/.test(l) && !/^ {3}(NAME|TOTAL)/.test(l));
 /** The first word of each table row: the name column. */
-const rowNames = (frame: string) => tableRows(frame).map((l) => l.slice(2).split(/\s{2,}/)[0]);
+const rowNames = (frame: string) => tableRows(frame).map((l) => l.slice(3).split(/\s{2,}/)[0]);
+/** The name on the cursor's row. */
+const selectedName = (frame: string) => tableRows(frame).find((l) => l.startsWith('❯'))?.slice(3).split(/\s{2,}/)[0];
 
 const family = [
   host('198.51.100.10', { hostname: 'laptop', mac: '02:00:00:00:00:10', downBps: 2_500_000, upBps: 40_000, downBytes: 5_000_000_000, upBytes: 100_000_000 }),
@@ -58,12 +60,13 @@ for (const mode of MODES) {
     const frame = await t.waitFor('laptop');
     assert.match(frame, /NAME\s+IP\s+↓RATE▼\s+↑RATE\s+↓TOTAL\s+↑TOTAL\s+↓%\s+↑%\s+SHARE\s+LAST MINUTE/);
     const laptop = tableRows(frame).find((l) => l.includes('laptop')) ?? '';
-    assert.match(laptop, /^▶ laptop\s+198\.51\.100\.10\s+2\.50 MB\/s\s+40\.0 kB\/s\s+5\.00 GB\s+100 MB\s+83\.3%\s+4\.3%\s+█/);
+    assert.match(laptop, /^❯▶ laptop\s+198\.51\.100\.10\s+2\.50 MB\/s\s+40\.0 kB\/s\s+5\.00 GB\s+100 MB\s+83\.3%\s+4\.3%\s+█/);
     assert.match(frame, /\(no name\)\s+198\.51\.100\.12\s+0 B\/s/);
     assert.match(frame, /TOTAL \(3\)\s+3\.00 MB\/s\s+940 kB\/s\s+5\.00 GB\s+1\.00 GB/);
     assert.match(frame, /3 hosts · sorted by ↓ rate · top talker ▶ laptop/);
     assert.match(frame, /198\.51\.100\.1 over telnet · polled 3\.0 s ago in 42 ms · ● connected/);
-    assert.equal(lines(frame).filter((l) => l.startsWith('▶')).length, 1);
+    assert.equal(lines(frame).filter((l) => /^.▶/.test(l)).length, 1);
+    assert.equal(lines(frame).filter((l) => l.startsWith('❯')).length, 1, 'one cursor, on the first row');
     t.unmount();
     await until(() => fake.activeWatches === 0, 'unmounting to stop polling');
     assert.equal(fake.stoppedWatches, 1);
@@ -94,7 +97,7 @@ for (const mode of MODES) {
     fake.verify();
   });
 
-  test(`live usage (${mode.name}): 300 hosts scroll by line, page, Home and End, and the frame never outgrows the terminal`, async () => {
+  test(`live usage (${mode.name}): 300 hosts: the cursor moves by row, page, Home and End, the view follows it, and the frame never outgrows the terminal`, async () => {
     const fake = new FakeController().expectWatch();
     const { t } = mount(fake, { columns: 100, rows: 30 });
     await t.waitFor('Waiting');
@@ -103,29 +106,80 @@ for (const mode of MODES) {
     const hosts: HostUsage[] = Array.from({ length: 300 }, (_, i) =>
       host(`198.51.${100 + Math.floor((i + 1) / 250)}.${((i + 1) % 250) + 1}`, { hostname: `host-${String(i + 1).padStart(3, '0')}`, downBps: (300 - i) * 1000 }),
     );
+    const name = (n: number) => `host-${String(n).padStart(3, '0')}`;
     fake.emit(makeSnapshot(hosts, { atMs: T0 }));
     let frame = await t.waitFor('host-001');
     const viewport = tableRows(frame).length;
     assert.ok(viewport >= 10 && viewport < 30, `viewport of ${viewport} rows`);
     assert.ok(lines(frame).length < 30, 'fits the 30-row terminal');
     assert.match(frame, new RegExp(`rows 1–${viewport} of 300`));
-    await t.press(KEY.down);
+    assert.equal(selectedName(frame), 'host-001');
+    // ↓ and j move the cursor within the page; the page stays.
+    await t.press(KEY.down, 'j');
+    frame = await t.waitFor((f) => selectedName(f) === 'host-003');
+    assert.match(frame, new RegExp(`rows 1–${viewport} of 300`));
+    await t.press('k');
+    frame = await t.waitFor((f) => selectedName(f) === 'host-002');
+    // Past the last row shown, the view scrolls one row.
+    for (let i = 0; i < viewport - 1; i += 1) await t.press(KEY.down);
     frame = await t.waitFor(`rows 2–${viewport + 1} of 300`);
-    const names = (f: string) => rowNames(f);
-    assert.deepEqual([names(frame)[0], names(frame).at(-1)], ['host-002', `host-${String(viewport + 1).padStart(3, '0')}`]);
+    assert.equal(selectedName(frame), name(viewport + 1));
+    assert.deepEqual([rowNames(frame)[0], rowNames(frame).at(-1)], ['host-002', name(viewport + 1)]);
     await t.press(KEY.pageDown);
-    frame = await t.waitFor(`rows ${viewport + 1}–`);
-    assert.equal(names(frame)[0], `host-${String(viewport + 1).padStart(3, '0')}`);
+    frame = await t.waitFor((f) => selectedName(f) === name(viewport + 1 + viewport - 1));
+    assert.equal(rowNames(frame)[0], name(2 + viewport - 1));
     await t.press(KEY.end);
     frame = await t.waitFor(`rows ${301 - viewport}–300 of 300`);
-    assert.equal(names(frame).at(-1), 'host-300');
+    assert.equal(rowNames(frame).at(-1), 'host-300');
+    assert.equal(selectedName(frame), 'host-300');
     await t.press(KEY.pageUp);
     frame = await t.waitFor(`rows ${301 - viewport - (viewport - 1)}–`);
+    assert.equal(selectedName(frame), name(300 - (viewport - 1)));
     await t.press(KEY.home);
     frame = await t.waitFor(`rows 1–${viewport} of 300`);
-    assert.equal(names(frame)[0], 'host-001');
+    assert.equal(rowNames(frame)[0], 'host-001');
+    assert.equal(selectedName(frame), 'host-001');
     assert.match(frame, /TOTAL \(300\)/);
     assert.ok(lines(frame).length < 30, 'still fits the 30-row terminal');
+    t.unmount();
+    fake.verify();
+  });
+
+  test(`live usage (${mode.name}): the cursor follows its device through re-sorts and polls, off screen too; Enter opens that device`, async () => {
+    const fake = new FakeController().expectWatch();
+    const opened: Array<{ identity: string; name: string }> = [];
+    const t = mode.render(
+      <ThemeProvider isColor={false}>
+        <LiveScreen controller={fake} now={() => T0 + 3_000} isInputActive onBack={() => undefined} onOpenConnections={(d) => opened.push(d)} />
+      </ThemeProvider>,
+      { columns: 100, rows: 14 },
+    );
+    await t.waitFor('Waiting');
+    await until(() => fake.activeWatches === 1, 'the screen to subscribe');
+    const many = (busiest: number) =>
+      Array.from({ length: 40 }, (_, i) => host(`198.51.100.${i + 10}`, { hostname: `dev-${String(i).padStart(2, '0')}`, mac: `02:00:00:00:01:${String(i).padStart(2, '0')}`, downBps: i === busiest ? 9_000_000 : 1000 * (40 - i) }));
+    fake.emit(makeSnapshot(many(-1), { atMs: T0 }));
+    let frame = await t.waitFor('dev-00');
+    await t.press(KEY.down, KEY.down);
+    frame = await t.waitFor((f) => selectedName(f) === 'dev-02');
+    // dev-02 becomes the busiest: it moves to the top and the cursor goes with it.
+    fake.emit(makeSnapshot(many(2), { atMs: T0 + 1_000 }));
+    frame = await t.waitFor((f) => rowNames(f)[0] === 'dev-02');
+    assert.equal(selectedName(frame), 'dev-02');
+    // Sorted by name: dev-02 stays selected and in view.
+    await t.press('n');
+    frame = await t.waitFor('NAME▲');
+    assert.equal(selectedName(frame), 'dev-02');
+    await t.press(KEY.end);
+    frame = await t.waitFor((f) => selectedName(f) === 'dev-39');
+    // The sort brings dev-39 (least busy) far down; the view follows it there.
+    await t.press('d');
+    frame = await t.waitFor('↓RATE▼');
+    assert.equal(selectedName(frame), 'dev-39');
+    assert.equal(rowNames(frame).at(-1), 'dev-39');
+    await t.press(KEY.enter);
+    await until(() => opened.length === 1, 'Enter to open the connections');
+    assert.deepEqual(opened, [{ identity: '02:00:00:00:01:39', name: 'dev-39' }]);
     t.unmount();
     fake.verify();
   });
@@ -263,7 +317,7 @@ for (const mode of MODES) {
     // 80 columns: with the totals gone too, the address column shrinks and the long one is cut.
     t.stdout.resize(80, 30);
     frame = await t.waitFor((f) => /NAME\s+IP\s+↓RATE▼\s+↑RATE\s+↓%\s+↑%\n/.test(f));
-    assert.match(frame, /\(no name\)\s+2001:db8:85a3:1234:5678:9abc…\s+0 B\/s/);
+    assert.match(frame, /\(no name\)\s+2001:db8:85a3:1234:5678:9ab…\s+0 B\/s/);
     assert.match(frame, /phone\s+2001:db8::1\s+500 kB\/s/);
     // 60 columns: the IP column goes as it does for IPv4; the nameless host is shown by its (cut) address.
     t.stdout.resize(60, 30);

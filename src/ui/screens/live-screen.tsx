@@ -1,6 +1,8 @@
 // Live usage: one row per host (rates, totals, shares, a share bar and the last minute as a
-// sparkline), a totals row, single-key sorting, the top talker marked ▶, and scrolling for
-// hundreds of hosts. Subscribes to the controller's polls while mounted and stops on unmount.
+// sparkline), a totals row (with the WAN's accounted share), single-key sorting, the top talker
+// marked ▶, a row cursor (❯, ↑/↓; Enter opens the device's connections, issue 19) that follows
+// the device through re-sorts, and scrolling for hundreds of hosts. A fast path that skips the
+// counters keeps a warning line on screen while it is on. Subscribes to the controller's polls while mounted and stops on unmount.
 // The IP column widens for IPv6 addresses when there is room. Key f shows one address family's
 // part of every number (use-live-state.ts familyView), in no more columns.
 //
@@ -19,9 +21,10 @@ import { useTerminalSize } from '../use-terminal-size.js';
 import { useTheme } from '../theme.js';
 import { liveViewportRows } from './live-lines.js';
 import { LiveView } from './live-view.js';
-import { useLiveKeys } from './use-live.js';
+import { useLiveKeys, type SelectedDevice } from './use-live.js';
 
 export { LIVE_COLUMNS, type LiveColumn } from './live-lines.js';
+export type { SelectedDevice } from './use-live.js';
 
 export interface LiveScreenProps {
   controller: RouterController;
@@ -30,13 +33,15 @@ export interface LiveScreenProps {
   /** False while the help covers the screen (it keeps polling); default: isInputActive. */
   isVisible?: boolean;
   onBack: () => void;
+  /** Enter on a row: show that device's connections (the app keeps this screen mounted, hidden). */
+  onOpenConnections?: (device: SelectedDevice) => void;
 }
 
 const NO_LINES: StyledLine[] = [];
 const noSubscription = () => () => undefined;
 const noLines = () => NO_LINES;
 
-export function LiveScreen({ controller, now, isInputActive, isVisible = isInputActive, onBack }: LiveScreenProps) {
+export function LiveScreen({ controller, now, isInputActive, isVisible = isInputActive, onBack, onOpenConnections }: LiveScreenProps) {
   const theme = useTheme();
   const { columns: width, rows } = useTerminalSize();
   const surface = useContext(TerminalSurfaceContext);
@@ -57,11 +62,12 @@ export function LiveScreen({ controller, now, isInputActive, isVisible = isInput
   useLiveKeys({
     dispatch: view.dispatch,
     onBack,
-    viewportRows: liveViewportRows(rows),
+    viewportRows: () => liveViewportRows(rows, view.current),
     isEnabled: isInputActive,
     getState: () => view.current,
     blockDevice: (identity, ms) => controller.blockDevice(identity, ms),
     unblockDevice: (identity) => controller.unblockDevice(identity),
+    onOpen: onOpenConnections,
   });
 
   // Ink's frame stays below the last row (where a full frame would scroll the screen).

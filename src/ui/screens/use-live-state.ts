@@ -3,11 +3,14 @@
 // leave the snapshot lose theirs, so memory stays bounded however long the screen runs. Samples
 // follow the host's identity, so a device that changes address keeps its sparkline. The family
 // view (key f, issue 15) shows either address family's part of every row instead of the totals.
+// The row cursor (issue 19: ↑/↓ select, Enter opens the device's connections, b/U act on it)
+// follows the device's identity, so a re-sort or a new poll never moves it to another device; the
+// viewport follows the cursor (liveWindow).
 import { compareAddresses } from '../../domain/address.js';
 import { familyBytesOf, familyRatesOf } from '../../domain/family.js';
 import type { HostUsage, Snapshot } from '../../domain/snapshot.js';
 import { sanitizeText } from '../../sanitize.js';
-import { scrollTopAfter, type ScrollAction } from '../scroll.js';
+import { clampScrollTop, type ScrollAction } from '../scroll.js';
 import { blockReducer, type BlockAction, type BlockPrompt } from './live-block-state.js';
 
 export const SAMPLE_LIMIT = 60;
@@ -38,6 +41,8 @@ export interface LiveState {
   family?: FamilyView;
   /** The block prompt or its answer (issue 16: live-block-state.ts); absent: none. */
   block?: BlockPrompt | null;
+  /** The device under the row cursor (HostUsage.identity); absent or null: the first row shown. */
+  selectedIdentity?: string | null;
 }
 
 export type LiveAction =
@@ -45,6 +50,7 @@ export type LiveAction =
   | { type: 'sort'; sortKey: SortKey }
   /** Next family view: all → IPv4 → IPv6 → all. */
   | { type: 'family' }
+  /** Moves the row cursor (↑/↓ one row, PgUp/PgDn a page, Home/End the ends); the viewport follows. */
   | { type: 'scroll'; action: ScrollAction; viewportRows: number }
   | BlockAction;
 
@@ -67,7 +73,7 @@ export function liveReducer(state: LiveState, action: LiveAction): LiveState {
         next[next.length - 1] = rate;
         samples.set(host.identity, next);
       }
-      return { ...state, snapshot, samples };
+      return { ...state, snapshot, samples, selectedIdentity: selectionAfter(state, snapshot) };
     }
     case 'sort':
       return { ...state, sortKey: action.sortKey, scrollTop: 0 };
@@ -76,12 +82,78 @@ export function liveReducer(state: LiveState, action: LiveAction): LiveState {
       return { ...state, family: next };
     }
     case 'scroll':
-      return { ...state, scrollTop: scrollTopAfter(state.scrollTop, action.action, state.snapshot?.hosts.length ?? 0, action.viewportRows) };
+      return moveCursor(state, action.action, action.viewportRows);
     default: {
       const block = blockReducer(state.block ?? null, action);
-      return block === (state.block ?? null) ? state : { ...state, block };
+      if (block === (state.block ?? null)) return state;
+      // The prompt's device (picked with ←/→) is the selected row: one cursor, not two.
+      return block?.kind === 'ask' ? { ...state, block, selectedIdentity: block.identity } : { ...state, block };
     }
   }
+}
+
+/** The hosts in the order the screen shows them (the cursor and the block prompt walk them). */
+export function shownHosts(state: LiveState): readonly HostUsage[] {
+  return state.snapshot ? sortHosts(familyView(state.snapshot, state.family ?? 'all').hosts, state.sortKey) : [];
+}
+
+function indexOfIdentity(hosts: readonly HostUsage[], identity: string): number {
+  for (let i = 0; i < hosts.length; i += 1) if (hosts[i]!.identity === identity) return i;
+  return -1;
+}
+
+/**
+ * The first row shown and the cursor's row in `hosts` (display order; -1: no rows). The cursor is
+ * the selected device wherever the sort put it, else the first row shown; the viewport moves just
+ * enough to show it.
+ */
+export function liveWindow(state: LiveState, hosts: readonly HostUsage[], viewportRows: number): { first: number; index: number } {
+  let first = clampScrollTop(state.scrollTop, hosts.length, viewportRows);
+  if (hosts.length === 0) return { first, index: -1 };
+  const selected = state.selectedIdentity ?? null;
+  const at = selected === null ? -1 : indexOfIdentity(hosts, selected);
+  const index = at === -1 ? first : at;
+  const rows = Math.max(1, viewportRows);
+  if (index < first) first = index;
+  else if (index >= first + rows) first = index - rows + 1;
+  return { first, index };
+}
+
+function moveCursor(state: LiveState, action: ScrollAction, viewportRows: number): LiveState {
+  const hosts = shownHosts(state);
+  if (hosts.length === 0) return state;
+  const rows = Math.max(1, viewportRows);
+  const page = Math.max(1, rows - 1);
+  const { first, index } = liveWindow(state, hosts, rows);
+  const last = hosts.length - 1;
+  // Pages move the cursor and the viewport together (the rows under the cursor stay in place).
+  const moves: Record<ScrollAction, readonly [number, number]> = {
+    up: [index - 1, first],
+    down: [index + 1, first],
+    pageUp: [index - page, first - page],
+    pageDown: [index + page, first + page],
+    home: [0, 0],
+    end: [last, hosts.length],
+  };
+  const [target, top] = moves[action];
+  const next = Math.max(0, Math.min(last, target));
+  let scrollTop = clampScrollTop(top, hosts.length, rows);
+  if (next < scrollTop) scrollTop = next;
+  else if (next >= scrollTop + rows) scrollTop = next - rows + 1;
+  const selectedIdentity = hosts[next]!.identity;
+  return selectedIdentity === state.selectedIdentity && scrollTop === state.scrollTop ? state : { ...state, selectedIdentity, scrollTop };
+}
+
+// A selected device that leaves the snapshot hands the cursor to the device now on its row (so
+// the cursor stays where the eye is, and does not jump back should the device return). Sorting
+// only then: a poll that keeps the device costs one scan.
+function selectionAfter(state: LiveState, snapshot: Snapshot): string | null {
+  const selected = state.selectedIdentity ?? null;
+  if (selected === null || indexOfIdentity(snapshot.hosts, selected) !== -1) return selected;
+  const before = shownHosts(state);
+  const row = Math.max(0, indexOfIdentity(before, selected));
+  const after = shownHosts({ ...state, snapshot });
+  return after.length === 0 ? null : after[Math.min(row, after.length - 1)]!.identity;
 }
 
 const sortName = (h: HostUsage) => (h.hostname === null ? '' : sanitizeText(h.hostname, 64).trim().toLowerCase());
