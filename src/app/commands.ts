@@ -9,7 +9,7 @@ import { MIN_INTERVAL_MS } from '../domain/poller.js';
 import { resolvePeriod } from '../domain/periods.js';
 import { renderCsv, renderTable, type Column } from '../output/table.js';
 import { formatBytes } from '../output/units.js';
-import { hostsJson, snapshotJson, snapshotCsv, reportJson, reportCsv } from '../output/json.js';
+import { hostsJson, snapshotJson, snapshotCsv, reportJson, reportCsv, reportClassesJson } from '../output/json.js';
 import { renderPlainSnapshot } from '../output/usage-table.js';
 import type { PeriodReport } from '../store/history-store.js';
 import type { OpenRouter } from './open-router.js';
@@ -220,7 +220,8 @@ export async function runReport(
     if (options.json || (!options.csv && !deps.io.stdout.isTTY)) {
       // What crossed the WAN in the range and the share the per-device counters saw (issue 19).
       const wan = store.wan.query(key, range.startMs, range.endMs);
-      write(deps.io, JSON.stringify({ ...reportJson(key, periodName, range, report, { byFamily: options.byFamily === true }), wan: wan.minutes === 0 ? null : wanReportJson(wan) }, null, 2) + '\n');
+      const classes = reportClassesJson(store.classes.query(key, range.startMs, range.endMs));
+      write(deps.io, JSON.stringify({ ...reportJson(key, periodName, range, report, { byFamily: options.byFamily === true }), wan: wan.minutes === 0 ? null : wanReportJson(wan), classes }, null, 2) + '\n');
     } else if (options.csv) {
       write(deps.io, reportCsv(report, { byFamily: options.byFamily === true }));
     } else if (report === null) {
@@ -238,6 +239,15 @@ export async function runReport(
       ];
       write(deps.io, renderTable(report.hosts, columns, deps.io.stdout.columns));
       write(deps.io, `\nTotal: ↓ ${formatBytes(report.totals.downBytes)}  ↑ ${formatBytes(report.totals.upBytes)}  (${report.hostCount} host${report.hostCount === 1 ? '' : 's'})\n`);
+      const classRows = store.classes.query(key, range.startMs, range.endMs);
+      if (classRows.length > 0) {
+        write(deps.io, `\nBy port/protocol (setup --ports/--protocols; they overlap the devices above):\n`);
+        write(deps.io, renderTable(reportClassesJson(classRows), [
+          { header: 'CLASS', value: (c) => c.label, priority: 9 },
+          { header: '↓ TOTAL', value: (c) => formatBytes(c.downBytes), align: 'right', priority: 8 },
+          { header: '↑ TOTAL', value: (c) => formatBytes(c.upBytes), align: 'right', priority: 7 },
+        ], deps.io.stdout.columns));
+      }
       const wan = store.wan.query(key, range.startMs, range.endMs);
       if (wan.minutes > 0) {
         const pct = (share: number | null) => (share === null ? 'n/a' : `${Math.floor(share * 100)}%`);

@@ -10,6 +10,7 @@ import type { RouterClient } from '../router/router-client.js';
 import type { AlertSink } from '../domain/alert-event.js';
 import { QuotaEnforcer, type QuotaEnforcerOptions } from './quota-enforcer.js';
 import { WanWatch } from './wan-watch.js';
+import { ClassWatch } from './class-watch.js';
 
 export interface MonitorOptions {
   routerKey: string;
@@ -54,7 +55,9 @@ export function startMonitor(options: MonitorOptions): Monitor {
   let isOffloadProbed = false;
   // Reconciliation against the WAN (issue 19): every poll's WAN read against the per-device totals.
   const wan = new WanWatch({ routerKey: options.routerKey, client: options.client, store: options.store });
-  const decorate = (snapshot: Snapshot): Snapshot => wan.decorate(enforcer ? enforcer.decorate(snapshot) : snapshot);
+  // Traffic classes (issue 19: setup --ports/--protocols), cumulative and recorded per minute.
+  const classes = new ClassWatch({ routerKey: options.routerKey, store: options.store });
+  const decorate = (snapshot: Snapshot): Snapshot => classes.decorate(wan.decorate(enforcer ? enforcer.decorate(snapshot) : snapshot));
   // The enforcer acts after polls this process recorded (the history's writer); it adds its state
   // to each snapshot from its last run, so a frame costs no database read.
   const onSnapshot = (snapshot: Snapshot) => {
@@ -67,6 +70,7 @@ export function startMonitor(options: MonitorOptions): Monitor {
     const isWriter = recorder?.role === 'writer';
     enforcer?.afterPoll(snapshot, isWriter);
     wan.afterPoll(snapshot, isWriter);
+    classes.afterPoll(snapshot, isWriter, { classCounters: options.client.lastClassCounters, installedClasses: [...options.client.lastInstalledClasses] });
     last = decorate(snapshot);
     options.onSnapshot?.(last);
   };

@@ -5,6 +5,7 @@ import type { FamilyBytes, FamilyRates, FamilySplit } from './family.js';
 import type { QuotaUsage } from './quota.js';
 import type { OffloadReport } from './offload-model.js';
 import type { WanView } from './wan-model.js';
+import type { ClassUsage } from './class-usage.js';
 
 /**
  * The one row for IPv6 bytes no device can be named for yet (issue 15): counters of IPv6
@@ -107,4 +108,6 @@ export interface Snapshot {
   wan?: WanView | null;
   /** Fast paths found on the router at connect (issue 19); absent: not probed. */
   offload?: OffloadReport | null;
+  /** Traffic classes (issue 19, `setup --ports/--protocols`), in classKey order; absent when none are installed. */
+  classes?: ClassUsage[];
 }

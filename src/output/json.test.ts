@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { host, makeSnapshot } from '../../test/fakes/fake-controller.js';
-import { hostsJson, reportCsv, reportJson, snapshotCsv, snapshotJson } from './json.js';
+import { hostsJson, reportClassesJson, reportCsv, reportJson, snapshotCsv, snapshotJson } from './json.js';
 import type { PeriodReport } from '../domain/report.js';
 
 const T0 = 1_700_000_000_000;
@@ -98,4 +98,37 @@ test('usage --json (issue 19): wan and offload appear once the snapshot has them
   assert.equal(json.offload.isOn, true);
   assert.doesNotMatch(json.offload.findings[0].evidence, /\u001b/);
   assert.equal(snapshotJson({ ...makeSnapshot([laptop]), wan: null, offload: null }).wan, null);
+});
+
+test('usage --json (issue 19): classes[] only when the snapshot has some, rates rounded, fields as docs/cli.md lists them', () => {
+  assert.equal('classes' in snapshotJson(makeSnapshot([laptop])), false, 'no classes: the output is as before');
+  assert.equal('classes' in snapshotJson({ ...makeSnapshot([laptop]), classes: [] }), false);
+  const classes = [
+    { key: 'tcp/443', label: 'tcp/443 https', protocol: 'tcp' as const, port: 443, downBytes: 5_000_000, upBytes: 20_000, downBps: 1234.56, upBps: 0.4 },
+    { key: 'udp', label: 'udp', protocol: 'udp' as const, port: null, downBytes: 7, upBytes: 0, downBps: 0, upBps: 0 },
+  ];
+  const json = snapshotJson({ ...makeSnapshot([laptop]), classes });
+  assert.deepEqual(json.classes, [
+    { key: 'tcp/443', label: 'tcp/443 https', protocol: 'tcp', port: 443, downBytes: 5_000_000, upBytes: 20_000, downBps: 1235, upBps: 0 },
+    { key: 'udp', label: 'udp', protocol: 'udp', port: null, downBytes: 7, upBytes: 0, downBps: 0, upBps: 0 },
+  ]);
+  const doc = readFileSync(fileURLToPath(new URL('../../docs/cli.md', import.meta.url)), 'utf8');
+  const documented = [...doc.matchAll(/`classes\[\]\.(\w+)`/g)].map((m) => m[1]);
+  assert.deepEqual([...new Set(documented)].sort(), Object.keys(json.classes![0]!).sort());
+});
+
+test('report --json (issue 19): classes[] from the stored rows, labelled, in their order; keys that are no class left out', () => {
+  const rows = [
+    { key: 'udp/53', downBytes: 900, upBytes: 100 },
+    { key: 'tcp/0', downBytes: 5, upBytes: 5 },
+    { key: 'tcp/8443', downBytes: 50, upBytes: 5 },
+    { key: 'esp', downBytes: 1, upBytes: 1 },
+    { key: 'x\u001b[2J', downBytes: 1, upBytes: 1 },
+  ];
+  assert.deepEqual(reportClassesJson(rows), [
+    { key: 'udp/53', label: 'udp/53 dns', protocol: 'udp', port: 53, downBytes: 900, upBytes: 100 },
+    { key: 'tcp/8443', label: 'tcp/8443 https-alt', protocol: 'tcp', port: 8443, downBytes: 50, upBytes: 5 },
+    { key: 'esp', label: 'esp', protocol: 'esp', port: null, downBytes: 1, upBytes: 1 },
+  ]);
+  assert.deepEqual(reportClassesJson([]), []);
 });

@@ -10,6 +10,8 @@ import type { HostUsage, Snapshot } from '../domain/snapshot.js';
 import type { PeriodReport } from '../domain/report.js';
 import { renderCsv, type CsvCell } from './table.js';
 import { sanitizeText } from '../sanitize.js';
+import { classLabel, type ClassUsage } from '../domain/class-usage.js';
+import { classKey, classOfKey } from '../domain/traffic-class.js';
 
 export interface FormatOptions {
   /** Add the IPv4/IPv6 split of every row and total. */
@@ -87,7 +89,27 @@ export function snapshotJson(s: Snapshot, options: FormatOptions = {}) {
     // read yet), and the fast paths found at connect (null: not probed yet).
     ...(s.wan !== undefined ? { wan: s.wan === null ? null : wanJson(s.wan) } : {}),
     ...(s.offload !== undefined ? { offload: s.offload === null ? null : offloadJson(s.offload) } : {}),
+    // Traffic classes (issue 19, setup --ports/--protocols): only when some are installed.
+    ...(s.classes && s.classes.length > 0 ? { classes: s.classes.map(classJson) } : {}),
   };
+}
+
+function classJson(c: ClassUsage) {
+  return { key: c.key, label: c.label, protocol: c.protocol, port: c.port, downBytes: c.downBytes, upBytes: c.upBytes, downBps: Math.round(c.downBps), upBps: Math.round(c.upBps) };
+}
+
+/**
+ * `classes[]` of `report --json` (docs/cli.md): each class's bytes over the range (store/class-store.ts
+ * query, most bytes first), with its label; a key that is no class is left out.
+ */
+export function reportClassesJson(rows: ReadonlyArray<{ key: string; downBytes: number; upBytes: number }>) {
+  const out: Array<{ key: string; label: string; protocol: string; port: number | null; downBytes: number; upBytes: number }> = [];
+  for (const r of rows) {
+    const cls = classOfKey(r.key);
+    if (cls === null || classKey(cls) !== r.key) continue;
+    out.push({ key: r.key, label: classLabel(cls), protocol: cls.protocol, port: cls.port, downBytes: r.downBytes, upBytes: r.upBytes });
+  }
+  return out;
 }
 
 function wanJson(w: NonNullable<Snapshot['wan']>) {

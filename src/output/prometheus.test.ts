@@ -63,3 +63,24 @@ test('issue 19: WAN bytes, the router\'s own, the accounted ratio per window, an
   assert.ok(text.includes('lantop_offload_active{router="r:23",kind="broadcom-fcache"} 1\n'));
   assert.doesNotMatch(text, /kind="qualcomm-ecm"/, 'unknown state: no sample');
 });
+
+test('issue 19: each traffic class\'s bytes as a counter and its rate as a gauge; no classes, no samples', async () => {
+  const metrics = createLantopMetrics({ withDefaults: false });
+  metrics.update(snapshot([]));
+  assert.doesNotMatch(await metrics.registry.metrics(), /^lantop_class_/m);
+  const classes = [
+    { key: 'tcp/443', label: 'tcp/443 https', protocol: 'tcp' as const, port: 443, downBytes: 5000, upBytes: 300, downBps: 250, upBps: 12.5 },
+    { key: 'udp', label: 'udp', protocol: 'udp' as const, port: null, downBytes: 0, upBytes: 7, downBps: 0, upBps: 0 },
+  ];
+  metrics.update(snapshot([], { classes }));
+  const text = await metrics.registry.metrics();
+  assert.match(text, /^# TYPE lantop_class_bytes_total counter$/m);
+  assert.match(text, /^# TYPE lantop_class_rate_bytes_per_second gauge$/m);
+  assert.ok(text.includes('lantop_class_bytes_total{router="r:23",class="tcp/443",direction="down"} 5000\n'));
+  assert.ok(text.includes('lantop_class_bytes_total{router="r:23",class="tcp/443",direction="up"} 300\n'));
+  assert.ok(text.includes('lantop_class_bytes_total{router="r:23",class="udp",direction="up"} 7\n'));
+  assert.ok(text.includes('lantop_class_rate_bytes_per_second{router="r:23",class="tcp/443",direction="up"} 12.5\n'));
+  // Classes removed on the router leave the exposition with the next snapshot.
+  metrics.update(snapshot([]));
+  assert.doesNotMatch(await metrics.registry.metrics(), /class="tcp\/443"/);
+});

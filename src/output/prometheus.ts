@@ -174,6 +174,40 @@ export function createLantopMetrics(options: { registry?: Registry; withDefaults
       }
     },
   });
+  // Traffic classes (issue 19, setup --ports/--protocols): the snapshot's class totals are lantop's
+  // cumulative ones (domain/class-usage.ts), monotonic across router resets like the hosts'.
+  new Counter({
+    name: 'lantop_class_bytes_total',
+    help: 'Bytes a traffic class counted (class = protocol/port of the remote service, e.g. tcp/443, or a whole protocol; any device; direction down = from the WAN); monotonic across router resets. Classes overlap the per-host counters.',
+    labelNames: ['router', 'class', 'direction'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of latest.values()) {
+        for (const c of s.classes ?? []) {
+          const labels = { router: labelValue(s.router), class: labelValue(c.key) };
+          this.inc({ ...labels, direction: 'down' }, c.downBytes);
+          this.inc({ ...labels, direction: 'up' }, c.upBytes);
+        }
+      }
+    },
+  });
+  new Gauge({
+    name: 'lantop_class_rate_bytes_per_second',
+    help: 'Current rate of a traffic class over the last poll interval, bytes per second.',
+    labelNames: ['router', 'class', 'direction'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of latest.values()) {
+        for (const c of s.classes ?? []) {
+          const labels = { router: labelValue(s.router), class: labelValue(c.key) };
+          this.set({ ...labels, direction: 'down' }, c.downBps);
+          this.set({ ...labels, direction: 'up' }, c.upBps);
+        }
+      }
+    },
+  });
   const pollDuration = new Histogram({
     name: 'lantop_poll_duration_seconds',
     help: 'Time one poll of the router took (counter listing, and discovery when due).',

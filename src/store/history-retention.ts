@@ -53,6 +53,8 @@ export class HistoryRetention {
       pruneNotices: db.prepare<[number]>('DELETE FROM notices WHERE at_ms < ?'),
       // The WAN's per-minute figures (issue 19) have no rollups; one small row a minute, kept as long as the hourly samples.
       pruneWan: db.prepare<[number]>('DELETE FROM wan_minutes WHERE minute_ms < ?'),
+      // Traffic classes' per-minute bytes (issue 19): no rollups either, the same horizon.
+      pruneClasses: db.prepare<[number]>('DELETE FROM class_minutes WHERE minute_ms < ?'),
       minRolledMinute: db.prepare<[], { m: number | null }>('SELECT MIN(rolled_minute) AS m FROM router_state'),
       getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
       setMeta: db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
@@ -85,6 +87,7 @@ export class HistoryRetention {
         const daysDeleted = daysFromMs > 0 ? this.s.pruneDays.run(daysFromMs / DAY).changes : 0;
         this.s.pruneNotices.run(hoursFromMs);
         this.s.pruneWan.run(hoursFromMs);
+        this.s.pruneClasses.run(hoursFromMs);
         this.s.setMeta.run('minutes_from_ms', String(minutesFromMs));
         this.s.setMeta.run('hours_from_ms', String(hoursFromMs));
         this.s.setMeta.run('days_from_ms', String(daysFromMs));

@@ -15,6 +15,7 @@ import type { Availability, Granularity } from './range-plan.js';
 import { RouterRegistry } from './router-registry.js';
 import { QuotaStore } from './quota-store.js';
 import { WanStore } from './wan-store.js';
+import { ClassStore } from './class-store.js';
 import { WriterLease, type LeaseAttempt, type LeaseHolder, type LeaseInfo, type WriterLeaseOptions } from './writer-lease.js';
 
 // What src/app/commands.ts and src/output/json.ts import from here besides the store.
@@ -40,6 +41,7 @@ export class HistoryStore implements HistoryWriter, HistoryQueries {
   private readonly reader: HistoryReader;
   private quotaStore: QuotaStore | null = null;
   private wanStore: WanStore | null = null;
+  private classStore: ClassStore | null = null;
 
   static open(options: HistoryStoreOptions): HistoryStore {
     return new HistoryStore(options);
@@ -68,6 +70,11 @@ export class HistoryStore implements HistoryWriter, HistoryQueries {
   /** Per-minute WAN reconciliation rows and the reconciler's last baselines (issue 19); prepared on first use. */
   get wan(): WanStore {
     return (this.wanStore ??= new WanStore(this.db, this.routers));
+  }
+
+  /** Per-minute bytes per traffic class and the class accountant's last state (issue 19); prepared on first use. */
+  get classes(): ClassStore {
+    return (this.classStore ??= new ClassStore(this.db, this.routers));
   }
 
   // ---- routers -------------------------------------------------------------------------------

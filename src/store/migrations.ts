@@ -211,6 +211,28 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    description: 'traffic classes (issue 19, setup --ports/--protocols): per-minute bytes per class; the class accountant\'s last baselines and totals',
+    sql: `
+      -- Bytes each traffic class counted in each minute (minute_ms: its UTC start); class_key as
+      -- src/domain/traffic-class.ts classKey (tcp/443, udp). Only non-zero minutes are stored.
+      CREATE TABLE class_minutes (
+        router_id INTEGER NOT NULL REFERENCES routers(id),
+        minute_ms INTEGER NOT NULL,
+        class_key TEXT NOT NULL,
+        down_bytes INTEGER NOT NULL,
+        up_bytes INTEGER NOT NULL,
+        PRIMARY KEY (router_id, minute_ms, class_key)
+      ) WITHOUT ROWID;
+      -- src/domain/class-usage.ts ClassAccountantState of the last recorded poll.
+      CREATE TABLE class_state (
+        router_id INTEGER PRIMARY KEY REFERENCES routers(id),
+        state_json TEXT NOT NULL,
+        updated_ms INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

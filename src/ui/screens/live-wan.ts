@@ -29,6 +29,8 @@ export function offloadWarningText(snapshot: Snapshot | null): string | null {
   const warning = offload.warning === null ? DEFAULT_WARNING : sanitizeText(offload.warning, 300).trim() || DEFAULT_WARNING;
   const finding = offload.findings.find((f) => f.state === 'on') ?? offload.findings[0];
   const name = finding ? sanitizeText(finding.name, 80).trim() : '';
-  // The name first: at 80 columns the sentence may be cut, what is on should not be.
+  // The report's own sentence names what is on near its start ("A fast path is on (NAME): …"), so
+  // at 80 columns the name survives the cut; without a sentence, the name first.
+  if (offload.warning !== null && warning !== DEFAULT_WARNING && (name === '' || warning.includes(name))) return `⚠ ${warning}`;
   return `⚠ ${name ? `${name}: ` : ''}${warning}`;
 }
