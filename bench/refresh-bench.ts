@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Lab } from '../test/lab/lab.js';
 import { openRouter, sessionOptions, type OpenRouter } from '../src/app/open-router.js';
+import { withWanRead } from '../src/router/wan-read.js';
 import { resolveSettings } from '../src/config/resolve.js';
 import { ProfileStore } from '../src/config/profiles.js';
 import { openSession } from '../src/transport/connect.js';
@@ -233,7 +234,9 @@ export async function refreshBench(lab: Lab, options: RefreshBenchOptions): Prom
       const router = await openKind(lab, kind, profiles);
       const spec = router.client.backend.readCommand;
       if (spec.where !== 'shell') throw new Error(`${kind.name}: the listing does not run in the shell (${spec.where})`);
-      readCommands.add(spec.command);
+      // A poll also reads the WAN interface's counters on the same line (issue 19): the limit is
+      // that whole line run on the router.
+      readCommands.add(withWanRead(spec.command, router.client.wan));
       await router.session.close();
     }
     if (readCommands.size !== 1) throw new Error(`the router kinds read with different commands: ${[...readCommands].join(' | ')}`);

@@ -32,8 +32,8 @@ export interface WanView {
   hostDownBytes: number;
   hostUpBytes: number;
   /**
-   * hosts / (WAN − router's own) per direction over the span, clamped to 0–1.5 (timing skew between
-   * the reads can put it slightly over 1); null until enough crossed the WAN (src/domain/wan.ts).
+   * hosts / (WAN − router's own) per direction over the span, clamped to 0–1 (the reads' timing
+   * alone can put it a little over 1); null until enough crossed the WAN (src/domain/wan.ts).
    */
   accountedShare: { down: number | null; up: number | null };
   /** The same over the last minute (the live screen's figure). */

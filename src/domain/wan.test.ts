@@ -103,7 +103,7 @@ describe('deltas', () => {
     assert.equal(v?.downBytes, 0);
   });
 
-  test('shares: null below 256 KiB crossed, clamped to 1.5', () => {
+  test('shares: null below 256 KiB crossed, clamped to 1', () => {
     assert.equal(accountedShareOf(256 * 1024 - 1, null, 100), null);
     assert.equal(accountedShareOf(256 * 1024, null, 256 * 1024), 1);
     assert.equal(accountedShareOf(MB, null, 10 * MB), MAX_SHARE);
@@ -171,7 +171,7 @@ describe('properties', () => {
   const bits = fc.constantFrom<32 | 64>(32, 64);
   const apply = (v: number, d: number, modulo: number, reset: number) => (d === -1 ? reset : d === -2 ? (v + modulo - 7) % modulo : (v + d) % modulo);
 
-  test('no negative delta and shares within [0, 1.5] whatever the counters do; span totals never go down', () => {
+  test('no negative delta and shares within [0, 1] whatever the counters do; span totals never go down', () => {
     fc.assert(
       fc.property(bits, fc.integer({ min: 0, max: 40 }), fc.array(step, { maxLength: 60 }), (counterBits, header, steps) => {
         const modulo = counterBits === 32 ? TWO_32 : Number.MAX_SAFE_INTEGER;

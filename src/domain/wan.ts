@@ -78,12 +78,12 @@ export const DEFAULT_MIN_SHARE_BYTES = 256 * 1024;
 export const DEFAULT_RECENT_WINDOW_MS = 60_000;
 export const DEFAULT_MAX_GAP_MS = 3_600_000;
 /**
- * Shares are clamped to [0, MAX_SHARE]. Over 1 is real: the host and WAN counters are read at
- * slightly different moments, so a burst can land in one read's host delta and the next one's WAN
- * delta. Up to 1.5 it is shown as measured (a steady share over 1 is a finding: traffic counted
- * twice, or LAN-to-LAN traffic through the router); beyond, it is noise of tiny spans.
+ * Shares are clamped to [0, MAX_SHARE] = [0, 1], as issue 19 defines accountedShare. Over 1 comes
+ * only from timing: the per-device counters are listed a moment before the WAN interface is read on
+ * the same line, so a burst can fall into one read's host delta and the next one's WAN delta; over a
+ * span it evens out.
  */
-export const MAX_SHARE = 1.5;
+export const MAX_SHARE = 1;
 
 const TWO_32 = 2 ** 32;
 /** The largest packet a counter can count at once: a BIG TCP GRO/GSO packet (8 × 65535, kernel 6.3+). */

@@ -147,7 +147,7 @@ export function createLantopMetrics(options: { registry?: Registry; withDefaults
   });
   new Gauge({
     name: 'lantop_accounted_ratio',
-    help: "Share of the WAN's forwarded traffic (WAN minus the router's own) that lantop's per-device counters saw, 0-1.5 (window recent = last minute, run = since lantop started watching); absent until enough crossed.",
+    help: "Share of the WAN's forwarded traffic (WAN minus the router's own) that lantop's per-device counters saw, 0-1 (window recent = last minute, run = since lantop started watching); absent until enough crossed.",
     labelNames: ['router', 'direction', 'window'],
     registers: [registry],
     collect() {

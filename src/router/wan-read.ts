@@ -38,6 +38,11 @@ export function untilMarker(push: (lines: string) => void): (lines: string) => v
   };
 }
 
+/** A listing command with the WAN counters of `wan` on the same shell line, as a poll sends it. */
+export function withWanRead(command: string, wan: string): string {
+  return `${command};${WAN_MARKER_ECHO};${wanCountersCommand(wan)}`;
+}
+
 /**
  * One poll's read: the backend's read command (and its follow-up, for a vendor CLI), with the WAN
  * counters of `wan` on the same shell line where one of them runs in the shell, else on their own
@@ -51,6 +56,7 @@ export async function readWithWan(
   wan: string | null,
 ): Promise<{ text: string; wanText: string | null }> {
   const wanCommand = wan === null ? null : `${WAN_MARKER_ECHO};${wanCountersCommand(wan)}`;
+  // (withWanRead(command, wan) is the first line below when onFirst.)
   const onFirst = wanCommand !== null && followUp === null && spec.where === 'shell';
   const onFollowUp = wanCommand !== null && followUp !== null && followUp.command.where === 'shell';
   const onLines = incremental === null ? null : onFirst ? untilMarker((lines) => incremental.push(lines)) : (lines: string) => incremental.push(lines);
