@@ -55,7 +55,7 @@ export interface ParsedCommand {
   destinationText: string | null;
   jumpTo: string;
   hasCommentMatch: boolean;
-  /** Other matches loaded with -m (mac, time). */
+  /** Other matches loaded with -m (mac, time, tcp, udp, sctp). */
   matches: Set<string>;
   counters: { packets: bigint; bytes: bigint } | null;
   printVersion: boolean;
@@ -73,6 +73,9 @@ function emptySpec(): RuleSpec {
     comment: null,
     macSource: null,
     datestop: null,
+    portMatch: null,
+    sourcePort: null,
+    destinationPort: null,
     target: '',
     isGoto: false,
     logPrefix: '',
@@ -120,7 +123,7 @@ export function parseCommandLine(commandLine: readonly string[], dialect: Dialec
   const extensionLongOptions = (): Map<string, ArgKind> => {
     const extra = new Map<string, ArgKind>();
     if (parsed.hasCommentMatch) extra.set('comment', 'required');
-    addMatchOptions(parsed.matches, extra);
+    addMatchOptions(parsed.matches, extra, parsed.spec.protocol);
     if (parsed.jumpTo === 'LOG') {
       extra.set('log-prefix', 'required');
       extra.set('log-level', 'required');

@@ -34,7 +34,7 @@ function toListingRow(rule: IptablesRule, isNumeric: boolean, isTable: boolean, 
     source: mark(rule.invert.source) + address(rule.source),
     destination: mark(rule.invert.destination) + address(rule.destination),
     isGoto: rule.isGoto,
-    matches: listMatches(rule, dialect.isMacUpperCase),
+    matches: listMatches(rule, dialect.isMacUpperCase, isNumeric),
     comment: rule.comment,
     extra: targetOptions(rule, isNumeric, dialect),
   };

@@ -7,7 +7,7 @@ export const MAX_NAME = 29; // XT_EXTENSION_MAXNAMELEN
 // extension targets this firmware image ships. Names here clash with `-N`.
 export const STANDARD_TARGETS = new Set(['ACCEPT', 'DROP', 'QUEUE', 'RETURN']);
 export const EXTENSION_TARGETS = new Set(['LOG', 'REJECT']);
-export const EXTENSION_MATCHES = new Set(['comment', 'mac', 'time']);
+export const EXTENSION_MATCHES = new Set(['comment', 'mac', 'time', 'tcp', 'udp', 'sctp']);
 
 export const PROTOCOLS: ReadonlyArray<[string, number]> = [
   ['all', 0], ['icmp', 1], ['igmp', 2], ['tcp', 6], ['udp', 17], ['ipv6', 41], ['gre', 47], ['esp', 50],

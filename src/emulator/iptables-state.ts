@@ -65,6 +65,10 @@ export interface RuleSpec {
   /** `-m mac --mac-source` (lower case) and `-m time --datestop` (unix seconds, UTC): iptables-matches.ts. */
   macSource: string | null;
   datestop: number | null;
+  /** `-m tcp|udp|sctp` (loaded by name or by `-p`) with `--sport`/`--dport` (issue 19's class rules); null: none. */
+  portMatch: 'tcp' | 'udp' | 'sctp' | null;
+  sourcePort: number | null;
+  destinationPort: number | null;
   /** '' when the rule has no target (it only counts). */
   target: string;
   isGoto: boolean;
@@ -198,6 +202,7 @@ export function isSameRule(a: RuleSpec, b: RuleSpec): boolean {
     a.invert.inInterface === b.invert.inInterface && a.invert.outInterface === b.invert.outInterface &&
     a.invert.protocol === b.invert.protocol && a.invert.fragment === b.invert.fragment && a.comment === b.comment &&
     a.macSource === b.macSource && a.datestop === b.datestop &&
+    a.portMatch === b.portMatch && a.sourcePort === b.sourcePort && a.destinationPort === b.destinationPort &&
     a.target === b.target && a.isGoto === b.isGoto &&
     (a.target !== 'LOG' || (a.logPrefix === b.logPrefix && a.logLevel === b.logLevel)) &&
     (a.target !== 'REJECT' || a.rejectWith === b.rejectWith)

@@ -2,7 +2,7 @@
 // with ipt_do_table's semantics, so counters grow only on the rules that match. Pure: the state
 // is passed in and changed in place.
 
-import type { IptablesChain, IptablesRule, IptablesState } from './iptables-state.js';
+import type { IptablesChain, IptablesRule, IptablesState, IptablesTable } from './iptables-state.js';
 import { matchesExtensions } from './iptables-matches.js';
 
 function interfaceMatches(ruleName: string, packetName: string): boolean {
@@ -25,6 +25,23 @@ export interface PacketBatch {
   sourceMac?: string | null;
   /** Model time of the batch, for the time match; absent: the time match holds. */
   nowMs?: number;
+  /** The batch's ports (`--sport`/`--dport`); absent: not modelled, no port match holds. */
+  sourcePort?: number | null;
+  destinationPort?: number | null;
+  /**
+   * The flows the batch is made of (issue 19, from the conntrack model): where a rule of the table
+   * matches on ports, each flow walks the chains as a batch of its own (its protocol and ports);
+   * their packets and bytes add up to the batch's.
+   */
+  flows?: readonly PacketFlow[];
+}
+
+export interface PacketFlow {
+  protocol: number;
+  sourcePort: number | null;
+  destinationPort: number | null;
+  packets: number;
+  bytes: number;
 }
 
 export type Verdict = 'ACCEPT' | 'DROP';
@@ -52,6 +69,19 @@ export function traversePackets(state: IptablesState, hook: 'INPUT' | 'FORWARD' 
   const table = state.tables.get(tableName);
   const builtin = table?.chains.find((c) => c.name === hook && c.isBuiltin);
   if (!table || !builtin) return 'ACCEPT';
+  // A batch of flows walks flow by flow only where some rule looks at ports: dropped when any flow is.
+  if (packet.flows !== undefined && packet.flows.length > 0 && table.chains.some((c) => c.rules.some((r) => r.portMatch !== null))) {
+    let verdict: Verdict = 'ACCEPT';
+    for (const flow of packet.flows) {
+      const one: PacketBatch = { ...packet, flows: undefined, protocol: flow.protocol, sourcePort: flow.sourcePort, destinationPort: flow.destinationPort, packets: flow.packets, bytes: flow.bytes };
+      if (traverseBatch(table, builtin, one) === 'DROP') verdict = 'DROP';
+    }
+    return verdict;
+  }
+  return traverseBatch(table, builtin, packet);
+}
+
+function traverseBatch(table: IptablesTable, builtin: IptablesChain, packet: PacketBatch): Verdict {
   const packets = BigInt(packet.packets);
   const bytes = BigInt(packet.bytes);
   const walk = (chain: IptablesChain, depth: number): Verdict | 'RETURN' => {

@@ -24,7 +24,7 @@
 //   iptables-traversal.ts  simulated packets through the chains (traversePackets)
 
 export { runIptables } from './iptables-run.js';
-export { traversePackets, type PacketBatch, type Verdict } from './iptables-traversal.js';
+export { traversePackets, type PacketBatch, type PacketFlow, type Verdict } from './iptables-traversal.js';
 export { formatIpv4, parseIpv4, type AddressMatch } from './iptables-names.js';
 export {
   createIptablesState,

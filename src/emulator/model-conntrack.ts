@@ -13,6 +13,7 @@
 import type { Flavour, HostKind, RouterModel, SimulatedHost } from './model.js';
 import type { Connection, InterfaceCounters } from './model-conntrack-state.js';
 import { nextInt, type Prng } from './prng.js';
+import { flowsOf, type ModelFlow } from './model-flows.js';
 
 interface FlowTemplate {
   protocol: 6 | 17;
@@ -184,7 +185,7 @@ const visibleBytes: number[] = [];
  */
 export function carryForwarded(
   model: RouterModel, host: SimulatedHost, family: 4 | 6, address: string, protocol: 6 | 17 | null,
-  direction: 'up' | 'down', bytes: number, packetBytes: number, traverse: (packets: number, bytes: number) => boolean,
+  direction: 'up' | 'down', bytes: number, packetBytes: number, traverse: (packets: number, bytes: number, flows: ModelFlow[]) => boolean,
 ): number {
   const connections = openConnections(model, host, family, address, protocol);
   split(bytes, connections, direction, shares);
@@ -207,7 +208,8 @@ export function carryForwarded(
       firewallBytes += seenBytes;
     }
   }
-  const isAccepted = firewallBytes > 0 ? traverse(firewallPackets, firewallBytes) : true;
+  // The flows hand the chains each connection's protocol and ports (issue 19's class counters).
+  const isAccepted = firewallBytes > 0 ? traverse(firewallPackets, firewallBytes, flowsOf(connections, isOffload ? visibleBytes : shares, firewallPackets, direction)) : true;
   let carried = 0;
   let carriedPackets = 0;
   for (let i = 0; i < connections.length; i++) {

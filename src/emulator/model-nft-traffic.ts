@@ -7,7 +7,8 @@
 import type { RouterModel, SimulatedHost } from './model.js';
 import { carryForwarded, NTP_SERVER, UPSTREAM_RESOLVER as UPSTREAM_RESOLVER_TEXT } from './model-conntrack.js';
 import { preferredIpv6, stableIpv6 } from './model-ipv6.js';
-import { traverseNft, type NftPacket } from './nft-traversal.js';
+import { traverseNft, type NftFlow, type NftPacket } from './nft-traversal.js';
+import type { ModelFlow } from './model-flows.js';
 import { parseIpv4Value, parseIpv6Value, parseMacValue } from './nft-values.js';
 
 const ESTABLISHED = 2;
@@ -17,6 +18,11 @@ const ROUTER_LAN_MAC = parseMacValue('02:00:5e:10:00:01') as bigint;
 const UPSTREAM_RESOLVER = parseIpv4Value(UPSTREAM_RESOLVER_TEXT) as bigint;
 /** Of a host's IPv6 bytes, the share its temporary (privacy) address carries when it has one. */
 const TEMPORARY_SHARE = 0.85;
+
+/** The conntrack model's flows as nft-traversal takes them (issue 19: `meta l4proto`, `tcp sport`). */
+function nftFlows(flows: readonly ModelFlow[]): NftFlow[] {
+  return flows.map((f) => ({ l4proto: f.protocol, sport: f.sourcePort, dport: f.destinationPort, packets: f.packets, bytes: f.bytes }));
+}
 
 function send(model: RouterModel, packet: Omit<NftPacket, 'ctState'>): boolean {
   return traverseNft(model.nft!, { ...packet, ctState: ESTABLISHED }, model.nowMs) === 'accept';
@@ -29,17 +35,17 @@ function batch(model: RouterModel, host: SimulatedHost, family: 4 | 6, address: 
   // The conntrack model splits the batch over the host's connections and, under offload (the
   // flowtable), hands the chains only each flow's first packets (model-conntrack.ts).
   if (down > 0) {
-    const carried = carryForwarded(model, host, family, address, null, 'down', down, 1380, (packets, bytes) => send(model, {
+    const carried = carryForwarded(model, host, family, address, null, 'down', down, 1380, (packets, bytes, flows) => send(model, {
       hook: 'forward', family, iifname: model.wanInterface, oifname: model.lanInterface, saddr: peerAddress, daddr: hostAddress,
-      etherSaddr: null, etherDaddr: null, packets, bytes,
+      etherSaddr: null, etherDaddr: null, packets, bytes, flows: nftFlows(flows),
     }));
     host.downBytes += carried;
     if (family === 6) host.downBytes6 += carried;
   }
   if (up > 0) {
-    const carried = carryForwarded(model, host, family, address, null, 'up', up, 190, (packets, bytes) => send(model, {
+    const carried = carryForwarded(model, host, family, address, null, 'up', up, 190, (packets, bytes, flows) => send(model, {
       hook: 'forward', family, iifname: model.lanInterface, oifname: model.wanInterface, saddr: hostAddress, daddr: peerAddress,
-      etherSaddr: parseMacValue(host.mac), etherDaddr: ROUTER_LAN_MAC, packets, bytes,
+      etherSaddr: parseMacValue(host.mac), etherDaddr: ROUTER_LAN_MAC, packets, bytes, flows: nftFlows(flows),
     }));
     host.upBytes += carried;
     if (family === 6) host.upBytes6 += carried;

@@ -157,18 +157,18 @@ function forward(model: RouterModel, host: SimulatedHost, down: number, up: numb
     const downBytes = Math.round(down * share);
     const upBytes = Math.round(up * share);
     if (downBytes > 0) {
-      host.downBytes += carryForwarded(model, host, 4, host.ip, protocol, 'down', downBytes, 1380, (packets, bytes) =>
+      host.downBytes += carryForwarded(model, host, 4, host.ip, protocol, 'down', downBytes, 1380, (packets, bytes, flows) =>
         traversePackets(model.iptables, 'FORWARD', {
           inInterface: model.wanInterface, outInterface: model.lanInterface, source: peer, destination: hostIp,
-          protocol, packets, bytes, nowMs: model.nowMs,
+          protocol, packets, bytes, nowMs: model.nowMs, flows,
         }) === 'ACCEPT');
     }
     if (upBytes > 0) {
-      host.upBytes += carryForwarded(model, host, 4, host.ip, protocol, 'up', upBytes, 190, (packets, bytes) =>
+      host.upBytes += carryForwarded(model, host, 4, host.ip, protocol, 'up', upBytes, 190, (packets, bytes, flows) =>
         traversePackets(model.iptables, 'FORWARD', {
           inInterface: model.lanInterface, outInterface: model.wanInterface, source: hostIp, destination: peer,
           // From the host's Ethernet port: its frames carry its MAC (what `-m mac --mac-source` reads).
-          protocol, packets, bytes, sourceMac: host.mac.toLowerCase(), nowMs: model.nowMs,
+          protocol, packets, bytes, sourceMac: host.mac.toLowerCase(), nowMs: model.nowMs, flows,
         }) === 'ACCEPT');
     }
   }

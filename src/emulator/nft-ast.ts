@@ -62,7 +62,11 @@ export interface NamedSpec {
 export type MatchKey =
   | { kind: 'meta'; key: 'iifname' | 'oifname' }
   | { kind: 'payload'; protocol: 'ip' | 'ip6' | 'ether'; field: 'saddr' | 'daddr' }
-  | { kind: 'ct'; key: 'state' };
+  | { kind: 'ct'; key: 'state' }
+  /** `meta l4proto NAME` (issue 19: lantop's protocol classes). */
+  | { kind: 'l4proto' }
+  /** `tcp sport N`, `udp dport N`, … (and `meta l4proto tcp th sport N`, which nft lists this way). */
+  | { kind: 'port'; protocol: 'tcp' | 'udp' | 'sctp'; field: 'sport' | 'dport' };
 
 /** A match's right side as written, read into a MatchValue once evaluated (nft-eval.ts). */
 export interface RawMatchValue {
@@ -113,7 +117,7 @@ export interface ElementSpec {
 }
 
 export interface SetSpec {
-  keyType: Exclude<NftKeyType, 'ifname' | 'ct_state'>;
+  keyType: Exclude<NftKeyType, 'ifname' | 'ct_state' | 'inet_proto' | 'inet_service'>;
   isDynamic: boolean;
   hasTimeoutFlag: boolean;
   isConstant: boolean;

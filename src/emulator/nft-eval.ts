@@ -9,7 +9,7 @@
 import { NftError, type ChainSpec, type ElementSpec, type MatchKey, type MatchValue, type NamedSpec, type NftCommand, type RawMatchValue, type RuleSpec, type SetSpec, type Statement } from './nft-ast.js';
 import { readAddress } from './nft-parse-rule.js';
 import { cloneNftState, DYNAMIC_SET_DEFAULT_SIZE, findTable, type NftChain, type NftSet, type NftState, type NftTable } from './nft-state.js';
-import { compareIfnames, CT_STATES, DATATYPE_DESCRIPTIONS } from './nft-values.js';
+import { compareIfnames, CT_STATES, DATATYPE_DESCRIPTIONS, parseInetProtoValue, parseInetServiceValue } from './nft-values.js';
 
 const KEY_TYPE_OF = { ip: 'ipv4_addr', ip6: 'ipv6_addr', ether: 'ether_addr' } as const;
 
@@ -293,6 +293,17 @@ function resolveValue(key: MatchKey, value: MatchValue): MatchValue {
       const bit = CT_STATES.find(([name]) => name === item.text)?.[1];
       if (bit === undefined) throw new NftError('Could not parse conntrack state', [item.loc]);
       return BigInt(bit);
+    }
+    if (key.kind === 'l4proto') {
+      const protocol = parseInetProtoValue(item.text);
+      if (protocol === null) throw new NftError('Could not resolve protocol name', [item.loc]);
+      return protocol;
+    }
+    if (key.kind === 'port') {
+      const port = parseInetServiceValue(item.text);
+      if (port === null) throw new NftError('Service out of range', [item.loc]);
+      if (port === undefined) throw new NftError('Could not resolve service: Servname not supported for ai_socktype', [item.loc]);
+      return port;
     }
     return readAddress(item.text, item.loc, KEY_TYPE_OF[key.protocol]);
   };

@@ -29,6 +29,7 @@ function metainfo(state: NftState): Json {
 function keyJson(key: MatchKey): Json {
   if (key.kind === 'meta') return { meta: { key: key.key } };
   if (key.kind === 'ct') return { ct: { key: 'state' } };
+  if (key.kind === 'l4proto') return { meta: { key: 'l4proto' } };
   return { payload: { protocol: key.protocol, field: key.field } };
 }
 
@@ -36,6 +37,12 @@ function valueJson(key: MatchKey, value: bigint | string): Json {
   const type = keyTypeOf(key);
   if (type === 'ifname') return String(value);
   if (type === 'ct_state') return CT_STATES.find(([, bit]) => BigInt(bit) === value)?.[0] ?? Number(value);
+  // A port is a JSON number, a protocol its name (measured, nft 1.0.6: `"right": 443`, `"right": "udp"`).
+  if (type === 'inet_service') return Number(value);
+  if (type === 'inet_proto') {
+    const name = formatKeyValue(type, value as bigint);
+    return /^\d+$/.test(name) ? Number(value) : name;
+  }
   return formatKeyValue(type, value as bigint);
 }
 

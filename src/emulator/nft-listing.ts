@@ -38,6 +38,8 @@ export function priorityText(priority: number, hook: NftHook, flags: NftOutputFl
 export function keyTypeOf(key: MatchKey): NftKeyType {
   if (key.kind === 'meta') return 'ifname';
   if (key.kind === 'ct') return 'ct_state';
+  if (key.kind === 'l4proto') return 'inet_proto';
+  if (key.kind === 'port') return 'inet_service';
   return key.protocol === 'ip' ? 'ipv4_addr' : key.protocol === 'ip6' ? 'ipv6_addr' : 'ether_addr';
 }
 
@@ -53,7 +55,7 @@ export function ctStateNames(bits: number): string[] {
 }
 
 export function keyText(key: MatchKey): string {
-  return key.kind === 'meta' ? key.key : key.kind === 'ct' ? 'ct state' : `${key.protocol} ${key.field}`;
+  return key.kind === 'meta' ? key.key : key.kind === 'ct' ? 'ct state' : key.kind === 'l4proto' ? 'meta l4proto' : `${key.protocol} ${key.field}`;
 }
 
 function matchValueText(key: MatchKey, value: MatchValue, op: '==' | '!='): string {

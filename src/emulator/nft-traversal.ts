@@ -26,7 +26,27 @@ export interface NftPacket {
   ctState: number;
   packets: number;
   bytes: number;
+  /** The batch's IP protocol and ports (`meta l4proto`, `tcp sport`); absent: unknown, those matches fail. */
+  l4proto?: number | null;
+  sport?: number | null;
+  dport?: number | null;
+  /**
+   * The flows the batch is made of (issue 19, from the conntrack model): where a rule matches on
+   * the protocol or a port, each flow walks the chains as a batch of its own; their packets and
+   * bytes add up to the batch's.
+   */
+  flows?: readonly NftFlow[];
 }
+
+export interface NftFlow {
+  l4proto: number;
+  sport: number | null;
+  dport: number | null;
+  packets: number;
+  bytes: number;
+}
+
+const PORT_PROTOCOLS: Readonly<Record<'tcp' | 'udp' | 'sctp', number>> = { tcp: 6, udp: 17, sctp: 132 };
 
 export type NftVerdict = 'accept' | 'drop';
 const MAX_JUMP_DEPTH = 16;
@@ -34,6 +54,11 @@ const MAX_JUMP_DEPTH = 16;
 function keyValue(key: MatchKey, packet: NftPacket): bigint | string | number | null {
   if (key.kind === 'meta') return key.key === 'iifname' ? packet.iifname : packet.oifname;
   if (key.kind === 'ct') return packet.ctState;
+  if (key.kind === 'l4proto') return packet.l4proto === undefined || packet.l4proto === null ? null : BigInt(packet.l4proto);
+  if (key.kind === 'port') {
+    const port = key.field === 'sport' ? packet.sport : packet.dport;
+    return packet.l4proto !== PORT_PROTOCOLS[key.protocol] || port === undefined || port === null ? null : BigInt(port);
+  }
   if (key.protocol === 'ether') return key.field === 'saddr' ? packet.etherSaddr : packet.etherDaddr;
   if ((key.protocol === 'ip') !== (packet.family === 4)) return null;
   return key.field === 'saddr' ? packet.saddr : packet.daddr;
@@ -132,8 +157,43 @@ function walk(table: NftTable, chain: NftChain, packet: NftPacket, nowMs: number
   return 'continue';
 }
 
-/** Runs the batch through every base chain of its hook (lowest priority first); its verdict. */
+/** Whether a rule of these tables looks at the protocol or a port (then flows walk one by one). */
+function hasFlowMatch(chains: ReadonlyArray<{ table: NftTable }>): boolean {
+  const seen = new Set<NftTable>();
+  for (const { table } of chains) {
+    if (seen.has(table)) continue;
+    seen.add(table);
+    for (const chain of table.chains) for (const rule of chain.rules) for (const s of rule.statements) if (s.kind === 'match' && (s.key.kind === 'l4proto' || s.key.kind === 'port')) return true;
+  }
+  return false;
+}
+
+/**
+ * Runs the batch through every base chain of its hook (lowest priority first); its verdict. A batch
+ * of flows, where some rule matches on protocol or port, walks flow by flow: dropped when any is.
+ */
 export function traverseNft(state: NftState, packet: NftPacket, nowMs: number): NftVerdict {
+  const chains = hookChains(state, packet);
+  if (packet.flows !== undefined && packet.flows.length > 0 && hasFlowMatch(chains)) {
+    let verdict: NftVerdict = 'accept';
+    for (const flow of packet.flows) {
+      const one: NftPacket = { ...packet, flows: undefined, l4proto: flow.l4proto, sport: flow.sport, dport: flow.dport, packets: flow.packets, bytes: flow.bytes };
+      if (walkHook(chains, one, nowMs) === 'drop') verdict = 'drop';
+    }
+    return verdict;
+  }
+  return walkHook(chains, packet, nowMs);
+}
+
+function walkHook(chains: ReadonlyArray<{ table: NftTable; chain: NftChain }>, packet: NftPacket, nowMs: number): NftVerdict {
+  for (const { table, chain } of chains) {
+    const outcome = walk(table, chain, packet, nowMs, 0);
+    if (outcome === 'drop' || (outcome === 'continue' && chain.base?.policy === 'drop')) return 'drop';
+  }
+  return 'accept';
+}
+
+function hookChains(state: NftState, packet: NftPacket): Array<{ table: NftTable; chain: NftChain }> {
   const chains: Array<{ table: NftTable; chain: NftChain }> = [];
   for (const table of state.tables) {
     if (table.family === 'ip' && packet.family !== 4) continue;
@@ -141,9 +201,5 @@ export function traverseNft(state: NftState, packet: NftPacket, nowMs: number): 
     for (const chain of table.chains) if (chain.base?.hook === packet.hook) chains.push({ table, chain });
   }
   chains.sort((a, b) => (a.chain.base?.priority ?? 0) - (b.chain.base?.priority ?? 0));
-  for (const { table, chain } of chains) {
-    const outcome = walk(table, chain, packet, nowMs, 0);
-    if (outcome === 'drop' || (outcome === 'continue' && chain.base?.policy === 'drop')) return 'drop';
-  }
-  return 'accept';
+  return chains;
 }

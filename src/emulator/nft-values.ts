@@ -6,7 +6,30 @@
 // or more zero groups as "::", the first on a tie), MACs as two lower-case hex digits per byte, times
 // through time_print() in src/datatype.c (each non-zero unit of d h m s ms).
 
-export type NftKeyType = 'ipv4_addr' | 'ipv6_addr' | 'ether_addr' | 'ifname' | 'ct_state';
+export type NftKeyType = 'ipv4_addr' | 'ipv6_addr' | 'ether_addr' | 'ifname' | 'ct_state' | 'inet_proto' | 'inet_service';
+
+/** Protocol names nft 1.0.6 reads and prints (getprotobyname over Debian's /etc/protocols), by number. */
+export const INET_PROTOCOLS: ReadonlyArray<[string, number]> = [
+  ['icmp', 1], ['igmp', 2], ['tcp', 6], ['udp', 17], ['gre', 47], ['esp', 50], ['ah', 51], ['ipv6-icmp', 58], ['sctp', 132], ['udplite', 136],
+];
+/** Aliases /etc/protocols gives (nft lists the canonical name): measured, `meta l4proto icmpv6` lists as ipv6-icmp. */
+const PROTOCOL_ALIASES: ReadonlyMap<string, number> = new Map([['icmpv6', 58], ['ipv6-icmp', 58]]);
+/** A few /etc/services names; nft lists ports as numbers. */
+const SERVICES: ReadonlyMap<string, number> = new Map([['ssh', 22], ['domain', 53], ['http', 80], ['ntp', 123], ['https', 443]]);
+
+/** `meta l4proto X`: a name or 0–255; null when nft could not resolve it. */
+export function parseInetProtoValue(text: string): bigint | null {
+  if (/^\d{1,3}$/.test(text)) return Number(text) <= 255 ? BigInt(text) : null;
+  const n = INET_PROTOCOLS.find(([name]) => name === text)?.[1] ?? PROTOCOL_ALIASES.get(text);
+  return n === undefined ? null : BigInt(n);
+}
+
+/** A port: digits (null past 65535: "Service out of range") or a service name (undefined: unknown). */
+export function parseInetServiceValue(text: string): bigint | null | undefined {
+  if (/^\d+$/.test(text)) return Number(text) <= 65535 ? BigInt(text) : null;
+  const port = SERVICES.get(text);
+  return port === undefined ? undefined : BigInt(port);
+}
 
 const IPV4_OCTET = /^(?:0|[1-9]\d{0,2})$/;
 const HEX_GROUP = /^[0-9A-Fa-f]{1,4}$/;
@@ -97,10 +120,12 @@ export function formatMacValue(value: bigint): string {
 }
 
 export function bitsOf(type: NftKeyType): number {
-  return type === 'ipv4_addr' ? 32 : type === 'ipv6_addr' ? 128 : type === 'ether_addr' ? 48 : 0;
+  return type === 'ipv4_addr' ? 32 : type === 'ipv6_addr' ? 128 : type === 'ether_addr' ? 48 : type === 'inet_proto' ? 8 : type === 'inet_service' ? 16 : 0;
 }
 
 export function formatKeyValue(type: NftKeyType, value: bigint): string {
+  if (type === 'inet_proto') return INET_PROTOCOLS.find(([, n]) => BigInt(n) === value)?.[0] ?? String(value);
+  if (type === 'inet_service') return String(value);
   if (type === 'ipv4_addr') return formatIpv4Value(value);
   if (type === 'ipv6_addr') return formatIpv6Value(value);
   return formatMacValue(value);

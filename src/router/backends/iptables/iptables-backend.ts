@@ -26,6 +26,8 @@ import { DEFAULT_LAYOUT, LAYOUTS, TRAFFIC_CHAIN, TREE_FROM_HOSTS, defaultLayoutF
 import { planFlush, planSetup, planTeardown } from './plan.js';
 import { jumpPositions, planRouterCounters, readRouterCounters, ROUTER_CHAINS, ROUTER_IN_CHAIN, ROUTER_OUT_CHAIN } from './router-chains.js';
 import { describeRule, findChain, LANTOP_COMMENT } from './rule-spec.js';
+import { CLASS_CHAIN, classJumpPositions, installedClasses, planClassCounters, readClassCounters } from './class-chain.js';
+import { classKey, compareClasses, type TrafficClass } from '../../../domain/traffic-class.js';
 
 export interface IptablesReading extends BackendReading {
   listing: IptablesListing;
@@ -35,6 +37,10 @@ export interface IptablesReading extends BackendReading {
   /** TRAFFIC_IN/TRAFFIC_OUT's counters, both counted families summed; null: not in place in one of them. */
   routerCounters: CounterPair | null;
   isRouterCounterMissing: boolean;
+  /** TRAFFIC_CLASS's counters per class key, both counted families summed. */
+  classCounters: Map<string, CounterPair>;
+  /** The classes counted now (in either family), in classKey order. */
+  installedClasses: TrafficClass[];
 }
 
 export interface IptablesBackendOptions {
@@ -66,6 +72,8 @@ export class IptablesBackend implements AccountingBackend<IptablesReading> {
   private readonly ip6tables: Tool | null;
   private isTagging: boolean;
   private lastLayout: RuleLayout | null = null;
+  /** The classes the last read or plan saw (describe() names them); null: not known yet. */
+  private lastClasses: TrafficClass[] | null = null;
 
   constructor(
     private readonly firmware: FirmwareProfile,
@@ -86,7 +94,7 @@ export class IptablesBackend implements AccountingBackend<IptablesReading> {
     const chosen = this.lastLayout ?? this.options.layout ?? null;
     const layout = chosen === null ? `${LAYOUTS[DEFAULT_LAYOUT].description} (from ${TREE_FROM_HOSTS} hosts of a family on: the tree layout, a chain per address group)` : LAYOUTS[chosen].description;
     const ipv6 = this.ip6tables === null ? '' : `, IPv6 hosts in ip6tables (${this.ip6tables.command} in ${whereName(this.ip6tables)}) alike`;
-    const router = `; the router's own WAN traffic counted in ${ROUTER_IN_CHAIN} (jumped to from INPUT) and ${ROUTER_OUT_CHAIN} (from OUTPUT)`;
+    const router = `; the router's own WAN traffic counted in ${ROUTER_IN_CHAIN} (jumped to from INPUT) and ${ROUTER_OUT_CHAIN} (from OUTPUT); traffic classes (setup --ports/--protocols) in ${CLASS_CHAIN} (jumped to from FORWARD after ${TRAFFIC_CHAIN}), two counting rules per class${this.lastClasses === null ? '' : this.lastClasses.length === 0 ? ', none now' : `, now ${this.lastClasses.map(classKey).join(', ')}`}`;
     return `iptables (${this.iptables.command} in ${whereName(this.iptables)}), ${layout}${router}${this.isTagging ? `, rules tagged "-m comment --comment ${LANTOP_COMMENT}"` : ', rules untagged (no comment match)'}${ipv6}`;
   }
 
@@ -129,7 +137,16 @@ export class IptablesBackend implements AccountingBackend<IptablesReading> {
     // describe() names the layout the router has once a read has seen it (doctor, dry-run).
     this.lastLayout = layoutOfListing(listing) ?? (listing6 === null ? null : layoutOfListing(listing6)) ?? this.lastLayout;
     const routerCounters = this.routerCountersOf(listing, listing6);
-    return { counters, installation, listing, listing6, notes, routerCounters, isRouterCounterMissing: installation === 'complete' && routerCounters === null };
+    const classCounters = readClassCounters(listing, this.options.wan);
+    if (listing6 !== null) {
+      for (const [key, c] of readClassCounters(listing6, this.options.wan, 6)) {
+        const sum = classCounters.get(key) ?? { downBytes: 0, upBytes: 0 };
+        classCounters.set(key, { downBytes: sum.downBytes + c.downBytes, upBytes: sum.upBytes + c.upBytes });
+      }
+    }
+    const classes = unionOfClasses(installedClasses(listing, this.options.wan), listing6 === null ? [] : installedClasses(listing6, this.options.wan, 6));
+    this.lastClasses = classes;
+    return { counters, installation, listing, listing6, notes, routerCounters, isRouterCounterMissing: installation === 'complete' && routerCounters === null, classCounters, installedClasses: classes };
   }
 
   /** The router's own WAN traffic, both counted families summed; null when one lacks its chains. */
@@ -166,27 +183,35 @@ export class IptablesBackend implements AccountingBackend<IptablesReading> {
     const base = { wan: this.options.wan, layout, isTagging: this.isTagging, isAdopting: options.isAdopting, isPruning: options.isPruning };
     const caveat = this.isTagging ? null : 'rules untagged: no comment match';
     const listing6 = reading.listing6 ?? null;
+    // null or absent: each family keeps the classes it counts (only their jump is repaired).
+    const classes = options.classes ?? null;
     if (listing6 === null || this.ip6tables === null) {
       // IPv4 only: IPv6 hosts are rejected by the IPv4 plan, as before IPv6 counting existed.
       const plan = planSetup(reading.listing, hostAddresses, { ...base, iptables: this.iptables.binary });
       const router = planRouterCounters(reading.listing, { ...base, iptables: this.iptables.binary });
+      const classPlan = planClassCounters(reading.listing, { ...base, iptables: this.iptables.binary, classes, before: plan.commands });
+      const uncounted = (classes ?? []).filter((c) => c.protocol === 'icmpv6');
+      this.lastClasses = classes === null ? this.lastClasses : classPlan.classes;
       return {
-        commands: [...plan.commands, ...router.commands],
-        foreign: [...plan.foreignRules, ...router.foreignRules].map(describeRule),
+        commands: [...plan.commands, ...router.commands, ...classPlan.commands],
+        foreign: [...plan.foreignRules, ...router.foreignRules, ...classPlan.foreignRules].map(describeRule),
         rejectedHosts: plan.rejectedHosts,
-        notes: [...plan.notes, ...router.notes, ...(reading.notes ?? [])],
+        notes: [...plan.notes, ...router.notes, ...classPlan.notes, ...uncounted.map((c) => `traffic class ${classKey(c)} is not counted: it is IPv6 only, and IPv6 is not counted here`), ...(reading.notes ?? [])],
         caveat,
       };
     }
     const plan4 = planSetup(reading.listing, hostAddresses.filter((a) => !a.includes(':')), { ...base, iptables: this.iptables.binary });
     const router4 = planRouterCounters(reading.listing, { ...base, iptables: this.iptables.binary });
+    const class4 = planClassCounters(reading.listing, { ...base, iptables: this.iptables.binary, classes, before: plan4.commands });
     const plan6 = planSetup(listing6, hostAddresses.filter((a) => a.includes(':')), { ...base, iptables: this.ip6tables.binary, family: 6 });
     const router6 = planRouterCounters(listing6, { ...base, iptables: this.ip6tables.binary, family: 6 });
+    const class6 = planClassCounters(listing6, { ...base, iptables: this.ip6tables.binary, family: 6, classes, before: plan6.commands });
+    if (classes !== null) this.lastClasses = unionOfClasses(class4.classes, class6.classes);
     return {
-      commands: [...plan4.commands, ...router4.commands, ...plan6.commands, ...router6.commands],
-      foreign: [...plan4.foreignRules, ...router4.foreignRules].map(describeRule).concat([...plan6.foreignRules, ...router6.foreignRules].map((r) => `ip6tables: ${describeRule(r)}`)),
+      commands: [...plan4.commands, ...router4.commands, ...class4.commands, ...plan6.commands, ...router6.commands, ...class6.commands],
+      foreign: [...plan4.foreignRules, ...router4.foreignRules, ...class4.foreignRules].map(describeRule).concat([...plan6.foreignRules, ...router6.foreignRules, ...class6.foreignRules].map((r) => `ip6tables: ${describeRule(r)}`)),
       rejectedHosts: [...plan4.rejectedHosts, ...plan6.rejectedHosts],
-      notes: [...plan4.notes, ...router4.notes, ...[...plan6.notes, ...router6.notes].map((n) => `IPv6: ${n}`)],
+      notes: [...plan4.notes, ...router4.notes, ...class4.notes, ...[...plan6.notes, ...router6.notes, ...class6.notes].map((n) => `IPv6: ${n}`)],
       caveat,
     };
   }
@@ -269,5 +294,21 @@ function describeFamily(listing: IptablesListing, prefix: string, wan: string, f
     `${prefix}${chain ? `in place: the ${TRAFFIC_CHAIN} chain with ${chain.rules.length} rule(s)` : `not in place: the ${TRAFFIC_CHAIN} chain`}`,
     `${prefix}${hasForwardJump(listing) ? 'in place: the FORWARD jump' : 'not in place: the FORWARD jump (nothing is counted, and forwarding is untouched)'}`,
     isRouterInPlace ? `${prefix}in place: the router's own WAN counters (${ROUTER_IN_CHAIN} from INPUT, ${ROUTER_OUT_CHAIN} from OUTPUT)` : `${prefix}not in place: the router's own WAN counters (${routerParts.join(', ')}; hosts are counted without them, the next sync adds them)`,
+    ...describeClasses(listing, prefix, wan, family),
   ];
+}
+
+/** The class chain in words: absent (no classes asked for), or the classes it counts and whether FORWARD jumps to it. */
+function describeClasses(listing: IptablesListing, prefix: string, wan: string, family: 4 | 6): string[] {
+  if (findChain(listing, CLASS_CHAIN) === undefined) return [];
+  const classes = installedClasses(listing, wan, family).map(classKey);
+  const what = classes.length === 0 ? 'no class' : `class(es) ${classes.join(', ')}`;
+  return [classJumpPositions(listing).length > 0 ? `${prefix}in place: traffic classes in ${CLASS_CHAIN}, counting ${what}` : `${prefix}not in place: the FORWARD jump to ${CLASS_CHAIN} (${what}; the next sync or setup adds it)`];
+}
+
+/** Classes of both families, once each, in classKey order. */
+function unionOfClasses(a: readonly TrafficClass[], b: readonly TrafficClass[]): TrafficClass[] {
+  const out = new Map<string, TrafficClass>();
+  for (const c of [...a, ...b]) out.set(classKey(c), c);
+  return [...out.values()].sort(compareClasses);
 }

@@ -12,6 +12,7 @@ import { command, findChain, sameSpec, specOfListedRule, tokensOf, type RuleSpec
 import { specOfListedPrefixRule } from './prefix-spec.js';
 import { isAnyLayoutShape, LANTOP_CHAINS, LAYOUTS, TRAFFIC_CHAIN, type RuleLayout } from './layouts.js';
 import { jumpPositions, planJump, planRouterJumpRemoval, ROUTER_CHAIN_NAMES } from './router-chains.js';
+import { CLASS_CHAIN } from './class-chain.js';
 
 export interface PlanOptions {
   wan: string;
@@ -178,17 +179,25 @@ function withCountedHosts(wantedIps: readonly string[], listing: IptablesListing
   return ips.size === wantedIps.length ? [...wantedIps] : [...ips].sort(compareAddresses);
 }
 
-/** `flush`: empty the chains (the router's too); TRAFFIC and its jump stay so the next setup re-adds the rules. */
+/**
+ * `flush`: empty the chains (the router's and the classes' too); TRAFFIC, TRAFFIC_CLASS and their
+ * jumps stay so the next setup re-adds the rules.
+ */
 export function planFlush(listing: IptablesListing, iptables: string): string[] {
-  return [...LANTOP_CHAINS, ...ROUTER_CHAIN_NAMES].filter((name) => findChain(listing, name) !== undefined).map((name) => command(iptables, '-F', name));
+  return [...LANTOP_CHAINS, ...ROUTER_CHAIN_NAMES, CLASS_CHAIN].filter((name) => findChain(listing, name) !== undefined).map((name) => command(iptables, '-F', name));
 }
 
-/** `teardown`: every jump to TRAFFIC out of FORWARD and to TRAFFIC_IN/OUT out of INPUT/OUTPUT, then lantop's chains; nothing else. */
+/**
+ * `teardown`: every jump to TRAFFIC and TRAFFIC_CLASS out of FORWARD (highest line first, both
+ * together: each delete shifts the lines below it) and to TRAFFIC_IN/OUT out of INPUT/OUTPUT, then
+ * lantop's chains; nothing else.
+ */
 export function planTeardown(listing: IptablesListing, iptables: string): string[] {
   const commands: string[] = [];
-  for (const position of jumpPositions(findChain(listing, 'FORWARD'), TRAFFIC_CHAIN).sort((a, b) => b - a)) commands.push(command(iptables, '-D', 'FORWARD', [String(position)]));
+  const forward = findChain(listing, 'FORWARD');
+  for (const position of [...jumpPositions(forward, TRAFFIC_CHAIN), ...jumpPositions(forward, CLASS_CHAIN)].sort((a, b) => b - a)) commands.push(command(iptables, '-D', 'FORWARD', [String(position)]));
   commands.push(...planRouterJumpRemoval(listing, iptables));
-  const present = [...LANTOP_CHAINS, ...ROUTER_CHAIN_NAMES].filter((name) => findChain(listing, name) !== undefined);
+  const present = [...LANTOP_CHAINS, ...ROUTER_CHAIN_NAMES, CLASS_CHAIN].filter((name) => findChain(listing, name) !== undefined);
   for (const name of present) commands.push(command(iptables, '-F', name));
   for (const name of present) commands.push(command(iptables, '-X', name));
   return commands;

@@ -24,6 +24,8 @@ import { canonicalAddress, addressFamily } from '../../../domain/address.js';
 import type { CounterPair } from '../../../domain/accounting.js';
 import type { InstallationState } from '../../../domain/poller.js';
 import { findChain, findSet, type NftChain, type NftRule, type NftSet, type NftTable } from './nft-model.js';
+import { classKey, compareClasses, type ClassProtocol, type TrafficClass } from '../../../domain/traffic-class.js';
+import { canonicalInterfaceName } from '../../tokens.js';
 
 export const NFT_LAYOUTS = ['dynamic-sets', 'static-sets', 'rules'] as const;
 export type NftLayout = (typeof NFT_LAYOUTS)[number];
@@ -258,3 +260,85 @@ export const LAYOUT_DESCRIPTIONS: Readonly<Record<NftLayout, string>> = {
   'static-sets': 'sets dl4/ul4/dl6/ul6 with one counted element per host',
   rules: 'one counter rule per host and direction in chains dl and ul',
 };
+
+// Traffic classes (issue 19, `setup --ports/--protocols`): a base chain `classes` hooked like
+// `forward` (filter + 10, policy accept: after fw4's forward chain, so it counts what the router
+// really forwards), two counting rules per class, nothing else:
+//   iifname "WAN" tcp sport 443 counter comment "lantop"        down: from the WAN, the remote port
+//   oifname "WAN" tcp dport 443 counter comment "lantop"        up: to the WAN
+//   iifname "WAN" meta l4proto udp counter comment "lantop"     a whole protocol
+// nft 1.0.6 lists `meta l4proto tcp th sport 443` back as `tcp sport 443` (measured:
+// fixtures/nftables/1.0.6/classes-list-*), so lantop writes that form. The inet table counts both
+// families in one rule; `icmp` is IPv4's protocol 1, `icmpv6` IPv6's 58 (`ipv6-icmp`). Rules of the
+// two base chains never see each other's verdicts: counting only, both accept.
+export const CLASS_CHAIN = 'classes';
+export const CLASS_DECLARATION = FORWARD_DECLARATION;
+
+/** nft's name for a class protocol (`meta l4proto NAME`, `NAME sport N`). */
+const NFT_PROTOCOL: Readonly<Record<ClassProtocol, string>> = { tcp: 'tcp', udp: 'udp', icmp: 'icmp', icmpv6: 'ipv6-icmp', gre: 'gre', esp: 'esp', sctp: 'sctp' };
+const CLASS_PROTOCOL = new Map<string, ClassProtocol>(Object.entries(NFT_PROTOCOL).map(([p, name]) => [name, p as ClassProtocol]));
+const CLASS_RULE = /^(iifname|oifname) "([^"]+)" (?:(tcp|udp|sctp) (sport|dport) (\d{1,5})|meta l4proto ([a-z0-9-]+)) counter$/;
+
+/** A class's rule in one direction, normalised (nft-model.ts), comment left out. */
+export function classRule(c: TrafficClass, direction: Direction, wan: string): string {
+  const iface = `${direction === 'down' ? 'iifname' : 'oifname'} "${wan}"`;
+  const match = c.port === null ? `meta l4proto ${NFT_PROTOCOL[c.protocol]}` : `${NFT_PROTOCOL[c.protocol]} ${direction === 'down' ? 'sport' : 'dport'} ${c.port}`;
+  return `${iface} ${match} counter`;
+}
+
+/** Both rules of each class, downs and ups interleaved per class, in the classes' order. */
+export function classRules(classes: readonly TrafficClass[], wan: string): string[] {
+  return classes.flatMap((c) => [classRule(c, 'down', wan), classRule(c, 'up', wan)]);
+}
+
+/** A rule of the classes chain as the class and direction it counts, or null when lantop never writes it. */
+export function classOfRule(rule: NftRule): { class: TrafficClass; direction: Direction; wan: string } | null {
+  const m = !isLantopRule(rule) || rule.norm === null ? null : CLASS_RULE.exec(rule.norm);
+  if (m === null) return null;
+  const direction: Direction = m[1] === 'iifname' ? 'down' : 'up';
+  const wan = canonicalInterfaceName(m[2]!);
+  if (wan === null) return null;
+  if (m[6] !== undefined) {
+    const protocol = CLASS_PROTOCOL.get(m[6]);
+    return protocol === undefined ? null : { class: { protocol, port: null }, direction, wan };
+  }
+  const port = Number(m[5]);
+  if (m[4] !== (direction === 'down' ? 'sport' : 'dport') || port < 1 || port > 65535 || String(port) !== m[5]) return null;
+  return { class: { protocol: m[3] as ClassProtocol, port }, direction, wan };
+}
+
+export function isClassChainAsDeclared(chain: NftChain): boolean {
+  return isForwardAsDeclared(chain);
+}
+
+/** The classes with a lantop rule for this WAN in the classes chain, in classKey order. */
+export function installedClasses(table: NftTable | null, wan: string): TrafficClass[] {
+  const chain = table === null ? null : findChain(table, CLASS_CHAIN);
+  const out = new Map<string, TrafficClass>();
+  for (const rule of chain?.rules ?? []) {
+    const listed = classOfRule(rule);
+    if (listed !== null && listed.wan === wan) out.set(classKey(listed.class), listed.class);
+  }
+  return [...out.values()].sort(compareClasses);
+}
+
+/** Each class's counters (the first rule of a class and direction counts); empty when the chain is not hooked as declared. */
+export function readClassCounters(table: NftTable | null, wan: string): Map<string, CounterPair> {
+  const out = new Map<string, CounterPair>();
+  const chain = table === null ? null : findChain(table, CLASS_CHAIN);
+  if (chain === null || !isClassChainAsDeclared(chain)) return out;
+  const seen = new Set<string>();
+  for (const rule of chain.rules) {
+    const listed = classOfRule(rule);
+    if (listed === null || listed.wan !== wan) continue;
+    const key = classKey(listed.class);
+    if (seen.has(`${key} ${listed.direction}`)) continue;
+    seen.add(`${key} ${listed.direction}`);
+    const pair = out.get(key) ?? { downBytes: 0, upBytes: 0 };
+    const bytes = rule.counter?.bytes ?? 0;
+    if (listed.direction === 'down') pair.downBytes = bytes;
+    else pair.upBytes = bytes;
+    out.set(key, pair);
+  }
+  return out;
+}

@@ -19,7 +19,9 @@ import { CREATE_TABLE, planNftFlush, planNftInstall, planNftRemove, validHostAdd
 import {
   DEFAULT_NFT_LAYOUT, DOWN_CHAIN, FORWARD_CHAIN, LAYOUT_DESCRIPTIONS, ROUTER_CHAINS, SET_SLOTS, TABLE, TABLE_FAMILY, TABLE_NAME, UP_CHAIN,
   installationOf, isLayoutComplete, isRouterChainAsDeclared, layoutOfTable, readCounters, readRouterCounters, type NftLayout,
+  CLASS_CHAIN, installedClasses, isClassChainAsDeclared, readClassCounters,
 } from './layouts.js';
+import { classKey, type TrafficClass } from '../../../domain/traffic-class.js';
 
 export interface NftReading extends BackendReading {
   /** lantop's table as listed; null: it does not exist. */
@@ -29,6 +31,9 @@ export interface NftReading extends BackendReading {
   /** router_in/router_out's counters (IPv4 and IPv6 in one inet rule); null: not in place. */
   routerCounters: CounterPair | null;
   isRouterCounterMissing: boolean;
+  /** The classes chain's counters per class key (IPv4 and IPv6 in one inet rule). */
+  classCounters: Map<string, CounterPair>;
+  installedClasses: TrafficClass[];
 }
 
 export interface NftablesBackendOptions {
@@ -55,6 +60,8 @@ export class NftablesBackend implements AccountingBackend<NftReading> {
   /** Set by fallBackAfter: the kernel refused the sets, so the rules layout is used from now on. */
   private fallbackLayout: NftLayout | null = null;
   private lastLayout: NftLayout | null = null;
+  /** The classes the last read or plan saw (describe() names them); null: not known yet. */
+  private lastClasses: TrafficClass[] | null = null;
 
   constructor(
     private readonly firmware: FirmwareProfile,
@@ -81,7 +88,7 @@ export class NftablesBackend implements AccountingBackend<NftReading> {
 
   describe(): string {
     const layout = this.lastLayout ?? this.layoutFor(null);
-    return `nftables (${this.nft.command} in ${whereName(this.nft)}), table ${TABLE} hooked on forward after the firewall (priority filter + 10), ${layout}: ${LAYOUT_DESCRIPTIONS[layout]}; the router's own WAN traffic counted in chains ${ROUTER_CHAINS.map((c) => `${c.name} (hook ${c.hook})`).join(' and ')}, before the firewall (priority filter - 10); read with \`${this.readCommand.command}\`, changed in one \`nft -f -\` transaction`;
+    return `nftables (${this.nft.command} in ${whereName(this.nft)}), table ${TABLE} hooked on forward after the firewall (priority filter + 10), ${layout}: ${LAYOUT_DESCRIPTIONS[layout]}; the router's own WAN traffic counted in chains ${ROUTER_CHAINS.map((c) => `${c.name} (hook ${c.hook})`).join(' and ')}, before the firewall (priority filter - 10); traffic classes (setup --ports/--protocols) in chain ${CLASS_CHAIN} (hook forward, priority filter + 10), two counting rules per class${this.lastClasses === null ? '' : this.lastClasses.length === 0 ? ', none now' : `, now ${this.lastClasses.map(classKey).join(', ')}`}; read with \`${this.readCommand.command}\`, changed in one \`nft -f -\` transaction`;
   }
 
   read(text: string): NftReading {
@@ -91,14 +98,22 @@ export class NftablesBackend implements AccountingBackend<NftReading> {
       this.isJson = false;
       throw new RouterError(`nft on this router was built without JSON output (\`${this.nft.command} -j\` answered "JSON support not compiled-in").`, 'Nothing to do: lantop reads the text listing from the next poll on.', { seen: sanitizeBlock(answer, 160, 4) });
     }
-    if (MISSING_TABLE.test(answer) && !/^table /m.test(answer)) return { counters: new Map(), installation: 'missing', table: null, layout: null, routerCounters: null, isRouterCounterMissing: false };
+    if (MISSING_TABLE.test(answer) && !/^table /m.test(answer)) {
+      this.lastClasses = [];
+      return { counters: new Map(), installation: 'missing', table: null, layout: null, routerCounters: null, isRouterCounterMissing: false, classCounters: new Map(), installedClasses: [] };
+    }
     const isJson = isNftJson(answer);
     const listing: NftListing = isJson ? parseNftJson(answer) : parseNftText(answer);
     const table = findTable(listing, TABLE_FAMILY, TABLE_NAME);
     if (table === null && !(isJson && listing.tables.length === 0)) throw this.notAListing(answer);
     const installation = installationOf(table, this.wan);
     const routerCounters = readRouterCounters(table, this.wan);
-    return { counters: readCounters(table), installation, table, layout: layoutOfTable(table, this.wan), routerCounters, isRouterCounterMissing: installation === 'complete' && routerCounters === null };
+    const classes = installedClasses(table, this.wan);
+    this.lastClasses = classes;
+    return {
+      counters: readCounters(table), installation, table, layout: layoutOfTable(table, this.wan), routerCounters, isRouterCounterMissing: installation === 'complete' && routerCounters === null,
+      classCounters: readClassCounters(table, this.wan), installedClasses: classes,
+    };
   }
 
   private notAListing(text: string): RouterError {
@@ -110,7 +125,8 @@ export class NftablesBackend implements AccountingBackend<NftReading> {
   planInstall(reading: NftReading, hostAddresses: readonly string[], options: InstallOptions): InstallPlan {
     const layout = this.layoutFor(reading);
     this.lastLayout = layout;
-    const plan = planNftInstall(reading.table, hostAddresses, { wan: this.wan, layout, isPruning: options.isPruning });
+    const plan = planNftInstall(reading.table, hostAddresses, { wan: this.wan, layout, isPruning: options.isPruning, classes: options.classes ?? null });
+    if (options.classes !== undefined && options.classes !== null) this.lastClasses = [...options.classes];
     return {
       commands: plan.commands,
       foreign: plan.foreign,
@@ -180,6 +196,12 @@ export class NftablesBackend implements AccountingBackend<NftReading> {
         return `${slot.name} ${chain === null ? 'absent' : !isRouterChainAsDeclared(chain, slot) ? 'hooked otherwise' : 'without its counter for this WAN'}`;
       });
       lines.push(`not in place: the router's own WAN counters (${parts.join(', ')}; hosts are counted without them, the next sync adds them)`);
+    }
+    const classChain = findChain(table, CLASS_CHAIN);
+    if (classChain !== null) {
+      const classes = installedClasses(table, this.wan).map(classKey);
+      const what = classes.length === 0 ? 'no class' : `class(es) ${classes.join(', ')}`;
+      lines.push(isClassChainAsDeclared(classChain) ? `in place: traffic classes in chain ${CLASS_CHAIN}, counting ${what}` : `not in place: chain ${CLASS_CHAIN} is not hooked as lantop hooks it (${what}; the next sync or setup re-creates it)`);
     }
     return lines;
   }

@@ -101,7 +101,9 @@ function statement(expr: Json, seen: { counter: NftCounter | null }): string | n
     case 'match': {
       if (!isObj(body) || body['op'] !== '==') return null;
       const left = operand(body['left']);
-      const right = str(body['right']);
+      // A port or protocol number is a JSON number (`"right": 443`); the text lists it in decimal.
+      const rightNumber = num(body['right']);
+      const right = str(body['right']) ?? (rightNumber !== null && Number.isSafeInteger(rightNumber) && rightNumber >= 0 ? String(rightNumber) : null);
       if (left === null || right === null) return null;
       return IFNAME_KEYS.has(left) ? `${left} "${right}"` : `${left} ${right}`;
     }

@@ -11,17 +11,20 @@ import { compareAddresses, canonicalAddress, addressFamily } from '../../../doma
 import { canonicalInterfaceName } from '../../tokens.js';
 import { findChain, findSet, type NftRule, type NftSet, type NftTable } from './nft-model.js';
 import {
-  DOWN_CHAIN, FORWARD_CHAIN, FORWARD_DECLARATION, LANTOP_CHAINS, LANTOP_COMMENT, LANTOP_SETS, ROUTER_CHAIN_NAMES, ROUTER_CHAINS, SET_SLOTS, TABLE, UP_CHAIN,
+  CLASS_CHAIN, CLASS_DECLARATION, DOWN_CHAIN, FORWARD_CHAIN, FORWARD_DECLARATION, LANTOP_CHAINS, LANTOP_COMMENT, LANTOP_SETS, ROUTER_CHAIN_NAMES, ROUTER_CHAINS, SET_SLOTS, TABLE, UP_CHAIN,
   elementAddress, forwardRules, hostRule, hostRuleAddress, isForwardAsDeclared, isLantopRule, isRouterChainAsDeclared, isSetAsDeclared, layoutOfTable,
-  routerDeclaration, routerRule, setDeclaration,
+  routerDeclaration, routerRule, setDeclaration, classRules, installedClasses, isClassChainAsDeclared,
   type Direction, type NftLayout, type SetSlot,
 } from './layouts.js';
 import type { NftChain } from './nft-model.js';
+import { classKey, classOfKey, compareClasses, type TrafficClass } from '../../../domain/traffic-class.js';
 
 export interface NftPlanOptions {
   wan: string;
   layout: NftLayout;
   isPruning: boolean;
+  /** Traffic classes (issue 19): absent or null keeps those in place, [] removes them all, a list: exactly these. */
+  classes?: readonly TrafficClass[] | null;
 }
 
 export interface NftPlan {
@@ -64,15 +67,17 @@ function wanToken(wan: string): string {
 }
 
 /** The whole table from nothing. */
-function creation(layout: NftLayout, wan: string, addresses: readonly string[]): string[] {
+function creation(layout: NftLayout, wan: string, addresses: readonly string[], classes: readonly TrafficClass[]): string[] {
   const commands = [CREATE_TABLE];
   for (const slot of layout === 'rules' ? [] : SET_SLOTS) commands.push(`add set ${TABLE} ${slot.name} ${declarationOf(layout, slot)}`);
   commands.push(`add chain ${TABLE} ${FORWARD_CHAIN} ${FORWARD_DECLARATION}`);
   if (layout === 'rules') commands.push(`add chain ${TABLE} ${DOWN_CHAIN}`, `add chain ${TABLE} ${UP_CHAIN}`);
   for (const slot of ROUTER_CHAINS) commands.push(`add chain ${TABLE} ${slot.name} ${routerDeclaration(slot)}`);
+  if (classes.length > 0) commands.push(`add chain ${TABLE} ${CLASS_CHAIN} ${CLASS_DECLARATION}`);
   commands.push(...hostAdditions(layout, addresses, () => false));
   for (const rule of forwardRules(layout, wan)) commands.push(`add rule ${TABLE} ${FORWARD_CHAIN} ${tagged(rule)}`);
   for (const slot of ROUTER_CHAINS) commands.push(`add rule ${TABLE} ${slot.name} ${tagged(routerRule(slot, wan))}`);
+  for (const rule of classRules(classes, wan)) commands.push(`add rule ${TABLE} ${CLASS_CHAIN} ${tagged(rule)}`);
   return commands;
 }
 
@@ -107,7 +112,11 @@ export function planNftInstall(table: NftTable | null, hosts: readonly string[],
   const wan = wanToken(options.wan);
   const { layout } = options;
   const { addresses, rejected } = validHostAddresses(hosts);
-  if (table === null) return { commands: creation(layout, wan, addresses), foreign: [], rejectedHosts: rejected, notes: [`creating table ${TABLE} (${layout})`] };
+  const asked = options.classes === undefined || options.classes === null ? null : dedupeClasses(options.classes);
+  if (table === null) {
+    const classes = asked ?? [];
+    return { commands: creation(layout, wan, addresses, classes), foreign: [], rejectedHosts: rejected, notes: [`creating table ${TABLE} (${layout})`, ...(classes.length > 0 ? [`counting traffic classes ${classes.map(classKey).join(', ')} in chain ${CLASS_CHAIN}`] : [])] };
+  }
 
   const notes: string[] = [];
   const foreign: string[] = [];
@@ -119,7 +128,7 @@ export function planNftInstall(table: NftTable | null, hosts: readonly string[],
   for (const set of table.sets) if (!LANTOP_SETS.includes(set.name) || set.kind !== 'set') foreign.push(describeSet(set));
   for (const other of table.others) foreign.push(`${other.kind} ${other.name}`);
   for (const chain of table.chains) {
-    if (!LANTOP_CHAINS.includes(chain.name) && !ROUTER_CHAIN_NAMES.includes(chain.name)) foreign.push(`chain ${chain.name} (${chain.rules.length} rule(s))`);
+    if (!LANTOP_CHAINS.includes(chain.name) && !ROUTER_CHAIN_NAMES.includes(chain.name) && chain.name !== CLASS_CHAIN) foreign.push(`chain ${chain.name} (${chain.rules.length} rule(s))`);
     else for (const rule of chain.rules) if (!isLantopRule(rule)) foreign.push(`in chain ${chain.name}: ${rule.display}`);
   }
   const previous = layoutOfTable(table, wan);
@@ -156,6 +165,8 @@ export function planNftInstall(table: NftTable | null, hosts: readonly string[],
     const chain = findChain(table, slot.name);
     planBaseChain(chain, slot.name, routerDeclaration(slot), chain !== null && isRouterChainAsDeclared(chain, slot), [routerRule(slot, wan)], "(the router's own WAN traffic)", { first, objects, last, notes });
   }
+
+  planClassChain(table, wan, asked, { first, objects, last, notes });
 
   // Host entries in what is kept; departed hosts keep theirs unless pruning (their counters are history).
   const wantedSet = new Set(addresses);
@@ -231,13 +242,52 @@ function planBaseChain(chain: NftChain | null, name: string, declaration: string
   for (const rule of remaining) out.last.push(`add rule ${TABLE} ${name} ${tagged(rule)}`);
 }
 
+/**
+ * The classes chain (issue 19): the classes asked for (null: those in place) as planBaseChain keeps
+ * a chain; none asked for: lantop's rules and, when nothing else is left in it, the chain removed.
+ * With null and nothing in place (a flushed chain) it stays as it is.
+ */
+function planClassChain(table: NftTable, wan: string, asked: TrafficClass[] | null, out: { first: string[]; objects: string[]; last: string[]; notes: string[] }): void {
+  const chain = findChain(table, CLASS_CHAIN);
+  const wanted = asked ?? installedClasses(table, wan);
+  if (wanted.length > 0) {
+    const before = new Set(installedClasses(table, wan).map(classKey));
+    const added = wanted.map(classKey).filter((k) => !before.has(k));
+    const dropped = [...before].filter((k) => !wanted.some((c) => classKey(c) === k));
+    if (chain !== null && added.length > 0) out.notes.push(`counting traffic class(es) ${added.join(', ')}`);
+    if (dropped.length > 0) out.notes.push(`no longer counting traffic class(es) ${dropped.join(', ')}`);
+    planBaseChain(chain, CLASS_CHAIN, CLASS_DECLARATION, chain !== null && isClassChainAsDeclared(chain), classRules(wanted, wan), `(traffic classes ${wanted.map(classKey).join(', ')})`, out);
+    return;
+  }
+  if (chain === null || asked === null) return;
+  const ours = chain.rules.filter((r) => isLantopRule(r));
+  if (ours.length === chain.rules.length) {
+    out.objects.push(`flush chain ${TABLE} ${CLASS_CHAIN}`, `delete chain ${TABLE} ${CLASS_CHAIN}`);
+    out.notes.push(`no traffic classes: removing chain ${CLASS_CHAIN}`);
+    return;
+  }
+  const removal = deleteByHandle(CLASS_CHAIN, ours);
+  if (removal !== null) out.first.push(...removal);
+  out.notes.push(removal === null ? `${ours.length} class rule(s) in chain ${CLASS_CHAIN} stay: the listing has no rule handles` : `no traffic classes: removing lantop's rules from chain ${CLASS_CHAIN} (it holds rules lantop did not write)`);
+}
+
+/** Once each, in classKey order; re-read from their keys, so only valid protocols and ports reach a command. */
+function dedupeClasses(classes: readonly TrafficClass[]): TrafficClass[] {
+  const out = new Map<string, TrafficClass>();
+  for (const c of classes) {
+    const valid = typeof c?.protocol === 'string' ? classOfKey(classKey(c)) : null;
+    if (valid !== null) out.set(classKey(valid), valid);
+  }
+  return [...out.values()].sort(compareClasses);
+}
+
 /** `delete rule … handle N` for each; null when a handle is unknown (a text listing without `-a`). */
 function deleteByHandle(chain: string, rules: readonly NftRule[]): string[] | null {
   if (!rules.every((r) => r.handle !== null && Number.isSafeInteger(r.handle) && r.handle > 0)) return null;
   return rules.map((r) => `delete rule ${TABLE} ${chain} handle ${r.handle}`);
 }
 
-/** `flush`: empty lantop's counters (set elements, host rules, the router's rules); the table and its chains stay. */
+/** `flush`: empty lantop's counters (set elements, host rules, the router's and the classes' rules); the table and its chains stay. */
 export function planNftFlush(table: NftTable | null): string[] {
   if (table === null) return [];
   const commands: string[] = [];
@@ -246,7 +296,7 @@ export function planNftFlush(table: NftTable | null): string[] {
     if (set !== null && set.kind === 'set' && set.elements.length > 0) commands.push(`flush set ${TABLE} ${name}`);
   }
   // The router's chains are emptied like the host chains: the next setup or sync puts their rule back at 0.
-  for (const name of [DOWN_CHAIN, UP_CHAIN, ...ROUTER_CHAIN_NAMES]) {
+  for (const name of [DOWN_CHAIN, UP_CHAIN, ...ROUTER_CHAIN_NAMES, CLASS_CHAIN]) {
     const ours = findChain(table, name)?.rules.filter(isLantopRule) ?? [];
     if (ours.length === 0) continue;
     // Someone else's rules in the chain stay where the handles allow it.
