@@ -161,7 +161,7 @@ const MARKER_LINE = /^@@lantop-offload:([a-z0-9-]{1,40})$/;
 export function splitOffloadAnswers(text: string): Map<string, string> {
   const sections = new Map<string, string[]>();
   let current: string[] | null = null;
-  for (const raw of text.split(/\r?\n|\r/)) {
+  for (const raw of (typeof text === 'string' ? text : '').split(/\r?\n|\r/)) {
     const m = MARKER_LINE.exec(raw.trim());
     // A marker counts once: a router printing one again cannot open a second section.
     if (m && !sections.has(m[1]!)) {

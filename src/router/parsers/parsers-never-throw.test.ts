@@ -10,6 +10,11 @@ import { parseDhcpLeasesReport } from './dhcp-leases.js';
 import { parseIptablesListing } from './iptables-listing.js';
 import { classifyRouterOutput } from './router-errors.js';
 import { detectFirmware } from '../firmware/detect-firmware.js';
+import { parseConntrack } from './conntrack.js';
+import { readNetDev } from './net-dev.js';
+import { parseConnectionTableAnswer, parseReverseLookup, parseAccountingSwitch } from '../conntrack-commands.js';
+import { parseOffloadAnswers } from '../offload-probes.js';
+import { parseWanAnswer } from '../wan-commands.js';
 import { readFixture } from '../../../test/fixtures.js';
 
 const parsers: Array<[string, (text: string) => unknown]> = [
@@ -19,6 +24,14 @@ const parsers: Array<[string, (text: string) => unknown]> = [
   ['parseDhcpLeasesReport', (t) => parseDhcpLeasesReport(t, { nowSeconds: 1_700_000_000 })],
   ['parseIptablesListing', parseIptablesListing],
   ['classifyRouterOutput', classifyRouterOutput],
+  // Issue 19: the connection table, the WAN counters, the fast-path probes.
+  ['parseConntrack', parseConntrack],
+  ['parseConnectionTableAnswer', parseConnectionTableAnswer],
+  ['parseAccountingSwitch', parseAccountingSwitch],
+  ['parseReverseLookup', (t) => parseReverseLookup(t, '203.0.113.1')],
+  ['readNetDev', readNetDev],
+  ['parseWanAnswer', (t) => parseWanAnswer(t, 'ppp0', 0)],
+  ['parseOffloadAnswers', (t) => parseOffloadAnswers(t, 0)],
   ['detectFirmware', (t) => {
     const ids = ['release', 'commands', 'iptables-version', 'iptables-comment', 'nvram-dd-board', 'proc-net-arp', 'lease-files', 'leases'] as const;
     const answers = [...ids.map((id) => ({ id, command: id, where: 'shell' as const, output: t })), ...(['help', 'iptables-version', 'arp-show', 'lanhosts'] as const).map((id) => ({ id, command: id, where: 'cli' as const, output: t }))];
@@ -39,6 +52,9 @@ const captures = [
   'dnsmasq/2.90/dhcp.leases',
   'isc-dhcpd/4.4/dhcpd.leases',
   'broadcom-cli/cms-cli-lanhosts/lanhosts-show-all.txt',
+  'conntrack/openwrt-luci-5909/proc-net-nf_conntrack.txt',
+  'conntrack/vuurmuur-ip-conntrack/ip_conntrack.txt',
+  'conntrack/lantop-lab/lantop-command-acct-on.txt',
 ].map(readFixture);
 
 // Characters that matter to these parsers, so random text often looks almost right.
