@@ -38,6 +38,8 @@ export class ConnectionsLoader {
     private readonly session: Pick<Session, 'exec'>,
     private readonly hasShell: () => boolean,
     private readonly now: () => number = Date.now,
+    /** The router shell's line budget (FirmwareCapabilities.shellLineBytes); null: unknown. */
+    private readonly lineBytes: () => number | null = () => null,
   ) {}
 
   /** The connection table's entries of these addresses. RouterError when the router has no readable table. */
@@ -47,7 +49,14 @@ export class ConnectionsLoader {
     }
     if (addresses.length === 0) throw new RouterError('The device has no address on the router now, so it has no connections to show.', 'Wait until it is back on the LAN (`lantop hosts` lists what the router sees).');
     const answers = [];
-    for (const command of connectionTableCommands(addresses)) answers.push(parseConnectionTableAnswer(await this.session.exec(command, { where: 'shell' })));
+    let commands: string[];
+    try {
+      commands = connectionTableCommands(addresses, this.lineBytes() ?? undefined);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      commands = []; // lines too short for the filtered read: the whole table below
+    }
+    for (const command of commands) answers.push(parseConnectionTableAnswer(await this.session.exec(command, { where: 'shell' })));
     let merged = mergeConnectionTableAnswers(answers);
     // A shell too small for the filtered read (no `if`/`case`/subshells: the marker came back
     // unexpanded or not at all) still has `cat`: the whole table, filtered here instead.

@@ -88,22 +88,26 @@ export function connectionTableCommand(addresses: readonly string[]): string {
 }
 
 /**
- * The same as one or more commands, each within MAX_COMMAND_BYTES (addresses in order, as many per
+ * The same as one or more commands, each within maxBytes (at most MAX_COMMAND_BYTES: the router
+ * shell's line budget, FirmwareCapabilities.shellLineBytes) (addresses in order, as many per
  * command as fit: about 5 IPv4 or 2 IPv6 addresses). Parse each answer with
  * parseConnectionTableAnswer and join them with mergeConnectionTableAnswers.
  */
-export function connectionTableCommands(addresses: readonly string[]): string[] {
+export function connectionTableCommands(addresses: readonly string[], maxBytes: number = MAX_COMMAND_BYTES): string[] {
   const all = validated(addresses);
+  const limit = Math.min(maxBytes, MAX_COMMAND_BYTES);
   const commands: string[] = [];
   let chunk: string[] = [];
   for (const address of all) {
     const next = [...chunk, address];
-    if (chunk.length > 0 && buildLine(next).length > MAX_COMMAND_BYTES) {
+    if (chunk.length > 0 && buildLine(next).length > limit) {
       commands.push(buildLine(chunk));
       chunk = [address];
     } else chunk = next;
   }
   if (chunk.length > 0) commands.push(buildLine(chunk));
+  // A shell whose lines are shorter than one address's command: none (the caller reads the whole table).
+  if (commands.some((c) => c.length > limit)) throw new RangeError(`connection table command: one address does not fit in ${limit} bytes`);
   return commands;
 }
 

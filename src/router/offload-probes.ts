@@ -138,14 +138,16 @@ function markerCommand(probe: OffloadProbe): string {
  * its marker line. Send each line as one command; concatenate what comes back for
  * parseOffloadAnswers.
  */
-export function offloadProbeScript(probes: readonly OffloadProbe[] = OFFLOAD_PROBES): string[] {
+export function offloadProbeScript(probes: readonly OffloadProbe[] = OFFLOAD_PROBES, maxBytes: number = OFFLOAD_LINE_MAX_BYTES): string[] {
+  // The router shell's line budget (FirmwareCapabilities.shellLineBytes) where it is shorter.
+  const limit = Math.min(maxBytes, OFFLOAD_LINE_MAX_BYTES);
   const out: string[] = [];
   let line = '';
   for (const probe of probes) {
     const part = `${markerCommand(probe)}; ${probe.command}`;
-    if (byteLength(part) > OFFLOAD_LINE_MAX_BYTES) throw new Error(`offload probe ${probe.id} does not fit a line`);
+    if (byteLength(part) > limit) continue; // does not fit this shell's lines: not probed here
     const joined = line === '' ? part : `${line}; ${part}`;
-    if (byteLength(joined) <= OFFLOAD_LINE_MAX_BYTES) line = joined;
+    if (byteLength(joined) <= limit) line = joined;
     else {
       out.push(line);
       line = part;

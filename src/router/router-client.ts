@@ -87,7 +87,7 @@ export class RouterClient implements PollPort {
     this.backendValue = chooseBackend(firmware, this.backendOptions(options));
     this.firmwareValue = firmware;
     this.blocks = new BlockLoader(session, () => this.firmwareValue, () => this.backendValue.kind);
-    this.connections = new ConnectionsLoader(session, () => this.hasShell());
+    this.connections = new ConnectionsLoader(session, () => this.hasShell(), Date.now, () => this.firmwareValue.capabilities.shellLineBytes);
   }
 
   private backendOptions(options: RouterClientOptions): ChooseBackendOptions {
@@ -130,7 +130,8 @@ export class RouterClient implements PollPort {
   async probeOffload(nowMs: number = Date.now()): Promise<OffloadReport> {
     const answers: string[] = [];
     if (this.hasShell()) {
-      for (const line of offloadProbeScript()) answers.push(await this.session.exec(line, { where: 'shell' }));
+      const budget = this.firmwareValue.capabilities.shellLineBytes ?? undefined;
+      for (const line of offloadProbeScript(undefined, budget)) answers.push(await this.session.exec(line, { where: 'shell' }));
     }
     this.offloadValue = parseOffloadAnswers(answers.join('\n'), nowMs);
     return this.offloadValue;
