@@ -1,47 +1,18 @@
 // The emulated BusyBox ash's parser: one command line → lists of and-or pipelines of simple
 // commands, `{ …; }` and `( … )` groups, `for`/`if`/`while`, with quotes, `$NAME`, `${NAME}`,
-// `${#NAME}`, `$?`, `$$`, `$(…)` and backquotes, and redirections (`>`, `>>`, `<`, `N>&M`). What
+// `${#NAME}`, `$?`, `$$`, `$(…)` and backquotes, redirections (`>`, `>>`, `<`, `N>&M`), and
+// `case WORD in [(]PATTERN[|PATTERN…]) LIST ;; … esac` as ash's parse_command reads it. What
 // lantop's batched delivery sends (printf into a pipe, the script built up in a variable and
 // `eval`ed, `for … do [ -r "$f" ] && echo "$f"; done`) parses as ash parses it. Input that needs
 // more (an open quote or group) is reported as incomplete: the interactive shell then asks for the
 // next line with PS2 ("> "), as ash does. Pure.
-
-export type WordPart =
-  | { kind: 'text'; text: string; isQuoted: boolean }
-  | { kind: 'param'; name: string; isLength: boolean; isQuoted: boolean }
-  | { kind: 'subst'; script: string; isQuoted: boolean };
-export type Word = WordPart[];
-
-export interface Redirect {
-  fd: number;
-  op: '>' | '>>' | '<' | '>&' | '<&';
-  target: Word;
-}
-
-export type AshCommand =
-  | { kind: 'simple'; assigns: Array<{ name: string; value: Word }>; words: Word[]; redirects: Redirect[] }
-  | { kind: 'group'; body: AshList; isSubshell: boolean; redirects: Redirect[] }
-  | { kind: 'for'; name: string; items: Word[]; body: AshList; redirects: Redirect[] }
-  | { kind: 'if'; clauses: Array<{ condition: AshList; body: AshList }>; otherwise: AshList | null; redirects: Redirect[] }
-  | { kind: 'while'; condition: AshList; body: AshList; isUntil: boolean; redirects: Redirect[] };
-
-export interface Pipeline {
-  isNegated: boolean;
-  commands: AshCommand[];
-}
-export interface AndOr {
-  first: Pipeline;
-  rest: Array<{ op: '&&' | '||'; pipeline: Pipeline }>;
-}
-export type AshList = AndOr[];
-
-/** The input ends inside a quote, a group or after `&&`/`|`: ash would read another line. */
-export class AshIncomplete extends Error {}
-/** ash's "syntax error: …" (the caller prefixes the shell's name). */
-export class AshSyntaxError extends Error {}
+export * from './ash-ast.js';
+import { AshIncomplete, AshSyntaxError, type AndOr, type AshCommand, type AshList, type CaseBranch, type Pipeline, type Redirect, type Word } from './ash-ast.js';
+import { METACHARS, readWord } from './ash-word.js';
 
 const RESERVED = new Set(['{', '}', '!', 'for', 'in', 'do', 'done', 'if', 'then', 'elif', 'else', 'fi', 'while', 'until', 'case', 'esac']);
-const METACHARS = ' \t\n;&|<>()';
+/** Where a case branch's list ends: `;;`, `esac`, or a closing word ash then reports as unexpected. */
+const CASE_BODY_STOPS: ReadonlySet<string> = new Set([';;', 'esac', 'fi', 'then', 'elif', 'else', 'do', 'done', '}']);
 
 export function parseAsh(input: string): AshList {
   const parser = new AshParser(input);
@@ -108,16 +79,20 @@ class AshParser {
     for (;;) {
       this.skipBlanksAndNewlines();
       if (this.atEnd() || this.input[this.at] === ')') return items;
+      if (stops.has(';;') && this.input.startsWith(';;', this.at)) return items;
       const word = this.peekPlainWord();
       if (word !== null && stops.has(word)) return items;
-      if (word !== null && RESERVED.has(word) && !['{', '!', 'for', 'if', 'while', 'until', 'in'].includes(word)) {
+      if (word !== null && RESERVED.has(word) && !['{', '!', 'for', 'if', 'while', 'until', 'case', 'in'].includes(word)) {
         throw new AshSyntaxError(`syntax error: unexpected "${word}"`);
       }
       items.push(this.andOr());
       this.skipBlanks();
       const ch = this.input[this.at];
       if (ch === ';' || ch === '&') {
-        if (this.input.startsWith(';;', this.at)) throw new AshSyntaxError('syntax error: unexpected ";;"');
+        if (this.input.startsWith(';;', this.at)) {
+          if (stops.has(';;')) return items;
+          throw new AshSyntaxError('syntax error: unexpected ";;"');
+        }
         this.at++;
       } else if (ch !== '\n' && ch !== ')' && !this.atEnd()) {
         const next = this.peekPlainWord();
@@ -180,8 +155,76 @@ class AshParser {
       this.expectReserved('done');
       return { kind: 'while', condition, body, isUntil, redirects: this.redirects() };
     }
-    if (this.peekPlainWord() === 'case') throw new AshSyntaxError('syntax error: "case" is not emulated');
+    if (this.takeReserved('case')) return this.caseCommand();
     return this.simple();
+  }
+
+  /** How ash's raise_error_unexpected_syntax names the next token (keywords only where ash checks for them). */
+  private tokenName(isKeywordChecked: boolean): string {
+    this.skipBlanks();
+    if (this.atEnd()) return 'end of file';
+    if (this.input[this.at] === '\n') return 'newline';
+    if (/^\d?(>>|>&|<&|>|<)/.test(this.input.slice(this.at, this.at + 4))) return 'redirection';
+    const op = ['&&', '||', ';;', ';', '&', '|', '(', ')'].find((o) => this.input.startsWith(o, this.at));
+    if (op) return `"${op}"`;
+    const plain = this.peekPlainWord();
+    return isKeywordChecked && plain !== null && RESERVED.has(plain) ? `"${plain}"` : 'word';
+  }
+
+  private isAtWordStart(): boolean {
+    return !this.atEnd() && !METACHARS.includes(this.input[this.at] as string);
+  }
+
+  // ash.c parse_command, TCASE: the word, `in` (after newlines), then branches up to `esac`. A
+  // branch: an optional `(` (after which `esac` is a pattern), patterns joined by `|`, `)`, a list
+  // ending at `;;` or `esac` (the last `;;` may be left out).
+  private caseCommand(): AshCommand {
+    const fail = (message: string): never => {
+      throw new AshSyntaxError(`syntax error: ${message}`);
+    };
+    this.skipBlanks();
+    if (this.atEnd()) throw new AshIncomplete();
+    if (!this.isAtWordStart()) fail(`unexpected ${this.tokenName(false)} (expecting word)`);
+    const subject = this.word();
+    this.skipBlanksAndNewlines();
+    if (this.atEnd()) throw new AshIncomplete();
+    if (!this.takeReserved('in')) fail(`unexpected ${this.tokenName(true)} (expecting "in")`);
+    const branches: CaseBranch[] = [];
+    for (;;) {
+      this.skipBlanksAndNewlines();
+      if (this.atEnd()) throw new AshIncomplete();
+      if (this.takeReserved('esac')) break;
+      if (this.input[this.at] === '(') this.at++;
+      const patterns: Word[] = [];
+      for (;;) {
+        this.skipBlanks();
+        if (this.atEnd()) throw new AshIncomplete();
+        if (!this.isAtWordStart()) {
+          // ash takes any token here as the pattern and then wants `|` or `)` after it.
+          this.at += (/^(;;|&&|\|\||\d?>>|\d?>&|\d?<&|\d?[<>]|[;&|()\n])/.exec(this.input.slice(this.at))?.[0] ?? ' ').length;
+          this.skipBlanks();
+          if (this.atEnd()) throw new AshIncomplete();
+          fail(`unexpected ${this.input[this.at] === ')' ? '")"' : this.tokenName(false)} (expecting ")")`);
+        }
+        patterns.push(this.word());
+        this.skipBlanks();
+        if (this.input[this.at] !== '|' || this.input[this.at + 1] === '|') break;
+        this.at++;
+      }
+      if (this.atEnd()) throw new AshIncomplete();
+      if (this.input[this.at] !== ')') fail(`unexpected ${this.tokenName(false)} (expecting ")")`);
+      this.at++;
+      branches.push({ patterns, body: this.list(CASE_BODY_STOPS) });
+      this.skipBlanksAndNewlines();
+      if (this.atEnd()) throw new AshIncomplete();
+      if (this.input.startsWith(';;', this.at)) {
+        this.at += 2;
+        continue;
+      }
+      if (this.takeReserved('esac')) break;
+      fail(`unexpected ${this.tokenName(true)} (expecting ";;")`);
+    }
+    return { kind: 'case', subject, branches, redirects: this.redirects() };
   }
 
   private forCommand(): AshCommand {
@@ -283,89 +326,8 @@ class AshParser {
 
   /** One word with its quoting, up to an unquoted metacharacter. */
   private word(): Word {
-    const parts: Word = [];
-    const text = (value: string, isQuoted: boolean): void => {
-      const last = parts[parts.length - 1];
-      if (last?.kind === 'text' && last.isQuoted === isQuoted) last.text += value;
-      else parts.push({ kind: 'text', text: value, isQuoted });
-    };
-    while (!this.atEnd()) {
-      const ch = this.input[this.at] as string;
-      if (METACHARS.includes(ch)) break;
-      if (ch === "'") {
-        const end = this.input.indexOf("'", this.at + 1);
-        if (end < 0) throw new AshIncomplete();
-        text(this.input.slice(this.at + 1, end), true);
-        this.at = end + 1;
-      } else if (ch === '"') {
-        this.at++;
-        for (;;) {
-          if (this.atEnd()) throw new AshIncomplete();
-          const c = this.input[this.at] as string;
-          if (c === '"') {
-            this.at++;
-            break;
-          }
-          if (c === '\\' && '"\\$`\n'.includes(this.input[this.at + 1] ?? '')) {
-            if (this.input[this.at + 1] !== '\n') text(this.input[this.at + 1] as string, true);
-            this.at += 2;
-          } else if (c === '$' || c === '`') this.expansion(parts, true, text);
-          else {
-            text(c, true);
-            this.at++;
-          }
-        }
-        if (parts.length === 0) text('', true);
-      } else if (ch === '\\') {
-        if (this.at + 1 >= this.input.length) throw new AshIncomplete();
-        if (this.input[this.at + 1] !== '\n') text(this.input[this.at + 1] as string, true);
-        this.at += 2;
-      } else if (ch === '$' || ch === '`') this.expansion(parts, false, text);
-      else {
-        text(ch, false);
-        this.at++;
-      }
-    }
-    return parts;
-  }
-
-  private expansion(parts: Word, isQuoted: boolean, text: (value: string, isQuoted: boolean) => void): void {
-    const rest = this.input.slice(this.at);
-    if (rest.startsWith('$(') || rest.startsWith('`')) {
-      const isBackquote = rest.startsWith('`');
-      let depth = 1;
-      let i = this.at + (isBackquote ? 1 : 2);
-      let quote: string | null = null;
-      for (; i < this.input.length; i++) {
-        const c = this.input[i] as string;
-        if (quote) {
-          if (c === quote) quote = null;
-          else if (c === '\\' && quote === '"') i++;
-        } else if (c === "'" || c === '"') quote = c;
-        else if (c === '\\') i++;
-        else if (isBackquote ? c === '`' : c === ')') {
-          if (isBackquote || --depth === 0) break;
-        } else if (!isBackquote && c === '(') depth++;
-      }
-      if (i >= this.input.length) throw new AshIncomplete();
-      parts.push({ kind: 'subst', script: this.input.slice(this.at + (isBackquote ? 1 : 2), i), isQuoted });
-      this.at = i + 1;
-      return;
-    }
-    const braced = /^\$\{(#?)([A-Za-z_][A-Za-z0-9_]*|[?$#0-9])\}/.exec(rest);
-    const bare = /^\$([A-Za-z_][A-Za-z0-9_]*|[?$#0-9])/.exec(rest);
-    if (braced) {
-      parts.push({ kind: 'param', name: braced[2] as string, isLength: braced[1] === '#', isQuoted });
-      this.at += braced[0].length;
-    } else if (bare) {
-      parts.push({ kind: 'param', name: bare[1] as string, isLength: false, isQuoted });
-      this.at += bare[0].length;
-    } else if (rest.startsWith('${')) {
-      if (!rest.includes('}')) throw new AshIncomplete();
-      throw new AshSyntaxError('syntax error: bad substitution');
-    } else {
-      text('$', isQuoted);
-      this.at++;
-    }
+    const read = readWord(this.input, this.at);
+    this.at = read.at;
+    return read.word;
   }
 }

@@ -1,11 +1,12 @@
 // Running what ash-parse.ts read, as BusyBox ash runs it: and-or lists with `$?`, pipelines (each
-// command's output is the next one's input), groups and subshells, for/if/while, variables and
+// command's output is the next one's input), groups and subshells, for/if/while/case, variables and
 // field splitting of unquoted expansions, `$(…)`, redirections to /dev/null, between 1 and 2 and
 // to the router's RAM files, `eval`, `exit`, and the builtins of ash-builtins.ts. Programs come
 // from the persona's command table; a name it does not know is "-ash: NAME: not found" (127).
 // What the line prints, stdout and stderr, comes back in the order it was written. Pure.
 
 import { runEcho, runPrintf, runTest, type FileKind } from './ash-builtins.js';
+import { globMatch, globQuote, utf8Bytes } from './ash-glob.js';
 import { AshIncomplete, AshSyntaxError, parseAsh, type AndOr, type AshCommand, type AshList, type Pipeline, type Redirect, type Word } from './ash-parse.js';
 
 export interface ProgramResult {
@@ -236,16 +237,49 @@ function runCommand(env: AshEnvironment, command: AshCommand, outer: Io): void {
       }
       env.lastStatus = 0;
       return;
+    case 'case':
+      return runCase(env, command, io);
     case 'simple':
       return runSimple(env, command, io);
   }
+}
+
+/** A word expanded as one field, without field splitting (case subjects, assignments). */
+function expandWhole(env: AshEnvironment, word: Word, io: Io): string {
+  return expandWord(env, word.map((part) => ({ ...part, isQuoted: true })), io).join(' ');
+}
+
+/**
+ * A case pattern as glob text: quoted parts literal, unquoted text and unquoted expansions active
+ * (a backslash in an unquoted expansion quotes the next character, as in ash's EXP_CASE).
+ */
+function expandPattern(env: AshEnvironment, word: Word, io: Io): string {
+  let pattern = '';
+  for (const part of word) {
+    const value = part.kind === 'text' ? part.text : expandWhole(env, [part], io);
+    pattern += part.isQuoted ? globQuote(utf8Bytes(value)) : utf8Bytes(value);
+  }
+  return pattern;
+}
+
+// ash.c evalcase: the subject expanded once; patterns expanded in order, only until one matches;
+// that branch's list runs and gives the status, which is 0 when nothing matched or the list is empty.
+function runCase(env: AshEnvironment, command: Extract<AshCommand, { kind: 'case' }>, io: Io): void {
+  const subject = utf8Bytes(expandWhole(env, command.subject, io));
+  for (const branch of command.branches) {
+    if (!branch.patterns.some((pattern) => globMatch(expandPattern(env, pattern, io), subject))) continue;
+    env.lastStatus = 0;
+    runList(env, branch.body, io);
+    return;
+  }
+  env.lastStatus = 0;
 }
 
 function runSimple(env: AshEnvironment, command: Extract<AshCommand, { kind: 'simple' }>, io: Io): void {
   const words = command.words.flatMap((word) => expandWord(env, word, io));
   if (words.length === 0) {
     // No field splitting in an assignment (POSIX 2.9.1): `_S=$(cmd)` keeps cmd's newlines.
-    for (const { name, value } of command.assigns) env.vars.set(name, expandWord(env, value.map((part) => ({ ...part, isQuoted: true })), io).join(' '));
+    for (const { name, value } of command.assigns) env.vars.set(name, expandWhole(env, value, io));
     if (command.assigns.length > 0 || command.redirects.length > 0) env.lastStatus = 0;
     return;
   }

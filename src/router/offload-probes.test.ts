@@ -85,9 +85,15 @@ test('offloadProbeScript packs lines within the budget, every probe once, in ord
     assert.ok(found >= at, `${probe.id} missing or out of order`);
     at = found + marker.length;
   }
-  // A probe too long for any line is a bug, found before anything is sent.
+  // A probe too long for this shell's lines is left out (never sent cut short); the others still go.
   const huge: OffloadProbe = { id: 'x', kind: 'flowtable', command: 'true'.padEnd(600, ' '), where: 'shell', parse: () => null };
-  assert.throws(() => offloadProbeScript([huge]), /does not fit/);
+  assert.deepEqual(offloadProbeScript([huge]), []);
+  const small = OFFLOAD_PROBES[0]!;
+  assert.deepEqual(offloadProbeScript([huge, small]).join('').includes(small.command), true);
+  // A shorter budget (a shell that keeps fewer bytes of a line) packs into more, shorter lines.
+  const tight = offloadProbeScript(OFFLOAD_PROBES, 300);
+  assert.ok(tight.length > offloadProbeScript().length);
+  assert.ok(tight.every((line) => Buffer.byteLength(line) <= 300));
 });
 
 test('the generated lines parse in dash and BusyBox ash', { skip: !hasDash && !hasBusybox }, () => {

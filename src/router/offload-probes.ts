@@ -194,3 +194,13 @@ export function parseOffloadAnswers(text: string, atMs: number, probes: readonly
   }
   return offloadReport(findings, atMs);
 }
+
+/**
+ * Sends the probes (as few lines as the shell's line budget allows) and reads the report; `exec`
+ * null (no shell to run them in): an empty report, nothing sent.
+ */
+export async function runOffloadProbes(exec: ((line: string) => Promise<string>) | null, lineBytes: number | null, atMs: number): Promise<OffloadReport> {
+  const answers: string[] = [];
+  if (exec !== null) for (const line of offloadProbeScript(OFFLOAD_PROBES, lineBytes ?? undefined)) answers.push(await exec(line));
+  return parseOffloadAnswers(answers.join('\n'), atMs);
+}

@@ -25,7 +25,7 @@ import { BlockLoader, type BlockOutcome, type ExpiryOutcome } from './block-load
 import { parseWanAnswer } from './wan-commands.js';
 import { readWithWan } from './wan-read.js';
 import { ConnectionsLoader } from './connections-loader.js';
-import { offloadProbeScript, parseOffloadAnswers } from './offload-probes.js';
+import { runOffloadProbes } from './offload-probes.js';
 import type { WanSample } from '../domain/wan-model.js';
 import type { OffloadReport } from '../domain/offload-model.js';
 import type { CounterPair } from '../domain/accounting.js';
@@ -123,17 +123,10 @@ export class RouterClient implements PollPort {
     return this.offloadValue;
   }
 
-  /**
-   * Looks for fast paths that skip the firewall's counters (issue 19): a few read-only shell lines
-   * (router/offload-probes.ts), never a change. A router without a shell gets an empty report.
-   */
+  /** Looks for fast paths that skip the counters (issue 19): read-only probes; no shell, an empty report. */
   async probeOffload(nowMs: number = Date.now()): Promise<OffloadReport> {
-    const answers: string[] = [];
-    if (this.hasShell()) {
-      const budget = this.firmwareValue.capabilities.shellLineBytes ?? undefined;
-      for (const line of offloadProbeScript(undefined, budget)) answers.push(await this.session.exec(line, { where: 'shell' }));
-    }
-    this.offloadValue = parseOffloadAnswers(answers.join('\n'), nowMs);
+    const exec = this.hasShell() ? (line: string) => this.session.exec(line, { where: 'shell' }) : null;
+    this.offloadValue = await runOffloadProbes(exec, this.firmwareValue.capabilities.shellLineBytes, nowMs);
     return this.offloadValue;
   }
 
