@@ -11,7 +11,8 @@ import { clampScrollTop, describeScroll } from '../scroll.js';
 import { tableRowLine, truncateLine, type Span, type StyledLine } from '../styled-line.js';
 import { cellText } from '../text.js';
 import type { Theme } from '../theme.js';
-import { GROUPING_LABELS, groupConnectionRows, SORT_LABELS, sortConnectionRows } from './connections-rows.js';
+import { GROUPING_LABELS, SORT_LABELS } from './connections-rows.js';
+import { groupConnections, sortConnections, sortGroups } from '../../domain/connections.js';
 import type { ConnectionsState } from './use-connections-state.js';
 
 export type ConnectionColumn = 'remote' | 'address' | 'port' | 'proto' | 'downBytes' | 'upBytes' | 'down' | 'up' | 'age' | 'offload' | 'state' | 'count';
@@ -85,7 +86,8 @@ function connectionCells(c: DeviceConnection, remoteWidth: number): Record<strin
 
 function groupCells(g: ConnectionGroup, labelWidth: number): Record<string, string> {
   return {
-    remote: cellText(g.label, labelWidth).trim() || cellText(g.key, labelWidth),
+    // A remote host's group shows its name when the router's resolver gave one (the label is its address).
+    remote: cellText(g.remoteName ? `${g.remoteName} (${g.label})` : g.label, labelWidth).trim() || cellText(g.key, labelWidth),
     count: String(g.connections),
     downBytes: bytesText(g.downBytes),
     upBytes: bytesText(g.upBytes),
@@ -97,8 +99,8 @@ function groupCells(g: ConnectionGroup, labelWidth: number): Record<string, stri
 /** The rows in display order: connections, or groups of them. */
 export function connectionRows(state: ConnectionsState): { kind: 'connections'; rows: DeviceConnection[] } | { kind: 'groups'; rows: ConnectionGroup[] } {
   const connections = state.view?.connections ?? [];
-  if (state.grouping === 'connections') return { kind: 'connections', rows: sortConnectionRows(connections, state.sort) };
-  return { kind: 'groups', rows: sortConnectionRows(groupConnectionRows(connections, state.grouping), state.sort) };
+  if (state.grouping === 'connections') return { kind: 'connections', rows: sortConnections(connections, state.sort) };
+  return { kind: 'groups', rows: sortGroups(groupConnections(connections, state.grouping), state.sort) };
 }
 
 export const CONNECTIONS_HINTS: readonly KeyHint[] = [

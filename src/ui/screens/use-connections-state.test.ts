@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { connection, connectionsView } from '../../../test/fakes/fake-controller.js';
 import { keyOf } from '../../../test/fakes/fake-terminal.js';
 import type { ErrorView } from '../text.js';
-import { groupConnectionRows, sortConnectionRows } from './connections-rows.js';
 import { connectionsReducer, initialConnectionsState, ONLY_NEW_CONNECTIONS, type ConnectionsAction, type ConnectionsState } from './use-connections-state.js';
 import { connectionsKeyAction } from './use-connections.js';
 
@@ -40,22 +39,7 @@ test('s toggles the sort bytes ⇄ rate', () => {
   assert.equal(state.sort, 'bytes');
 });
 
-test('grouping sums bytes and rates per remote, per protocol/port and per protocol; bytes stay null when no member had any', () => {
-  const byRemote = groupConnectionRows(rows, 'remote');
-  assert.deepEqual(
-    byRemote.map((g) => [g.key, g.label, g.connections, g.downBytes, g.upBytes, g.downBps]),
-    [
-      ['203.0.113.7', 'cdn.example', 2, 6_000, 600, 910],
-      ['203.0.113.9', '203.0.113.9', 1, 200, 80, 0],
-      ['2001:db8::53', '2001:db8::53', 1, null, null, 0],
-    ],
-  );
-  assert.deepEqual(groupConnectionRows(rows, 'port').map((g) => [g.label, g.connections, g.downBytes]), [['tcp/443 https', 2, 6_000], ['udp/53 dns', 2, 200]]);
-  assert.deepEqual(groupConnectionRows(rows, 'protocol').map((g) => [g.label, g.connections]), [['tcp', 2], ['udp', 2]]);
-  // Sorted busiest first: by bytes, or by rate (the second cdn connection moves more right now).
-  assert.deepEqual(sortConnectionRows(rows, 'bytes').map((c) => c.downBytes), [5_000, 1_000, 200, null]);
-  assert.deepEqual(sortConnectionRows(rows, 'rate').map((c) => c.downBps), [900, 10, 0, 0]);
-});
+// Grouping and sorting themselves are domain/connections.ts's, tested in domain/connections.test.ts.
 
 test('a failed read keeps the last view, counts failures, and a good read clears them', () => {
   let state = run(initialConnectionsState(ID, 'laptop'), { type: 'loaded', view: connectionsView(ID, rows) }, { type: 'failed', error }, { type: 'failed', error });
