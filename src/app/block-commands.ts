@@ -13,7 +13,7 @@ import { formatLocalTime, formatTimeUntil } from '../output/units.js';
 import type { BlockEntry, BlockTarget } from '../router/backends/block.js';
 import type { DiscoveredHost } from '../router/discovery.js';
 import type { Action } from './context.js';
-import type { OpenRouter } from './open-router.js';
+import { withRouter } from './commands.js';
 import { createServices, noteCleartextTelnet, type Services } from './services.js';
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -82,15 +82,6 @@ function audit(services: Services, action: BlockAuditAction, entry: { identity: 
     store.quotas.addAudit({ atMs: services.clock.now(), routerKey: services.key, action, identity: entry.identity, addresses: entry.addresses, reason: entry.reason, quotaId: null, by: 'hand', untilMs: entry.untilMs });
   } finally {
     store.close();
-  }
-}
-
-async function withRouter<T>(services: Services, fn: (router: OpenRouter) => Promise<T>): Promise<T> {
-  const router = await services.open();
-  try {
-    return await fn(router);
-  } finally {
-    await router.session.close();
   }
 }
 

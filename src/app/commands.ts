@@ -26,7 +26,8 @@ function write(io: Io, text: string): void {
   io.stdout.write(text);
 }
 
-async function withRouter<T>(services: Services, fn: (router: OpenRouter) => Promise<T>, options: { layout?: SetupLayout } = {}): Promise<T> {
+/** Opens the router, runs fn, and always closes the session. */
+export async function withRouter<T>(services: Services, fn: (router: OpenRouter) => Promise<T>, options: { layout?: SetupLayout } = {}): Promise<T> {
   const router = await services.open(options);
   try {
     return await fn(router);

@@ -11,9 +11,8 @@ import { formatBytes, formatDuration, formatRate } from '../output/units.js';
 import { sanitizeText } from '../sanitize.js';
 import { createServices, noteCleartextTelnet, type Services } from './services.js';
 import { resolveBlockDevice } from './block-commands.js';
-import { confirm } from './commands.js';
+import { confirm, withRouter } from './commands.js';
 import { DeviceConnectionsReader } from './device-connections.js';
-import type { OpenRouter } from './open-router.js';
 
 const GROUPINGS: readonly ConnectionGrouping[] = ['connections', 'remote', 'port', 'protocol'];
 const SORTS: readonly ConnectionSort[] = ['bytes', 'rate'];
@@ -115,15 +114,6 @@ export function renderTop(view: ConnectionsView, options: Pick<TopOptions, 'grou
   }
   for (const note of view.notes) out.push(`note: ${sanitizeText(note, 200)}`);
   return out.join('\n') + '\n';
-}
-
-async function withRouter<T>(services: Services, fn: (router: OpenRouter) => Promise<T>): Promise<T> {
-  const router = await services.open();
-  try {
-    return await fn(router);
-  } finally {
-    await router.session.close();
-  }
 }
 
 export async function runTop(services: Services, deviceText: string | undefined, options: TopOptions): Promise<number> {

@@ -5,6 +5,7 @@
 // HistoryStore's database (history-store.ts `classes`). Rows are written by the router's history
 // writer (the lease holder), like the samples. Kept as long as the hourly samples (history-retention.ts).
 
+import { StateRow } from './state-row.js';
 import type Database from 'better-sqlite3';
 import type { ClassDelta } from '../domain/class-usage.js';
 import { classKey, classOfKey } from '../domain/traffic-class.js';
@@ -24,10 +25,13 @@ export class ClassStore {
   private readonly s;
   private readonly db: Database.Database;
 
+  private readonly state: StateRow;
+
   constructor(
     db: Database.Database,
     private readonly routers: Pick<RouterRegistry, 'routerId' | 'findRouter'>,
   ) {
+    this.state = new StateRow(db, 'class_state', routers);
     this.db = db;
     this.s = {
       // Upsert-add: a minute's polls add up.
@@ -42,11 +46,6 @@ export class ClassStore {
          FROM class_minutes WHERE router_id = ? AND minute_ms >= ? AND minute_ms < ?
          GROUP BY class_key`,
       ),
-      saveState: db.prepare<[number, string, number]>(
-        `INSERT INTO class_state (router_id, state_json, updated_ms) VALUES (?, ?, ?)
-         ON CONFLICT (router_id) DO UPDATE SET state_json = excluded.state_json, updated_ms = excluded.updated_ms`,
-      ),
-      loadState: db.prepare<[number], { state_json: string; updated_ms: number }>('SELECT state_json, updated_ms FROM class_state WHERE router_id = ?'),
       prune: db.prepare<[number]>('DELETE FROM class_minutes WHERE minute_ms < ?'),
     };
   }
@@ -89,21 +88,14 @@ export class ClassStore {
     return out.sort((a, b) => b.downBytes + b.upBytes - (a.downBytes + a.upBytes) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
-  /** Keeps the accountant's exported state (domain/class-usage.ts exportState) of the router's last poll. */
+  /** Keeps the exported state (ClassAccountant.exportState) of the router's last poll. */
   saveState(routerKey: string, state: unknown, atMs: number): void {
-    this.s.saveState.run(this.routers.routerId(routerKey, atMs), JSON.stringify(state), atMs);
+    this.state.write(routerKey, state, atMs);
   }
 
   /** The last saved state (to pass to ClassAccountant.importState, which checks it), or null. */
   loadState(routerKey: string): { state: unknown; updatedMs: number } | null {
-    const routerId = this.routers.findRouter(routerKey);
-    const row = routerId === null ? undefined : this.s.loadState.get(routerId);
-    if (!row) return null;
-    try {
-      return { state: JSON.parse(row.state_json) as unknown, updatedMs: row.updated_ms };
-    } catch {
-      return null;
-    }
+    return this.state.read(routerKey);
   }
 
   /** Deletes the minutes before beforeMs (all routers); the number deleted. */

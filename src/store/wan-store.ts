@@ -5,6 +5,7 @@
 // give a delta since the last poll. Opened over the HistoryStore's database (history-store.ts `wan`).
 // Rows are written by the router's history writer (the lease holder), like the samples.
 
+import { StateRow } from './state-row.js';
 import type Database from 'better-sqlite3';
 import { accountedShareOf, DEFAULT_MIN_SHARE_BYTES, type WanDelta } from '../domain/wan.js';
 import { BUCKET_MS } from './range-plan.js';
@@ -46,10 +47,13 @@ const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isS
 export class WanStore {
   private readonly s;
 
+  private readonly state: StateRow;
+
   constructor(
     db: Database.Database,
     private readonly routers: Pick<RouterRegistry, 'routerId' | 'findRouter'>,
   ) {
+    this.state = new StateRow(db, 'wan_state', routers);
     this.s = {
       // Upsert-add: a minute's polls add up. A NULL router figure leaves the minute's as it was.
       add: db.prepare<[number, number, number, number, number | null, number | null, number, number]>(
@@ -69,11 +73,6 @@ export class WanStore {
                 SUM(host_down_bytes) AS hd, SUM(host_up_bytes) AS hu, MIN(minute_ms) AS first, MAX(minute_ms) AS last
          FROM wan_minutes WHERE router_id = ? AND minute_ms >= ? AND minute_ms < ?`,
       ),
-      saveState: db.prepare<[number, string, number]>(
-        `INSERT INTO wan_state (router_id, state_json, updated_ms) VALUES (?, ?, ?)
-         ON CONFLICT (router_id) DO UPDATE SET state_json = excluded.state_json, updated_ms = excluded.updated_ms`,
-      ),
-      loadState: db.prepare<[number], { state_json: string; updated_ms: number }>('SELECT state_json, updated_ms FROM wan_state WHERE router_id = ?'),
       prune: db.prepare<[number]>('DELETE FROM wan_minutes WHERE minute_ms < ?'),
     };
   }
@@ -114,21 +113,14 @@ export class WanStore {
     };
   }
 
-  /** Keeps the reconciler's exported state (domain/wan.ts exportState) of the router's last poll. */
+  /** Keeps the exported state (WanReconciler.exportState) of the router's last poll. */
   saveState(routerKey: string, state: unknown, atMs: number): void {
-    this.s.saveState.run(this.routers.routerId(routerKey, atMs), JSON.stringify(state), atMs);
+    this.state.write(routerKey, state, atMs);
   }
 
   /** The last saved state (to pass to WanReconciler.importState, which checks it), or null. */
   loadState(routerKey: string): { state: unknown; updatedMs: number } | null {
-    const routerId = this.routers.findRouter(routerKey);
-    const row = routerId === null ? undefined : this.s.loadState.get(routerId);
-    if (!row) return null;
-    try {
-      return { state: JSON.parse(row.state_json) as unknown, updatedMs: row.updated_ms };
-    } catch {
-      return null;
-    }
+    return this.state.read(routerKey);
   }
 
   /** Deletes the minutes before beforeMs (all routers); the number deleted. For the retention's prune. */
