@@ -105,6 +105,7 @@ test('app: ? opens help for the current screen without stopping polling; q close
   await t.press('?');
   const help = await t.waitFor('Help · keys');
   assert.match(help, /d\s+sort by download rate/);
+  assert.match(help, /by port: the busiest traffic classes \(setup --ports\/--protocols\), fastest first/);
   assert.ok(!help.includes('Live usage'), 'the screen is hidden under the help');
   assert.equal(fake.activeWatches, 1);
   // Keys for the hidden screen are off while help is open.

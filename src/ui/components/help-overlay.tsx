@@ -69,6 +69,11 @@ const SCREEN_KEYS: Record<ScreenId, ReadonlyArray<readonly [string, string]>> = 
   ],
 };
 
+// What a screen shows that no key explains: one line each, under the keys.
+const SCREEN_NOTES: Partial<Record<ScreenId, string>> = {
+  live: 'by port: the busiest traffic classes (setup --ports/--protocols), fastest first',
+};
+
 const GLOBAL_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['?', 'show or hide this help'],
   ['Ctrl-C', 'exit lantop at once (the terminal is restored)'],
@@ -87,6 +92,11 @@ export function HelpOverlay({ screen }: { screen: ScreenId }) {
             <Text {...theme.accent}>{keys.padEnd(keyWidth)}</Text>  {what}
           </Text>
         ))}
+        {SCREEN_NOTES[screen] ? (
+          <Text wrap="truncate-end" {...theme.dim}>
+            {SCREEN_NOTES[screen]}
+          </Text>
+        ) : null}
       </Box>
       <Footer hints={[{ keys: '? / q / Esc', action: 'close help' }]} />
     </Box>

@@ -1,6 +1,7 @@
 // Pure: every line of the live usage screen, as styled lines that fit the terminal width — the
 // title, the status, the body (the offload warning while a fast path is on, then waiting, empty,
-// or the table: live-table.ts, with the WAN's accounted share on its totals row) and the key footer.
+// or the table: live-table.ts, with the WAN's accounted share on its totals row; then the busiest
+// traffic classes while some are installed: live-classes.ts) and the key footer.
 // One function feeds both ways of drawing it (live-screen.tsx): Ink, or the row writer that
 // rewrites only the rows that changed (terminal-surface.ts).
 import type { TextProps } from 'ink';
@@ -14,6 +15,7 @@ import type { Theme } from '../theme.js';
 import { liveTableLines } from './live-table.js';
 import { blockPromptText } from './live-block-state.js';
 import { hasQuotaColumn, lineQuotaText, quotaCells } from './live-quota.js';
+import { classesLine, hasClassesLine } from './live-classes.js';
 import { accountedText, offloadWarningText } from './live-wan.js';
 import { FAMILY_LABELS, familyView, liveWindow, sortHosts, topTalker, SORT_LABELS, type LiveState, type SortKey } from './use-live-state.js';
 
@@ -43,10 +45,14 @@ const SORTED_COLUMN: Record<SortKey, LiveColumn[]> = { down: ['down'], up: ['up'
 // Title, status, notice, header, totals, footer, and one spare so the screen never reaches the last row.
 const CHROME_ROWS = 7;
 
-/** Table rows that fit a terminal `rows` high (the cursor keys page by this); the offload warning takes one. */
+/**
+ * Table rows that fit a terminal `rows` high (the cursor keys page by this); the offload warning
+ * takes one, and so does the traffic-class line while the snapshot has classes.
+ */
 export function liveViewportRows(rows: number, state?: LiveState): number {
   const warning = state && offloadWarningText(state.snapshot) !== null ? 1 : 0;
-  return Math.max(3, rows - CHROME_ROWS - warning);
+  const classes = state && hasClassesLine(state.snapshot) ? 1 : 0;
+  return Math.max(3, rows - CHROME_ROWS - warning - classes);
 }
 
 export const LIVE_HINTS: readonly KeyHint[] = [
@@ -124,6 +130,9 @@ export function liveLines({ state, width, rows, theme, spinner }: LiveLinesInput
     // The share may follow the totals (no IP column): cut at the terminal edge like every line.
     if (accounted) body[body.length - 1] = truncateLine(body[body.length - 1]!, width);
   }
+  // Under the totals row (or the empty message), so the table keeps its place above it.
+  const classes = snapshot ? classesLine(state.snapshot, width, theme, family !== 'all') : null;
+  if (classes !== null) body.push(classes);
   const warning = offloadWarningText(state.snapshot);
   if (warning !== null) body.unshift(truncateLine([{ text: warning, style: theme.warn }], width));
   const block = state.block ?? null;

@@ -2,7 +2,8 @@
 // sparkline), a totals row (with the WAN's accounted share), single-key sorting, the top talker
 // marked ▶, a row cursor (❯, ↑/↓; Enter opens the device's connections, issue 19) that follows
 // the device through re-sorts, and scrolling for hundreds of hosts. A fast path that skips the
-// counters keeps a warning line on screen while it is on. Subscribes to the controller's polls while mounted and stops on unmount.
+// counters keeps a warning line on screen while it is on; installed traffic classes show, busiest
+// first, in one line under the totals (live-classes.ts). Subscribes to the controller's polls while mounted and stops on unmount.
 // The IP column widens for IPv6 addresses when there is room. Key f shows one address family's
 // part of every number (use-live-state.ts familyView), in no more columns.
 //
