@@ -101,9 +101,9 @@ function buildProgram(run: (action: Action, cmd: Command, args: string[]) => Pro
       await run(blockActions.unblock, this, this.args);
     });
   for (const [name, description] of [
-    ['setup', 'create the TRAFFIC chain, the FORWARD jump and per-host accounting rules'],
-    ['flush', 'empty the TRAFFIC chain (chain and jump stay; setup re-adds rules)'],
-    ['teardown', "remove lantop's jump and the TRAFFIC chain, nothing else"],
+    ['setup', "create the TRAFFIC chain, the FORWARD jump and per-host accounting rules, and the counters of the router's own WAN traffic (TRAFFIC_IN/TRAFFIC_OUT)"],
+    ['flush', "empty lantop's chains (chains and jumps stay; setup re-adds rules)"],
+    ['teardown', "remove lantop's jumps and chains, nothing else"],
   ] as const) {
     const cmd = sub(name, description)
       .option('--dry-run', 'print the exact commands and change nothing')
