@@ -4,7 +4,7 @@
 // place that decides *what* to send; transport/ decides *how*.
 import { UsageError } from '../errors.js';
 import { sanitizeText } from '../sanitize.js';
-import type { Session } from '../transport/session.js';
+import { isModalSession, type Session } from '../transport/session.js';
 import type { PollHost } from '../domain/accounting.js';
 import type { PollPort, SyncOutcome, TrafficReading } from '../domain/poller.js';
 import type { CommandSpec, FirmwareProfile } from './firmware/families.js';
@@ -132,7 +132,8 @@ export class RouterClient implements PollPort {
 
   /** The router has a POSIX shell lantop can reach (the login lands in one, or the CLI has a route). */
   hasShell(): boolean {
-    return this.firmwareValue.commands.shellRoute !== null || this.firmwareValue.family !== 'broadcom-cli';
+    if (this.firmwareValue.commands.shellRoute !== null) return true;
+    return (isModalSession(this.session) ? this.session.loginMode : this.session.mode) === 'shell';
   }
 
   /** What the last discovery could not read, in words (display-safe), e.g. no IPv6 neighbour table. */
