@@ -46,6 +46,24 @@ describe('ConnectionsLoader against answers captured from BusyBox ash (fixtures/
     session2.assertDone();
   });
 
+  test('the switch is read once, and again only when the table contradicts it', async () => {
+    const on = readFixture('conntrack/lantop-lab/lantop-command-acct-on.txt');
+    const off = readFixture('conntrack/lantop-lab/lantop-command-acct-off.txt');
+    const session = new ScriptedSession([
+      { command: isTableRead, output: off },
+      { command: ACCOUNTING_SWITCH_COMMAND, output: '0\n' },
+      { command: isTableRead, output: off },
+      // Bytes appear: someone turned it on elsewhere, so the switch is read again.
+      { command: isTableRead, output: on },
+      { command: ACCOUNTING_SWITCH_COMMAND, output: '1\n' },
+    ], { mode: 'shell' });
+    const loader = new ConnectionsLoader(session, () => true);
+    assert.equal((await loader.read(H10)).accounting, 'off');
+    assert.equal((await loader.read(H10)).accounting, 'off');
+    assert.equal((await loader.read(H10)).accounting, 'on');
+    session.assertDone();
+  });
+
   test('accounting off: said, with the one command that turns it on', async () => {
     const session = new ScriptedSession([
       { command: isTableRead, output: readFixture('conntrack/lantop-lab/lantop-command-acct-off.txt') },

@@ -33,6 +33,8 @@ const NAME_CACHE_LIMIT = 2048;
 export class ConnectionsLoader {
   private readonly names = new Map<string, string | null>();
   private areLookupsOn = true;
+  /** nf_conntrack_acct as last read (undefined: not read yet; null: unreadable). */
+  private switchValue: boolean | null | undefined = undefined;
 
   constructor(
     private readonly session: Pick<Session, 'exec'>,
@@ -72,7 +74,13 @@ export class ConnectionsLoader {
     if (!merged.isComplete) notes.push('the listing was cut short: some connections may be missing');
     const refused = merged.report.skipped.find((line) => /^conntrack v/.test(line.trim()) && /error|denied|not permitted/i.test(line));
     if (refused !== undefined) notes.push(`conntrack said: ${sanitizeText(refused.trim(), 120)}`);
-    const switchValue = parseAccountingSwitch(await this.session.exec(ACCOUNTING_SWITCH_COMMAND, { where: 'shell' }));
+    // The switch is read once and again only when the table contradicts it (someone changed it):
+    // the Connections screen reads every 2 s, and the switch seldom changes.
+    const hasAccounting = merged.report.hasAccounting;
+    if (this.switchValue === undefined || (this.switchValue === true && hasAccounting === false) || (this.switchValue === false && hasAccounting === true)) {
+      this.switchValue = parseAccountingSwitch(await this.session.exec(ACCOUNTING_SWITCH_COMMAND, { where: 'shell' }));
+    }
+    const switchValue = this.switchValue;
     // The switch is the truth where it can be read; without it, whether any entry carries bytes.
     const accounting = switchValue === true ? 'on' : switchValue === false ? 'off' : merged.report.hasAccounting === true ? 'on' : merged.report.hasAccounting === false ? 'off' : 'unknown';
     if (switchValue === true && merged.report.hasAccounting === false) notes.push('connection accounting is on, but these connections were opened before it was: only newer ones carry bytes');
@@ -95,6 +103,7 @@ export class ConnectionsLoader {
     if (!this.hasShell()) return { isDone: false, message: "this router's CLI offers no shell to change it from" };
     const said = await this.session.exec(ENABLE_ACCOUNTING_COMMAND, { where: 'shell' });
     const now = parseAccountingSwitch(await this.session.exec(ACCOUNTING_SWITCH_COMMAND, { where: 'shell' }));
+    this.switchValue = now;
     if (now === true) return { isDone: true, message: `connection accounting is on (\`${ENABLE_ACCOUNTING_COMMAND}\`): connections opened from now on carry bytes; it lasts until the router restarts` };
     const why = sanitizeText(said.trim().split('\n')[0] ?? '', 120);
     return { isDone: false, message: `the router did not turn it on${why ? `: ${why}` : ''} (log in as root?)` };
