@@ -137,6 +137,8 @@ function buildProgram(run: (action: Action, cmd: Command, args: string[]) => Pro
     .option('--json', 'JSON output')
     .option('--csv', 'CSV output')
     .option('--by-family', 'with --json/--csv: add the IPv4 and IPv6 parts of every number')
+    .option('--html <file>', 'write one self-contained HTML report with charts to FILE (- for stdout; docs/reports.md)')
+    .option('--open', 'with --html: open the report in the default browser')
     .action(async function (this: Command) {
       await run(actions.report, this, []);
     });

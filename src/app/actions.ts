@@ -169,10 +169,11 @@ export const actions = {
   async report(ctx, options) {
     const pick = (key: string) => opt(options, key);
     const o: Parameters<typeof runReport>[1] = { json: options.json === true, csv: options.csv === true, byFamily: options.byFamily === true };
-    for (const key of ['period', 'since', 'until', 'cycleDay'] as const) {
+    for (const key of ['period', 'since', 'until', 'cycleDay', 'html'] as const) {
       const v = pick(key);
       if (v !== undefined) o[key] = v;
     }
+    if (options.open === true) o.open = true;
     return runReport(createServices(ctx), o);
   },
   async serve(ctx, options) {

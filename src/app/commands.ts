@@ -21,6 +21,7 @@ import type { SetupLayout } from './open-router.js';
 import type { Io } from './context.js';
 import type { Services } from './services.js';
 import { loadReport, periodSpec } from './history-report.js';
+import { runHtmlReport } from './report-html.js';
 
 function write(io: Io, text: string): void {
   io.stdout.write(text);
@@ -209,9 +210,11 @@ export function wanReportJson(wan: WanReport) {
 
 export async function runReport(
   deps: Pick<Services, 'settings' | 'clock' | 'io' | 'key' | 'openHistory'>,
-  options: { period?: string; since?: string; until?: string; cycleDay?: string; json?: boolean; csv?: boolean; byFamily?: boolean },
+  options: { period?: string; since?: string; until?: string; cycleDay?: string; json?: boolean; csv?: boolean; byFamily?: boolean; html?: string; open?: boolean },
 ): Promise<number> {
   const spec = periodSpec(options);
+  // One self-contained HTML file with the charts (issue 17, docs/reports.md).
+  if (options.html !== undefined || options.open === true) return runHtmlReport(deps, spec, options);
   const store = deps.openHistory();
   try {
     const key = deps.key;
