@@ -1,15 +1,17 @@
 // The real RouterController behind the Ink app: one router connection, one monitor, the history
 // store. Screens call these methods; nothing here renders.
-import { resolvePeriod } from '../domain/periods.js';
+import { lastHoursSpec, shiftedPeriod } from '../domain/periods.js';
+import { GRANULARITY_MS } from '../domain/chart-resolution.js';
+import { alignSeries, chartWindow } from '../domain/report-document-builder.js';
 import type { Snapshot } from '../domain/snapshot.js';
 import { RouterError } from '../errors.js';
 import { sanitizeText } from '../sanitize.js';
 import type { HistoryStore } from '../store/history-store.js';
 import type { OpenRouter } from './open-router.js';
 import { startMonitor, type Monitor } from './monitor.js';
-import { loadReport, periodSpec } from './history-report.js';
+import { periodSpec } from './history-report.js';
 import type { Services } from './services.js';
-import type { ApplyResult, BlockActionResult, DiscoveredHost, HistoryPeriod, HistoryView, QuotaInput, QuotasView, RouterController, RulePlanView } from './types.js';
+import type { ApplyResult, BlockActionResult, DiscoveredHost, HistoryPeriod, HistoryQuery, HistoryView, QuotaInput, QuotasView, RouterController, RulePlanView } from './types.js';
 import type { AlertDispatcher } from '../notify/dispatcher.js';
 import type { QuotaEnforcer } from './quota-enforcer.js';
 import { loadQuotasView, removeQuota, saveQuota } from './quota-controller.js';
@@ -23,6 +25,9 @@ export interface ControllerOptions {
   /** The alert channels for the quota enforcer (issue 16; the app: Services.openAlerts; the demo: none). */
   openAlerts?: Services['openAlerts'];
 }
+
+/** The History screen's `h` view: the last this many hours, per minute (issue 17). */
+const HISTORY_HOURS = 6;
 
 export class LiveRouterController implements RouterController {
   private router: OpenRouter | null = null;
@@ -141,19 +146,42 @@ export class LiveRouterController implements RouterController {
     this.monitor.poller.start();
   }
 
-  async history(period: HistoryPeriod): Promise<HistoryView> {
+  /**
+   * A period's per-device totals and its chart (issue 17): `query.offset` periods back, the total
+   * series and, when asked, one device's, at chart-resolution's granularity for the period.
+   */
+  async history(period: HistoryPeriod, query: HistoryQuery = {}): Promise<HistoryView> {
     const store = this.options.store;
     if (store === null) throw new RouterError('History is not available: no database.', 'Pass --db PATH or check the data directory is writable.');
-    const spec = periodSpec({ period });
     const now = this.options.services.clock.now();
-    const range = resolvePeriod(spec, now);
-    const report = loadReport(store, this.options.services.key, spec, now);
+    const offset = query.offset ?? 0;
+    if (!Number.isInteger(offset)) throw new RangeError(`history offset must be an integer, got ${String(offset)}`);
+    const spec = period === 'hours' ? lastHoursSpec(now, HISTORY_HOURS) : periodSpec({ period });
+    const range = shiftedPeriod(spec, now, offset);
+    const routerId = store.findRouter(this.options.services.key);
+    const report = routerId === null ? null : store.hostTotals(routerId, range.startMs, range.endMs);
+    const window = chartWindow(spec, range, report, now);
+    const { granularity, bucketStartsMs } = window;
+    const first = bucketStartsMs[0];
+    const last = bucketStartsMs[bucketStartsMs.length - 1];
+    const seriesOf = (identity: string | null) =>
+      alignSeries(routerId === null || first === undefined || last === undefined ? [] : store.series(routerId, identity, first, last + GRANULARITY_MS[granularity], granularity), bucketStartsMs);
+    const rows = (report?.hosts ?? []).map((h) => ({ identity: h.identity, ip: h.ip, mac: h.mac, hostname: h.hostname === null ? null : sanitizeText(h.hostname, 255), downBytes: h.downBytes, upBytes: h.upBytes }));
+    const identity = query.identity ?? null;
+    const named = identity === null ? undefined : rows.find((r) => r.identity === identity);
     return {
       period,
       startMs: range.startMs,
       endMs: range.endMs,
-      rows: (report?.hosts ?? []).map((h) => ({ identity: h.identity, ip: h.ip, mac: h.mac, hostname: h.hostname === null ? null : sanitizeText(h.hostname, 255), downBytes: h.downBytes, upBytes: h.upBytes })),
+      rows,
       totals: report?.totals ?? { downBytes: 0, upBytes: 0 },
+      offset,
+      chart: {
+        granularity,
+        bucketStartsMs,
+        total: seriesOf(null),
+        device: identity === null ? null : { identity, name: sanitizeText(named?.hostname ?? named?.ip ?? identity, 64), ...seriesOf(identity) },
+      },
     };
   }
 

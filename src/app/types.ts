@@ -49,15 +49,45 @@ export interface HistoryRow {
   upBytes: number;
 }
 
+/** Bytes per bucket, aligned with HistoryChart.bucketStartsMs; null = pruned (unknown, not zero). */
+export interface HistorySeries {
+  down: Array<number | null>;
+  up: Array<number | null>;
+}
+
+/** The History screen's time chart (issue 17): the period's buckets at domain/chart-resolution's resolution. */
+export interface HistoryChart {
+  granularity: 'minute' | 'hour' | 'day';
+  /** UTC-aligned bucket starts from the period's start up to now (the future part is not drawn). */
+  bucketStartsMs: number[];
+  /** All devices together. */
+  total: HistorySeries;
+  /** The device asked for (HistoryQuery.identity), `name` display-safe; null when none was asked. */
+  device: (HistorySeries & { identity: string; name: string }) | null;
+}
+
 export interface HistoryView {
   period: string;
   startMs: number;
   endMs: number;
   rows: HistoryRow[];
   totals: { downBytes: number; upBytes: number };
+  /** Periods back from the current one (0 now, -1 the one before); absent: 0. */
+  offset?: number;
+  /** Absent or null: no chart (a controller without series). */
+  chart?: HistoryChart | null;
 }
 
-export type HistoryPeriod = 'today' | 'yesterday' | 'week' | 'month' | 'cycle' | 'all';
+/** `hours`: the last 6 hours, per minute (issue 17); the others as `lantop report --period`. */
+export type HistoryPeriod = 'hours' | 'today' | 'yesterday' | 'week' | 'month' | 'cycle' | 'all';
+
+/** Which neighbour of the period and whose series (issue 17: ←/→ and the device picker). */
+export interface HistoryQuery {
+  /** 0 = the current period, -1 the one before…; absent: 0. */
+  offset?: number;
+  /** A device's identity for its own series beside the total; absent or null: the total only. */
+  identity?: string | null;
+}
 
 /** What a block or unblock from the app did, in words (display-safe). */
 export interface BlockActionResult {
@@ -108,7 +138,8 @@ export interface RouterController {
   apply(plan: RulePlanView): Promise<ApplyResult>;
   /** Starts polling (idempotent); every poll's snapshot goes to the listener. Returns stop(). */
   watch(listener: (snapshot: Snapshot) => void): () => void;
-  history(period: HistoryPeriod): Promise<HistoryView>;
+  /** A period's per-device totals and its time chart; `query` picks the neighbour period and a device's series. */
+  history(period: HistoryPeriod, query?: HistoryQuery): Promise<HistoryView>;
   /** Blocks a device (by identity) for durationMs, or lifts its block (issue 16). Never rejects. */
   blockDevice(identity: string, durationMs: number): Promise<BlockActionResult>;
   unblockDevice(identity: string): Promise<BlockActionResult>;

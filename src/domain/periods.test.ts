@@ -1,7 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { daysInMonth, fixedZone, parsePeriodBound, resolvePeriod, utcZone, type TimeRange } from './periods.js';
+import fc from 'fast-check';
+import { daysInMonth, fixedZone, lastHoursSpec, parsePeriodBound, resolvePeriod, shiftedPeriod, utcZone, type PeriodSpec, type TimeRange } from './periods.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -162,6 +163,86 @@ describe('system zone follows TZ and DST', () => {
     assert.equal(out.status, 0, out.stderr);
     const got = JSON.parse(out.stdout) as Record<string, TimeRange>;
     assert.deepEqual(got.dst, { startMs: utc(2024, 3, 30, 23), endMs: utc(2024, 3, 31, 22) });
+    assert.deepEqual(got.week, { startMs: utc(2024, 3, 24, 23), endMs: utc(2024, 3, 31, 22) });
+    assert.deepEqual(got.month, { startMs: utc(2024, 2, 29, 23), endMs: utc(2024, 3, 31, 22) });
+  });
+});
+
+describe('shiftedPeriod (issue 17: the History screen scrolls a period back and forth)', () => {
+  const now = utc(2024, 3, 13, 15, 30); // Wednesday 13 March 2024
+
+  test('offset 0 is resolvePeriod; -1 is the period before, +1 the one after', () => {
+    const specs: PeriodSpec[] = [{ kind: 'today' }, { kind: 'yesterday' }, { kind: 'week' }, { kind: 'month' }, { kind: 'cycle', startDay: 15 }, { kind: 'all' }];
+    for (const spec of specs) assert.deepEqual(shiftedPeriod(spec, now, 0, utcZone), resolvePeriod(spec, now, utcZone), spec.kind);
+    assert.deepEqual(iso(shiftedPeriod({ kind: 'today' }, now, -1, utcZone)), ['2024-03-12T00:00:00.000Z', '2024-03-13T00:00:00.000Z']);
+    assert.deepEqual(iso(shiftedPeriod({ kind: 'yesterday' }, now, -1, utcZone)), ['2024-03-11T00:00:00.000Z', '2024-03-12T00:00:00.000Z']);
+    assert.deepEqual(iso(shiftedPeriod({ kind: 'week' }, now, -1, utcZone)), ['2024-03-04T00:00:00.000Z', '2024-03-11T00:00:00.000Z']);
+    assert.deepEqual(iso(shiftedPeriod({ kind: 'week' }, now, 1, utcZone)), ['2024-03-18T00:00:00.000Z', '2024-03-25T00:00:00.000Z']);
+    assert.deepEqual(iso(shiftedPeriod({ kind: 'month' }, now, -3, utcZone)), ['2023-12-01T00:00:00.000Z', '2024-01-01T00:00:00.000Z']);
+    assert.deepEqual(iso(shiftedPeriod({ kind: 'month' }, now, 10, utcZone)), ['2025-01-01T00:00:00.000Z', '2025-02-01T00:00:00.000Z']);
+    // "all" has no neighbours.
+    assert.deepEqual(shiftedPeriod({ kind: 'all' }, now, -4, utcZone), resolvePeriod({ kind: 'all' }, now, utcZone));
+    assert.throws(() => shiftedPeriod({ kind: 'today' }, now, 0.5, utcZone), RangeError);
+  });
+
+  test('billing cycles across month ends clamp the start day as resolvePeriod does', () => {
+    // Cycle on the 31st; now is 13 March → the current cycle began 29 Feb (leap year).
+    const spec: PeriodSpec = { kind: 'cycle', startDay: 31 };
+    assert.deepEqual(iso(shiftedPeriod(spec, now, 0, utcZone)), ['2024-02-29T00:00:00.000Z', '2024-03-31T00:00:00.000Z']);
+    assert.deepEqual(iso(shiftedPeriod(spec, now, -1, utcZone)), ['2024-01-31T00:00:00.000Z', '2024-02-29T00:00:00.000Z']);
+    assert.deepEqual(iso(shiftedPeriod(spec, now, -2, utcZone)), ['2023-12-31T00:00:00.000Z', '2024-01-31T00:00:00.000Z']);
+    assert.deepEqual(iso(shiftedPeriod(spec, now, 1, utcZone)), ['2024-03-31T00:00:00.000Z', '2024-04-30T00:00:00.000Z']);
+  });
+
+  test('last hours: whole minutes up to the current one; a custom range moves by its length', () => {
+    const spec = lastHoursSpec(utc(2024, 3, 13, 15, 30, 20), 6);
+    const r = resolvePeriod(spec, now, utcZone);
+    assert.deepEqual(iso(r), ['2024-03-13T09:31:00.000Z', '2024-03-13T15:31:00.000Z']);
+    assert.deepEqual(iso(shiftedPeriod(spec, now, -1, utcZone)), ['2024-03-13T03:31:00.000Z', '2024-03-13T09:31:00.000Z']);
+  });
+
+  test('property: consecutive offsets tile time without gaps or overlaps, and contain the shifted "now"', () => {
+    const zones = [utcZone, fixedZone(-300), fixedZone(330), fixedZone(840)];
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.UTC(1990, 0, 1), max: Date.UTC(2090, 0, 1) }),
+        fc.integer({ min: -30, max: 30 }),
+        fc.constantFrom<PeriodSpec>({ kind: 'today' }, { kind: 'yesterday' }, { kind: 'week' }, { kind: 'month' }, { kind: 'cycle', startDay: 1 }, { kind: 'cycle', startDay: 30 }, { kind: 'cycle', startDay: 31 }),
+        fc.constantFrom(...zones),
+        (t, offset, spec, zone) => {
+          const a = shiftedPeriod(spec, t, offset, zone);
+          const b = shiftedPeriod(spec, t, offset + 1, zone);
+          assert.equal(a.endMs, b.startMs);
+          assert.ok(a.startMs < a.endMs);
+          // The range one back from a moment inside this range is the range before it.
+          assert.deepEqual(shiftedPeriod(spec, b.startMs, -1, zone), resolvePeriod(spec, a.startMs, zone));
+        },
+      ),
+    );
+  });
+
+  test('Europe/Berlin: stepping over the DST changes keeps local midnights (23 h and 25 h days)', () => {
+    const script = `
+      import { shiftedPeriod, systemZone } from './src/domain/periods.ts';
+      const now = Date.UTC(2024, 3, 2, 12);
+      const spring = shiftedPeriod({ kind: 'today' }, now, -2, systemZone);
+      const autumn = shiftedPeriod({ kind: 'today' }, Date.UTC(2024, 10, 1, 12), -5, systemZone);
+      const week = shiftedPeriod({ kind: 'week' }, now, -1, systemZone);
+      const month = shiftedPeriod({ kind: 'month' }, now, -1, systemZone);
+      console.log(JSON.stringify({ spring, autumn, week, month }));
+    `;
+    const out = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      env: { ...process.env, TZ: 'Europe/Berlin' },
+      encoding: 'utf8',
+      cwd: new URL('../..', import.meta.url).pathname,
+      timeout: 30_000,
+    });
+    assert.equal(out.status, 0, out.stderr);
+    const got = JSON.parse(out.stdout) as Record<string, TimeRange>;
+    // 31 March 2024: clocks go forward at 02:00, a 23-hour day.
+    assert.deepEqual(got.spring, { startMs: utc(2024, 3, 30, 23), endMs: utc(2024, 3, 31, 22) });
+    // 27 October 2024: clocks go back, a 25-hour day.
+    assert.deepEqual(got.autumn, { startMs: utc(2024, 10, 26, 22), endMs: utc(2024, 10, 27, 23) });
     assert.deepEqual(got.week, { startMs: utc(2024, 3, 24, 23), endMs: utc(2024, 3, 31, 22) });
     assert.deepEqual(got.month, { startMs: utc(2024, 2, 29, 23), endMs: utc(2024, 3, 31, 22) });
   });

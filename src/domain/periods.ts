@@ -182,3 +182,51 @@ export function parsePeriodBound(text: string, bound: 'since' | 'until', zone: L
   }
   return null;
 }
+
+/**
+ * The period `offset` periods away from the one around `nowMs` (issue 17: the History screen's
+ * ←/→): 0 is resolvePeriod's answer, -1 the period before (yesterday for today, last week, last
+ * month, the previous billing cycle), +1 the one after. Steps are in local calendar units (days,
+ * months), so a DST day stays 23 or 25 hours long and month ends clamp as resolvePeriod does.
+ * "all" has no neighbours (any offset gives the same range); a custom range moves by its length.
+ * Throws RangeError on a non-integer offset or an invalid spec.
+ */
+export function shiftedPeriod(spec: PeriodSpec, nowMs: number, offset: number, zone: LocalZone = systemZone): TimeRange {
+  if (!Number.isInteger(offset)) throw new RangeError(`period offset must be an integer, got ${String(offset)}`);
+  if (offset === 0 || spec.kind === 'all') return resolvePeriod(spec, nowMs, zone);
+  switch (spec.kind) {
+    case 'today':
+      return { startMs: startOfDay(zone, nowMs, offset), endMs: startOfDay(zone, nowMs, offset + 1) };
+    case 'yesterday':
+      return { startMs: startOfDay(zone, nowMs, offset - 1), endMs: startOfDay(zone, nowMs, offset) };
+    case 'week': {
+      const p = zone.parts(nowMs);
+      const monday = p.day - ((p.weekday + 6) % 7) + 7 * offset;
+      return { startMs: zone.toMs(p.year, p.month, monday), endMs: zone.toMs(p.year, p.month, monday + 7) };
+    }
+    case 'month': {
+      const p = zone.parts(nowMs);
+      return { startMs: zone.toMs(p.year, p.month + offset, 1), endMs: zone.toMs(p.year, p.month + offset + 1, 1) };
+    }
+    case 'cycle': {
+      const current = resolvePeriod(spec, nowMs, zone);
+      // The month the current cycle starts in, then whole months from there.
+      const p = zone.parts(current.startMs);
+      return { startMs: cycleStartIn(zone, p.year, p.month + offset, spec.startDay), endMs: cycleStartIn(zone, p.year, p.month + offset + 1, spec.startDay) };
+    }
+    case 'custom': {
+      const r = resolvePeriod(spec, nowMs, zone);
+      const span = r.endMs - r.startMs;
+      return { startMs: r.startMs + offset * span, endMs: r.endMs + offset * span };
+    }
+  }
+}
+
+/**
+ * The last `hours` hours up to and including the current minute, as whole minutes: a custom
+ * spec, so reports and shiftedPeriod treat it like any fixed range (issue 17: minute resolution).
+ */
+export function lastHoursSpec(nowMs: number, hours: number): PeriodSpec {
+  const endMs = (Math.floor(nowMs / 60_000) + 1) * 60_000;
+  return { kind: 'custom', sinceMs: endMs - hours * 3_600_000, untilMs: endMs };
+}

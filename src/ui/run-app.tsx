@@ -8,6 +8,7 @@ import { App } from './app.js';
 import { EXIT_INTERRUPTED } from './use-app.js';
 import { CURSOR_HOME, ENTER_ALTERNATE_SCREEN, LEAVE_ALTERNATE_SCREEN } from './first-frame.js';
 import { TerminalSurface, TerminalSurfaceContext } from './terminal-surface.js';
+import { GlyphModeContext, glyphModeFor, type GlyphMode } from './glyph-mode.js';
 
 export interface RunAppOptions {
   controller: RouterController;
@@ -28,6 +29,8 @@ export interface RunAppOptions {
    * (first-frame.ts): Ink draws over it instead of entering (and clearing) the screen again.
    */
   hasFirstFrame?: boolean;
+  /** Braille, blocks or ASCII charts (default: from the locale, TERM and LANTOP_GLYPHS, glyph-mode.ts). */
+  glyphMode?: GlyphMode;
 }
 
 export async function runApp(options: RunAppOptions): Promise<number> {
@@ -40,6 +43,7 @@ export async function runApp(options: RunAppOptions): Promise<number> {
   const surface = isAlternateScreen ? new TerminalSurface(stdout) : null;
   const instance = render(
     <TerminalSurfaceContext.Provider value={surface}>
+      <GlyphModeContext.Provider value={options.glyphMode ?? glyphModeFor(process.env)}>
       <App
         controller={options.controller}
         isColor={options.isColor}
@@ -51,6 +55,7 @@ export async function runApp(options: RunAppOptions): Promise<number> {
           exitCode = code;
         }}
       />
+      </GlyphModeContext.Provider>
     </TerminalSurfaceContext.Provider>,
     // Ctrl-C is handled by the app (as a key in raw mode) so it can exit with 130 and unmount cleanly.
     { stdin, stdout: surface?.inkStdout ?? stdout, stderr, exitOnCtrlC: false, patchConsole: false },

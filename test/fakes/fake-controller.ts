@@ -7,7 +7,9 @@ import type {
   DiscoveredHost,
   QuotaInput,
   QuotasView,
+  HistoryChart,
   HistoryPeriod,
+  HistoryQuery,
   HistoryView,
   RouterController,
   RulePlanView,
@@ -89,8 +91,16 @@ export class FakeController implements RouterController {
   expectWatch(): this {
     return this.push({ method: 'watch', describe: 'watch()', reply: undefined });
   }
-  expectHistory(period: HistoryPeriod, reply: Reply<HistoryView>): this {
-    return this.push({ method: 'history', describe: `history(${period})`, matches: ([p]) => p === period, reply });
+  /** Matches the period and the query (absent: offset 0, no device), as the History screen asks. */
+  expectHistory(period: HistoryPeriod, reply: Reply<HistoryView>, query: HistoryQuery = {}): this {
+    const offset = query.offset ?? 0;
+    const identity = query.identity ?? null;
+    return this.push({
+      method: 'history',
+      describe: `history(${period}, offset=${offset}, identity=${String(identity)})`,
+      matches: ([p, q]) => p === period && ((q as HistoryQuery | undefined)?.offset ?? 0) === offset && ((q as HistoryQuery | undefined)?.identity ?? null) === identity,
+      reply,
+    });
   }
   expectBlock(identity: string, durationMs: number, reply: Reply<BlockActionResult>): this {
     return this.push({ method: 'blockDevice', describe: `blockDevice(${identity}, ${durationMs})`, matches: ([i, d]) => i === identity && d === durationMs, reply });
@@ -153,8 +163,8 @@ export class FakeController implements RouterController {
   apply(plan: RulePlanView): Promise<ApplyResult> {
     return this.take<ApplyResult>('apply', [plan]);
   }
-  history(period: HistoryPeriod): Promise<HistoryView> {
-    return this.take<HistoryView>('history', [period]);
+  history(period: HistoryPeriod, query?: HistoryQuery): Promise<HistoryView> {
+    return this.take<HistoryView>('history', [period, query]);
   }
   blockDevice(identity: string, durationMs: number): Promise<BlockActionResult> {
     return this.take<BlockActionResult>('blockDevice', [identity, durationMs]);
@@ -277,6 +287,28 @@ export function plan(action: RulePlanView['action'], commands: string[], fields:
 export function historyView(period: HistoryPeriod, rows: HistoryView['rows'], fields: Partial<HistoryView> = {}): HistoryView {
   const totals = rows.reduce((t, r) => ({ downBytes: t.downBytes + r.downBytes, upBytes: t.upBytes + r.upBytes }), { downBytes: 0, upBytes: 0 });
   return { period, startMs: 1_700_000_000_000, endMs: 1_700_086_400_000, rows, totals, ...fields };
+}
+
+/**
+ * A chart for historyView: `n` buckets of `granularity` from `startMs`, the total's bytes per bucket
+ * from `total(k)` (null = pruned) and, with `device`, that device's from its `bytes(k)`.
+ */
+export function historyChart(
+  granularity: HistoryChart['granularity'],
+  startMs: number,
+  n: number,
+  total: (k: number) => readonly [number | null, number | null],
+  device?: { identity: string; name: string; bytes: (k: number) => readonly [number | null, number | null] },
+): HistoryChart {
+  const len = { minute: 60_000, hour: 3_600_000, day: 86_400_000 }[granularity];
+  const ks = Array.from({ length: n }, (_, k) => k);
+  const series = (f: (k: number) => readonly [number | null, number | null]) => ({ down: ks.map((k) => f(k)[0]), up: ks.map((k) => f(k)[1]) });
+  return {
+    granularity,
+    bucketStartsMs: ks.map((k) => startMs + k * len),
+    total: series(total),
+    device: device ? { identity: device.identity, name: device.name, ...series(device.bytes) } : null,
+  };
 }
 
 /** One connection of a device (documentation addresses; bytes as given, rates 0 unless given). */

@@ -28,6 +28,7 @@ const SCREEN_KEYS: Record<ScreenId, ReadonlyArray<readonly [string, string]>> = 
     ['t', 'sort by total traffic'],
     ['n', 'sort by name'],
     ['f', 'both address families, IPv4 only, IPv6 only'],
+    ['w', 'sparkline over the last minute, 10 minutes or hour'],
     ['↑ ↓ / j k', 'move the row cursor (it follows its device when rows re-sort)'],
     ['PgUp PgDn Home End', 'move the cursor a page, to the first or last row'],
     ['Enter', "the selected device's connections (remote, port, bytes, rate)"],
@@ -55,9 +56,11 @@ const SCREEN_KEYS: Record<ScreenId, ReadonlyArray<readonly [string, string]>> = 
     ['q / Esc', 'back to the menu'],
   ],
   history: [
-    ['t y w m c a', 'today, yesterday, week, month, billing cycle, all time'],
+    ['h t y w m c a', 'last 6 hours, today, yesterday, week, month, billing cycle, all time'],
+    ['← →', 'one period back / forward'],
+    ['↑ ↓ PgUp PgDn Home End', 'move the row cursor'],
+    ['Enter / d', "chart the selected device (d or Esc again: all devices)"],
     ['r', 'read again'],
-    ['↑ ↓ PgUp PgDn Home End', 'scroll'],
     ['q / Esc', 'back to the menu'],
   ],
   quotas: [

@@ -1,5 +1,7 @@
-// History: per-host bytes for today / yesterday / this week / month / billing cycle / all time,
-// busiest first, each with a bar relative to the busiest host. Single keys switch the period.
+// History: per-host bytes for the last 6 hours / today / yesterday / this week / month / billing
+// cycle / all time, busiest first, each with a bar relative to the busiest host, under a time chart
+// of the period (issue 17: history-chart.ts, time-chart.ts). Single keys switch the period, ←/→
+// step a period back or forward, Enter/d put the device under the row cursor into the chart.
 // Rows are keyed by identity; the IP column widens for IPv6 addresses when there is room.
 import { useEffect, useMemo, useReducer } from 'react';
 import { Box, Text } from 'ink';
@@ -17,7 +19,9 @@ import { clampScrollTop, describeScroll } from '../scroll.js';
 import { shareBar } from '../sparkline.js';
 import { useTerminalSize } from '../use-terminal-size.js';
 import { useTheme } from '../theme.js';
-import { historyReducer, initialHistoryState, PERIOD_LABELS } from './use-history-state.js';
+import { useGlyphMode } from '../glyph-mode.js';
+import { historyChartLines, historyLayout, type ChartLineKind } from './history-chart.js';
+import { historyReducer, initialHistoryState, periodTitle, sortHistoryRows } from './use-history-state.js';
 import { PERIOD_KEYS, useHistoryKeys } from './use-history.js';
 
 type HistoryColumn = 'name' | 'ip' | 'down' | 'up' | 'total' | 'bar';
@@ -31,8 +35,10 @@ export const HISTORY_COLUMNS: readonly ColumnSpec<HistoryColumn>[] = [
   { id: 'bar', header: '', width: 12, maxWidth: 30, priority: 40 },
 ];
 
-// Title, period tabs, range line, header, totals, footer, margins and a spare row.
-const CHROME_ROWS = 9;
+/** Short names for the period tabs (all seven fit 80 columns). */
+const TAB_LABELS: Readonly<Record<HistoryPeriod, string>> = { hours: '6 h', today: 'today', yesterday: 'yesterday', week: 'week', month: 'month', cycle: 'cycle', all: 'all' };
+
+const CURSOR = { inverse: true } as const;
 
 export interface HistoryScreenProps {
   controller: RouterController;
@@ -43,14 +49,18 @@ export interface HistoryScreenProps {
 export function HistoryScreen({ controller, isInputActive, onBack }: HistoryScreenProps) {
   const theme = useTheme();
   const { columns: width, rows } = useTerminalSize();
+  const mode = useGlyphMode();
   const [state, dispatch] = useReducer(historyReducer, 'today' as HistoryPeriod, initialHistoryState);
-  const viewportRows = Math.max(3, rows - CHROME_ROWS);
+  const view = state.status === 'ready' ? state.view : null;
+  const chart = view?.chart ?? null;
+  const layout = historyLayout(rows, chart !== null, chart?.device != null);
+  const { viewportRows } = layout;
 
   useEffect(() => {
     let isCancelled = false;
     const request = state.request;
-    controller.history(state.period).then(
-      (view) => !isCancelled && dispatch({ type: 'loaded', request, view }),
+    controller.history(state.period, { offset: state.offset, identity: state.identity }).then(
+      (reply) => !isCancelled && dispatch({ type: 'loaded', request, view: reply }),
       (error: unknown) => !isCancelled && dispatch({ type: 'failed', request, error: describeError(error) }),
     );
     return () => {
@@ -59,20 +69,21 @@ export function HistoryScreen({ controller, isInputActive, onBack }: HistoryScre
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [controller, state.request]);
 
-  useHistoryKeys({ dispatch, onBack, viewportRows, isEnabled: isInputActive });
+  useHistoryKeys({ dispatch, onBack, viewportRows, hasDevice: state.identity !== null, isEnabled: isInputActive });
 
   const columnStyles = useMemo(() => ({ bar: theme.accent }), [theme]);
-  const view = state.status === 'ready' ? state.view : null;
   const ipWidth = useMemo(() => addressColumnWidth(view?.rows ?? []), [view]);
   const columns = useMemo(() => layoutColumns(widenColumn(HISTORY_COLUMNS, 'ip', ipWidth), width), [ipWidth, width]);
-  const sorted = useMemo(
-    () => (view ? [...view.rows].sort((a, b) => b.downBytes + b.upBytes - (a.downBytes + a.upBytes) || a.identity.localeCompare(b.identity)) : []),
-    [view],
-  );
+  const sorted = useMemo(() => (view ? sortHistoryRows(view.rows) : []), [view]);
+  const chartLines = useMemo(() => (chart ? historyChartLines(chart, layout, width, mode, state.deviceName) : []), [chart, layout.charts.join(), width, mode, state.deviceName]);
+  const lineStyles: Record<ChartLineKind, object> = { legend: theme.dim, down: theme.down, up: theme.up, axis: theme.dim };
   const busiest = sorted[0] ? sorted[0].downBytes + sorted[0].upBytes : 0;
   const first = clampScrollTop(state.scrollTop, sorted.length, viewportRows);
   const widthOf = (id: HistoryColumn) => columns.find((c) => c.id === id)?.width ?? 0;
   const hasIp = widthOf('ip') > 0;
+  const pickedName = state.deviceName ?? chart?.device?.name ?? null;
+  const deviceName = state.identity !== null && pickedName !== null ? ` · ${cellText(pickedName, 32)}` : '';
+  const title = periodTitle(state.period, state.offset);
 
   const nameOf = (row: HistoryRow) => {
     const name = rowName(row, widthOf('name'));
@@ -84,36 +95,43 @@ export function HistoryScreen({ controller, isInputActive, onBack }: HistoryScre
   return (
     <Box flexDirection="column">
       <Text bold wrap="truncate-end">
-        History · {PERIOD_LABELS[state.period]}
+        History · {title}
+        {deviceName}
       </Text>
       <Text wrap="truncate-end">
         {Object.entries(PERIOD_KEYS).map(([key, period], i) => (
           <Text key={key}>
             {i > 0 ? '  ' : ''}
             <Text {...(period === state.period ? theme.selected : theme.dim)} inverse={period === state.period}>
-              {`${key} ${PERIOD_LABELS[period]}`}
+              {`${key} ${TAB_LABELS[period]}`}
             </Text>
           </Text>
         ))}
       </Text>
       <Box flexDirection="column" marginY={1}>
-        {state.status === 'loading' ? <Spinner label={`Reading ${PERIOD_LABELS[state.period]}'s history…`} /> : null}
+        {state.status === 'loading' ? <Spinner label={`Reading ${title}'s history…`} /> : null}
         {state.status === 'failed' && state.error ? <ErrorPanel error={state.error} /> : null}
         {view ? (
           <>
             <Text {...theme.dim} wrap="truncate-end">
               {formatRange(view.startMs, view.endMs)} · {sorted.length} {sorted.length === 1 ? 'host' : 'hosts'}
             </Text>
+            {chartLines.map((line, i) => (
+              <Text key={i} wrap="truncate-end" {...lineStyles[line.kind]}>
+                {line.text}
+              </Text>
+            ))}
             {sorted.length === 0 ? (
-              <Text wrap="truncate-end">No traffic recorded for {PERIOD_LABELS[state.period]}.</Text>
+              <Text wrap="truncate-end">No traffic recorded for {title}.</Text>
             ) : (
               <Box flexDirection="column">
                 <TableHeader columns={columns} style={theme.accent} />
-                {sorted.slice(first, first + viewportRows).map((row) => (
+                {sorted.slice(first, first + viewportRows).map((row, i) => (
                   <TableRow
                     key={row.identity}
                     columns={columns}
                     columnStyles={columnStyles}
+                    style={first + i === state.cursor && isInputActive ? CURSOR : row.identity === state.identity ? theme.selected : undefined}
                     cells={{
                       name: nameOf(row),
                       ip: cellText(row.ip, MAX_ADDRESS_LENGTH),
@@ -141,8 +159,10 @@ export function HistoryScreen({ controller, isInputActive, onBack }: HistoryScre
       </Box>
       <Footer
         hints={[
-          { keys: 't/y/w/m/c/a', action: 'period' },
-          { keys: '↑↓ PgUp PgDn', action: 'scroll' },
+          { keys: 'h/t/y/w/m/c/a', action: 'period' },
+          { keys: '←→', action: 'back/forward' },
+          { keys: '↑↓', action: 'select' },
+          { keys: 'Enter/d', action: state.identity === null ? 'chart device' : 'chart all' },
           { keys: 'q/Esc', action: 'back' },
           { keys: '?', action: 'help' },
         ]}

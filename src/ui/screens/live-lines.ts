@@ -17,6 +17,7 @@ import { blockPromptText } from './live-block-state.js';
 import { hasQuotaColumn, lineQuotaText, quotaCells } from './live-quota.js';
 import { classesLine, hasClassesLine } from './live-classes.js';
 import { accountedText, offloadWarningText } from './live-wan.js';
+import { SPARK_HEADERS, SPARK_WINDOW_LABELS, sparkMaxOf, sparkValues } from './live-spark.js';
 import { FAMILY_LABELS, familyView, liveWindow, sortHosts, topTalker, SORT_LABELS, type LiveState, type SortKey } from './use-live-state.js';
 
 export type LiveColumn = 'mark' | 'name' | 'ip' | 'down' | 'up' | 'downTotal' | 'upTotal' | 'downPct' | 'upPct' | 'bar' | 'spark' | 'quota';
@@ -63,6 +64,7 @@ export const LIVE_HINTS: readonly KeyHint[] = [
   { keys: '?', action: 'help' },
   { keys: 'f', action: 'IPv4/IPv6' },
   { keys: 'b/U', action: 'block/unblock' },
+  { keys: 'w', action: 'sparkline 1 min/10 min/1 h' },
 ];
 
 export const WAITING_LABEL = 'Waiting for the first poll…';
@@ -91,6 +93,7 @@ export function liveLines({ state, width, rows, theme, spinner }: LiveLinesInput
   const viewportRows = liveViewportRows(rows, state);
   const { sortKey, samples } = state;
   const family = state.family ?? 'all';
+  const sparkWindow = state.sparkWindow ?? '1m';
   // Sparklines keep the rate over both families (samples are taken from the snapshot as it came).
   const snapshot = state.snapshot ? familyView(state.snapshot, family) : null;
   const hosts = snapshot?.hosts ?? [];
@@ -101,7 +104,7 @@ export function liveLines({ state, width, rows, theme, spinner }: LiveLinesInput
 
   const lineQuota = snapshot ? lineQuotaText(snapshot) : '';
   const topName = top ? (rowName(top, 32) === NO_NAME ? top.ip : rowName(top, 32)) : '';
-  const about = `${snapshot ? ` · ${hosts.length} ${hosts.length === 1 ? 'host' : 'hosts'}` : ''} · sorted by ${SORT_LABELS[sortKey]}${family === 'all' ? '' : ` · ${FAMILY_LABELS[family]}`}${top ? ` · top talker ▶ ${topName}` : ''}${lineQuota ? ` · ${lineQuota}` : ''}`;
+  const about = `${snapshot ? ` · ${hosts.length} ${hosts.length === 1 ? 'host' : 'hosts'}` : ''} · sorted by ${SORT_LABELS[sortKey]}${family === 'all' ? '' : ` · ${FAMILY_LABELS[family]}`}${sparkWindow === '1m' ? '' : ` · sparkline ${SPARK_WINDOW_LABELS[sparkWindow]}`}${top ? ` · top talker ▶ ${topName}` : ''}${lineQuota ? ` · ${lineQuota}` : ''}`;
   const title = truncateLine([{ text: 'Live usage', style: BOLD }, { text: about, style: theme.dim }], width);
 
   let body: StyledLine[];
@@ -118,15 +121,21 @@ export function liveLines({ state, width, rows, theme, spinner }: LiveLinesInput
     // Sized from every host, not just the visible ones, so scrolling never re-flows the columns.
     const specs = widenColumn(hasQuotaColumn(snapshot) ? LIVE_COLUMNS_WITH_QUOTA : LIVE_COLUMNS, 'ip', addressColumnWidth(hosts));
     const columns = layoutColumns(specs, width).map((c) =>
-      SORTED_COLUMN[sortKey].includes(c.id) ? { ...c, header: c.header + (sortKey === 'name' ? '▲' : '▼') } : c,
+      SORTED_COLUMN[sortKey].includes(c.id) ? { ...c, header: c.header + (sortKey === 'name' ? '▲' : '▼') } : c.id === 'spark' ? { ...c, header: SPARK_HEADERS[sparkWindow] } : c,
     );
-    let sparkMax = 0;
-    samples.forEach((list) => {
-      for (let i = 0; i < list.length; i += 1) if (list[i]! > sparkMax) sparkMax = list[i]!;
-    });
+    const hasSpark = columns.some((c) => c.id === 'spark' && c.width > 0);
+    const sparkMax = hasSpark ? sparkMaxOf(sparkWindow, samples, state.rollups) : 0;
+    const visible = sorted.slice(first, first + viewportRows);
+    // The minute's samples as they are; a longer window's values only for the rows on screen.
+    let shown: ReadonlyMap<string, readonly number[]> = samples;
+    if (hasSpark && sparkWindow !== '1m') {
+      const values = new Map<string, readonly number[]>();
+      for (const h of visible) values.set(h.identity, sparkValues(sparkWindow, undefined, state.rollups?.get(h.identity)));
+      shown = values;
+    }
     const styles = { header: { bold: true, ...theme.accent }, top: theme.top, selected: CURSOR, columns: { bar: theme.accent, spark: theme.accent } };
     const accounted = accountedText(state.snapshot);
-    body = liveTableLines({ columns, snapshot, visible: sorted.slice(first, first + viewportRows), top, selected, samples, sparkMax, styles, quotaCells: quotaCells(snapshot), accounted });
+    body = liveTableLines({ columns, snapshot, visible, top, selected, samples: shown, sparkMax, styles, quotaCells: quotaCells(snapshot), accounted });
     // The share may follow the totals (no IP column): cut at the terminal edge like every line.
     if (accounted) body[body.length - 1] = truncateLine(body[body.length - 1]!, width);
   }

@@ -1,6 +1,6 @@
-// Live usage: one row per host (rates, totals, shares, a share bar and the last minute as a
-// sparkline), a totals row (with the WAN's accounted share), single-key sorting, the top talker
-// marked ▶, a row cursor (❯, ↑/↓; Enter opens the device's connections, issue 19) that follows
+// Live usage: one row per host (rates, totals, shares, a share bar and a sparkline of the last
+// minute, 10 minutes or hour: key w, live-spark.ts), a totals row (with the WAN's accounted
+// share), single-key sorting, the top talker marked ▶, a row cursor (❯, ↑/↓; Enter opens the device's connections, issue 19) that follows
 // the device through re-sorts, and scrolling for hundreds of hosts. A fast path that skips the
 // counters keeps a warning line on screen while it is on; installed traffic classes show, busiest
 // first, in one line under the totals (live-classes.ts). Subscribes to the controller's polls while mounted and stops on unmount.

@@ -44,3 +44,34 @@ test('devices: refresh asks again, stale replies are ignored, keys map to action
   assert.deepEqual(devicesKeyAction('q', keyOf(), 5), { type: 'back' });
   assert.deepEqual(devicesKeyAction('', keyOf({ end: true }), 5), { type: 'scroll', action: 'end', viewportRows: 5 });
 });
+
+test('history: ←/→ step periods (never past now, not for all time); Enter/d pick the cursor row, d/Esc clear it', () => {
+  const rows = [
+    { identity: 'b', ip: null, mac: null, hostname: null, downBytes: 1, upBytes: 0 },
+    { identity: 'a', ip: null, mac: null, hostname: null, downBytes: 9, upBytes: 0 },
+  ];
+  let state = historyReducer(initialHistoryState(), { type: 'loaded', request: 1, view: historyView('today', rows) });
+  assert.equal(historyReducer(state, { type: 'shift', delta: 1 }), state, 'no future periods');
+  state = historyReducer(state, { type: 'shift', delta: -1 });
+  assert.deepEqual([state.offset, state.status, state.request], [-1, 'loading', 2]);
+  state = historyReducer(state, { type: 'loaded', request: 2, view: historyView('today', rows) });
+  // The busiest row is first: the cursor's row 1 is 'b'.
+  state = historyReducer(state, { type: 'scroll', action: 'down', viewportRows: 5 });
+  state = historyReducer(state, { type: 'pick' });
+  assert.deepEqual([state.identity, state.offset, state.request], ['b', -1, 3]);
+  state = historyReducer(state, { type: 'period', period: 'month' });
+  assert.deepEqual([state.period, state.offset, state.identity], ['month', 0, 'b'], 'a new period starts now and keeps the device');
+  state = historyReducer(state, { type: 'clearDevice' });
+  assert.equal(state.identity, null);
+  const all = historyReducer(state, { type: 'period', period: 'all' });
+  assert.equal(historyReducer(all, { type: 'shift', delta: -1 }), all);
+
+  assert.deepEqual(historyKeyAction('h', keyOf(), 10), { type: 'period', period: 'hours' });
+  assert.deepEqual(historyKeyAction('', keyOf({ leftArrow: true }), 10), { type: 'shift', delta: -1 });
+  assert.deepEqual(historyKeyAction('', keyOf({ rightArrow: true }), 10), { type: 'shift', delta: 1 });
+  assert.deepEqual(historyKeyAction('', keyOf({ return: true }), 10), { type: 'pick' });
+  assert.deepEqual(historyKeyAction('d', keyOf(), 10, false), { type: 'pick' });
+  assert.deepEqual(historyKeyAction('d', keyOf(), 10, true), { type: 'clearDevice' });
+  assert.deepEqual(historyKeyAction('', keyOf({ escape: true }), 10, true), { type: 'clearDevice' });
+  assert.deepEqual(historyKeyAction('q', keyOf(), 10, true), { type: 'back' });
+});

@@ -5,13 +5,16 @@
 // view (key f, issue 15) shows either address family's part of every row instead of the totals.
 // The row cursor (issue 19: ↑/↓ select, Enter opens the device's connections, b/U act on it)
 // follows the device's identity, so a re-sort or a new poll never moves it to another device; the
-// viewport follows the cursor (liveWindow).
+// viewport follows the cursor (liveWindow). The sparkline covers a window (key w, issue 17): the
+// last minute per poll, or 10 minutes / an hour as the mean rate of 10-second / 1-minute buckets,
+// rolled up as polls arrive (live-spark.ts), 60 values a host at most whatever the window.
 import { compareAddresses } from '../../domain/address.js';
 import { familyBytesOf, familyRatesOf } from '../../domain/family.js';
 import type { HostUsage, Snapshot } from '../../domain/snapshot.js';
 import { sanitizeText } from '../../sanitize.js';
 import { clampScrollTop, type ScrollAction } from '../scroll.js';
 import { blockReducer, type BlockAction, type BlockPrompt } from './live-block-state.js';
+import { nextRollups, SPARK_WINDOWS, type HostRollups, type SparkWindow } from './live-spark.js';
 
 export const SAMPLE_LIMIT = 60;
 
@@ -43,6 +46,10 @@ export interface LiveState {
   block?: BlockPrompt | null;
   /** The device under the row cursor (HostUsage.identity); absent or null: the first row shown. */
   selectedIdentity?: string | null;
+  /** The sparkline's window (issue 17); absent: the last minute. */
+  sparkWindow?: SparkWindow;
+  /** HostUsage.identity → the rates rolled up for the longer windows; absent: none yet. */
+  rollups?: ReadonlyMap<string, HostRollups>;
 }
 
 export type LiveAction =
@@ -50,6 +57,8 @@ export type LiveAction =
   | { type: 'sort'; sortKey: SortKey }
   /** Next family view: all → IPv4 → IPv6 → all. */
   | { type: 'family' }
+  /** Next sparkline window: 1 min → 10 min → 1 h → 1 min. */
+  | { type: 'sparkWindow' }
   /** Moves the row cursor (↑/↓ one row, PgUp/PgDn a page, Home/End the ends); the viewport follows. */
   | { type: 'scroll'; action: ScrollAction; viewportRows: number }
   | BlockAction;
@@ -63,6 +72,8 @@ export function liveReducer(state: LiveState, action: LiveAction): LiveState {
       // A repeated or out-of-order snapshot must not add a sample twice.
       if (state.snapshot !== null && snapshot.atMs <= state.snapshot.atMs) return { ...state, snapshot: snapshot.atMs === state.snapshot.atMs ? snapshot : state.snapshot };
       const samples = new Map<string, readonly number[]>();
+      const rollups = new Map<string, HostRollups>();
+      const previousRollups = state.rollups;
       for (const host of snapshot.hosts) {
         const previous = state.samples.get(host.identity) ?? [];
         const rate = Math.max(0, (Number.isFinite(host.downBps) ? host.downBps : 0) + (Number.isFinite(host.upBps) ? host.upBps : 0));
@@ -72,14 +83,19 @@ export function liveReducer(state: LiveState, action: LiveAction): LiveState {
         for (let i = from; i < previous.length; i += 1) next[i - from] = previous[i]!;
         next[next.length - 1] = rate;
         samples.set(host.identity, next);
+        rollups.set(host.identity, nextRollups(previousRollups?.get(host.identity), snapshot.atMs, rate));
       }
-      return { ...state, snapshot, samples, selectedIdentity: selectionAfter(state, snapshot) };
+      return { ...state, snapshot, samples, rollups, selectedIdentity: selectionAfter(state, snapshot) };
     }
     case 'sort':
       return { ...state, sortKey: action.sortKey, scrollTop: 0 };
     case 'family': {
       const next = FAMILY_VIEWS[(FAMILY_VIEWS.indexOf(state.family ?? 'all') + 1) % FAMILY_VIEWS.length] ?? 'all';
       return { ...state, family: next };
+    }
+    case 'sparkWindow': {
+      const next = SPARK_WINDOWS[(SPARK_WINDOWS.indexOf(state.sparkWindow ?? '1m') + 1) % SPARK_WINDOWS.length] ?? '1m';
+      return { ...state, sparkWindow: next };
     }
     case 'scroll':
       return moveCursor(state, action.action, action.viewportRows);

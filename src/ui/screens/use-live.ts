@@ -1,4 +1,4 @@
-// Live screen keys → intents: d/u/t/n sort, f the family view, ↑/↓ (j/k) PgUp PgDn Home End move
+// Live screen keys → intents: d/u/t/n sort, f the family view, w the sparkline's window, ↑/↓ (j/k) PgUp PgDn Home End move
 // the row cursor, Enter opens the selected device's connections (issue 19), b/U block or unblock
 // the selected device (asks first), q/Esc back.
 import type { Key } from 'ink';
@@ -16,6 +16,8 @@ export const SORT_KEYS: Readonly<Record<string, SortKey>> = { d: 'down', u: 'up'
 
 /** Cycles the family view: both families, IPv4 only, IPv6 only. */
 export const FAMILY_KEY = 'f';
+/** Cycles the sparkline's window: the last minute, 10 minutes, an hour (issue 17). */
+export const SPARK_WINDOW_KEY = 'w';
 /** Block a device (a prompt asks first), unblock one (issue 16); `u` sorts by upload. */
 export const BLOCK_KEY = 'b';
 export const UNBLOCK_KEY = 'U';
@@ -62,6 +64,7 @@ export function liveKeyAction(input: string, key: Key, viewportRows: number, sta
   const sortKey = SORT_KEYS[input];
   if (sortKey) return { type: 'sort', sortKey };
   if (input === FAMILY_KEY) return { type: 'family' };
+  if (input === SPARK_WINDOW_KEY) return { type: 'sparkWindow' };
   if (isBackKey(input, key)) return { type: 'back' };
   return null;
 }
