@@ -11,6 +11,7 @@ import { quotaActions } from './app/quota-commands.js';
 import { alertActions } from './app/alert-commands.js';
 import { blockActions } from './app/block-commands.js';
 import { topActions } from './app/top-command.js';
+import { scheduleActions } from './app/report-schedule-commands.js';
 import { PROFILE_KEYS } from './config/profiles.js';
 import { sanitizeText } from './sanitize.js';
 import type { GlobalFlags } from './config/resolve.js';
@@ -142,6 +143,38 @@ function buildProgram(run: (action: Action, cmd: Command, args: string[]) => Pro
     .action(async function (this: Command) {
       await run(actions.report, this, []);
     });
+  // Scheduled reports (issue 17, docs/reports.md "Scheduled reports"): schedules in reports.json,
+  // sent by `lantop serve` through alert channels. A top-level command: under `report`, report's own
+  // options (--period, --json) would take the subcommands' flags.
+  const schedule = sub('schedule', 'scheduled reports (daily, weekly, monthly, billing cycle or cron) that `lantop serve` sends by email or webhook');
+  schedule
+    .command('add <name>')
+    .description('add a report schedule; it goes through alert channels (see `lantop alert list`)')
+    .option('--every <when>', "daily (00:05, yesterday), weekly (Monday 00:05, last week), monthly (the 1st, last month), cycle:N (day N, the billing cycle that ended) or a cron expression in quotes ('0 7 * * 1')")
+    .option('--covers <period>', 'with a cron expression: report this period (daily, weekly, monthly, cycle:N) instead of the time since the previous report')
+    .option('--channel <ids>', 'alert channel id(s), comma-separated or repeated', (value: string, all: string[] = []) => [...all, value])
+    .addOption(new Option('--as <layout>', 'email: the HTML report as attachment, as the mail body, or both (a text summary is always included)').choices(['attachment', 'body', 'both']).default('attachment'))
+    .option('--router <profile>', 'only this saved profile (default: every router serve watches)')
+    .action(async function (this: Command) {
+      await run(scheduleActions.scheduleAdd, this, this.args);
+    });
+  schedule
+    .command('list')
+    .description('list the report schedules and when each is next due')
+    .option('--json', 'machine-readable output')
+    .action(async function (this: Command) {
+      await run(scheduleActions.scheduleList, this, []);
+    });
+  schedule.command('remove <name>').description('remove a report schedule').action(async function (this: Command) {
+    await run(scheduleActions.scheduleRemove, this, this.args);
+  });
+  schedule
+    .command('send <name>')
+    .description("send a schedule's report now, for testing (not recorded: serve still sends its own)")
+    .option('--period <period>', 'last (default: what it last covered), current, daily, weekly, monthly, cycle:N or a day YYYY-MM-DD')
+    .action(async function (this: Command) {
+      await run(scheduleActions.scheduleSend, this, this.args);
+    });
   // Quotas and persons (issue 16, docs/quotas.md).
   const quota = sub('quota', 'limits on what a device, a person or the whole line may use in a period (docs/quotas.md)');
   quota
@@ -202,12 +235,30 @@ function buildProgram(run: (action: Action, cmd: Command, args: string[]) => Pro
     .action(async function (this: Command) {
       await run(quotaActions.personRemove, this, this.args);
     });
-  sub('serve', 'Prometheus exporter: poll the router(s) and serve /metrics')
-    .option('--listen <host:port>', 'address to listen on (loopback unless you ask)', '127.0.0.1:9464')
+  // The live page and the exporter (issues 9, 17; docs/web.md): read-only; beyond loopback only with the token.
+  const serve = sub('serve', 'live web page for the household and Prometheus exporter: poll the router(s), serve / (live table, charts), /api and /metrics')
+    .option('--listen <host:port>', 'address to listen on (loopback unless you ask; beyond loopback needs `lantop serve token` first)', '127.0.0.1:9464')
     .option('--interval <ms>', 'poll interval in milliseconds (minimum 500)', '2000')
     .option('--routers <profiles>', 'several routers: comma-separated saved profile names (password: saved, or LANTOP_PASSWORD_<PROFILE>)')
+    .option('--cycle-day <n>', "first day of the billing cycle for the page's \"this cycle\" charts and /api/report?period=cycle (1–31)", '1')
     .action(async function (this: Command) {
       await run(actions.serve, this, []);
+    });
+  serve
+    .command('token')
+    .description("print serve's read-only access token (made on first use, saved 0600 in the config directory; LANTOP_SERVE_TOKEN overrides it)")
+    .option('--rotate', 'make a new token (the old one stops working when serve restarts)')
+    .action(async function (this: Command) {
+      await run(actions.serveToken, this, []);
+    });
+  // Shell completion (issue 22, docs/cli.md): the script is generated from this program; the hidden
+  // --list is its callback for profile and device names (no router login).
+  sub('completion', 'print a shell completion script: source <(lantop completion bash), or zsh, or fish')
+    .addArgument(program.createArgument('[shell]', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
+    .addOption(new Option('--list <what>', 'print the saved profiles or known devices, one a line (used by the scripts)').choices(['profiles', 'devices']).hideHelp())
+    .action(async function (this: Command) {
+      const { completionAction } = await import('./app/completion.js');
+      await run(completionAction(program, version), this, this.args);
     });
   // Alerts (issue 16, docs/alerts.md): channels in alerts.json; passwords never in argv.
   const alert = sub('alert', 'alert channels (webhook, email, command) and a test alert; see docs/alerts.md');

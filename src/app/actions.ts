@@ -183,7 +183,20 @@ export const actions = {
     const services = plain(ctx);
     for (const name of names) if (services.profiles?.get(name) === undefined) throw new UsageError(`--routers: no saved profile '${name.slice(0, 40)}'.`, 'Save it first: lantop --profile NAME config set host ADDRESS.');
     const routers = names.map((name) => services.forProfile(name));
-    return runServe(services, { listen: opt(options, 'listen') ?? '127.0.0.1:9464', ...(interval !== undefined ? { interval } : {}), routers });
+    const { resolveServeToken } = await import('../config/serve-access.js');
+    const token = resolveServeToken(ctx.env)?.token ?? null;
+    const cycleDay = opt(options, 'cycleDay');
+    return runServe(services, { listen: opt(options, 'listen') ?? '127.0.0.1:9464', ...(interval !== undefined ? { interval } : {}), routers, token, ...(cycleDay !== undefined ? { cycleDay } : {}) });
+  },
+  /** `lantop serve token [--rotate]`: the token on stdout alone (for scripts), where it lives on stderr. */
+  async serveToken(ctx, options) {
+    const { ServeAccessStore, SERVE_TOKEN_ENV } = await import('../config/serve-access.js');
+    const store = new ServeAccessStore(ctx.env);
+    const { token, isNew } = store.ensure({ rotate: options.rotate === true });
+    ctx.stdout.write(`${token}\n`);
+    ctx.stderr.write(`${isNew ? 'Saved a new token' : 'The token'} in ${store.path} (mode 0600). Open the page as http://HOST:PORT/?token=TOKEN; Prometheus: authorization: { credentials: <token> }.\n`);
+    if (isNew && options.rotate === true) ctx.stderr.write('A running `lantop serve` keeps the old token until it is restarted.\n');
+    if (ctx.env[SERVE_TOKEN_ENV]) ctx.stderr.write(`note: ${SERVE_TOKEN_ENV} is set, and serve uses it instead of this token.\n`);
   },
 
   async configPath(ctx) {

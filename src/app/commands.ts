@@ -9,11 +9,10 @@ import { MIN_INTERVAL_MS } from '../domain/poller.js';
 import { resolvePeriod } from '../domain/periods.js';
 import { renderCsv, renderTable, type Column } from '../output/table.js';
 import { formatBytes } from '../output/units.js';
-import { hostsJson, snapshotJson, snapshotCsv, reportJson, reportCsv, reportClassesJson } from '../output/json.js';
+import { hostsJson, snapshotJson, snapshotCsv, reportCsv, reportClassesJson } from '../output/json.js';
 import { renderPlainSnapshot } from '../output/usage-table.js';
 import type { PeriodReport } from '../store/history-store.js';
 import type { OpenRouter } from './open-router.js';
-import type { WanReport } from '../store/wan-store.js';
 import type { TrafficClass } from '../domain/traffic-class.js';
 import { startMonitor } from './monitor.js';
 import type { DiscoveredHost } from '../router/discovery.js';
@@ -22,6 +21,7 @@ import type { Io } from './context.js';
 import type { Services } from './services.js';
 import { loadReport, periodSpec } from './history-report.js';
 import { runHtmlReport } from './report-html.js';
+import { reportJsonDocument } from './report-json.js';
 
 function write(io: Io, text: string): void {
   io.stdout.write(text);
@@ -197,17 +197,6 @@ export async function runUsage(
   }
 }
 
-/** The `wan` object of `report --json` (docs/cli.md). */
-export function wanReportJson(wan: WanReport) {
-  const round = (n: number | null) => (n === null ? null : Math.round(n * 10_000) / 10_000);
-  return {
-    downBytes: wan.downBytes, upBytes: wan.upBytes, routerDownBytes: wan.routerDownBytes, routerUpBytes: wan.routerUpBytes,
-    hostDownBytes: wan.hostDownBytes, hostUpBytes: wan.hostUpBytes,
-    accountedShare: { down: round(wan.accountedShare.down), up: round(wan.accountedShare.up) },
-    minutes: wan.minutes,
-  };
-}
-
 export async function runReport(
   deps: Pick<Services, 'settings' | 'clock' | 'io' | 'key' | 'openHistory'>,
   options: { period?: string; since?: string; until?: string; cycleDay?: string; json?: boolean; csv?: boolean; byFamily?: boolean; html?: string; open?: boolean },
@@ -222,10 +211,8 @@ export async function runReport(
     const range = resolvePeriod(spec, deps.clock.now());
     const periodName = spec.kind;
     if (options.json || (!options.csv && !deps.io.stdout.isTTY)) {
-      // What crossed the WAN in the range and the share the per-device counters saw (issue 19).
-      const wan = store.wan.query(key, range.startMs, range.endMs);
-      const classes = reportClassesJson(store.classes.query(key, range.startMs, range.endMs));
-      write(deps.io, JSON.stringify({ ...reportJson(key, periodName, range, report, { byFamily: options.byFamily === true }), wan: wan.minutes === 0 ? null : wanReportJson(wan), classes }, null, 2) + '\n');
+      // With what crossed the WAN and the traffic classes (issue 19); serve's /api/report sends the same.
+      write(deps.io, JSON.stringify(reportJsonDocument(store, key, spec, deps.clock.now(), { byFamily: options.byFamily === true }), null, 2) + '\n');
     } else if (options.csv) {
       write(deps.io, reportCsv(report, { byFamily: options.byFamily === true }));
     } else if (report === null) {

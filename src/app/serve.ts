@@ -1,18 +1,30 @@
-// `lantop serve`: a Prometheus exporter. One session per configured router, polled by the same
-// monitor as every other front end; /metrics renders the latest Snapshot (src/output/prometheus.ts).
-// Listens on loopback unless asked otherwise (issue 9: never all interfaces by default).
-import { createServer, type Server } from 'node:http';
+// `lantop serve`: a Prometheus exporter and the household's live page. One session per configured
+// router, polled by the same monitor as every other front end; /metrics renders the latest Snapshot
+// (src/output/prometheus.ts), / and /events show it live, /api/* answer as `usage`/`report --json`
+// (issue 17; the routes are app/web/routes.ts, docs/web.md). Listens on loopback unless asked
+// otherwise (issue 9: never all interfaces by default), and beyond loopback only with a token.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { EXIT, UsageError } from '../errors.js';
 import { MIN_INTERVAL_MS } from '../domain/poller.js';
 import type { Clock } from '../domain/clock.js';
 import type { Notice } from '../domain/snapshot.js';
 import { createLantopMetrics } from '../output/prometheus.js';
+import { snapshotJson } from '../output/json.js';
 import { sanitizeText } from '../sanitize.js';
 import type { HistoryStore } from '../store/history-store.js';
 import type { OpenRouter } from './open-router.js';
 import { startMonitor } from './monitor.js';
 import type { RouterServices, Services } from './services.js';
+import { assertListenAllowed, type AccessPolicy } from './web/access.js';
+import { buildLivePage } from './web/page.js';
+import { routeRequest, type WebReply, type WebRoutesDeps } from './web/routes.js';
+import { SseHub, type SseClient } from './web/sse.js';
+import { reportJsonDocument } from './report-json.js';
+import { loadReportDocument } from './report-document.js';
+import { startReportScheduler } from './report-scheduler.js';
+import { configuredReportChannels } from './report-delivery.js';
+import { ReportScheduleStore } from '../config/report-schedules.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:9464';
 
@@ -37,11 +49,6 @@ export function parseListen(text: string): ListenAddress {
   const isLoopback = host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
   return { host, port, isLoopback };
 }
-
-const INDEX_HTML = `<!doctype html>
-<html><head><meta charset="utf-8"><title>lantop exporter</title></head>
-<body><h1>lantop exporter</h1><p>Per-host router traffic for Prometheus: <a href="/metrics">/metrics</a></p></body></html>
-`;
 
 function listen(server: Server, address: ListenAddress): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -87,16 +94,20 @@ export function createNoticePrinter(write: (line: string) => void, clock: Pick<C
  */
 export async function runServe(
   deps: Services,
-  options: { listen: string; interval?: string; routers?: readonly RouterServices[] },
+  options: { listen: string; interval?: string; routers?: readonly RouterServices[]; token?: string | null; cycleDay?: string },
 ): Promise<number> {
   const address = parseListen(options.listen);
   const intervalMs = options.interval === undefined ? undefined : Number(options.interval);
   if (intervalMs !== undefined && (!Number.isInteger(intervalMs) || intervalMs < MIN_INTERVAL_MS)) {
     throw new UsageError(`--interval must be a whole number of milliseconds ≥ ${MIN_INTERVAL_MS}.`);
   }
+  const cycleDay = Number(options.cycleDay ?? 1);
+  if (!Number.isInteger(cycleDay) || cycleDay < 1 || cycleDay > 31) throw new UsageError('--cycle-day must be 1–31.');
+  const policy: AccessPolicy = { token: options.token ?? null, isLoopback: address.isLoopback };
+  assertListenAllowed(policy, address.host);
   const io = deps.io;
   if (!address.isLoopback) {
-    io.stderr.write(`warning: listening on ${address.host}, not loopback: anyone who can reach this address can read per-host traffic of your network.\n`);
+    io.stderr.write(`note: listening on ${address.host}, not loopback: the page's data, /api, /events and /metrics need the access token (\`lantop serve token\` prints it).\n`);
   }
   const targets: readonly RouterServices[] = options.routers && options.routers.length > 0 ? options.routers : [deps];
   const keys = new Set(targets.map((t) => t.key));
@@ -106,6 +117,8 @@ export async function runServe(
   const monitors: Array<ReturnType<typeof startMonitor>> = [];
   let store: HistoryStore | null = null;
   let server: Server | null = null;
+  let reports: ReturnType<typeof startReportScheduler> | null = null;
+  const hub = new SseHub();
   // Quotas act here too (issue 16): one dispatcher for every router's alerts; what the enforcers
   // and the channels report is printed on stderr, a line each.
   const printNotice = createNoticePrinter((line) => io.stderr.write(line), deps.clock);
@@ -113,7 +126,10 @@ export async function runServe(
   try {
     for (const target of targets) routers.push(await target.open());
     store = deps.openHistory();
+    const history = store;
     const metrics = createLantopMetrics();
+    // The `usage --json` document of each router's latest snapshot: /api/usage and the live page.
+    const latestUsage = new Map<string, unknown>();
     for (const [i, router] of routers.entries()) {
       const target = targets[i]!;
       monitors.push(
@@ -126,37 +142,51 @@ export async function runServe(
           store,
           ...(intervalMs !== undefined ? { intervalMs } : {}),
           enforce: { sink: alerts, neverBlock: target.settings.neverBlock, onNotice: (notice) => printNotice(target.key, notice) },
-          onSnapshot: (snapshot) => metrics.update(snapshot),
+          onSnapshot: (snapshot) => {
+            metrics.update(snapshot);
+            const doc = snapshotJson(snapshot);
+            latestUsage.set(target.key, doc);
+            hub.publish(target.key, 'usage', JSON.stringify(doc));
+          },
         }),
       );
     }
 
+    const web: WebRoutesDeps = {
+      policy,
+      routerKeys: targets.map((t) => t.key),
+      page: buildLivePage(),
+      latestUsage: (key) => latestUsage.get(key) ?? null,
+      report: (key, spec) => reportJsonDocument(history, key, spec, deps.clock.now()),
+      reportDocument: (key, spec) => loadReportDocument(history, key, spec, deps.clock.now()),
+      metrics: async () => ({ contentType: metrics.registry.contentType, text: await metrics.registry.metrics() }),
+      cycleDay,
+      canAddEventClient: () => !hub.isFull,
+    };
     server = createServer((req, res) => {
-      const path = (req.url ?? '/').split('?')[0];
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' }).end('method not allowed\n');
-        return;
-      }
-      if (path === '/') {
-        res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(req.method === 'HEAD' ? undefined : INDEX_HTML);
-        return;
-      }
-      if (path === '/metrics') {
-        metrics.registry.metrics().then(
-          (text) => res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(req.method === 'HEAD' ? undefined : text),
-          (error: unknown) => res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`error collecting metrics: ${String(error).slice(0, 200)}\n`),
-        );
-        return;
-      }
-      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found; try /metrics\n');
+      routeRequest(web, { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers }).then(
+        (reply) => send(req, res, reply, hub),
+        (error: unknown) => res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`internal error: ${String(error).slice(0, 200)}\n`),
+      );
     });
     // Scrapers keep connections alive; do not let them hold shutdown up.
     server.keepAliveTimeout = 5000;
     const port = await listen(server, address);
     const shownHost = address.host.includes(':') ? `[${address.host}]` : address.host;
     io.stderr.write(`lantop serve: metrics for ${routers.map((r) => r.label).join(', ')} on http://${shownHost}:${port}/metrics (Ctrl-C to stop)\n`);
+    io.stderr.write(`lantop serve: live page on http://${shownHost}:${port}/${policy.token !== null ? ' (open it with ?token=…; `lantop serve token` prints it)' : ''}\n`);
 
     for (const monitor of monitors) monitor.poller.start();
+    // Scheduled reports (issue 17, docs/reports.md): schedules and channels re-read at each check,
+    // so a broken reports.json is a notice, not a crash.
+    reports = startReportScheduler({
+      store,
+      clock: deps.clock,
+      routers: targets.map((t) => ({ key: t.key, label: t.settings.profileName === 'default' ? t.key : t.settings.profileName, profile: t.settings.profileName })),
+      schedules: () => new ReportScheduleStore(deps.env).list(),
+      channels: () => configuredReportChannels(deps.env),
+      onNotice: (text, level = 'warn') => printNotice(null, { level, text }),
+    });
     await new Promise<void>((resolve) => {
       const onSignal = () => {
         process.off('SIGINT', onSignal);
@@ -170,6 +200,7 @@ export async function runServe(
     return EXIT.ok;
   } finally {
     for (const monitor of monitors) monitor.close();
+    hub.close();
     if (server) {
       const s = server;
       await new Promise<void>((resolve) => {
@@ -179,7 +210,34 @@ export async function runServe(
     }
     for (const monitor of monitors) await monitor.enforcer?.idle();
     for (const router of routers) await router.session.close().catch(() => undefined);
+    await reports?.close();
     await alerts?.close(2000);
     store?.close();
   }
+}
+
+/** Writes a route's answer; an event stream is handed to the hub until the client goes. */
+function send(req: IncomingMessage, res: ServerResponse, reply: WebReply, hub: SseHub): void {
+  if (reply.kind === 'body') {
+    res.writeHead(reply.status, reply.headers).end(req.method === 'HEAD' ? undefined : reply.body);
+    return;
+  }
+  res.writeHead(200, reply.headers);
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  res.flushHeaders();
+  const client: SseClient = {
+    write: (text) => void res.write(text),
+    get bufferedBytes() {
+      return res.writableLength;
+    },
+    end: () => res.end(),
+  };
+  if (!hub.add(client)) {
+    res.end();
+    return;
+  }
+  res.on('close', () => hub.remove(client));
 }

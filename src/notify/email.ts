@@ -66,46 +66,62 @@ export function emailMessage(event: AlertEvent): { subject: string; text: string
 }
 
 export function createEmailChannel(options: EmailOptions): AlertChannel {
-  const endpoint = parseSmtpUrl(options.smtpUrl);
-  const timeoutMs = options.timeoutMs ?? DEFAULT_EMAIL_TIMEOUT_MS;
-  const where = `${endpoint.isImplicitTls ? 'smtps' : 'smtp'}://${endpoint.host}:${endpoint.port}`;
+  const { where } = emailEndpoint(options);
   return {
     id: options.id,
     type: 'email',
     label: `email ${where} → ${options.to.join(', ')}`,
-    async deliver(event, signal) {
-      if (options.user && !options.password) throw new ChannelError(`no SMTP password for ${options.user}: set LANTOP_SMTP_PASSWORD or save it (lantop alert add email … --save-password)`, false);
-      const transport = nodemailer.createTransport({
-        host: endpoint.host,
-        port: endpoint.port,
-        secure: endpoint.isImplicitTls,
-        requireTLS: options.requireTLS === true,
-        ...(options.user ? { auth: { user: options.user, pass: options.password ?? '' } } : {}),
-        connectionTimeout: timeoutMs,
-        greetingTimeout: timeoutMs,
-        socketTimeout: timeoutMs,
-        // SNI takes names only (RFC 6066); an address as servername makes Node warn.
-        tls: { ...(isAddress(endpoint.host) ? {} : { servername: endpoint.host }), ...(options.ca ? { ca: options.ca } : {}) },
-      });
-      const limit = withTimeout(signal, timeoutMs);
-      const onAbort = () => transport.close();
-      limit.signal.addEventListener('abort', onAbort, { once: true });
-      try {
-        const message = emailMessage(event);
-        const sending = transport.sendMail({ from: options.from, to: [...options.to], subject: message.subject, text: message.text });
-        const aborted = new Promise<never>((_, reject) => limit.signal.addEventListener('abort', () => reject(limit.signal.reason), { once: true }));
-        await Promise.race([sending, aborted]);
-      } catch (error) {
-        if (limit.isTimedOut()) throw new ChannelError(`no answer from ${where} within ${timeoutMs} ms`, true, { cause: error });
-        if (signal.aborted) throw new ChannelError('cancelled (lantop is closing)', false, { cause: error });
-        throw describeSmtpError(error, where);
-      } finally {
-        limit.signal.removeEventListener('abort', onAbort);
-        limit.done();
-        transport.close();
-      }
-    },
+    deliver: (event, signal) => sendEmail(options, emailMessage(event), signal),
   };
+}
+
+/** What one mail carries (the alert's text, or a scheduled report's text, HTML and attachment). */
+export interface MailContent {
+  subject: string;
+  text: string;
+  html?: string;
+  attachments?: Array<{ filename: string; content: string; contentType: string }>;
+}
+
+/** The server and how it is shown ("smtp://mail.example.net:587"); throws RangeError on a bad URL. */
+export function emailEndpoint(options: Pick<EmailOptions, 'smtpUrl'>): { endpoint: SmtpEndpoint; where: string } {
+  const endpoint = parseSmtpUrl(options.smtpUrl);
+  return { endpoint, where: `${endpoint.isImplicitTls ? 'smtps' : 'smtp'}://${endpoint.host}:${endpoint.port}` };
+}
+
+/** Sends one mail once, within the timeout; throws a ChannelError saying why it did not go. */
+export async function sendEmail(options: EmailOptions, mail: MailContent, signal: AbortSignal): Promise<void> {
+  const { endpoint, where } = emailEndpoint(options);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_EMAIL_TIMEOUT_MS;
+  if (options.user && !options.password) throw new ChannelError(`no SMTP password for ${options.user}: set LANTOP_SMTP_PASSWORD or save it (lantop alert add email … --save-password)`, false);
+  const transport = nodemailer.createTransport({
+    host: endpoint.host,
+    port: endpoint.port,
+    secure: endpoint.isImplicitTls,
+    requireTLS: options.requireTLS === true,
+    ...(options.user ? { auth: { user: options.user, pass: options.password ?? '' } } : {}),
+    connectionTimeout: timeoutMs,
+    greetingTimeout: timeoutMs,
+    socketTimeout: timeoutMs,
+    // SNI takes names only (RFC 6066); an address as servername makes Node warn.
+    tls: { ...(isAddress(endpoint.host) ? {} : { servername: endpoint.host }), ...(options.ca ? { ca: options.ca } : {}) },
+  });
+  const limit = withTimeout(signal, timeoutMs);
+  const onAbort = () => transport.close();
+  limit.signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    const sending = transport.sendMail({ from: options.from, to: [...options.to], ...mail });
+    const aborted = new Promise<never>((_, reject) => limit.signal.addEventListener('abort', () => reject(limit.signal.reason), { once: true }));
+    await Promise.race([sending, aborted]);
+  } catch (error) {
+    if (limit.isTimedOut()) throw new ChannelError(`no answer from ${where} within ${timeoutMs} ms`, true, { cause: error });
+    if (signal.aborted) throw new ChannelError('cancelled (lantop is closing)', false, { cause: error });
+    throw describeSmtpError(error, where);
+  } finally {
+    limit.signal.removeEventListener('abort', onAbort);
+    limit.done();
+    transport.close();
+  }
 }
 
 function isAddress(host: string): boolean {

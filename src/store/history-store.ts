@@ -16,6 +16,7 @@ import { RouterRegistry } from './router-registry.js';
 import { QuotaStore } from './quota-store.js';
 import { WanStore } from './wan-store.js';
 import { ClassStore } from './class-store.js';
+import { ReportSendStore } from './report-sends.js';
 import { WriterLease, type LeaseAttempt, type LeaseHolder, type LeaseInfo, type WriterLeaseOptions } from './writer-lease.js';
 
 // What src/app/commands.ts and src/output/json.ts import from here besides the store.
@@ -42,6 +43,7 @@ export class HistoryStore implements HistoryWriter, HistoryQueries {
   private quotaStore: QuotaStore | null = null;
   private wanStore: WanStore | null = null;
   private classStore: ClassStore | null = null;
+  private reportStore: ReportSendStore | null = null;
 
   static open(options: HistoryStoreOptions): HistoryStore {
     return new HistoryStore(options);
@@ -75,6 +77,11 @@ export class HistoryStore implements HistoryWriter, HistoryQueries {
   /** Per-minute bytes per traffic class and the class accountant's last state (issue 19); prepared on first use. */
   get classes(): ClassStore {
     return (this.classStore ??= new ClassStore(this.db, this.routers));
+  }
+
+  /** Scheduled reports sent, claimed or failed, once per (schedule, router, period) (issue 17); prepared on first use. */
+  get reports(): ReportSendStore {
+    return (this.reportStore ??= new ReportSendStore(this.db));
   }
 
   // ---- routers -------------------------------------------------------------------------------

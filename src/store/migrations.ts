@@ -233,6 +233,35 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 8,
+    description: 'scheduled reports (issue 17): each (schedule, router, period) sent once, claimed before sending, with its outcome per channel',
+    sql: `
+      -- One row per report period of a schedule and router (src/store/report-sends.ts). A process
+      -- claims the row (INSERT, or UPDATE of a failed or stale one) in a write transaction BEFORE it
+      -- sends, so two lantop processes never both send; the UNIQUE key keeps it once per period
+      -- across restarts. Keyed by the router key, as persons and quotas. status: sending | sent |
+      -- failed (retried from next_try_ms) | gave-up | empty (no history for the router).
+      -- outcome_json: [{channel, isOk, reason?, atMs}], the last answer of each channel.
+      CREATE TABLE report_sends (
+        id INTEGER PRIMARY KEY,
+        schedule TEXT NOT NULL,
+        schedule_id INTEGER NOT NULL,
+        router_key TEXT NOT NULL,
+        period_start_ms INTEGER NOT NULL,
+        period_end_ms INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        claimed_by TEXT NOT NULL,
+        claimed_ms INTEGER NOT NULL,
+        rounds INTEGER NOT NULL,
+        next_try_ms INTEGER,
+        sent_ms INTEGER,
+        outcome_json TEXT NOT NULL DEFAULT '[]',
+        UNIQUE (schedule, router_key, period_start_ms, period_end_ms)
+      );
+      CREATE INDEX report_sends_retry ON report_sends (status, next_try_ms);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
