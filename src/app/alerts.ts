@@ -2,7 +2,7 @@
 // (notify/), and the dispatcher the poll loop sends events to. The SMTP password: the
 // LANTOP_SMTP_PASSWORD variable, else the one saved with the channel; never argv.
 import { readFileSync } from 'node:fs';
-import { AlertChannelStore, type StoredChannel } from '../config/alert-channels.js';
+import { AlertChannelStore, type StoredChannel, type StoredEmail } from '../config/alert-channels.js';
 import { revealPassword } from '../config/profiles.js';
 import { sanitizeText } from '../sanitize.js';
 import { ChannelError, isSecretName, maskUrl, type AlertChannel } from '../notify/channel.js';
@@ -30,6 +30,25 @@ function brokenChannel(stored: StoredChannel, reason: string): AlertChannel {
   };
 }
 
+/**
+ * What an email channel sends with: the SMTP password from LANTOP_SMTP_PASSWORD, else the saved
+ * one; the CA file read now. A string: why it cannot work (the CA file is unreadable). Shared by
+ * the alert and the report channels (report-delivery.ts).
+ */
+export function emailSettingsOf(stored: StoredEmail, env: NodeJS.ProcessEnv): { smtpUrl: string; from: string; to: string[]; user: string | null; password: string | null; requireTLS: boolean; ca: string | null } | string {
+  const fromEnv = env[SMTP_PASSWORD_ENV];
+  const password = fromEnv !== undefined && fromEnv !== '' ? fromEnv : stored.savedPassword ? revealPassword(stored.savedPassword) : null;
+  let ca: string | null = null;
+  if (stored.caFile) {
+    try {
+      ca = readFileSync(stored.caFile, 'utf8');
+    } catch (error) {
+      return `cannot read the CA file ${sanitizeText(stored.caFile, 120)} (${(error as NodeJS.ErrnoException).code ?? 'error'})`;
+    }
+  }
+  return { smtpUrl: stored.smtp, from: stored.from, to: stored.to, user: stored.user ?? null, password, requireTLS: stored.requireTLS === true, ca };
+}
+
 /** One stored channel made real. Never throws: a bad configuration becomes a channel that says so. */
 export function channelOf(stored: StoredChannel, env: NodeJS.ProcessEnv, timeouts: ChannelTimeouts = {}): AlertChannel {
   const id = String(stored.id);
@@ -38,27 +57,9 @@ export function channelOf(stored: StoredChannel, env: NodeJS.ProcessEnv, timeout
       case 'webhook':
         return createWebhookChannel({ id, url: stored.url, format: stored.format, headers: stored.headers, ...(timeouts.webhookMs ? { timeoutMs: timeouts.webhookMs } : {}) });
       case 'email': {
-        const fromEnv = env[SMTP_PASSWORD_ENV];
-        const password = fromEnv !== undefined && fromEnv !== '' ? fromEnv : stored.savedPassword ? revealPassword(stored.savedPassword) : null;
-        let ca: string | null = null;
-        if (stored.caFile) {
-          try {
-            ca = readFileSync(stored.caFile, 'utf8');
-          } catch (error) {
-            return brokenChannel(stored, `cannot read the CA file ${sanitizeText(stored.caFile, 120)} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-          }
-        }
-        return createEmailChannel({
-          id,
-          smtpUrl: stored.smtp,
-          from: stored.from,
-          to: stored.to,
-          user: stored.user ?? null,
-          password,
-          requireTLS: stored.requireTLS === true,
-          ca,
-          ...(timeouts.emailMs ? { timeoutMs: timeouts.emailMs } : {}),
-        });
+        const settings = emailSettingsOf(stored, env);
+        if (typeof settings === 'string') return brokenChannel(stored, settings);
+        return createEmailChannel({ id, ...settings, ...(timeouts.emailMs ? { timeoutMs: timeouts.emailMs } : {}) });
       }
       case 'command':
         return createCommandChannel({ id, argv: stored.argv, env, ...(timeouts.commandMs ? { timeoutMs: timeouts.commandMs } : {}) });

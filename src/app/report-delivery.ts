@@ -1,9 +1,7 @@
 // The parts of a scheduled report (issue 17): the stored alert channels made into report channels
 // (notify/report-mail.ts), and one report built from the history — the ReportDocument of the
 // period (app/report-document.ts), its HTML page and its text summary.
-import { readFileSync } from 'node:fs';
 import { AlertChannelStore, type StoredChannel } from '../config/alert-channels.js';
-import { revealPassword } from '../config/profiles.js';
 import { sanitizeText } from '../sanitize.js';
 import type { ReportDocument } from '../domain/report-document.js';
 import { systemZone, type LocalZone, type TimeRange } from '../domain/periods.js';
@@ -13,7 +11,7 @@ import { createEmailReportChannel, createWebhookReportChannel, type ReportChanne
 import { reportText, reportTitle, DEFAULT_TOP } from '../output/report-text.js';
 import { renderReportHtml } from '../output/html/report-page.js';
 import type { HistoryStore } from '../store/history-store.js';
-import { SMTP_PASSWORD_ENV, describeStored, type ChannelTimeouts } from './alerts.js';
+import { describeStored, emailSettingsOf, type ChannelTimeouts } from './alerts.js';
 import { loadReportAssets } from './report-assets.js';
 import { loadReportDocument } from './report-document.js';
 
@@ -35,28 +33,9 @@ export function reportChannelOf(stored: StoredChannel, env: NodeJS.ProcessEnv, t
       case 'webhook':
         return createWebhookReportChannel({ id, url: stored.url, format: stored.format, headers: stored.headers, ...(timeouts.webhookMs ? { timeoutMs: timeouts.webhookMs } : {}) });
       case 'email': {
-        // As app/alerts.ts: LANTOP_SMTP_PASSWORD, else the saved one; the CA file read now.
-        const fromEnv = env[SMTP_PASSWORD_ENV];
-        const password = fromEnv !== undefined && fromEnv !== '' ? fromEnv : stored.savedPassword ? revealPassword(stored.savedPassword) : null;
-        let ca: string | null = null;
-        if (stored.caFile) {
-          try {
-            ca = readFileSync(stored.caFile, 'utf8');
-          } catch (error) {
-            return refusingChannel(stored, `cannot read the CA file ${sanitizeText(stored.caFile, 120)} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-          }
-        }
-        return createEmailReportChannel({
-          id,
-          smtpUrl: stored.smtp,
-          from: stored.from,
-          to: stored.to,
-          user: stored.user ?? null,
-          password,
-          requireTLS: stored.requireTLS === true,
-          ca,
-          ...(timeouts.emailMs ? { timeoutMs: timeouts.emailMs } : {}),
-        });
+        const settings = emailSettingsOf(stored, env);
+        if (typeof settings === 'string') return refusingChannel(stored, settings);
+        return createEmailReportChannel({ id, ...settings, ...(timeouts.emailMs ? { timeoutMs: timeouts.emailMs } : {}) });
       }
       case 'command':
         return refusingChannel(stored, 'a command channel does not take reports (use an email or webhook channel)');
