@@ -163,6 +163,30 @@ function countsOf(tap, path) {
   return { tests: count('tests') - pseudo, passed: count('pass') - pseudo, failed: count('fail') + count('cancelled'), skipped: count('skipped') + count('todo') };
 }
 
+/**
+ * The failed tests of a TAP report, innermost first, each with the first lines of its YAML block
+ * (error, expected, actual, location): printed again at the end of the run, so a CI log's tail
+ * says why, not only which file.
+ */
+export function failuresOf(tap) {
+  const lines = tap.split('\n');
+  const out = [];
+  for (let i = 0; i < lines.length; i++) {
+    const match = /^(\s*)not ok \d+ - (.*)$/.exec(lines[i]);
+    if (!match) continue;
+    const detail = [];
+    for (let j = i + 1; j < lines.length && !/^\s*\.\.\.$/.test(lines[j]); j++) {
+      const line = lines[j].trim();
+      if (line === '---' || line.startsWith('duration_ms') || line.startsWith('type:')) continue;
+      if (/^(failureType|code|name):/.test(line) || line.startsWith('stack:')) continue;
+      detail.push(line);
+    }
+    if (detail.some((line) => line.startsWith("error: 'test failed'") || line.startsWith("error: '1 subtest failed'") || /subtests? failed/.test(line))) continue;
+    out.push({ name: match[2], detail: detail.slice(0, 14) });
+  }
+  return out;
+}
+
 /** Runs one file; resolves with its result once it and everything it started are gone. */
 function runFile(file, index) {
   const { fileS, testS } = limitsOf(file.path);
@@ -214,9 +238,10 @@ function runFile(file, index) {
         /* killed before the reporter wrote anything */
       }
       const counts = countsOf(tap, file.path);
+      const failures = failuresOf(tap);
       const isTimedOut = isKilled || (code !== 0 && elapsedMs >= fileS * 1000);
       const isFailed = code !== 0 || signal !== null || isTimedOut || counts.failed > 0;
-      const result = { ...file, fileS, elapsedMs, code, signal, counts, isTimedOut, isFailed, leftovers: leftovers.length };
+      const result = { ...file, fileS, elapsedMs, code, signal, counts, failures, isTimedOut, isFailed, leftovers: leftovers.length };
       if (isTimedOut) process.stdout.write(`\nTIMEOUT: ${file.name} exceeded ${fileS} s\n`);
       if (leftovers.length > 0 && !isTimedOut) process.stdout.write(`\nLEFTOVER: ${file.name} left ${leftovers.length} process(es) running after it ended; killed\n`);
       done(result);
@@ -256,6 +281,10 @@ if (failedFiles.length > 0) {
   for (const r of failedFiles) {
     const why = r.isTimedOut ? `TIMEOUT: exceeded ${r.fileS} s` : r.signal ? `killed by ${r.signal}` : `${r.counts.failed || 1} failed, exit ${r.code}`;
     console.log(`  ${r.name} — ${why}`);
+    for (const failure of r.failures.slice(0, 5)) {
+      console.log(`    ✖ ${failure.name}`);
+      for (const line of failure.detail) console.log(`        ${line.slice(0, 300)}`);
+    }
   }
   process.exit(1);
 }

@@ -116,6 +116,26 @@ describe('scripts/run-tests.mjs', () => {
     assert.match(failedList, new RegExp(`${join(dir, 'hang.test.ts')} — TIMEOUT: exceeded 2 s`));
     assert.match(failedList, new RegExp(`${join(dir, 'stuck.test.ts')} — 1 failed, exit 1`));
     assert.doesNotMatch(failedList, /ok\.test\.ts/);
+    // The failed list repeats why each test failed, so a log's tail is enough to diagnose.
+    assert.match(failedList, /✖ waits for something that never comes\n\s+location: '\S*stuck\.test\.ts:\d+:\d+'\n\s+error: 'test timed out after 1000ms'/);
+  });
+
+  test('an assertion failure is repeated at the end with its message, expected and actual', async () => {
+    const failing = join(dir, 'assertion.test.ts');
+    writeFileSync(failing, `import { test } from 'node:test';
+import assert from 'node:assert/strict';
+test('router vs oracle', () => { assert.deepEqual({ bytes: 1 }, { bytes: 2 }, 'counts for 198.51.100.10'); });
+`);
+    try {
+      const run = await runRunner(dir, ['assertion.test']);
+      assert.equal(run.code, 1, run.stdout);
+      const failedList = run.stdout.slice(run.stdout.indexOf('failed files (1):'));
+      assert.match(failedList, /✖ router vs oracle\n/);
+      assert.match(failedList, /counts for 198\.51\.100\.10/);
+      assert.match(failedList, /expected:\n\s+bytes: 2\n\s+actual:\n\s+bytes: 1/);
+    } finally {
+      rmSync(failing, { force: true });
+    }
   });
 
   test('arguments filter the files; a green run needs at least one test', async () => {

@@ -183,8 +183,9 @@ describe('lab variant openwrt-fw4', { skip: variantSkipReason('openwrt-fw4'), ti
     } finally {
       await segs('65535');
     }
-    const oracle = await lab.settle();
-    const router = await readRouterCounters(lab, addresses);
+    // Both sides read together until neither moves (a packet between the router's forward hook and
+    // the host is counted on one side only while in flight).
+    const { oracle, router } = await lab.settleReading(async () => ({ oracle: await lab.oracle(), router: await readRouterCounters(lab, addresses) }));
     for (const address of addresses) {
       const o = oracle[address]!;
       const b = before[address]!;

@@ -145,15 +145,22 @@ export async function resetHostOracle(hostNs: string): Promise<void> {
   await runOk(['ip', 'netns', 'exec', hostNs, 'nft', '-f', '-'], { input: hostOracleReset(), timeoutMs: STEP_TIMEOUT_MS });
 }
 
-/** Reads until two readings 50 ms apart agree (in-flight ACKs/FINs counted), at most 2 s. */
+/**
+ * Reads until the counts stay the same for 200 ms (four readings 50 ms apart after the first), at
+ * most 3 s: a delayed ACK (up to 40 ms) or a FIN still in flight on a loaded machine is counted
+ * before the reading is taken as final. Two readings 50 ms apart were not enough once in CI.
+ */
 export async function settleOracle<T>(read: () => Promise<T>): Promise<T> {
+  const stableReadings = 4;
   let last = JSON.stringify(await read());
-  for (let i = 0; i < 40; i++) {
+  let same = 0;
+  for (let i = 0; i < 60; i++) {
     await sleep(50);
     const now = await read();
     const text = JSON.stringify(now);
-    if (text === last) return now;
+    same = text === last ? same + 1 : 0;
+    if (same >= stableReadings) return now;
     last = text;
   }
-  throw new LabError('lab: the oracle counters did not settle within 2 s');
+  throw new LabError('lab: the oracle counters did not settle within 3 s');
 }

@@ -152,6 +152,8 @@ export interface Lab {
   resetOracle(): Promise<void>;
   /** Waits until the oracle stops changing (in-flight ACKs/FINs), returns its final reading. */
   settle(): Promise<OracleCounts>;
+  /** Reads `read` (e.g. the oracle and the router's own counters together) until it stops changing. */
+  settleReading<T>(read: () => Promise<T>): Promise<T>;
   /** The host's global IPv6 addresses now (stable, temporary, deprecated temporaries). */
   hostAddresses6(host: HostRef): Promise<HostAddress6[]>;
   /** The host's temporary address reaches the end of its preferred lifetime: deprecated, and the

@@ -236,6 +236,10 @@ ${fastPathRuleset()}`);
     return settleOracle(() => this.oracle());
   }
 
+  settleReading<T>(read: () => Promise<T>): Promise<T> {
+    return settleOracle(read);
+  }
+
   // --- faults ---------------------------------------------------------------------------------------
 
   async reboot(options: { downMs?: number } = {}): Promise<void> {
