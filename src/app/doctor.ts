@@ -10,7 +10,7 @@ import { Transcript } from '../transport/transcript.js';
 import { RouterClient } from '../router/router-client.js';
 import type { CommandSpec, FirmwareProfile } from '../router/firmware/families.js';
 import { identityHash, routerKey } from '../router/firmware/stored-profile.js';
-import { describeDetection, probeAndStore, routerLabel, sessionOptions } from './open-router.js';
+import { describeDetection, detectWan, probeAndStore, routerLabel, sessionOptions } from './open-router.js';
 import type { OffloadReport } from '../domain/offload-model.js';
 import type { Services } from './services.js';
 
@@ -72,7 +72,19 @@ export async function runDoctor(deps: Services, options: DoctorOptions): Promise
     if (commands.listNames) report.runsWhere.push({ what: 'host names', command: commands.listNames.command, where: commands.listNames.where });
     report.names = decisions.find((d) => d.what === 'names')?.chosen ?? null;
     // Refuses a router it cannot count on (no backend fits): reported as a problem below.
-    const client = new RouterClient(session, firmware, { wan: settings.wan === 'auto' ? 'ppp0' : settings.wan, isManaged: false, readsWan: true });
+    // `--wan auto` (or a saved `wan auto`) is resolved as setup and usage resolve it: the default
+    // route's interface; a router without one is a problem in the report, counted on ppp0 meanwhile.
+    let wan = settings.wan;
+    if (wan === 'auto') {
+      try {
+        wan = await detectWan(session);
+      } catch (error) {
+        if (!(error instanceof LantopError)) throw error;
+        report.problems.push(`--wan auto: ${error.message} → ${error.nextStep ?? 'pass --wan IFACE'}`);
+        wan = 'ppp0';
+      }
+    }
+    const client = new RouterClient(session, firmware, { wan, isManaged: false, readsWan: true });
     report.accounting = client.backend.describe();
     report.runsWhere.push({ what: 'counters', ...client.backend.readCommand });
     if (commands.iptablesRestore) report.runsWhere.push({ what: 'changes (one batch)', command: `${commands.iptablesRestore.command} --noflush`, where: 'shell' });
