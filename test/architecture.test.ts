@@ -190,9 +190,9 @@ test('the layer check rejects what the guide forbids (so the test above can fail
   ]);
 });
 
-test('sockets, SSH, telnet, SMTP and the database driver are imported only by transport, store, notify, serve and the emulator', () => {
-  const DRIVERS = /^(?:node:)?(?:net|tls|http|https|dgram)$|^ssh2$|^telnet-client$|^better-sqlite3$|^nodemailer$/;
-  const mayUse = (file: string) => /^(transport|store|notify|emulator)\//.test(file) || file === 'app/serve.ts';
+test('sockets, SSH, telnet, SMTP, MQTT and the database driver are imported only by transport, store, notify, serve, the MQTT bridge and the emulator', () => {
+  const DRIVERS = /^(?:node:)?(?:net|tls|http|https|dgram)$|^ssh2$|^telnet-client$|^better-sqlite3$|^nodemailer$|^mqtt$/;
+  const mayUse = (file: string) => /^(transport|store|notify|emulator)\//.test(file) || file === 'app/serve.ts' || file === 'app/mqtt-bridge.ts';
   const broken: string[] = [];
   for (const [file, external] of packages) {
     for (const specifier of external) if (DRIVERS.test(specifier) && !mayUse(file)) broken.push(`${file} imports ${specifier}`);
