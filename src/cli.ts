@@ -12,6 +12,7 @@ import { alertActions } from './app/alert-commands.js';
 import { blockActions } from './app/block-commands.js';
 import { topActions } from './app/top-command.js';
 import { scheduleActions } from './app/report-schedule-commands.js';
+import { registerServiceCommands } from './app/service-cli.js';
 import { PROFILE_KEYS } from './config/profiles.js';
 import { sanitizeText } from './sanitize.js';
 import type { GlobalFlags } from './config/resolve.js';
@@ -236,11 +237,12 @@ function buildProgram(run: (action: Action, cmd: Command, args: string[]) => Pro
       await run(quotaActions.personRemove, this, this.args);
     });
   // The live page and the exporter (issues 9, 17; docs/web.md): read-only; beyond loopback only with the token.
-  const serve = sub('serve', 'live web page for the household and Prometheus exporter: poll the router(s), serve / (live table, charts), /api and /metrics')
+  const serve = sub('serve', 'live web page for the household and Prometheus exporter: poll the router(s), serve / (live table, charts), /api, /metrics and /healthz; SIGHUP reloads the configuration')
     .option('--listen <host:port>', 'address to listen on (loopback unless you ask; beyond loopback needs `lantop serve token` first)', '127.0.0.1:9464')
     .option('--interval <ms>', 'poll interval in milliseconds (minimum 500)', '2000')
     .option('--routers <profiles>', 'several routers: comma-separated saved profile names (password: saved, or LANTOP_PASSWORD_<PROFILE>)')
     .option('--cycle-day <n>', "first day of the billing cycle for the page's \"this cycle\" charts and /api/report?period=cycle (1–31)", '1')
+    .addOption(new Option('--log-format <format>', 'one line per event: text on stderr (journald priorities under systemd) or json on stdout').choices(['text', 'json']).default('text'))
     .action(async function (this: Command) {
       await run(actions.serve, this, []);
     });
@@ -251,6 +253,7 @@ function buildProgram(run: (action: Action, cmd: Command, args: string[]) => Pro
     .action(async function (this: Command) {
       await run(actions.serveToken, this, []);
     });
+  registerServiceCommands(program, run); // issue 22: lantop service install|uninstall|status (docs/service.md)
   // Shell completion (issue 22, docs/cli.md): the script is generated from this program; the hidden
   // --list is its callback for profile and device names (no router login).
   sub('completion', 'print a shell completion script: source <(lantop completion bash), or zsh, or fish')

@@ -186,7 +186,15 @@ export const actions = {
     const { resolveServeToken } = await import('../config/serve-access.js');
     const token = resolveServeToken(ctx.env)?.token ?? null;
     const cycleDay = opt(options, 'cycleDay');
-    return runServe(services, { listen: opt(options, 'listen') ?? '127.0.0.1:9464', ...(interval !== undefined ? { interval } : {}), routers, token, ...(cycleDay !== undefined ? { cycleDay } : {}) });
+    const logFormat = opt(options, 'logFormat');
+    if (logFormat !== undefined && logFormat !== 'text' && logFormat !== 'json') throw new UsageError('--log-format must be text or json.');
+    // SIGHUP (issue 22): profiles and the token read again, as at start (flags still win).
+    const reload = () => {
+      const fresh = createServices(ctx);
+      for (const name of names) if (fresh.profiles?.get(name) === undefined) throw new UsageError(`the saved profile '${name.slice(0, 40)}' is gone`);
+      return { settings: names.length > 0 ? names.map((name) => fresh.forProfile(name).settings) : [fresh.settings], token: resolveServeToken(ctx.env)?.token ?? null };
+    };
+    return runServe(services, { listen: opt(options, 'listen') ?? '127.0.0.1:9464', ...(interval !== undefined ? { interval } : {}), routers, token, ...(cycleDay !== undefined ? { cycleDay } : {}), ...(logFormat !== undefined ? { logFormat } : {}), reload });
   },
   /** `lantop serve token [--rotate]`: the token on stdout alone (for scripts), where it lives on stderr. */
   async serveToken(ctx, options) {

@@ -3,15 +3,18 @@
 // (src/output/prometheus.ts), / and /events show it live, /api/* answer as `usage`/`report --json`
 // (issue 17; the routes are app/web/routes.ts, docs/web.md). Listens on loopback unless asked
 // otherwise (issue 9: never all interfaces by default), and beyond loopback only with a token.
+// Issue 22 (docs/service.md): a log line per event (app/serve-log.ts), SIGHUP reloads, SIGTERM
+// stops after a last poll, /healthz; every snapshot goes to a list of sinks (metrics, the page,
+// health, and whatever the caller adds).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { fstatSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { EXIT, UsageError } from '../errors.js';
-import { MIN_INTERVAL_MS } from '../domain/poller.js';
-import type { Clock } from '../domain/clock.js';
-import type { Notice } from '../domain/snapshot.js';
+import { DEFAULT_INTERVAL_MS, MIN_INTERVAL_MS } from '../domain/poller.js';
+import type { AlertSink } from '../domain/alert-event.js';
+import type { ResolvedSettings } from '../config/resolve.js';
 import { createLantopMetrics } from '../output/prometheus.js';
 import { snapshotJson } from '../output/json.js';
-import { sanitizeText } from '../sanitize.js';
 import type { HistoryStore } from '../store/history-store.js';
 import type { OpenRouter } from './open-router.js';
 import { startMonitor } from './monitor.js';
@@ -25,6 +28,8 @@ import { loadReportDocument } from './report-document.js';
 import { startReportScheduler } from './report-scheduler.js';
 import { configuredReportChannels } from './report-delivery.js';
 import { ReportScheduleStore } from '../config/report-schedules.js';
+import { createServeLogger, isJournalStream, LOG_FORMATS, type LogEventName, type LogFormat, type LogLevel } from './serve-log.js';
+import { compareSettings, RouterHealthTracker, staleAfterMs, withTimeout, type SnapshotSink } from './serve-lifecycle.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:9464';
 
@@ -64,38 +69,51 @@ function listen(server: Server, address: ListenAddress): Promise<number> {
   });
 }
 
-/** The same line again within this long is not printed again. */
-export const NOTICE_REPEAT_MS = 10 * 60_000;
-const NOTICE_WORDS: Readonly<Record<Notice['level'], string>> = { info: 'note', warn: 'warning', error: 'error' };
+export { createNoticePrinter, NOTICE_REPEAT_MS } from './serve-log.js';
+export type { SnapshotSink } from './serve-lifecycle.js';
 
-/**
- * The enforcer's notices (quota crossings, blocks, refusals, failed router commands) and the alert
- * channels' reports as `serve` prints them on stderr: one line each (`warning: ROUTER: text`),
- * sanitised (router text may carry escapes and newlines), and a line printed in the last
- * NOTICE_REPEAT_MS not again.
- */
-export function createNoticePrinter(write: (line: string) => void, clock: Pick<Clock, 'now'>): (source: string | null, notice: Pick<Notice, 'level' | 'text'>) => void {
-  const printedMs = new Map<string, number>();
-  return (source, notice) => {
-    const now = clock.now();
-    const line = `${NOTICE_WORDS[notice.level]}: ${source === null ? '' : `${sanitizeText(source, 80)}: `}${sanitizeText(notice.text, 300)}`;
-    const last = printedMs.get(line);
-    if (last !== undefined && now - last < NOTICE_REPEAT_MS) return;
-    if (printedMs.size >= 200) for (const [key, at] of printedMs) if (now - at >= NOTICE_REPEAT_MS) printedMs.delete(key);
-    printedMs.set(line, now);
-    write(`${line}\n`);
-  };
+/** How long the shutdown waits for each router's last poll. */
+export const FINAL_POLL_TIMEOUT_MS = 5000;
+
+/** What a SIGHUP re-reads: each router's settings (in `routers` order) and the access token. */
+export interface ServeReload {
+  settings: readonly ResolvedSettings[];
+  token: string | null;
+}
+
+export interface ServeOptions {
+  listen: string;
+  interval?: string;
+  routers?: readonly RouterServices[];
+  token?: string | null;
+  cycleDay?: string;
+  /** text (default: stderr) or json (stdout, one object per line): app/serve-log.ts. */
+  logFormat?: LogFormat;
+  /** SIGHUP: the configuration read again (absent: only alert channels are reopened). */
+  reload?: () => ServeReload;
+  /** More consumers of every snapshot, closed at shutdown (after the last poll). */
+  sinks?: readonly SnapshotSink[];
+  /** Where SIGHUP/SIGINT/SIGTERM come from (tests); default the process. */
+  signals?: Pick<NodeJS.EventEmitter, 'on' | 'off'>;
+}
+
+function streamStat(stream: NodeJS.WritableStream): { dev: number; ino: number } | null {
+  const fd = (stream as { fd?: unknown }).fd;
+  if (typeof fd !== 'number') return null;
+  try {
+    return fstatSync(fd);
+  } catch {
+    return null;
+  }
 }
 
 /**
  * Serves /metrics for one or more routers (`--routers home,office`: one session and monitor per
  * profile, one registry). Every router is logged into before anything listens, so a wrong password
- * or an unreachable router fails at once (exit 3/4); later outages show as lantop_up 0.
+ * or an unreachable router fails at once (exit 3/4); later outages show as lantop_up 0. SIGHUP
+ * re-reads the configuration, SIGINT/SIGTERM stop it after a last poll (docs/service.md).
  */
-export async function runServe(
-  deps: Services,
-  options: { listen: string; interval?: string; routers?: readonly RouterServices[]; token?: string | null; cycleDay?: string },
-): Promise<number> {
+export async function runServe(deps: Services, options: ServeOptions): Promise<number> {
   const address = parseListen(options.listen);
   const intervalMs = options.interval === undefined ? undefined : Number(options.interval);
   if (intervalMs !== undefined && (!Number.isInteger(intervalMs) || intervalMs < MIN_INTERVAL_MS)) {
@@ -103,33 +121,71 @@ export async function runServe(
   }
   const cycleDay = Number(options.cycleDay ?? 1);
   if (!Number.isInteger(cycleDay) || cycleDay < 1 || cycleDay > 31) throw new UsageError('--cycle-day must be 1–31.');
+  const format = options.logFormat ?? 'text';
+  if (!LOG_FORMATS.includes(format)) throw new UsageError(`--log-format must be ${LOG_FORMATS.join(' or ')}.`);
   const policy: AccessPolicy = { token: options.token ?? null, isLoopback: address.isLoopback };
   assertListenAllowed(policy, address.host);
   const io = deps.io;
+  const logStream = format === 'json' ? io.stdout : io.stderr;
+  const logger = createServeLogger({ format, write: (line) => void logStream.write(line), clock: deps.clock, hasPriorityPrefix: isJournalStream(deps.env.JOURNAL_STREAM, streamStat(logStream)) });
+  const log = (level: LogLevel, event: LogEventName, message: string, router: string | null = null) => logger.log({ level, event, router, message });
   if (!address.isLoopback) {
-    io.stderr.write(`note: listening on ${address.host}, not loopback: the page's data, /api, /events and /metrics need the access token (\`lantop serve token\` prints it).\n`);
+    log('info', 'notice', `listening on ${address.host}, not loopback: the page's data, /api, /events and /metrics need the access token (\`lantop serve token\` prints it).`);
   }
   const targets: readonly RouterServices[] = options.routers && options.routers.length > 0 ? options.routers : [deps];
   const keys = new Set(targets.map((t) => t.key));
   if (keys.size !== targets.length) throw new UsageError('Two of the routers given to --routers are the same router (same host and port).');
+  const signals = options.signals ?? process;
+  // Until serve runs, a SIGHUP (e.g. `systemctl reload` during a slow login) must not end it.
+  let reloadNow: (() => void) | null = null;
+  // conf's when-exit (via atomically) re-raises the first signal the process gets, once: SIGHUPs
+  // within 100 ms are one reload.
+  let hangupTimer: NodeJS.Timeout | null = null;
+  const onHangup = () => {
+    hangupTimer ??= setTimeout(() => {
+      hangupTimer = null;
+      if (reloadNow) reloadNow();
+      else log('info', 'reload', 'SIGHUP while starting: the configuration is being read now anyway');
+    }, 100);
+  };
 
   const routers: OpenRouter[] = [];
   const monitors: Array<ReturnType<typeof startMonitor>> = [];
   let store: HistoryStore | null = null;
   let server: Server | null = null;
   let reports: ReturnType<typeof startReportScheduler> | null = null;
+  let isStopping = false;
   const hub = new SseHub();
-  // Quotas act here too (issue 16): one dispatcher for every router's alerts; what the enforcers
-  // and the channels report is printed on stderr, a line each.
-  const printNotice = createNoticePrinter((line) => io.stderr.write(line), deps.clock);
-  const alerts = deps.openAlerts((text) => printNotice(null, { level: /works again$/.test(text) ? 'info' : 'warn', text }));
+  // Quotas act here too (issue 16): one dispatcher for every router's alerts (reopened on SIGHUP,
+  // behind a sink that forwards to the current one); what the enforcers and the channels report is
+  // logged, a line each.
+  const onAlertReport = (text: string) => logger.notice(null, { level: /works again$/.test(text) ? 'info' : 'warn', text });
+  let alerts = deps.openAlerts(onAlertReport);
+  const alertSink: AlertSink = { send: (event) => alerts?.send(event) };
+  const healths = targets.map((t) => new RouterHealthTracker(t.key, t.settings.profileName, logger.log));
+  const neverBlocks = targets.map((t) => [...t.settings.neverBlock]);
+  const running = targets.map((t) => t.settings);
+  const sinks: SnapshotSink[] = [];
   try {
+    signals.on('SIGHUP', onHangup);
     for (const target of targets) routers.push(await target.open());
     store = deps.openHistory();
     const history = store;
     const metrics = createLantopMetrics();
     // The `usage --json` document of each router's latest snapshot: /api/usage and the live page.
     const latestUsage = new Map<string, unknown>();
+    sinks.push(
+      { onSnapshot: (_key, snapshot) => metrics.update(snapshot) },
+      {
+        onSnapshot: (key, snapshot) => {
+          const doc = snapshotJson(snapshot);
+          latestUsage.set(key, doc);
+          hub.publish(key, 'usage', JSON.stringify(doc));
+        },
+      },
+      ...healths,
+      ...(options.sinks ?? []),
+    );
     for (const [i, router] of routers.entries()) {
       const target = targets[i]!;
       monitors.push(
@@ -141,12 +197,16 @@ export async function runServe(
           clock: deps.clock,
           store,
           ...(intervalMs !== undefined ? { intervalMs } : {}),
-          enforce: { sink: alerts, neverBlock: target.settings.neverBlock, onNotice: (notice) => printNotice(target.key, notice) },
+          enforce: { sink: alertSink, neverBlock: neverBlocks[i]!, onNotice: (notice) => logger.notice(target.key, notice) },
           onSnapshot: (snapshot) => {
-            metrics.update(snapshot);
-            const doc = snapshotJson(snapshot);
-            latestUsage.set(target.key, doc);
-            hub.publish(target.key, 'usage', JSON.stringify(doc));
+            // One failing consumer must not starve the others (or the poll loop).
+            for (const sink of sinks) {
+              try {
+                sink.onSnapshot(target.key, snapshot);
+              } catch (error) {
+                logger.notice(target.key, { level: 'error', text: `a snapshot consumer failed: ${String((error as Error)?.message ?? error)}` });
+              }
+            }
           },
         }),
       );
@@ -162,6 +222,7 @@ export async function runServe(
       metrics: async () => ({ contentType: metrics.registry.contentType, text: await metrics.registry.metrics() }),
       cycleDay,
       canAddEventClient: () => !hub.isFull,
+      health: () => ({ nowMs: deps.clock.now(), staleAfterMs: staleAfterMs(intervalMs ?? DEFAULT_INTERVAL_MS), routers: healths.map((h) => h.health) }),
     };
     server = createServer((req, res) => {
       routeRequest(web, { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers }).then(
@@ -173,8 +234,8 @@ export async function runServe(
     server.keepAliveTimeout = 5000;
     const port = await listen(server, address);
     const shownHost = address.host.includes(':') ? `[${address.host}]` : address.host;
-    io.stderr.write(`lantop serve: metrics for ${routers.map((r) => r.label).join(', ')} on http://${shownHost}:${port}/metrics (Ctrl-C to stop)\n`);
-    io.stderr.write(`lantop serve: live page on http://${shownHost}:${port}/${policy.token !== null ? ' (open it with ?token=…; `lantop serve token` prints it)' : ''}\n`);
+    log('info', 'listening', `metrics for ${routers.map((r) => r.label).join(', ')} on http://${shownHost}:${port}/metrics (Ctrl-C to stop)`);
+    log('info', 'listening', `live page on http://${shownHost}:${port}/${policy.token !== null ? ' (open it with ?token=…; `lantop serve token` prints it)' : ''}`);
 
     for (const monitor of monitors) monitor.poller.start();
     // Scheduled reports (issue 17, docs/reports.md): schedules and channels re-read at each check,
@@ -185,21 +246,60 @@ export async function runServe(
       routers: targets.map((t) => ({ key: t.key, label: t.settings.profileName === 'default' ? t.key : t.settings.profileName, profile: t.settings.profileName })),
       schedules: () => new ReportScheduleStore(deps.env).list(),
       channels: () => configuredReportChannels(deps.env),
-      onNotice: (text, level = 'warn') => printNotice(null, { level, text }),
+      onNotice: (text, level = 'warn') => logger.notice(null, { level, text }, 'report'),
     });
+    reloadNow = () => {
+      const done: string[] = [];
+      try {
+        const fresh = options.reload?.() ?? null;
+        if (fresh !== null) {
+          if (fresh.token !== web.policy.token) {
+            if (fresh.token === null && !address.isLoopback) {
+              log('warn', 'reload', 'the access token is gone, and serve listens beyond loopback: it keeps the old token (`lantop serve token` makes one)');
+            } else {
+              web.policy = { ...web.policy, token: fresh.token };
+              done.push(fresh.token === null ? 'the access token removed' : 'the access token');
+            }
+          }
+          for (const [i, target] of targets.entries()) {
+            const next = fresh.settings[i];
+            if (next === undefined) continue;
+            const change = compareSettings(running[i]!, next);
+            const name = target.settings.profileName;
+            if (change.isNeverBlockChanged) {
+              // In place: the enforcer's guard reads this array at each check.
+              neverBlocks[i]!.splice(0, neverBlocks[i]!.length, ...next.neverBlock);
+              running[i] = { ...running[i]!, neverBlock: next.neverBlock };
+              done.push(`the never-block list of profile ${name}`);
+            }
+            if (change.needsRestart.length > 0) log('warn', 'reload', `profile ${name}: ${change.needsRestart.join(', ')} changed; that applies when serve restarts (the session stays as it is)`, target.key);
+          }
+        }
+        const previous = alerts;
+        alerts = deps.openAlerts(onAlertReport);
+        void previous?.close(2000);
+        done.push(`alert channels (${alerts === null ? 'none configured' : String(alerts.channels.length)})`);
+        log('info', 'reload', `reloaded ${done.join(', ')}; quotas, report schedules and report channels are read afresh at each check`);
+      } catch (error) {
+        log('warn', 'reload', `reload failed, serve keeps the configuration it had: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    };
     await new Promise<void>((resolve) => {
       const onSignal = () => {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        signals.off('SIGINT', onSignal);
+        signals.off('SIGTERM', onSignal);
         resolve();
       };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      signals.on('SIGINT', onSignal);
+      signals.on('SIGTERM', onSignal);
     });
-    io.stderr.write('lantop serve: stopping\n');
+    isStopping = true;
+    log('info', 'stopping', 'stopping');
     return EXIT.ok;
   } finally {
-    for (const monitor of monitors) monitor.close();
+    signals.off('SIGHUP', onHangup);
+    if (hangupTimer !== null) clearTimeout(hangupTimer);
+    reloadNow = null;
     hub.close();
     if (server) {
       const s = server;
@@ -208,11 +308,25 @@ export async function runServe(
         s.closeAllConnections();
       });
     }
+    for (const monitor of monitors) monitor.poller.stop();
+    // The last poll (or the one in flight) is recorded before the lease goes: the history ends at
+    // the shutdown, not up to an interval before it.
+    if (isStopping) await Promise.all(monitors.map((m, i) => (healths[i]!.isReachable ? withTimeout(m.poller.pollOnce(), FINAL_POLL_TIMEOUT_MS) : null)));
     for (const monitor of monitors) await monitor.enforcer?.idle();
+    const ends = monitors.map((m) => ({ isWriter: m.recorder?.role === 'writer', lastPollMs: m.recorder && store ? (store.loadState(m.recorder.routerId)?.lastPollMs ?? null) : null }));
+    for (const monitor of monitors) monitor.close();
     for (const router of routers) await router.session.close().catch(() => undefined);
     await reports?.close();
     await alerts?.close(2000);
+    for (const sink of options.sinks ?? []) await withTimeout(Promise.resolve().then(() => sink.close?.()), 2000);
     store?.close();
+    if (isStopping) {
+      for (const [i, end] of ends.entries()) {
+        const at = end.lastPollMs === null ? 'no poll recorded' : `last poll recorded at ${new Date(end.lastPollMs).toISOString()}`;
+        log('info', 'stopped', end.isWriter ? `${at}; history lease released` : 'another lantop process records this router\'s history', targets[i]!.key);
+      }
+      log('info', 'stopped', 'stopped');
+    }
   }
 }
 

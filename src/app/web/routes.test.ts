@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { routeRequest, type WebReply, type WebRoutesDeps } from './routes.js';
+import { healthOf, routeRequest, type HealthInput, type WebReply, type WebRoutesDeps } from './routes.js';
 import type { PeriodSpec } from '../../domain/periods.js';
 
 const T = 'abcdefghijklmnopqrstuvwxyz012345';
@@ -24,6 +24,7 @@ function deps(over: Partial<WebRoutesDeps> = {}): WebRoutesDeps & { specs: Array
     metrics: async () => ({ contentType: 'text/plain; version=0.0.4', text: 'lantop_up 1\n' }),
     cycleDay: 5,
     canAddEventClient: () => true,
+    health: () => ({ nowMs: 100_000, staleAfterMs: 30_000, routers: [{ name: 'default', isUp: true, lastPollMs: 98_000 }] }),
     ...over,
   };
 }
@@ -131,4 +132,33 @@ test('without a token only requests addressed to loopback are answered (DNS rebi
   for (const host of ['evil.example:9464', '198.51.100.7', '127.0.0.1.evil.example', '']) assert.equal(body(await get(d, '/api/usage', { host })).status, 403, host);
   const withToken = deps({ policy: { token: T, isLoopback: false } });
   assert.equal(body(await get(withToken, '/', { host: 'lantop.home.arpa:9464' })).status, 200);
+});
+
+test('/healthz: 200 ok when every router is up and polled recently, 503 otherwise; no token, no addresses', async () => {
+  const at = (routers: HealthInput['routers']): Partial<WebRoutesDeps> => ({ health: () => ({ nowMs: 100_000, staleAfterMs: 30_000, routers }) });
+  const ok = body(await get(deps(), '/healthz'));
+  assert.equal(ok.status, 200);
+  assert.deepEqual(ok.json, { status: 'ok', stale_after_seconds: 30, routers: [{ name: 'default', state: 'up', last_poll_age_seconds: 2 }] });
+  assert.equal(ok.headers['Cache-Control'], 'no-store');
+  const two = (second: HealthInput['routers'][number]) => at([{ name: 'home', isUp: true, lastPollMs: 99_000 }, second]);
+  const stale = body(await get(deps(two({ name: 'office', isUp: true, lastPollMs: 60_000 })), '/healthz'));
+  assert.equal(stale.status, 503);
+  assert.deepEqual(stale.json, { status: 'unhealthy', stale_after_seconds: 30, routers: [{ name: 'home', state: 'up', last_poll_age_seconds: 1 }, { name: 'office', state: 'up', last_poll_age_seconds: 40 }] });
+  assert.equal(body(await get(deps(two({ name: 'office', isUp: false, lastPollMs: 99_500 })), '/healthz')).status, 503, 'down now');
+  assert.equal(body(await get(deps(two({ name: 'office', isUp: false, lastPollMs: null })), '/healthz')).status, 503, 'never polled');
+  assert.equal(body(await get(deps(at([])), '/healthz')).status, 503);
+  // A token configured: /healthz still needs none (and HEAD works); other methods 405, queries 400.
+  const withToken = deps({ policy: { token: T, isLoopback: false } });
+  assert.equal(body(await get(withToken, '/healthz', { host: '198.51.100.7:9464' })).status, 200);
+  assert.equal(body(await get(withToken, '/healthz', {}, 'HEAD')).status, 200);
+  assert.equal(body(await get(withToken, '/healthz', {}, 'POST')).status, 405);
+  assert.equal(body(await get(withToken, '/healthz?verbose=1')).status, 400);
+  assert.equal(body(await get(deps(), '/healthz', { host: 'evil.example' })).status, 403, 'rebinding refused as elsewhere');
+  assert.doesNotMatch(ok.text, /r1:23|\d+\.\d+\.\d+\.\d+/, 'no router address in it');
+});
+
+test('healthOf rounds the age to a tenth of a second and counts a poll exactly at the limit as fresh', () => {
+  const r = healthOf({ nowMs: 10_000, staleAfterMs: 3000, routers: [{ name: 'a', isUp: true, lastPollMs: 7000 }, { name: 'b', isUp: true, lastPollMs: 8760 }] });
+  assert.equal(r.isHealthy, true);
+  assert.deepEqual((r.body as { routers: unknown[] }).routers, [{ name: 'a', state: 'up', last_poll_age_seconds: 3 }, { name: 'b', state: 'up', last_poll_age_seconds: 1.2 }]);
 });

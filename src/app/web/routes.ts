@@ -37,6 +37,39 @@ export interface WebRoutesDeps {
   cycleDay: number;
   /** Whether the event stream has room for another client. */
   canAddEventClient(): boolean;
+  /** /healthz's input: each router's state now. */
+  health(): HealthInput;
+}
+
+/** One router as /healthz sees it: no address, no device (the route needs no token). */
+export interface RouterHealth {
+  /** The profile's name (`default` for the one without --routers). */
+  name: string;
+  /** The last poll succeeded and the session is connected. */
+  isUp: boolean;
+  /** When the last successful poll was (null: none yet). */
+  lastPollMs: number | null;
+}
+
+export interface HealthInput {
+  nowMs: number;
+  /** A router whose last successful poll is older than this is unhealthy. */
+  staleAfterMs: number;
+  routers: readonly RouterHealth[];
+}
+
+/** Healthy when every router is up and polled within staleAfterMs (pure: tested beside). */
+export function healthOf(input: HealthInput): { isHealthy: boolean; body: unknown } {
+  const routers = input.routers.map((r) => {
+    const ageMs = r.lastPollMs === null ? null : Math.max(0, input.nowMs - r.lastPollMs);
+    const isFresh = ageMs !== null && ageMs <= input.staleAfterMs;
+    return { name: r.name, state: r.isUp ? 'up' : 'down', last_poll_age_seconds: ageMs === null ? null : Math.round(ageMs / 100) / 10, isHealthy: r.isUp && isFresh };
+  });
+  const isHealthy = routers.length > 0 && routers.every((r) => r.isHealthy);
+  return {
+    isHealthy,
+    body: { status: isHealthy ? 'ok' : 'unhealthy', stale_after_seconds: input.staleAfterMs / 1000, routers: routers.map(({ isHealthy: _, ...r }) => r) },
+  };
 }
 
 /** Sent with every answer. */
@@ -126,8 +159,21 @@ export async function routeRequest(deps: WebRoutesDeps, req: WebRequest): Promis
     return error(400, 'cannot read the request target');
   }
   const path = url.pathname;
+  // Liveness for systemd/docker/uptime checks: no token (it says no address and no device), but
+  // still read-only and still refusing rebinding Host headers.
+  if (path === '/healthz') {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return error(405, 'lantop serve is read-only: GET and HEAD only', { Allow: 'GET, HEAD' });
+    if (!isHostAllowed(deps.policy, req.headers)) return error(403, 'this server answers only requests addressed to loopback (127.0.0.1, [::1], localhost)');
+    try {
+      readQuery(url.searchParams, []);
+    } catch (e) {
+      return error(400, (e as Error).message);
+    }
+    const health = healthOf(deps.health());
+    return json(health.isHealthy ? 200 : 503, health.body);
+  }
   const area = areaOf(path);
-  if (area === null) return error(404, `nothing at ${path.slice(0, 80)}; try /, /api/usage, /api/report, /events or /metrics`);
+  if (area === null) return error(404, `nothing at ${path.slice(0, 80)}; try /, /api/usage, /api/report, /events, /metrics or /healthz`);
   if (req.method !== 'GET' && req.method !== 'HEAD') return error(405, 'lantop serve is read-only: GET and HEAD only', { Allow: 'GET, HEAD' });
   if (!isHostAllowed(deps.policy, req.headers)) return error(403, 'this server answers only requests addressed to loopback (127.0.0.1, [::1], localhost)');
   const access = checkAccess(deps.policy, area, req.headers, url.searchParams);
