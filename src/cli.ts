@@ -13,6 +13,7 @@ import { blockActions } from './app/block-commands.js';
 import { topActions } from './app/top-command.js';
 import { scheduleActions } from './app/report-schedule-commands.js';
 import { registerServiceCommands } from './app/service-cli.js';
+import { addMqttOptions } from './app/serve-mqtt.js';
 import { PROFILE_KEYS } from './config/profiles.js';
 import { sanitizeText } from './sanitize.js';
 import type { GlobalFlags } from './config/resolve.js';
@@ -242,7 +243,8 @@ function buildProgram(run: (action: Action, cmd: Command, args: string[]) => Pro
     .option('--interval <ms>', 'poll interval in milliseconds (minimum 500)', '2000')
     .option('--routers <profiles>', 'several routers: comma-separated saved profile names (password: saved, or LANTOP_PASSWORD_<PROFILE>)')
     .option('--cycle-day <n>', "first day of the billing cycle for the page's \"this cycle\" charts and /api/report?period=cycle (1–31)", '1')
-    .addOption(new Option('--log-format <format>', 'one line per event: text on stderr (journald priorities under systemd) or json on stdout').choices(['text', 'json']).default('text'))
+    .addOption(new Option('--log-format <format>', 'one line per event: text on stderr (journald priorities under systemd) or json on stdout').choices(['text', 'json']).default('text'));
+  addMqttOptions(serve) // issue 22: Home Assistant over MQTT (app/serve-mqtt.ts, docs/mqtt.md)
     .action(async function (this: Command) {
       await run(actions.serve, this, []);
     });

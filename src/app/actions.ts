@@ -194,7 +194,11 @@ export const actions = {
       for (const name of names) if (fresh.profiles?.get(name) === undefined) throw new UsageError(`the saved profile '${name.slice(0, 40)}' is gone`);
       return { settings: names.length > 0 ? names.map((name) => fresh.forProfile(name).settings) : [fresh.settings], token: resolveServeToken(ctx.env)?.token ?? null };
     };
-    return runServe(services, { listen: opt(options, 'listen') ?? '127.0.0.1:9464', ...(interval !== undefined ? { interval } : {}), routers, token, ...(cycleDay !== undefined ? { cycleDay } : {}), ...(logFormat !== undefined ? { logFormat } : {}), reload });
+    // MQTT (issue 22): the flags and the password checked before any login.
+    const { mqttFlagsOf, mqttSinkFactory } = await import('./serve-mqtt.js');
+    const mqtt = mqttFlagsOf(options);
+    const sinkFactories = mqtt === null ? [] : [await mqttSinkFactory(mqtt, ctx.env, (text) => void ctx.stderr.write(`warning: ${text}\n`))];
+    return runServe(services, { listen: opt(options, 'listen') ?? '127.0.0.1:9464', ...(interval !== undefined ? { interval } : {}), routers, token, ...(cycleDay !== undefined ? { cycleDay } : {}), ...(logFormat !== undefined ? { logFormat } : {}), reload, sinkFactories });
   },
   /** `lantop serve token [--rotate]`: the token on stdout alone (for scripts), where it lives on stderr. */
   async serveToken(ctx, options) {

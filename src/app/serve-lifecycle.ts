@@ -6,10 +6,17 @@ import type { Snapshot } from '../domain/snapshot.js';
 import type { RouterHealth } from './web/routes.js';
 import type { LogEvent } from './serve-log.js';
 
-/** A consumer of every router's snapshots (metrics, the page, /healthz; MQTT later), closed at shutdown. */
+/** A consumer of every router's snapshots (metrics, the page, /healthz, MQTT), closed at shutdown. */
 export interface SnapshotSink {
   onSnapshot(routerKey: string, snapshot: Snapshot): void;
   close?(): void | Promise<void>;
+}
+
+/** What a sink made by serve learns first: the routers (key and shown name), the poll interval, the log. */
+export interface SinkContext {
+  routers: ReadonlyArray<{ key: string; label: string }>;
+  intervalMs: number;
+  notice(level: 'info' | 'warn' | 'error', text: string): void;
 }
 
 /** A poll succeeded when it has a latency; the session may still be reconnecting after it. */

@@ -29,7 +29,7 @@ import { startReportScheduler } from './report-scheduler.js';
 import { configuredReportChannels } from './report-delivery.js';
 import { ReportScheduleStore } from '../config/report-schedules.js';
 import { createServeLogger, isJournalStream, LOG_FORMATS, type LogEventName, type LogFormat, type LogLevel } from './serve-log.js';
-import { compareSettings, RouterHealthTracker, staleAfterMs, withTimeout, type SnapshotSink } from './serve-lifecycle.js';
+import { compareSettings, RouterHealthTracker, staleAfterMs, withTimeout, type SinkContext, type SnapshotSink } from './serve-lifecycle.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:9464';
 
@@ -70,7 +70,7 @@ function listen(server: Server, address: ListenAddress): Promise<number> {
 }
 
 export { createNoticePrinter, NOTICE_REPEAT_MS } from './serve-log.js';
-export type { SnapshotSink } from './serve-lifecycle.js';
+export type { SinkContext, SnapshotSink } from './serve-lifecycle.js';
 
 /** How long the shutdown waits for each router's last poll. */
 export const FINAL_POLL_TIMEOUT_MS = 5000;
@@ -93,6 +93,8 @@ export interface ServeOptions {
   reload?: () => ServeReload;
   /** More consumers of every snapshot, closed at shutdown (after the last poll). */
   sinks?: readonly SnapshotSink[];
+  /** Consumers made once serve knows its routers, interval and log (the MQTT bridge: serve-mqtt.ts). */
+  sinkFactories?: ReadonlyArray<(context: SinkContext) => SnapshotSink>;
   /** Where SIGHUP/SIGINT/SIGTERM come from (tests); default the process. */
   signals?: Pick<NodeJS.EventEmitter, 'on' | 'off'>;
 }
@@ -166,7 +168,14 @@ export async function runServe(deps: Services, options: ServeOptions): Promise<n
   const neverBlocks = targets.map((t) => [...t.settings.neverBlock]);
   const running = targets.map((t) => t.settings);
   const sinks: SnapshotSink[] = [];
+  const extraSinks: SnapshotSink[] = [...(options.sinks ?? [])];
   try {
+    const sinkContext: SinkContext = {
+      routers: targets.map((t) => ({ key: t.key, label: t.settings.profileName === 'default' ? t.key : t.settings.profileName })),
+      intervalMs: intervalMs ?? DEFAULT_INTERVAL_MS,
+      notice: (level, text) => logger.notice(null, { level, text }),
+    };
+    for (const make of options.sinkFactories ?? []) extraSinks.push(make(sinkContext));
     signals.on('SIGHUP', onHangup);
     for (const target of targets) routers.push(await target.open());
     store = deps.openHistory();
@@ -184,7 +193,7 @@ export async function runServe(deps: Services, options: ServeOptions): Promise<n
         },
       },
       ...healths,
-      ...(options.sinks ?? []),
+      ...extraSinks,
     );
     for (const [i, router] of routers.entries()) {
       const target = targets[i]!;
@@ -318,7 +327,7 @@ export async function runServe(deps: Services, options: ServeOptions): Promise<n
     for (const router of routers) await router.session.close().catch(() => undefined);
     await reports?.close();
     await alerts?.close(2000);
-    for (const sink of options.sinks ?? []) await withTimeout(Promise.resolve().then(() => sink.close?.()), 2000);
+    for (const sink of extraSinks) await withTimeout(Promise.resolve().then(() => sink.close?.()), 4000);
     store?.close();
     if (isStopping) {
       for (const [i, end] of ends.entries()) {

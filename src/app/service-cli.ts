@@ -2,6 +2,7 @@
 // cli.ts registers them with one call. The actions load app/service.ts when they run.
 import { Option, type Command } from 'commander';
 import type { Action } from './context.js';
+import { addMqttOptions } from './serve-mqtt.js';
 
 type Run = (action: Action, cmd: Command, args: string[]) => Promise<void>;
 
@@ -24,10 +25,11 @@ export function registerServiceCommands(program: Command, run: Run): void {
     .description('write lantop.service for the profile(s) (--profile a or --profile a,b; saved password or --password-file FILE, mode 0600, never in the unit), then enable and start it')
     .addOption(user())
     .option('--listen <host:port>', "serve's address (beyond loopback needs `lantop serve token` first)", '127.0.0.1:9464')
-    .option('--dry-run', 'print the unit (stdout) and what would be written and run (stderr); change nothing')
-    .action(async function (this: Command) {
-      await run(lazy('install'), this, []);
-    });
+    .option('--dry-run', 'print the unit (stdout) and what would be written and run (stderr); change nothing');
+  // serve's MQTT flags go into the unit as given (the password only as --mqtt-password-file).
+  addMqttOptions(service.commands.at(-1)!).action(async function (this: Command) {
+    await run(lazy('install'), this, []);
+  });
   service
     .command('uninstall')
     .description('stop and disable lantop.service, remove the unit file, reload systemd')

@@ -191,3 +191,25 @@ test('without systemctl on PATH: an actionable usage error', async () => {
     process.env.PATH = path;
   }
 });
+
+test('install with MQTT: the flags go into the unit, the password only as a 0600 file; LANTOP_MQTT_PASSWORD alone is refused', async () => {
+  const b = bed();
+  try {
+    b.profiles.update('home', { host: '192.0.2.1', savedPassword: obfuscatePassword('secret-one') });
+    await assert.rejects(b.run('install', { profile: 'home' }, { mqtt: 'mqtt://192.0.2.50', mqttUser: 'ha' }, { LANTOP_MQTT_PASSWORD: 'broker-secret' }), (e: unknown) => e instanceof UsageError && /LANTOP_MQTT_PASSWORD is not carried/.test(e.message) && /--mqtt-password-file/.test(e.nextStep ?? ''));
+    await assert.rejects(b.run('install', { profile: 'home' }, { mqtt: 'ws://192.0.2.50' }), UsageError);
+    const pw = join(b.dir, 'mqtt pw');
+    writeFileSync(pw, 'broker-secret\n');
+    chmodSync(pw, 0o644);
+    await assert.rejects(b.run('install', { profile: 'home' }, { mqtt: 'mqtt://192.0.2.50', mqttUser: 'ha', mqttPasswordFile: pw }), /mode 644/);
+    assert.deepEqual(b.calls, [], 'systemctl never ran');
+    chmodSync(pw, 0o600);
+    const r = await b.run('install', { profile: 'home' }, { mqtt: 'mqtt://192.0.2.50', mqttUser: 'ha', mqttPasswordFile: pw, mqttBaseTopic: 'flat' });
+    assert.equal(r.code, 0, r.err);
+    const unit = readFileSync(b.unitPath, 'utf8');
+    assert.match(unit, /^ExecStart=.* serve --listen 127\.0\.0\.1:9464 --mqtt mqtt:\/\/192\.0\.2\.50 --mqtt-user ha --mqtt-password-file ".*\/mqtt pw" --mqtt-base-topic flat$/m);
+    assert.doesNotMatch(unit, /broker-secret/);
+  } finally {
+    b.close();
+  }
+});

@@ -3,6 +3,8 @@
 // saved one, or the service reads a password file (mode 0600) named in the unit. systemctl runs
 // through a narrow runner (tests pass a fake and check the exact argv); the unit's text comes from
 // output/systemd-unit.ts.
+import { mqttFlagsOf } from './serve-mqtt.js';
+import { MQTT_PASSWORD_ENV, parseMqttUrl } from './mqtt-settings.js';
 import { execFile } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
@@ -104,6 +106,27 @@ export interface InstallPlan {
   notes: string[];
 }
 
+/**
+ * serve's MQTT flags for the unit (issue 22): the URL is checked now, files are made absolute (the
+ * mode of a password file checked like the router's), and a password only in LANTOP_MQTT_PASSWORD
+ * is refused, since the unit must not hold it.
+ */
+function mqttArgsForUnit(ctx: CommandContext, options: Record<string, unknown>): string[] {
+  const flags = mqttFlagsOf(options);
+  if (flags === null) return [];
+  parseMqttUrl(flags.url);
+  if (flags.passwordFile === undefined && ctx.env[MQTT_PASSWORD_ENV]) {
+    throw new UsageError(`${MQTT_PASSWORD_ENV} is not carried into the unit (no password in it).`, 'Put the broker password in a file (chmod 600) and give --mqtt-password-file FILE.');
+  }
+  const out = ['--mqtt', flags.url];
+  if (flags.user !== undefined) out.push('--mqtt-user', flags.user);
+  if (flags.passwordFile !== undefined) out.push('--mqtt-password-file', checkPasswordFile(flags.passwordFile));
+  if (flags.caFile !== undefined) out.push('--mqtt-ca-file', resolve(flags.caFile));
+  if (flags.baseTopic !== undefined) out.push('--mqtt-base-topic', flags.baseTopic);
+  if (flags.discoveryPrefix !== undefined) out.push('--mqtt-discovery-prefix', flags.discoveryPrefix);
+  return out;
+}
+
 /** Everything install would do, checked, without doing it. */
 export function planInstall(ctx: CommandContext, options: Record<string, unknown>, deps: ServiceDeps): InstallPlan {
   const scope = scopeOf(ctx, options);
@@ -143,6 +166,7 @@ export function planInstall(ctx: CommandContext, options: Record<string, unknown
   if (names.length === 1) args.push('--profile', names[0]!, 'serve');
   else args.push('serve', '--routers', names.join(','));
   args.push('--listen', listen);
+  args.push(...mqttArgsForUnit(ctx, options));
   const user = scope.isUser ? null : (ctx.env.SUDO_USER || deps.user.name);
   if (user === 'root') notes.push('the service runs as root; a user account is safer (run install with sudo from that account)');
   if (ctx.env.LANTOP_SMTP_PASSWORD) notes.push('LANTOP_SMTP_PASSWORD is not carried into the unit: save the SMTP password with the channel (lantop alert add email --save-password) for email alerts');
