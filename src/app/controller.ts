@@ -44,7 +44,7 @@ export class LiveRouterController implements RouterController {
     return this.options.services.label;
   }
 
-  get protocol(): 'telnet' | 'ssh' {
+  get protocol(): 'telnet' | 'ssh' | 'local' {
     return this.options.services.settings.protocol;
   }
 

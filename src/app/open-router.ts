@@ -53,6 +53,7 @@ export interface OpenRouter {
 }
 
 export function routerLabel(settings: ResolvedSettings): string {
+  if (settings.protocol === 'local') return 'this machine (local)';
   return `${settings.host ?? '?'}:${settings.port} over ${settings.protocol}`;
 }
 

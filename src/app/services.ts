@@ -72,6 +72,7 @@ export interface ServiceParts {
 }
 
 export function routerKey(settings: ResolvedSettings): string {
+  if (settings.protocol === 'local') return 'local';
   return `${settings.host ?? '?'}:${settings.port}`;
 }
 
@@ -124,6 +125,8 @@ export function servicesOf(parts: ServiceParts): Services {
  * --password-env variable, the saved profile, a hidden prompt on a TTY). Never argv.
  */
 export function passwordSource(ctx: Pick<CommandContext, 'env' | 'stdin' | 'stderr'>, settings: ResolvedSettings, profiles: ProfileStore | null): PasswordSource {
+  // Local mode (issue 18) logs in to nothing: root or `sudo -n`, never a password prompt.
+  if (settings.protocol === 'local') return { isKnown: true, get: async () => '' };
   const saved = profiles?.get(settings.profileName)?.savedPassword;
   const savedPassword = saved ? revealPassword(saved) : null;
   const isKnown = settings.passwordFile !== null || passwordFromEnv(ctx.env, settings.passwordEnv) !== null || savedPassword !== null;

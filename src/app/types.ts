@@ -131,7 +131,7 @@ export interface QuotasView {
 export interface RouterController {
   /** e.g. "198.51.100.1 over telnet" — for the connect spinner and status line. */
   readonly label: string;
-  readonly protocol: 'telnet' | 'ssh';
+  readonly protocol: 'telnet' | 'ssh' | 'local';
   connect(): Promise<void>;
   listHosts(): Promise<DiscoveredHost[]>;
   plan(action: RulePlanView['action'], options?: { isAdopting?: boolean }): Promise<RulePlanView>;

@@ -39,7 +39,7 @@ const PROFILE_SCHEMA = {
   properties: {
     host: { type: 'string', maxLength: 253 },
     port: { type: 'integer', minimum: 1, maximum: 65535 },
-    protocol: { enum: ['telnet', 'ssh'] },
+    protocol: { enum: ['telnet', 'ssh', 'local'] },
     user: { type: 'string', maxLength: 64 },
     wan: { type: 'string', pattern: '^[A-Za-z0-9_.:@-]{1,15}$' },
     firmware: { type: 'string', maxLength: 32 },
@@ -99,7 +99,7 @@ export class ProfileStore {
     try {
       this.conf.set('profiles', profiles);
     } catch (error) {
-      throw new UsageError(`Cannot save profile '${name}': ${(error as Error).message}`, 'Check the value (e.g. port 1–65535, protocol telnet|ssh).');
+      throw new UsageError(`Cannot save profile '${name}': ${(error as Error).message}`, 'Check the value (e.g. port 1–65535, protocol telnet|ssh|local).');
     }
   }
 

@@ -74,13 +74,29 @@ export interface ResolvedSettings {
 export const DEFAULT_PROFILE = 'default';
 export const DEFAULT_WAN = 'ppp0';
 export const DEFAULT_USER = 'admin';
-const DEFAULT_PORTS: Record<Protocol, number> = { telnet: 23, ssh: 22 };
+// Local mode has no port: 0 says so (describeEndpoint prints the host alone).
+const DEFAULT_PORTS: Record<Protocol, number> = { telnet: 23, ssh: 22, local: 0 };
+/** `--host local` (issue 18): this machine, through its own shell. */
+export const LOCAL_HOST = 'local';
 
 export type Env = Record<string, string | undefined>;
 
 function parseProtocol(value: string, from: string): Protocol {
-  if (value === 'telnet' || value === 'ssh') return value;
-  throw new UsageError(`${from}: protocol must be 'telnet' or 'ssh', not '${value}'.`);
+  if (value === 'telnet' || value === 'ssh' || value === 'local') return value;
+  throw new UsageError(`${from}: protocol must be 'telnet', 'ssh' or 'local', not '${value}'.`);
+}
+
+/** Local mode runs on this machine: no other host, no port. */
+function checkLocalMode(protocol: Protocol, host: string | null, portText: string | number | undefined): void {
+  if (protocol !== 'local') {
+    throw new UsageError(`--host local is this machine, which lantop reaches through its own shell, not over ${protocol}.`, 'Use --protocol local (or leave --protocol out), or give the router\'s address.');
+  }
+  if (host !== null && host !== LOCAL_HOST) {
+    throw new UsageError(`--protocol local runs lantop's commands on this machine, so --host '${host.slice(0, 60)}' cannot be reached with it.`, 'Leave --host out or pass --host local; run lantop on that machine to use local mode there.');
+  }
+  if (portText !== undefined) {
+    throw new UsageError('Local mode has no port: --port (or LANTOP_PORT, or a saved port) cannot be used with it.', 'Leave the port out (`lantop config unset port` if the profile has one).');
+  }
 }
 
 function parsePositiveInt(value: string | number, from: string, max: number): number {
@@ -94,10 +110,13 @@ function parsePositiveInt(value: string | number, from: string, max: number): nu
 const IFACE = /^[A-Za-z0-9_.:@-]{1,15}$/;
 
 export function resolveSettings(flags: GlobalFlags, env: Env, profile: Profile | undefined, profileName: string): ResolvedSettings {
+  const hostText = flags.host ?? env.LANTOP_HOST ?? profile?.host ?? null;
   const protocolText = flags.protocol ?? env.LANTOP_PROTOCOL ?? profile?.protocol;
-  const protocol = protocolText === undefined ? 'telnet' : parseProtocol(protocolText, flags.protocol ? '--protocol' : env.LANTOP_PROTOCOL ? 'LANTOP_PROTOCOL' : `profile '${profileName}'`);
+  // `--host local` alone means local mode; with another protocol it is a contradiction.
+  const protocol = protocolText === undefined ? (hostText === LOCAL_HOST ? 'local' : 'telnet') : parseProtocol(protocolText, flags.protocol ? '--protocol' : env.LANTOP_PROTOCOL ? 'LANTOP_PROTOCOL' : `profile '${profileName}'`);
   const portText = flags.port ?? env.LANTOP_PORT ?? profile?.port;
-  const port = portText === undefined ? DEFAULT_PORTS[protocol] : parsePositiveInt(portText, flags.port !== undefined ? '--port' : 'LANTOP_PORT', 65535);
+  if (protocol === 'local' || hostText === LOCAL_HOST) checkLocalMode(protocol, hostText, portText);
+  const port = portText === undefined || protocol === 'local' ? DEFAULT_PORTS[protocol] : parsePositiveInt(portText, flags.port !== undefined ? '--port' : 'LANTOP_PORT', 65535);
   const wan = flags.wan ?? env.LANTOP_WAN ?? profile?.wan ?? DEFAULT_WAN;
   if (!IFACE.test(wan)) throw new UsageError(`--wan: '${wan}' is not a valid interface name.`, 'Use the router\'s WAN interface, e.g. ppp0 or eth0.');
   const timeoutText = flags.timeout ?? env.LANTOP_TIMEOUT;
@@ -106,7 +125,7 @@ export function resolveSettings(flags: GlobalFlags, env: Env, profile: Profile |
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(passwordEnv)) throw new UsageError(`--password-env: '${passwordEnv}' is not an environment variable name.`);
   return {
     profileName,
-    host: flags.host ?? env.LANTOP_HOST ?? profile?.host ?? null,
+    host: protocol === 'local' ? LOCAL_HOST : hostText,
     port,
     protocol,
     user: flags.user ?? env.LANTOP_USER ?? profile?.user ?? DEFAULT_USER,

@@ -1,8 +1,9 @@
 // The one entry point the rest of lantop needs: connection settings in, a persistent,
-// reconnecting session to a router over telnet or SSH out.
+// reconnecting session to a router over telnet or SSH (or this machine's own shell, issue 18) out.
 import type { ConnectionState } from '../domain/snapshot.js';
 import { warnTelnetCleartextOnce } from './credentials.js';
 import { describeEndpoint } from './errors.js';
+import { connectLocal, LOCAL_ENDPOINT } from './local-session.js';
 import { ReconnectingSession, type ConnectionSession, type Timers } from './reconnecting-session.js';
 import type { ConnectionOptions, TraceEvent } from './session.js';
 import { connectTelnet } from './telnet.js';
@@ -36,6 +37,14 @@ export interface OpenSessionOptions extends ConnectionOptions {
 
 /** A factory for single connections (what ReconnectingSession calls on every (re)connect). */
 function connectionFactory(options: OpenSessionOptions): () => Promise<ConnectionSession> {
+  if (options.protocol === 'local') {
+    return () =>
+      connectLocal({
+        commandTimeoutMs: options.commandTimeoutMs,
+        startTimeoutMs: options.connectTimeoutMs,
+        ...(options.onTrace ? { onTrace: options.onTrace } : {}),
+      });
+  }
   if (options.protocol === 'telnet') {
     return () =>
       connectTelnet({
@@ -82,7 +91,7 @@ export async function openSession(options: OpenSessionOptions): Promise<Reconnec
   if (options.protocol === 'telnet' && options.onWarning && options.warnsAboutCleartextTelnet !== false) warnTelnetCleartextOnce(options.onWarning);
   const session = new ReconnectingSession({
     factory: connectionFactory(options),
-    target: describeEndpoint(options),
+    target: describeEndpoint(options.protocol === 'local' ? LOCAL_ENDPOINT : options),
     ...(options.enterShell !== undefined ? { enterShell: options.enterShell } : {}),
     ...(options.initialReconnectDelayMs !== undefined ? { initialDelayMs: options.initialReconnectDelayMs } : {}),
     ...(options.maxReconnectDelayMs !== undefined ? { maxDelayMs: options.maxReconnectDelayMs } : {}),

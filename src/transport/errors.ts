@@ -16,6 +16,8 @@ export interface Endpoint {
 
 export function describeEndpoint(endpoint: Endpoint): string {
   const host = sanitizeText(endpoint.host, 128);
+  // Port 0: no socket at all (local mode's shell on this machine, issue 18).
+  if (endpoint.port === 0) return host;
   return host.includes(':') ? `[${host}]:${endpoint.port}` : `${host}:${endpoint.port}`;
 }
 
@@ -44,6 +46,14 @@ export function authError(endpoint: Endpoint, user: string, protocol: 'telnet' |
   return new AuthError(
     `${describeEndpoint(endpoint)} refused the login${howSeen ? ` (${howSeen})` : ''}: wrong user name or password (user '${sanitizeText(user, 64)}', ${protocol}).`,
     'Check the user name and the password (LANTOP_PASSWORD, --password-env or --password-file) and try again.',
+  );
+}
+
+/** Local mode (issue 18) cannot become root: sudo asks for a password, refuses, or is missing. */
+export function localRootError(why: string, seen?: string): AuthError {
+  return new AuthError(
+    `Local mode needs root, and ${why}${seen ? `: ${sanitizeText(seen, 160)}` : ''}.`,
+    "Run as root, or allow sudo without a password for lantop's commands (sudo -n /bin/sh).",
   );
 }
 

@@ -3,7 +3,8 @@
 
 import { canonicalAddress } from '../domain/address.js';
 
-export type Protocol = 'telnet' | 'ssh';
+/** 'local' (issue 18): this machine's own shell, no login (local-session.ts). */
+export type Protocol = 'telnet' | 'ssh' | 'local';
 
 /** Where a command lands: the vendor CLI (` > `, `ATP>`) or a BusyBox/Linux shell (`# `). */
 export type ShellMode = 'cli' | 'shell';

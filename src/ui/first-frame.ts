@@ -18,7 +18,7 @@ export const FIRST_SPINNER_FRAME = '⠋';
 
 export interface ConnectingFrame {
   label: string;
-  protocol: 'telnet' | 'ssh';
+  protocol: 'telnet' | 'ssh' | 'local';
   /** The telnet warning the connect screen shows (its default when not given). */
   telnetWarning?: string;
   width: number;

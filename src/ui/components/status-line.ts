@@ -9,7 +9,7 @@ import { truncateLine, type Span, type StyledLine } from '../styled-line.js';
 import type { Theme } from '../theme.js';
 
 /** The two status lines (where and how fresh; the latest notice), cut to `width`. */
-export function statusLines(options: { label: string; protocol: 'telnet' | 'ssh'; snapshot: Snapshot | null; nowMs: number; theme: Theme; width: number }): StyledLine[] {
+export function statusLines(options: { label: string; protocol: 'telnet' | 'ssh' | 'local'; snapshot: Snapshot | null; nowMs: number; theme: Theme; width: number }): StyledLine[] {
   const { label, protocol, snapshot, nowMs, theme, width } = options;
   const where = sanitizeText(label.includes(protocol) ? label : `${label} (${protocol})`, 80);
   const status: Span[] = [{ text: where, style: BOLD }];

@@ -12,7 +12,7 @@ import { initialLiveState, liveReducer, type LiveAction, type LiveState } from '
 
 export interface LiveViewContext {
   label: string;
-  protocol: 'telnet' | 'ssh';
+  protocol: 'telnet' | 'ssh' | 'local';
   now: () => number;
   theme: Theme;
   /** Whether lines become strings with SGR codes (what Ink's chalk would write: fixed-lines.tsx). */
