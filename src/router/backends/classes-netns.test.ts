@@ -22,6 +22,7 @@ import { firmwareForOverride, type FirmwareProfile } from '../firmware/families.
 import type { AccountingBackend, BackendReading, RunCommand } from './backend.js';
 import { IptablesBackend, type IptablesReading } from './iptables/iptables-backend.js';
 import { NftablesBackend, type NftReading } from './nftables/nftables-backend.js';
+import { busyboxShell } from '../../../test/helpers/netns-shell.js';
 
 const HOST4 = '198.51.100.10';
 const HOST6 = '2001:db8:1::10';
@@ -139,38 +140,7 @@ class ClassNetns {
 
   /** The router's shell as a `run`: ONE BusyBox ash for the whole test, stderr merged, replies framed. */
   shell(): RunCommand & { close(): void } {
-    const child = spawn('ip', ['netns', 'exec', this.r, 'busybox', 'sh'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.children.push(child);
-    let buffer = '';
-    let waiting: ((text: string) => void) | null = null;
-    const onData = (d: Buffer) => {
-      buffer += d.toString('utf8');
-      const end = buffer.indexOf('@@END@@\n');
-      if (end >= 0 && waiting) {
-        const reply = buffer.slice(0, end);
-        buffer = buffer.slice(end + 8);
-        const w = waiting;
-        waiting = null;
-        w(reply.replace(/\n$/, ''));
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.stdin!.write('exec 2>&1\n');
-    const run = (({ command }) =>
-      new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`shell: no reply to ${command.slice(0, 80)}`)), STEP_MS);
-        waiting = (text) => {
-          clearTimeout(timer);
-          resolve(text);
-        };
-        child.stdin!.write(`${command}\necho @@END@@\n`);
-      })) as RunCommand & { close(): void };
-    run.close = () => {
-      child.stdin!.end();
-      child.kill('SIGKILL');
-    };
-    return run;
+    return busyboxShell(this.r, STEP_MS, this.children);
   }
 
   destroy(): void {

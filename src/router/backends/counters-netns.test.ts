@@ -22,6 +22,7 @@ import { applyBatch } from './iptables/apply/apply-batch.js';
 import { planCustomCounters, readCustomCounters, type RuleCount } from './iptables/counter-chain.js';
 import { applyNftScript } from './nftables/apply.js';
 import { planNftCustomCounters, readCounterChains, readNftCustomCounters } from './nftables/counter-rules.js';
+import { busyboxShell } from '../../../test/helpers/netns-shell.js';
 
 const STEP_MS = 20_000;
 const R4 = '198.51.100.1';
@@ -177,38 +178,7 @@ class CounterNetns {
 
   /** The router's shell as a `run`: one BusyBox ash, stderr merged, replies framed. */
   shell(): RunCommand & { close(): void } {
-    const child = spawn('ip', ['netns', 'exec', this.r, 'busybox', 'sh'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.children.push(child);
-    let buffer = '';
-    let waiting: ((text: string) => void) | null = null;
-    const onData = (d: Buffer) => {
-      buffer += d.toString('utf8');
-      const end = buffer.indexOf('@@END@@\n');
-      if (end >= 0 && waiting) {
-        const reply = buffer.slice(0, end);
-        buffer = buffer.slice(end + 8);
-        const w = waiting;
-        waiting = null;
-        w(reply.replace(/\n$/, ''));
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.stdin!.write('exec 2>&1\n');
-    const run = (({ command }) =>
-      new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`shell: no reply to ${command.slice(0, 80)}`)), STEP_MS);
-        waiting = (text) => {
-          clearTimeout(timer);
-          resolve(text);
-        };
-        child.stdin!.write(`${command}\necho @@END@@\n`);
-      })) as RunCommand & { close(): void };
-    run.close = () => {
-      child.stdin!.end();
-      child.kill('SIGKILL');
-    };
-    return run;
+    return busyboxShell(this.r, STEP_MS, this.children);
   }
 
   destroy(): void {

@@ -20,6 +20,7 @@ import { discoverHosts } from '../../../discovery.js';
 import { addressOf } from '../rule-spec.js';
 import { compareAddresses } from '../../../../domain/address.js';
 import { labSkipReason } from '../../../../../test/lab/lab.js';
+import { busyboxShell } from '../../../../../test/helpers/netns-shell.js';
 
 const labSkip = labSkipReason();
 const STEP_MS = 20_000;
@@ -104,36 +105,7 @@ class DualStackLan {
 
   /** The router's shell as a `run`: ONE BusyBox ash for the whole test, stderr merged, replies framed. */
   shell(): RunCommand & { close(): void } {
-    const child = spawn('ip', ['netns', 'exec', this.r, 'busybox', 'sh'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let buffer = '';
-    let waiting: ((text: string) => void) | null = null;
-    const onData = (d: Buffer) => {
-      buffer += d.toString('utf8');
-      const end = buffer.indexOf('@@END@@\n');
-      if (end >= 0 && waiting) {
-        const reply = buffer.slice(0, end);
-        buffer = buffer.slice(end + 8);
-        const w = waiting;
-        waiting = null;
-        w(reply.replace(/\n$/, ''));
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.stdin.write('exec 2>&1\n');
-    const run = (({ command }) => new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`shell: no reply to ${command.slice(0, 80)}`)), STEP_MS);
-      waiting = (text) => {
-        clearTimeout(timer);
-        resolve(text);
-      };
-      child.stdin.write(`${command}\necho @@END@@\n`);
-    })) as RunCommand & { close(): void };
-    run.close = () => {
-      child.stdin.end();
-      child.kill('SIGKILL');
-    };
-    return run;
+    return busyboxShell(this.r, STEP_MS);
   }
 
   /** The router's filter tables, both families, without counters or comments. */
