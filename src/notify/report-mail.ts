@@ -6,9 +6,9 @@
 // its timeout and throws a ChannelError with the reason; the scheduler retries.
 import { sanitizeText } from '../sanitize.js';
 import type { ReportLayout } from '../domain/report-schedule.js';
-import { ChannelError, maskUrl, withTimeout } from './channel.js';
+import { maskUrl } from './channel.js';
 import { emailEndpoint, sendEmail, type EmailOptions, type MailContent } from './email.js';
-import { headerValue, DEFAULT_WEBHOOK_TIMEOUT_MS, type WebhookFormat, type WebhookOptions, type WebhookRequest } from './webhook.js';
+import { headerValue, postWebhook, type WebhookFormat, type WebhookOptions, type WebhookRequest } from './webhook.js';
 
 export interface ReportDevice {
   identity: string;
@@ -111,38 +111,10 @@ export function createEmailReportChannel(options: EmailOptions): ReportChannel {
 }
 
 export function createWebhookReportChannel(options: WebhookOptions): ReportChannel {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS;
-  const shownUrl = maskUrl(options.url);
   return {
     id: options.id,
     type: 'webhook',
-    label: `webhook ${options.format} ${shownUrl}`,
-    async send(report, signal) {
-      const request = reportWebhookRequest(report, options.format);
-      const limit = withTimeout(signal, timeoutMs);
-      try {
-        const response = await fetch(options.url, {
-          method: 'POST',
-          headers: { ...request.headers, 'user-agent': 'lantop', ...options.headers },
-          body: request.body,
-          signal: limit.signal,
-          redirect: 'follow',
-        });
-        const answer = await response.text().catch(() => '');
-        if (!response.ok) {
-          const excerpt = sanitizeText(answer.replace(/\s+/g, ' ').trim(), 120);
-          const isRetryable = response.status >= 500 || response.status === 429 || response.status === 408;
-          throw new ChannelError(`HTTP ${response.status} from ${shownUrl}${excerpt ? `: ${excerpt}` : ''}`, isRetryable);
-        }
-      } catch (error) {
-        if (error instanceof ChannelError) throw error;
-        if (limit.isTimedOut()) throw new ChannelError(`no answer from ${shownUrl} within ${timeoutMs} ms`, true, { cause: error });
-        if (signal.aborted) throw new ChannelError('cancelled (lantop is closing)', false, { cause: error });
-        const cause = (error as { cause?: { code?: string; message?: string } } | null)?.cause;
-        throw new ChannelError(`cannot POST to ${shownUrl}: ${sanitizeText(String(cause?.code ?? cause?.message ?? (error as Error)?.message ?? error), 160)}`, true, { cause: error });
-      } finally {
-        limit.done();
-      }
-    },
+    label: `webhook ${options.format} ${maskUrl(options.url)}`,
+    send: (report, signal) => postWebhook(options, reportWebhookRequest(report, options.format), signal),
   };
 }

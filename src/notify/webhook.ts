@@ -97,40 +97,45 @@ export function checkWebhookUrl(text: string): string {
   return url.toString();
 }
 
-export function createWebhookChannel(options: WebhookOptions): AlertChannel {
+/**
+ * POSTs one request to a webhook: the body read and dropped (the connection released), a short
+ * excerpt of a refusal in the error, 5xx/429/408 and network failures retryable. Alerts and
+ * scheduled reports (report-mail.ts) both send through here.
+ */
+export async function postWebhook(options: WebhookOptions, request: { headers: Record<string, string>; body: string }, signal: AbortSignal): Promise<void> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS;
   const shownUrl = maskUrl(options.url);
+  const limit = withTimeout(signal, timeoutMs);
+  try {
+    const response = await fetch(options.url, {
+      method: 'POST',
+      headers: { ...request.headers, 'user-agent': 'lantop', ...options.headers },
+      body: request.body,
+      signal: limit.signal,
+      redirect: 'follow',
+    });
+    const answer = await response.text().catch(() => '');
+    if (!response.ok) {
+      const excerpt = sanitizeText(answer.replace(/\s+/g, ' ').trim(), 120);
+      const isRetryable = response.status >= 500 || response.status === 429 || response.status === 408;
+      throw new ChannelError(`HTTP ${response.status} from ${shownUrl}${excerpt ? `: ${excerpt}` : ''}`, isRetryable);
+    }
+  } catch (error) {
+    if (error instanceof ChannelError) throw error;
+    if (limit.isTimedOut()) throw new ChannelError(`no answer from ${shownUrl} within ${timeoutMs} ms`, true, { cause: error });
+    if (signal.aborted) throw new ChannelError('cancelled (lantop is closing)', false, { cause: error });
+    throw new ChannelError(`cannot POST to ${shownUrl}: ${describeFetchError(error)}`, true, { cause: error });
+  } finally {
+    limit.done();
+  }
+}
+
+export function createWebhookChannel(options: WebhookOptions): AlertChannel {
   return {
     id: options.id,
     type: 'webhook',
-    label: `webhook ${options.format} ${shownUrl}`,
-    async deliver(event, signal) {
-      const request = webhookRequest(event, options.format);
-      const limit = withTimeout(signal, timeoutMs);
-      try {
-        const response = await fetch(options.url, {
-          method: 'POST',
-          headers: { ...request.headers, 'user-agent': 'lantop', ...options.headers },
-          body: request.body,
-          signal: limit.signal,
-          redirect: 'follow',
-        });
-        // Read (and drop) the body so the connection is released; a short excerpt goes into errors.
-        const answer = await response.text().catch(() => '');
-        if (!response.ok) {
-          const excerpt = sanitizeText(answer.replace(/\s+/g, ' ').trim(), 120);
-          const isRetryable = response.status >= 500 || response.status === 429 || response.status === 408;
-          throw new ChannelError(`HTTP ${response.status} from ${shownUrl}${excerpt ? `: ${excerpt}` : ''}`, isRetryable);
-        }
-      } catch (error) {
-        if (error instanceof ChannelError) throw error;
-        if (limit.isTimedOut()) throw new ChannelError(`no answer from ${shownUrl} within ${timeoutMs} ms`, true, { cause: error });
-        if (signal.aborted) throw new ChannelError('cancelled (lantop is closing)', false, { cause: error });
-        throw new ChannelError(`cannot POST to ${shownUrl}: ${describeFetchError(error)}`, true, { cause: error });
-      } finally {
-        limit.done();
-      }
-    },
+    label: `webhook ${options.format} ${maskUrl(options.url)}`,
+    deliver: (event, signal) => postWebhook(options, webhookRequest(event, options.format), signal),
   };
 }
 
