@@ -161,7 +161,7 @@ describe('real completion', () => {
     const flags = bashComplete(script, 'lantop setup --', { wordsOnly: true });
     for (const flag of ['--dry-run', '--yes', '--ports', '--layout', '--host', '--profile']) assert.ok(flags.includes(flag), flag);
     assert.equal(new Set(flags).size, flags.length, 'each flag once');
-    assert.deepEqual(bashComplete(script, 'lantop --protocol ', { wordsOnly: true }), ['telnet', 'ssh']);
+    assert.deepEqual(bashComplete(script, 'lantop --protocol ', { wordsOnly: true }), ['telnet', 'ssh', 'local']);
     assert.deepEqual(bashComplete(script, 'lantop report --period w', { wordsOnly: true }), ['week']);
     assert.deepEqual(bashComplete(script, 'lantop completion ', { wordsOnly: true }), ['bash', 'zsh', 'fish']);
     assert.ok(!bashComplete(script, 'lantop completion --', { wordsOnly: true }).includes('--list'), 'the hidden callback option is not offered');
