@@ -13,6 +13,7 @@ import { blockActions } from './app/block-commands.js';
 import { topActions } from './app/top-command.js';
 import { scheduleActions } from './app/report-schedule-commands.js';
 import { registerServiceCommands } from './app/service-cli.js';
+import { registerCounterCommands } from './app/counter-cli.js';
 import { addMqttOptions } from './app/serve-mqtt.js';
 import { PROFILE_KEYS } from './config/profiles.js';
 import { sanitizeText } from './sanitize.js';
@@ -256,6 +257,7 @@ function buildProgram(run: (action: Action, cmd: Command, args: string[]) => Pro
       await run(actions.serveToken, this, []);
     });
   registerServiceCommands(program, run); // issue 22: lantop service install|uninstall|status (docs/service.md)
+  registerCounterCommands(program, run); // issue 18: lantop counter add|list|remove|reset (docs/counters.md)
   // Shell completion (issue 22, docs/cli.md): the script is generated from this program; the hidden
   // --list is its callback for profile and device names (no router login).
   sub('completion', 'print a shell completion script: source <(lantop completion bash), or zsh, or fish')

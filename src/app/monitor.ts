@@ -11,6 +11,7 @@ import type { AlertSink } from '../domain/alert-event.js';
 import { QuotaEnforcer, type QuotaEnforcerOptions } from './quota-enforcer.js';
 import { WanWatch } from './wan-watch.js';
 import { ClassWatch } from './class-watch.js';
+import { CounterWatch } from './counter-watch.js';
 
 export interface MonitorOptions {
   routerKey: string;
@@ -57,7 +58,9 @@ export function startMonitor(options: MonitorOptions): Monitor {
   const wan = new WanWatch({ routerKey: options.routerKey, client: options.client, store: options.store });
   // Traffic classes (issue 19: setup --ports/--protocols), cumulative and recorded per minute.
   const classes = new ClassWatch({ routerKey: options.routerKey, store: options.store });
-  const decorate = (snapshot: Snapshot): Snapshot => classes.decorate(wan.decorate(enforcer ? enforcer.decorate(snapshot) : snapshot));
+  // Custom counters (issue 18: lantop counter add), totals since their reset, recorded per minute.
+  const counters = new CounterWatch({ routerKey: options.routerKey, store: options.store });
+  const decorate = (snapshot: Snapshot): Snapshot => counters.decorate(classes.decorate(wan.decorate(enforcer ? enforcer.decorate(snapshot) : snapshot)));
   // The enforcer acts after polls this process recorded (the history's writer); it adds its state
   // to each snapshot from its last run, so a frame costs no database read.
   const onSnapshot = (snapshot: Snapshot) => {
@@ -71,6 +74,7 @@ export function startMonitor(options: MonitorOptions): Monitor {
     enforcer?.afterPoll(snapshot, isWriter);
     wan.afterPoll(snapshot, isWriter);
     classes.afterPoll(snapshot, isWriter, { classCounters: options.client.lastClassCounters, installedClasses: [...options.client.lastInstalledClasses] });
+    counters.afterPoll(snapshot, isWriter, options.client.customCounters?.lastRead ?? null);
     last = decorate(snapshot);
     options.onSnapshot?.(last);
   };

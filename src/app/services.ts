@@ -12,6 +12,7 @@ import type { CommandContext, Io } from './context.js';
 import { openRouter, routerLabel, type OpenRouter } from './open-router.js';
 import { openAlertDispatcher } from './alerts.js';
 import { describeReport, type AlertDispatcher } from '../notify/dispatcher.js';
+import { counterSourceFor } from './counter-source.js';
 
 /** The router's password, asked for at most once. `isKnown` is false when only the prompt is left. */
 export interface PasswordSource {
@@ -95,8 +96,10 @@ function routerServices(parts: ServiceParts): RouterServices {
     async open(options = {}) {
       const pw = await password.get();
       const wanted = { ...options, isManaged: options.isManaged ?? isManaged() };
-      if (parts.open) return parts.open(pw, wanted);
-      return openRouter({ settings, password: pw, profiles, onWarning: note, ...wanted });
+      const router = parts.open ? await parts.open(pw, wanted) : await openRouter({ settings, password: pw, profiles, onWarning: note, ...wanted });
+      // Custom counters (issue 18) are installed and read as the history database has them.
+      router.client.customCounters?.setSource(counterSourceFor(settings.dbPath ?? defaultHistoryPath(parts.env), routerKey(settings)));
+      return router;
     },
   };
 }

@@ -6,6 +6,7 @@ import type { QuotaUsage } from './quota.js';
 import type { OffloadReport } from './offload-model.js';
 import type { WanView } from './wan-model.js';
 import type { ClassUsage } from './class-usage.js';
+import type { CounterUsage } from './counter-usage.js';
 
 /**
  * The one row for IPv6 bytes no device can be named for yet (issue 15): counters of IPv6
@@ -110,4 +111,6 @@ export interface Snapshot {
   offload?: OffloadReport | null;
   /** Traffic classes (issue 19, `setup --ports/--protocols`), in classKey order; absent when none are installed. */
   classes?: ClassUsage[];
+  /** Custom counters (issue 18, `lantop counter add`), by name; absent when the router has none. */
+  counters?: CounterUsage[];
 }

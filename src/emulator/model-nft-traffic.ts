@@ -70,22 +70,22 @@ export function forwardThroughNft(model: RouterModel, host: SimulatedHost, down:
   } else batch(model, host, 6, preferred as string, peer6, down6, up6);
 }
 
-/** `lookups` DNS queries of a LAN host to the router, and the router's own queries upstream. */
+/** `lookups` DNS queries of a LAN host to the router, and the router's own queries upstream (UDP, as the iptables model has them: issue 18's counters match it). */
 export function routerDnsThroughNft(model: RouterModel, asker: SimulatedHost, lookups: number): void {
   const lan = parseIpv4Value(model.lanAddress) as bigint;
   const wan = parseIpv4Value(model.wanAddress) as bigint;
   const host = parseIpv4Value(asker.ip) as bigint;
   const packets = lookups;
-  send(model, { hook: 'input', family: 4, iifname: model.lanInterface, oifname: '', saddr: host, daddr: lan, etherSaddr: parseMacValue(asker.mac), etherDaddr: ROUTER_LAN_MAC, packets, bytes: lookups * 72 });
-  send(model, { hook: 'output', family: 4, iifname: '', oifname: model.wanInterface, saddr: wan, daddr: UPSTREAM_RESOLVER, etherSaddr: null, etherDaddr: null, packets, bytes: lookups * 72 });
-  send(model, { hook: 'input', family: 4, iifname: model.wanInterface, oifname: '', saddr: UPSTREAM_RESOLVER, daddr: wan, etherSaddr: null, etherDaddr: null, packets, bytes: lookups * 140 });
-  send(model, { hook: 'output', family: 4, iifname: '', oifname: model.lanInterface, saddr: lan, daddr: host, etherSaddr: null, etherDaddr: null, packets, bytes: lookups * 140 });
+  send(model, { hook: 'input', family: 4, iifname: model.lanInterface, oifname: '', saddr: host, daddr: lan, etherSaddr: parseMacValue(asker.mac), etherDaddr: ROUTER_LAN_MAC, l4proto: 17, packets, bytes: lookups * 72 });
+  send(model, { hook: 'output', family: 4, iifname: '', oifname: model.wanInterface, saddr: wan, daddr: UPSTREAM_RESOLVER, etherSaddr: null, etherDaddr: null, l4proto: 17, packets, bytes: lookups * 72 });
+  send(model, { hook: 'input', family: 4, iifname: model.wanInterface, oifname: '', saddr: UPSTREAM_RESOLVER, daddr: wan, etherSaddr: null, etherDaddr: null, l4proto: 17, packets, bytes: lookups * 140 });
+  send(model, { hook: 'output', family: 4, iifname: '', oifname: model.lanInterface, saddr: lan, daddr: host, etherSaddr: null, etherDaddr: null, l4proto: 17, packets, bytes: lookups * 140 });
 }
 
 /** The router's NTP poll: one datagram out over the WAN and its answer in. */
 export function routerNtpThroughNft(model: RouterModel, bytes: number): void {
   const wan = parseIpv4Value(model.wanAddress) as bigint;
   const server = parseIpv4Value(NTP_SERVER) as bigint;
-  send(model, { hook: 'output', family: 4, iifname: '', oifname: model.wanInterface, saddr: wan, daddr: server, etherSaddr: null, etherDaddr: null, packets: 1, bytes });
-  send(model, { hook: 'input', family: 4, iifname: model.wanInterface, oifname: '', saddr: server, daddr: wan, etherSaddr: null, etherDaddr: null, packets: 1, bytes });
+  send(model, { hook: 'output', family: 4, iifname: '', oifname: model.wanInterface, saddr: wan, daddr: server, etherSaddr: null, etherDaddr: null, l4proto: 17, packets: 1, bytes });
+  send(model, { hook: 'input', family: 4, iifname: model.wanInterface, oifname: '', saddr: server, daddr: wan, etherSaddr: null, etherDaddr: null, l4proto: 17, packets: 1, bytes });
 }

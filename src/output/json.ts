@@ -11,6 +11,7 @@ import type { PeriodReport } from '../domain/report.js';
 import { renderCsv, type CsvCell } from './table.js';
 import { sanitizeText } from '../sanitize.js';
 import { classLabel, type ClassUsage } from '../domain/class-usage.js';
+import type { CounterUsage } from '../domain/counter-usage.js';
 import { classKey, classOfKey } from '../domain/traffic-class.js';
 
 export interface FormatOptions {
@@ -91,7 +92,19 @@ export function snapshotJson(s: Snapshot, options: FormatOptions = {}) {
     ...(s.offload !== undefined ? { offload: s.offload === null ? null : offloadJson(s.offload) } : {}),
     // Traffic classes (issue 19, setup --ports/--protocols): only when some are installed.
     ...(s.classes && s.classes.length > 0 ? { classes: s.classes.map(classJson) } : {}),
+    // Custom counters (issue 18, lantop counter add): only when the router has some.
+    ...(s.counters && s.counters.length > 0 ? { counters: s.counters.map(counterJson) } : {}),
   };
+}
+
+/** A custom counter in `usage --json` (docs/cli.md): totals since its last reset (`since`), rates over the last poll. */
+function counterJson(c: CounterUsage) {
+  return { name: c.name, match: c.match, hook: c.hook, family: c.family, bytes: c.bytes, packets: c.packets, bps: Math.round(c.bps), pps: Math.round(c.pps), since: c.sinceMs === null ? null : new Date(c.sinceMs).toISOString(), counted: c.isCounted };
+}
+
+/** `counters[]` of `report --json` (store/counter-store.ts query, most bytes first): each counter's bytes and packets over the range. */
+export function reportCountersJson(rows: ReadonlyArray<{ name: string; bytes: number; packets: number }>) {
+  return rows.map((r) => ({ name: r.name, bytes: r.bytes, packets: r.packets }));
 }
 
 function classJson(c: ClassUsage) {

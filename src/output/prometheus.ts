@@ -11,6 +11,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { sanitizeText } from '../sanitize.js';
 import { familyBytesOf } from '../domain/family.js';
 import { isUnattributedIdentity, UNATTRIBUTED_IPV6_NAME, type Snapshot } from '../domain/snapshot.js';
+import type { CounterUsage } from '../domain/counter-usage.js';
 
 /** Label values come from the network (DHCP hostnames…): control characters and escapes removed, capped. */
 export const MAX_LABEL_LENGTH = 64;
@@ -206,6 +207,30 @@ export function createLantopMetrics(options: { registry?: Registry; withDefaults
           this.set({ ...labels, direction: 'up' }, c.upBps);
         }
       }
+    },
+  });
+  // Custom counters (issue 18, lantop counter add): totals since the counter's last `counter reset`
+  // (a reset reads as a counter reset, which rate() and increase() handle), across router reboots.
+  for (const [unit, pick] of [['bytes', (c: CounterUsage) => c.bytes], ['packets', (c: CounterUsage) => c.packets]] as const) {
+    new Counter({
+      name: `lantop_counter_${unit}_total`,
+      help: `${unit === 'bytes' ? 'Bytes' : 'Packets'} a custom counter (lantop counter add) counted since its last reset; monotonic across router reboots.`,
+      labelNames: ['router', 'counter'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of latest.values()) for (const c of s.counters ?? []) this.inc({ router: labelValue(s.router), counter: labelValue(c.name) }, pick(c));
+      },
+    });
+  }
+  new Gauge({
+    name: 'lantop_counter_rate_bytes_per_second',
+    help: 'Current rate of a custom counter over the last poll interval, bytes per second.',
+    labelNames: ['router', 'counter'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of latest.values()) for (const c of s.counters ?? []) this.set({ router: labelValue(s.router), counter: labelValue(c.name) }, c.bps);
     },
   });
   const pollDuration = new Histogram({

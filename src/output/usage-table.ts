@@ -5,7 +5,8 @@
 import { compareAddresses, MAX_ADDRESS_LENGTH } from '../domain/address.js';
 import { isUnattributedIdentity, UNATTRIBUTED_IPV6_NAME, type HostUsage, type Snapshot } from '../domain/snapshot.js';
 import { IPV4_COLUMN_WIDTH, renderTable, type Column } from './table.js';
-import { formatBytes, formatRate, formatShare } from './units.js';
+import { formatBytes, formatLocalTime, formatRate, formatShare } from './units.js';
+import type { CounterUsage } from '../domain/counter-usage.js';
 import { sanitizeText } from '../sanitize.js';
 
 interface UsageRow {
@@ -59,5 +60,21 @@ export function renderPlainSnapshot(snapshot: Snapshot, width: number): string {
     downShare: null,
     upShare: null,
   });
-  return renderTable(rows, USAGE_COLUMNS, Math.max(1, width));
+  const table = renderTable(rows, USAGE_COLUMNS, Math.max(1, width));
+  return snapshot.counters && snapshot.counters.length > 0 ? `${table}\n${renderCounters(snapshot.counters, width)}` : table;
+}
+
+const COUNTER_COLUMNS: readonly Column<CounterUsage>[] = [
+  { header: 'COUNTER', value: (c) => c.name, maxWidth: 32, priority: 10 },
+  { header: 'MATCH', value: (c) => c.match, maxWidth: 60, priority: 4 },
+  { header: 'RATE', value: (c) => formatRate(c.bps), align: 'right', priority: 9 },
+  { header: 'TOTAL', value: (c) => formatBytes(c.bytes), align: 'right', priority: 8 },
+  { header: 'PACKETS', value: (c) => String(c.packets), align: 'right', priority: 3 },
+  { header: 'SINCE', value: (c) => (c.sinceMs === null ? '' : formatLocalTime(c.sinceMs)), priority: 2 },
+];
+
+/** The "Counters" section (issue 18, lantop counter add): totals since each counter's reset; `(not on the router)` when its rule was not read. */
+export function renderCounters(counters: readonly CounterUsage[], width: number): string {
+  const rows = counters.map((c) => (c.isCounted ? c : { ...c, name: `${c.name} (not on the router)` }));
+  return `Counters\n${renderTable(rows, COUNTER_COLUMNS, Math.max(1, width))}`;
 }

@@ -5,7 +5,7 @@
 import { UsageError } from '../errors.js';
 import { sanitizeText } from '../sanitize.js';
 import { isModalSession, type Session } from '../transport/session.js';
-import type { PollHost } from '../domain/accounting.js';
+import type { CounterPair, PollHost } from '../domain/accounting.js';
 import type { PollPort, SyncOutcome, TrafficReading } from '../domain/poller.js';
 import type { CommandSpec, FirmwareProfile } from './firmware/families.js';
 import { discoverHosts, type DiscoveredHost } from './discovery.js';
@@ -28,8 +28,8 @@ import { ConnectionsLoader } from './connections-loader.js';
 import { runOffloadProbes } from './offload-probes.js';
 import type { WanSample } from '../domain/wan-model.js';
 import type { OffloadReport } from '../domain/offload-model.js';
-import type { CounterPair } from '../domain/accounting.js';
 import type { TrafficClass } from '../domain/traffic-class.js';
+import { CustomCounterTracker } from './custom-counter-tracker.js';
 
 export type { ApplyOutcome } from './backends/backend.js';
 
@@ -74,6 +74,7 @@ export class RouterClient implements PollPort {
   private wanSampleValue: WanSample | null = null;
   private offloadValue: OffloadReport | null = null;
   private hasTriedRouterCounters = false;
+  readonly customCounters = new CustomCounterTracker(); // issue 18: where they come from (setSource), what the last read found (lastRead)
   /** Blocking (issue 16), with the firewall that counts here. */
   private readonly blocks: BlockLoader;
   /** The connection table (issue 19: drill-down). */
@@ -257,6 +258,7 @@ export class RouterClient implements PollPort {
         throw error;
       }
       this.lastReading = reading;
+      this.customCounters.afterRead(this.backend, reading);
       return reading;
     });
   }
@@ -269,7 +271,7 @@ export class RouterClient implements PollPort {
   }
 
   private planFor(reading: BackendReading, hosts: readonly { ip: string }[], isAdopting: boolean, classes?: readonly TrafficClass[]): InstallPlan {
-    return this.backend.planInstall(reading, hosts.map((h) => h.ip), { isAdopting, isPruning: this.options.isPruning ?? false, ...(classes !== undefined ? { classes } : {}) });
+    return this.backend.planInstall(reading, hosts.map((h) => h.ip), { isAdopting, isPruning: this.options.isPruning ?? false, ...(classes !== undefined ? { classes } : {}), ...this.customCounters.installOption() });
   }
 
   /** The traffic classes' counters at the last read (issue 19), cumulative; empty: none installed. */
@@ -335,7 +337,8 @@ export class RouterClient implements PollPort {
     // The router's own counters (issue 19) are added to a complete installation once per session:
     // a router that refuses them keeps counting its hosts without a repair attempt every poll.
     const addsRouterCounters = (reading as BackendReading).isRouterCounterMissing === true && !this.hasTriedRouterCounters;
-    if (reading.installation === 'complete' && missing.length === 0 && !addsRouterCounters) return NO_CHANGE;
+    const fixesCounters = this.customCounters.takeRepair(reading as BackendReading); // issue 18: not as the database has them
+    if (reading.installation === 'complete' && missing.length === 0 && !addsRouterCounters && !fixesCounters) return NO_CHANGE;
     if (addsRouterCounters) this.hasTriedRouterCounters = true;
     const before = reading === this.lastReading ? this.lastReading : await this.read();
     const plan = this.planFor(before, hosts, false);

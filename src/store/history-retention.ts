@@ -55,6 +55,8 @@ export class HistoryRetention {
       pruneWan: db.prepare<[number]>('DELETE FROM wan_minutes WHERE minute_ms < ?'),
       // Traffic classes' per-minute bytes (issue 19): no rollups either, the same horizon.
       pruneClasses: db.prepare<[number]>('DELETE FROM class_minutes WHERE minute_ms < ?'),
+      // Custom counters' per-minute figures (issue 18): the same horizon.
+      pruneCounters: db.prepare<[number]>('DELETE FROM counter_minutes WHERE minute_ms < ?'),
       minRolledMinute: db.prepare<[], { m: number | null }>('SELECT MIN(rolled_minute) AS m FROM router_state'),
       getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
       setMeta: db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
@@ -88,6 +90,7 @@ export class HistoryRetention {
         this.s.pruneNotices.run(hoursFromMs);
         this.s.pruneWan.run(hoursFromMs);
         this.s.pruneClasses.run(hoursFromMs);
+        this.s.pruneCounters.run(hoursFromMs);
         this.s.setMeta.run('minutes_from_ms', String(minutesFromMs));
         this.s.setMeta.run('hours_from_ms', String(hoursFromMs));
         this.s.setMeta.run('days_from_ms', String(daysFromMs));

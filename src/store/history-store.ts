@@ -16,6 +16,7 @@ import { RouterRegistry } from './router-registry.js';
 import { QuotaStore } from './quota-store.js';
 import { WanStore } from './wan-store.js';
 import { ClassStore } from './class-store.js';
+import { CounterStore } from './counter-store.js';
 import { ReportSendStore } from './report-sends.js';
 import { WriterLease, type LeaseAttempt, type LeaseHolder, type LeaseInfo, type WriterLeaseOptions } from './writer-lease.js';
 
@@ -43,6 +44,7 @@ export class HistoryStore implements HistoryWriter, HistoryQueries {
   private quotaStore: QuotaStore | null = null;
   private wanStore: WanStore | null = null;
   private classStore: ClassStore | null = null;
+  private counterStore: CounterStore | null = null;
   private reportStore: ReportSendStore | null = null;
 
   static open(options: HistoryStoreOptions): HistoryStore {
@@ -77,6 +79,11 @@ export class HistoryStore implements HistoryWriter, HistoryQueries {
   /** Per-minute bytes per traffic class and the class accountant's last state (issue 19); prepared on first use. */
   get classes(): ClassStore {
     return (this.classStore ??= new ClassStore(this.db, this.routers));
+  }
+
+  /** Custom counters (issue 18): the counters per router, their per-minute bytes and packets, the accountant's last state; prepared on first use. */
+  get counters(): CounterStore {
+    return (this.counterStore ??= new CounterStore(this.db, this.routers));
   }
 
   /** Scheduled reports sent, claimed or failed, once per (schedule, router, period) (issue 17); prepared on first use. */

@@ -262,6 +262,40 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX report_sends_retry ON report_sends (status, next_try_ms);
     `,
   },
+  {
+    version: 9,
+    description: "custom counters (issue 18, lantop counter add): the counters per router, their per-minute bytes and packets, the counter accountant's last baselines and totals",
+    sql: `
+      -- The counters a user added (src/store/counter-store.ts), keyed by the router key as quotas
+      -- are. match_key: src/domain/custom-counter.ts counterKey (the matches, canonical; re-validated
+      -- on every read). reset_ms: the last \`lantop counter reset\` (a history epoch on this PC:
+      -- totals count from it; the router's counters are never zeroed); null: never reset.
+      CREATE TABLE custom_counters (
+        router_key TEXT NOT NULL,
+        name TEXT NOT NULL,
+        match_key TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        reset_ms INTEGER,
+        PRIMARY KEY (router_key, name)
+      );
+      -- Bytes and packets each counter counted in each minute (minute_ms: its UTC start), by name.
+      -- Only non-zero minutes are stored; a reset leaves them as they are.
+      CREATE TABLE counter_minutes (
+        router_id INTEGER NOT NULL REFERENCES routers(id),
+        minute_ms INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        packets INTEGER NOT NULL,
+        PRIMARY KEY (router_id, minute_ms, name)
+      ) WITHOUT ROWID;
+      -- src/domain/counter-usage.ts CounterAccountantState of the last recorded poll.
+      CREATE TABLE counter_state (
+        router_id INTEGER PRIMARY KEY REFERENCES routers(id),
+        state_json TEXT NOT NULL,
+        updated_ms INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import type { RouterRegistry } from './router-registry.js';
 
-export type StateTable = 'wan_state' | 'class_state';
+export type StateTable = 'wan_state' | 'class_state' | 'counter_state';
 
 export class StateRow {
   private readonly save: Database.Statement<[number, string, number]>;

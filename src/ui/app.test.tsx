@@ -76,10 +76,10 @@ test('app: arrows move the menu cursor (wrapping) and Enter opens the entry', as
   const { t } = start(fake);
   await t.waitFor('❯ 1 Connected devices');
   await t.press(KEY.up);
-  await t.waitFor('❯ 6 Quotas and blocks');
+  await t.waitFor('❯ 7 Custom counters');
   await t.press(KEY.down, KEY.down, KEY.up);
   await t.waitFor('❯ 1 Connected devices');
-  await t.press(KEY.up, KEY.up, KEY.enter);
+  await t.press(KEY.up, KEY.up, KEY.up, KEY.enter);
   await t.waitFor('History · today');
   fake.verify();
 });

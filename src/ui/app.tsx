@@ -14,6 +14,7 @@ import { RulesScreen } from './screens/rules-screen.js';
 import { HistoryScreen } from './screens/history-screen.js';
 import { QuotasScreen } from './screens/quotas-screen.js';
 import { ConnectionsScreen } from './screens/connections-screen.js';
+import { CountersScreen } from './screens/counters-screen.js';
 import type { ConnectionsTarget } from './use-app-state.js';
 import { HelpOverlay } from './components/help-overlay.js';
 
@@ -114,6 +115,9 @@ function AppBody({ controller, needsPassword = false, onPassword, telnetWarning,
       break;
     case 'quotas':
       screen = <QuotasScreen controller={controller} isInputActive={isInputActive} onBack={back} now={now} />;
+      break;
+    case 'counters':
+      screen = <CountersScreen controller={controller} isInputActive={isInputActive} onBack={back} />;
       break;
   }
 

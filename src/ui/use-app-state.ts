@@ -1,7 +1,7 @@
 // Which screen is showing, whether help is open, and where the menu cursor was. The connections
 // screen (issue 19) is no menu entry: Enter on a live row opens it for that device, and back
 // returns to the live screen.
-export type ScreenId = 'connect' | 'menu' | 'devices' | 'live' | 'setup' | 'flush' | 'history' | 'quotas' | 'connections';
+export type ScreenId = 'connect' | 'menu' | 'devices' | 'live' | 'setup' | 'flush' | 'history' | 'quotas' | 'connections' | 'counters';
 
 export interface MenuItem {
   key: string;
@@ -22,6 +22,7 @@ export const MENU_ITEMS: readonly MenuItem[] = [
   { key: '4', label: 'Flush accounting rules', screen: 'flush' },
   { key: '5', label: 'History', screen: 'history' },
   { key: '6', label: 'Quotas and blocks', screen: 'quotas' },
+  { key: '7', label: 'Custom counters', screen: 'counters' },
 ];
 
 export interface AppState {

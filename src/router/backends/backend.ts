@@ -12,6 +12,8 @@ import type { InstallationState } from '../../domain/poller.js';
 import type { RouterOutputProblem } from '../parsers/router-errors.js';
 import type { CommandSpec } from '../firmware/families.js';
 import type { TrafficClass } from '../../domain/traffic-class.js';
+import type { CustomCounter } from '../../domain/custom-counter.js';
+import type { CounterCount } from '../../domain/counter-usage.js';
 
 /** One read of the router's counters, as the backend understood it. */
 export interface BackendReading {
@@ -42,6 +44,14 @@ export interface BackendReading {
   installedClasses?: TrafficClass[];
 }
 
+/** Custom counters as one read found them (issue 18). */
+export interface CustomCounterReading {
+  /** Cumulative bytes and packets by counter name, both families summed; a counter without its rule is absent. */
+  counts: Map<string, CounterCount>;
+  /** The router holds exactly these counters (a plan of them alone would send nothing). */
+  isInPlace: boolean;
+}
+
 /** A second command of the same read, for a router that cannot run both in one line (issue 15). */
 export interface ReadFollowUp {
   command: CommandSpec;
@@ -68,6 +78,12 @@ export interface InstallOptions {
    * sync never changes them); []: remove every class counter; a list: exactly these.
    */
   classes?: readonly TrafficClass[] | null;
+  /**
+   * Custom counters (issue 18, `lantop counter add`; kept in the history database, so the caller
+   * always knows them): exactly these ([]: none, their chains go). Absent or null: the counter
+   * chains are left as they are.
+   */
+  counters?: readonly CustomCounter[] | null;
   /** Take over objects in lantop's place that lantop did not write. */
   isAdopting: boolean;
   /** Remove the counters of hosts that left (off by default: their counters are history). */
@@ -119,6 +135,8 @@ export interface AccountingBackend<R extends BackendReading = BackendReading> {
    * in (issue 21). Its finish(text) returns and throws what read(text) would.
    */
   readIncrementally?(): IncrementalRead<R>;
+  /** Optional (issue 18): the custom counters in a reading, and whether they are in place as wanted. */
+  readCustomCounters?(reading: R, counters: readonly CustomCounter[]): CustomCounterReading;
   planInstall(reading: R, hostAddresses: readonly string[], options: InstallOptions): InstallPlan;
   /** Empty lantop's objects (they stay; a later install re-adds the counters). */
   planFlush(reading: R): string[];

@@ -70,11 +70,13 @@ const SCREEN_KEYS: Record<ScreenId, ReadonlyArray<readonly [string, string]>> = 
     ['r', 'read again'],
     ['q / Esc', 'back to the menu'],
   ],
+  counters: [['q / Esc', 'back to the menu']],
 };
 
 // What a screen shows that no key explains: one line each, under the keys.
 const SCREEN_NOTES: Partial<Record<ScreenId, string>> = {
   live: 'by port: the busiest traffic classes (setup --ports/--protocols), fastest first',
+  counters: 'totals since each counter\'s last `lantop counter reset`; add and remove them with `lantop counter add|remove`, then `lantop setup`',
 };
 
 const GLOBAL_KEYS: ReadonlyArray<readonly [string, string]> = [

@@ -28,6 +28,10 @@ import { jumpPositions, planRouterCounters, readRouterCounters, ROUTER_CHAINS, R
 import { describeRule, findChain, LANTOP_COMMENT } from './rule-spec.js';
 import { CLASS_CHAIN, classJumpPositions, installedClasses, planClassCounters, readClassCounters } from './class-chain.js';
 import { classKey, compareClasses, type TrafficClass } from '../../../domain/traffic-class.js';
+import type { CustomCounter } from '../../../domain/custom-counter.js';
+import type { CustomCounterReading } from '../backend.js';
+import { replayHookJumps } from './counter-replay.js';
+import { COUNTER_CHAIN_NAMES, planCustomCounterRemoval, planCustomCounters, readCustomCounters } from './counter-chain.js';
 
 export interface IptablesReading extends BackendReading {
   listing: IptablesListing;
@@ -94,7 +98,7 @@ export class IptablesBackend implements AccountingBackend<IptablesReading> {
     const chosen = this.lastLayout ?? this.options.layout ?? null;
     const layout = chosen === null ? `${LAYOUTS[DEFAULT_LAYOUT].description} (from ${TREE_FROM_HOSTS} hosts of a family on: the tree layout, a chain per address group)` : LAYOUTS[chosen].description;
     const ipv6 = this.ip6tables === null ? '' : `, IPv6 hosts in ip6tables (${this.ip6tables.command} in ${whereName(this.ip6tables)}) alike`;
-    const router = `; the router's own WAN traffic counted in ${ROUTER_IN_CHAIN} (jumped to from INPUT) and ${ROUTER_OUT_CHAIN} (from OUTPUT); traffic classes (setup --ports/--protocols) in ${CLASS_CHAIN} (jumped to from FORWARD after ${TRAFFIC_CHAIN}), two counting rules per class${this.lastClasses === null ? '' : this.lastClasses.length === 0 ? ', none now' : `, now ${this.lastClasses.map(classKey).join(', ')}`}`;
+    const router = `; the router's own WAN traffic counted in ${ROUTER_IN_CHAIN} (jumped to from INPUT) and ${ROUTER_OUT_CHAIN} (from OUTPUT); custom counters (lantop counter add) in ${COUNTER_CHAIN_NAMES.join(', ')} (jumped to from INPUT, OUTPUT, FORWARD), one rule per counter tagged by its id; traffic classes (setup --ports/--protocols) in ${CLASS_CHAIN} (jumped to from FORWARD after ${TRAFFIC_CHAIN}), two counting rules per class${this.lastClasses === null ? '' : this.lastClasses.length === 0 ? ', none now' : `, now ${this.lastClasses.map(classKey).join(', ')}`}`;
     return `iptables (${this.iptables.command} in ${whereName(this.iptables)}), ${layout}${router}${this.isTagging ? `, rules tagged "-m comment --comment ${LANTOP_COMMENT}"` : ', rules untagged (no comment match)'}${ipv6}`;
   }
 
@@ -192,11 +196,14 @@ export class IptablesBackend implements AccountingBackend<IptablesReading> {
       const classPlan = planClassCounters(reading.listing, { ...base, iptables: this.iptables.binary, classes, before: plan.commands });
       const uncounted = (classes ?? []).filter((c) => c.protocol === 'icmpv6');
       this.lastClasses = classes === null ? this.lastClasses : classPlan.classes;
+      // Custom counters (issue 18) last, after every other plan of the family.
+      const counters = planCounters(reading.listing, this.iptables.binary, 4, options.counters, [...plan.commands, ...router.commands, ...classPlan.commands]);
+      const ipv6Only = (options.counters ?? []).filter((c) => c.family === 'ipv6');
       return {
-        commands: [...plan.commands, ...router.commands, ...classPlan.commands],
-        foreign: [...plan.foreignRules, ...router.foreignRules, ...classPlan.foreignRules].map(describeRule),
+        commands: [...plan.commands, ...router.commands, ...classPlan.commands, ...counters.commands],
+        foreign: [...plan.foreignRules, ...router.foreignRules, ...classPlan.foreignRules, ...counters.foreignRules].map(describeRule),
         rejectedHosts: plan.rejectedHosts,
-        notes: [...plan.notes, ...router.notes, ...classPlan.notes, ...uncounted.map((c) => `traffic class ${classKey(c)} is not counted: it is IPv6 only, and IPv6 is not counted here`), ...(reading.notes ?? [])],
+        notes: [...plan.notes, ...router.notes, ...classPlan.notes, ...counters.notes, ...uncounted.map((c) => `traffic class ${classKey(c)} is not counted: it is IPv6 only, and IPv6 is not counted here`), ...ipv6Only.map((c) => `counter ${c.name} is not counted: it is IPv6 only, and IPv6 is not counted here`), ...(reading.notes ?? [])],
         caveat,
       };
     }
@@ -207,11 +214,13 @@ export class IptablesBackend implements AccountingBackend<IptablesReading> {
     const router6 = planRouterCounters(listing6, { ...base, iptables: this.ip6tables.binary, family: 6 });
     const class6 = planClassCounters(listing6, { ...base, iptables: this.ip6tables.binary, family: 6, classes, before: plan6.commands });
     if (classes !== null) this.lastClasses = unionOfClasses(class4.classes, class6.classes);
+    const counters4 = planCounters(reading.listing, this.iptables.binary, 4, options.counters, [...plan4.commands, ...router4.commands, ...class4.commands]);
+    const counters6 = planCounters(listing6, this.ip6tables.binary, 6, options.counters, [...plan6.commands, ...router6.commands, ...class6.commands]);
     return {
-      commands: [...plan4.commands, ...router4.commands, ...class4.commands, ...plan6.commands, ...router6.commands, ...class6.commands],
-      foreign: [...plan4.foreignRules, ...router4.foreignRules, ...class4.foreignRules].map(describeRule).concat([...plan6.foreignRules, ...router6.foreignRules, ...class6.foreignRules].map((r) => `ip6tables: ${describeRule(r)}`)),
+      commands: [...plan4.commands, ...router4.commands, ...class4.commands, ...counters4.commands, ...plan6.commands, ...router6.commands, ...class6.commands, ...counters6.commands],
+      foreign: [...plan4.foreignRules, ...router4.foreignRules, ...class4.foreignRules, ...counters4.foreignRules].map(describeRule).concat([...plan6.foreignRules, ...router6.foreignRules, ...class6.foreignRules, ...counters6.foreignRules].map((r) => `ip6tables: ${describeRule(r)}`)),
       rejectedHosts: [...plan4.rejectedHosts, ...plan6.rejectedHosts],
-      notes: [...plan4.notes, ...router4.notes, ...class4.notes, ...[...plan6.notes, ...router6.notes, ...class6.notes].map((n) => `IPv6: ${n}`)],
+      notes: [...plan4.notes, ...router4.notes, ...class4.notes, ...counters4.notes, ...[...plan6.notes, ...router6.notes, ...class6.notes, ...counters6.notes].map((n) => `IPv6: ${n}`)],
       caveat,
     };
   }
@@ -222,8 +231,24 @@ export class IptablesBackend implements AccountingBackend<IptablesReading> {
   }
 
   planRemove(reading: IptablesReading): string[] {
-    const v6 = reading.listing6 && this.ip6tables ? planTeardown(reading.listing6, this.ip6tables.binary) : [];
-    return [...planTeardown(reading.listing, this.iptables.binary), ...v6];
+    // The custom counters' jumps go by spec, after the jumps deleted by position (issue 18).
+    const v6 = reading.listing6 && this.ip6tables ? [...planTeardown(reading.listing6, this.ip6tables.binary), ...planCustomCounterRemoval(reading.listing6, this.ip6tables.binary, 6)] : [];
+    return [...planTeardown(reading.listing, this.iptables.binary), ...planCustomCounterRemoval(reading.listing, this.iptables.binary, 4), ...v6];
+  }
+
+  /** Custom counters (issue 18): counts by name, both counted families summed; in place when a plan of them alone sends nothing. */
+  readCustomCounters(reading: IptablesReading, counters: readonly CustomCounter[]): CustomCounterReading {
+    const counts = readCustomCounters(reading.listing, counters, 4);
+    let isInPlace = planCounters(reading.listing, this.iptables.binary, 4, counters).commands.length === 0;
+    const listing6 = reading.listing6 ?? null;
+    if (listing6 !== null && this.ip6tables !== null) {
+      for (const [name, c] of readCustomCounters(listing6, counters, 6)) {
+        const sum = counts.get(name);
+        counts.set(name, sum === undefined ? c : { bytes: sum.bytes + c.bytes, packets: sum.packets + c.packets });
+      }
+      isInPlace &&= planCounters(listing6, this.ip6tables.binary, 6, counters).commands.length === 0;
+    }
+    return { counts, isInPlace };
   }
 
   private target(tool: Tool, restore: CommandSpec | null, family: 4 | 6): BatchTarget {
@@ -304,6 +329,12 @@ function describeClasses(listing: IptablesListing, prefix: string, wan: string, 
   const classes = installedClasses(listing, wan, family).map(classKey);
   const what = classes.length === 0 ? 'no class' : `class(es) ${classes.join(', ')}`;
   return [classJumpPositions(listing).length > 0 ? `${prefix}in place: traffic classes in ${CLASS_CHAIN}, counting ${what}` : `${prefix}not in place: the FORWARD jump to ${CLASS_CHAIN} (${what}; the next sync or setup adds it)`];
+}
+
+/** A family's custom-counter plan after `before` (the family's other plans); counters null: the counter chains stay as they are. */
+function planCounters(listing: IptablesListing, iptables: string, family: 4 | 6, counters: readonly CustomCounter[] | null | undefined, before: readonly string[] = []): ReturnType<typeof planCustomCounters> {
+  if (counters === null || counters === undefined) return { commands: [], foreignRules: [], notes: [] };
+  return planCustomCounters(replayHookJumps(listing, before, iptables), { iptables, family, counters });
 }
 
 /** Classes of both families, once each, in classKey order. */

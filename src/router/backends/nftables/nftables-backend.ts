@@ -22,6 +22,10 @@ import {
   CLASS_CHAIN, installedClasses, isClassChainAsDeclared, readClassCounters,
 } from './layouts.js';
 import { classKey, type TrafficClass } from '../../../domain/traffic-class.js';
+import type { CustomCounter } from '../../../domain/custom-counter.js';
+import type { CustomCounterReading } from '../backend.js';
+import type { NftChain } from './nft-model.js';
+import { COUNTER_NFT_CHAIN_NAMES, planNftCustomCounters, readCounterChains, readNftCustomCounters } from './counter-rules.js';
 
 export interface NftReading extends BackendReading {
   /** lantop's table as listed; null: it does not exist. */
@@ -34,6 +38,11 @@ export interface NftReading extends BackendReading {
   /** The classes chain's counters per class key (IPv4 and IPv6 in one inet rule). */
   classCounters: Map<string, CounterPair>;
   installedClasses: TrafficClass[];
+  /**
+   * The custom counters' chains (issue 18), read from the same answer by counter-rules.ts (parse-json.ts
+   * renders only `==` matches); null: the table does not exist.
+   */
+  counterChains: NftChain[] | null;
 }
 
 export interface NftablesBackendOptions {
@@ -88,7 +97,7 @@ export class NftablesBackend implements AccountingBackend<NftReading> {
 
   describe(): string {
     const layout = this.lastLayout ?? this.layoutFor(null);
-    return `nftables (${this.nft.command} in ${whereName(this.nft)}), table ${TABLE} hooked on forward after the firewall (priority filter + 10), ${layout}: ${LAYOUT_DESCRIPTIONS[layout]}; the router's own WAN traffic counted in chains ${ROUTER_CHAINS.map((c) => `${c.name} (hook ${c.hook})`).join(' and ')}, before the firewall (priority filter - 10); traffic classes (setup --ports/--protocols) in chain ${CLASS_CHAIN} (hook forward, priority filter + 10), two counting rules per class${this.lastClasses === null ? '' : this.lastClasses.length === 0 ? ', none now' : `, now ${this.lastClasses.map(classKey).join(', ')}`}; read with \`${this.readCommand.command}\`, changed in one \`nft -f -\` transaction`;
+    return `nftables (${this.nft.command} in ${whereName(this.nft)}), table ${TABLE} hooked on forward after the firewall (priority filter + 10), ${layout}: ${LAYOUT_DESCRIPTIONS[layout]}; the router's own WAN traffic counted in chains ${ROUTER_CHAINS.map((c) => `${c.name} (hook ${c.hook})`).join(' and ')}, before the firewall (priority filter - 10); traffic classes (setup --ports/--protocols) in chain ${CLASS_CHAIN} (hook forward, priority filter + 10), two counting rules per class${this.lastClasses === null ? '' : this.lastClasses.length === 0 ? ', none now' : `, now ${this.lastClasses.map(classKey).join(', ')}`}; custom counters (lantop counter add) in chains ${COUNTER_NFT_CHAIN_NAMES.join(', ')} (hooks input, output, forward, priority filter - 10), tagged by id; read with \`${this.readCommand.command}\`, changed in one \`nft -f -\` transaction`;
   }
 
   read(text: string): NftReading {
@@ -100,7 +109,7 @@ export class NftablesBackend implements AccountingBackend<NftReading> {
     }
     if (MISSING_TABLE.test(answer) && !/^table /m.test(answer)) {
       this.lastClasses = [];
-      return { counters: new Map(), installation: 'missing', table: null, layout: null, routerCounters: null, isRouterCounterMissing: false, classCounters: new Map(), installedClasses: [] };
+      return { counters: new Map(), installation: 'missing', table: null, layout: null, routerCounters: null, isRouterCounterMissing: false, classCounters: new Map(), installedClasses: [], counterChains: null };
     }
     const isJson = isNftJson(answer);
     const listing: NftListing = isJson ? parseNftJson(answer) : parseNftText(answer);
@@ -113,6 +122,7 @@ export class NftablesBackend implements AccountingBackend<NftReading> {
     return {
       counters: readCounters(table), installation, table, layout: layoutOfTable(table, this.wan), routerCounters, isRouterCounterMissing: installation === 'complete' && routerCounters === null,
       classCounters: readClassCounters(table, this.wan), installedClasses: classes,
+      counterChains: table === null ? null : readCounterChains(answer),
     };
   }
 
@@ -127,13 +137,21 @@ export class NftablesBackend implements AccountingBackend<NftReading> {
     this.lastLayout = layout;
     const plan = planNftInstall(reading.table, hostAddresses, { wan: this.wan, layout, isPruning: options.isPruning, classes: options.classes ?? null });
     if (options.classes !== undefined && options.classes !== null) this.lastClasses = [...options.classes];
+    // Custom counters (issue 18) after the table's own plan, which creates the table when absent.
+    const counters = options.counters === undefined || options.counters === null ? null : planNftCustomCounters(reading.table === null ? null : reading.counterChains, options.counters);
     return {
-      commands: plan.commands,
-      foreign: plan.foreign,
+      commands: [...plan.commands, ...(counters?.commands ?? [])],
+      foreign: [...plan.foreign, ...(counters?.foreign ?? [])],
       rejectedHosts: plan.rejectedHosts,
-      notes: plan.notes,
+      notes: [...plan.notes, ...(counters?.notes ?? [])],
       caveat: layout === 'dynamic-sets' ? 'hosts appear on their first forwarded packet' : null,
     };
+  }
+
+  /** Custom counters (issue 18): counts by name; in place when a plan of them alone sends nothing. */
+  readCustomCounters(reading: NftReading, counters: readonly CustomCounter[]): CustomCounterReading {
+    const chains = reading.table === null ? null : reading.counterChains;
+    return { counts: readNftCustomCounters(chains, counters), isInPlace: planNftCustomCounters(chains, counters).commands.length === 0 };
   }
 
   planFlush(reading: NftReading): string[] {

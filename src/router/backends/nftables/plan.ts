@@ -18,6 +18,7 @@ import {
 } from './layouts.js';
 import type { NftChain } from './nft-model.js';
 import { classKey, classOfKey, compareClasses, type TrafficClass } from '../../../domain/traffic-class.js';
+import { COUNTER_NFT_CHAIN_NAMES } from './counter-rules.js';
 
 export interface NftPlanOptions {
   wan: string;
@@ -128,6 +129,8 @@ export function planNftInstall(table: NftTable | null, hosts: readonly string[],
   for (const set of table.sets) if (!LANTOP_SETS.includes(set.name) || set.kind !== 'set') foreign.push(describeSet(set));
   for (const other of table.others) foreign.push(`${other.kind} ${other.name}`);
   for (const chain of table.chains) {
+    // The custom counters' chains (issue 18) are planned by counter-rules.ts, from the same listing.
+    if (COUNTER_NFT_CHAIN_NAMES.includes(chain.name)) continue;
     if (!LANTOP_CHAINS.includes(chain.name) && !ROUTER_CHAIN_NAMES.includes(chain.name) && chain.name !== CLASS_CHAIN) foreign.push(`chain ${chain.name} (${chain.rules.length} rule(s))`);
     else for (const rule of chain.rules) if (!isLantopRule(rule)) foreign.push(`in chain ${chain.name}: ${rule.display}`);
   }
