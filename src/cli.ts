@@ -11,6 +11,7 @@ import { quotaActions } from './app/quota-commands.js';
 import { alertActions } from './app/alert-commands.js';
 import { blockActions } from './app/block-commands.js';
 import { topActions } from './app/top-command.js';
+import { commandWords, usersModeAction } from './app/users-mode-gate.js';
 import { scheduleActions } from './app/report-schedule-commands.js';
 import { registerServiceCommands } from './app/service-cli.js';
 import { registerCounterCommands } from './app/counter-cli.js';
@@ -36,6 +37,7 @@ function buildProgram(run: (action: Action, cmd: Command, args: string[]) => Pro
     .option('--password-file <path>', 'read the password from the first line of this file')
     .option('--wan <iface>', "WAN interface on the router, or 'auto' for the default route's (env LANTOP_WAN; default ppp0)")
     .option('--firmware <family>', 'skip detection and treat the router as this family (detection probes what the router answers; see `lantop doctor`)')
+    .addOption(new Option('--mode <mode>', 'devices (per LAN device) or users (per SSH user of a Linux gateway, docs/users-mode.md; env LANTOP_MODE)').choices(['devices', 'users']))
     .addOption(new Option('--backend <name>', 'count with iptables or nftables where the router has both (env LANTOP_BACKEND; default: iptables where it exists, else nftables)').choices(['iptables', 'nftables']))
     .option('--redetect', 'probe the router again instead of reusing what an earlier run learned about it')
     .option('--trace <file>', 'write a transcript of the router dialogue to FILE (password masked, router text sanitised) for a bug report')
@@ -367,7 +369,7 @@ export async function main(argv: string[]): Promise<number> {
     const flags = cmd.optsWithGlobals() as GlobalFlags & Record<string, unknown>;
     const ctx: CommandContext = { flags, env: process.env, stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };
     try {
-      const code = await action(ctx, cmd.opts(), cmd.args);
+      const code = await (usersModeAction(ctx, commandWords(cmd)) ?? action)(ctx, cmd.opts(), cmd.args);
       exitCode = code ?? EXIT.ok;
     } catch (error) {
       exitCode = report(error, process.stderr, flags.debug === true);

@@ -41,6 +41,8 @@ export interface GlobalFlags {
   maxBandwidth?: string;
   redetect?: boolean;
   trace?: string;
+  /** `--mode devices|users` (issue 18). */
+  mode?: string;
 }
 
 export interface ResolvedSettings {
@@ -163,4 +165,15 @@ function parseFingerprint(value: string | undefined): string | null {
   if (value === undefined) return null;
   if (!/^SHA256:[A-Za-z0-9+/]{43}=?$/.test(value)) throw new UsageError(`--accept-host-key: '${value.slice(0, 60)}' is not a SHA256 fingerprint.`, 'Copy it from the error that reported the changed key (SHA256:…).');
   return value;
+}
+
+/** What lantop counts (issue 18): LAN devices (the default) or the SSH users of a Linux gateway. */
+export type AccountingMode = 'devices' | 'users';
+
+/** `--mode`, else LANTOP_MODE, else devices. */
+export function resolveMode(flags: Pick<GlobalFlags, 'mode'>, env: Env): AccountingMode {
+  const text = flags.mode ?? env.LANTOP_MODE;
+  if (text === undefined || text === '' || text === 'devices') return 'devices';
+  if (text === 'users') return 'users';
+  throw new UsageError(`${flags.mode !== undefined ? '--mode' : 'LANTOP_MODE'}: the mode must be 'devices' or 'users', not '${text.slice(0, 40)}'.`);
 }

@@ -12,16 +12,21 @@ import { gatewayPaths } from './gateway-files.js';
 import { exitedOrTimeout } from './gateway-sessions.js';
 import { DAEMON_START_TIMEOUT_MS, STEP_TIMEOUT_MS, SYSTEM_PATH } from './lab-settings.js';
 import { LabError, run, waitFor, type ExecResult } from './run-command.js';
+import { fileURLToPath } from 'node:url';
 
 export type GatewayDaemon = 'rsyslogd' | 'sshd';
 
-/** The keeper's script: its first argument is the lab's state dir (under /run, so re-bound after /run is replaced). */
+/** This checkout (test/lab/ → the repo root). */
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
+
+/** The keeper's script: its first argument is the lab's state dir (under /run, so re-bound after /run is replaced), the second the checkout. */
 function keeperScript(): string {
   // gatewayPaths() with the dir as "$dir" (the script's first argument).
   const paths = gatewayPaths('"$dir"');
   return [
     'set -e',
     'dir="$1"',
+    'repo="$2"',
     // /run: a tmpfs, with the state dir bound back at its own path (`.` is the old directory: the
     // cwd keeps it reachable after the tmpfs hides it; -c stops mount(8) resolving it by name).
     'cd "$dir"',
@@ -43,7 +48,12 @@ function keeperScript(): string {
     `mount --bind ${paths.log} /var/log`,
     `mount --bind ${paths.home} /home`,
     `mount --bind ${paths.root} /root`,
+    // The checkout stays reachable at its own path when it lives under /tmp (a CI clone, a
+    // worktree): tests run the built CLI inside the gateway (`--host local`). Same cwd trick.
+    'case "$repo" in /tmp/*) cd "$repo" ;; esac',
     `mount --bind ${paths.tmp} /tmp`,
+    'case "$repo" in /tmp/*) mkdir -p "$repo" && mount -c --bind . "$repo" ;; esac',
+    'cd /',
     `hostname ${GATEWAY_HOSTNAME}`,
     ': > /run/utmp',
     'echo ready',
@@ -66,7 +76,7 @@ export class GatewayProcesses {
   async startKeeper(): Promise<void> {
     // The state dir must exist before the keeper rebinds it; "$1" in keeperScript() is this dir.
     const keeper = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'ip', 'netns', 'exec', this.gatewayNs,
-      'unshare', '--mount', '--uts', '--propagation', 'private', '--', '/bin/sh', '-c', keeperScript(), 'gw-keeper', this.dir], {
+      'unshare', '--mount', '--uts', '--propagation', 'private', '--', '/bin/sh', '-c', keeperScript(), 'gw-keeper', this.dir, REPO_ROOT], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.keeper = keeper;

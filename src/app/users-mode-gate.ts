@@ -1,0 +1,59 @@
+// `--mode users` (issue 18) at the entry point: the commands users mode has (usage, setup,
+// teardown) go to their users-mode versions; those that touch no router or history (config,
+// completion, alert channels, help) run as they are; every other command says it does not work in
+// users mode yet, before it logs in anywhere.
+import { UsageError } from '../errors.js';
+import { resolveMode } from '../config/resolve.js';
+import type { Action, CommandContext } from './context.js';
+import { createServices, noteCleartextTelnet } from './services.js';
+
+/** What cli.ts hands in: a commander Command, by shape (its name and its parents'). */
+export interface NamedCommand {
+  name(): string;
+  parent: NamedCommand | null;
+}
+
+/** The command's words below the program: `['usage']`, `['config', 'get']`; [] for the program (the app). */
+export function commandWords(cmd: NamedCommand): string[] {
+  const words: string[] = [];
+  for (let c: NamedCommand | null = cmd; c !== null && c.parent !== null; c = c.parent) words.unshift(c.name());
+  return words;
+}
+
+/** Commands that work the same in either mode: they reach no router and no per-device history. */
+const MODE_NEUTRAL = new Set(['config', 'completion', 'alert', 'help']);
+const opt = (options: Record<string, unknown>, key: string) => (typeof options[key] === 'string' ? (options[key] as string) : undefined);
+
+const USERS_ACTIONS: Record<string, Action> = {
+  async usage(ctx, options) {
+    const services = createServices(ctx);
+    noteCleartextTelnet(services);
+    if (options.csv === true && options.watch === true) throw new UsageError('--csv --watch is not available in users mode yet.', 'Use --json --watch (one object per line).');
+    const { runUsersUsage } = await import('./users-commands.js');
+    const interval = opt(options, 'interval');
+    const count = opt(options, 'count');
+    return runUsersUsage(services, { json: options.json === true, csv: options.csv === true, byFamily: options.byFamily === true, watch: options.watch === true, ...(interval !== undefined ? { interval } : {}), ...(count !== undefined ? { count } : {}) });
+  },
+  async setup(ctx, options) {
+    for (const flag of ['adopt', 'ports', 'protocols', 'layout'] as const) if (options[flag] !== undefined && options[flag] !== false) throw new UsageError(`setup --${flag} is for devices mode; users mode has one layout (docs/users-mode.md).`);
+    const { runUsersSetup } = await import('./users-commands.js');
+    return runUsersSetup(createServices(ctx), { dryRun: options.dryRun === true });
+  },
+  async teardown(ctx, options) {
+    const { runUsersTeardown } = await import('./users-commands.js');
+    return runUsersTeardown(createServices(ctx), { dryRun: options.dryRun === true, yes: options.yes === true });
+  },
+};
+
+/**
+ * In users mode: the users-mode action of the command, or null to run the command as it is (a
+ * mode-neutral one); throws a UsageError for a command users mode does not have yet. Devices mode: null.
+ */
+export function usersModeAction(ctx: Pick<CommandContext, 'flags' | 'env'>, words: readonly string[]): Action | null {
+  if (resolveMode(ctx.flags, ctx.env) !== 'users') return null;
+  const [first] = words;
+  if (first !== undefined && MODE_NEUTRAL.has(first)) return null;
+  if (first !== undefined && words.length === 1 && USERS_ACTIONS[first] !== undefined) return USERS_ACTIONS[first]!;
+  const name = first === undefined ? 'the app (lantop without a command)' : `\`lantop ${words.join(' ')}\``;
+  throw new UsageError(`${name} is not yet in users mode.`, 'Users mode has `usage` (one-shot or --watch, table or --json), `setup` and `teardown` so far; leave --mode users (or LANTOP_MODE) out for the devices commands.');
+}
