@@ -132,6 +132,8 @@ function buildProgram(run: (action: Action, cmd: Command, args: string[]) => Pro
     .option('--watch', 'keep polling')
     .option('--interval <ms>', 'poll interval in milliseconds (minimum 500)', '2000')
     .option('--count <n>', 'stop after N polls')
+    .option('--routers <profiles>', 'several routers in one view: comma-separated saved profile names (--all: every saved profile)')
+    .option('--all', 'every saved profile in one view')
     .action(async function (this: Command) {
       await run(actions.usage, this, []);
     });

@@ -164,6 +164,11 @@ export const actions = {
     const deps = plain(ctx);
     const interval = opt(options, 'interval');
     const count = opt(options, 'count');
+    // Several routers in one view (issue 20, docs/cli.md "Several routers").
+    if (options.all === true || opt(options, 'routers') !== undefined) {
+      const { multiUsageFromOptions } = await import('./multi-usage.js');
+      return multiUsageFromOptions(deps, options, { interval, count });
+    }
     return runUsage(deps, { json: options.json === true, csv: options.csv === true, byFamily: options.byFamily === true, watch: options.watch === true, ...(interval !== undefined ? { interval } : {}), ...(count !== undefined ? { count } : {}) });
   },
   async report(ctx, options) {

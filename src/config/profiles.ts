@@ -40,6 +40,7 @@ const PROFILE_SCHEMA = {
     host: { type: 'string', maxLength: 253 },
     port: { type: 'integer', minimum: 1, maximum: 65535 },
     protocol: { enum: ['telnet', 'ssh', 'local'] },
+    upstream: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,32}$' },
     user: { type: 'string', maxLength: 64 },
     wan: { type: 'string', pattern: '^[A-Za-z0-9_.:@-]{1,15}$' },
     firmware: { type: 'string', maxLength: 32 },
@@ -51,7 +52,7 @@ const PROFILE_SCHEMA = {
   },
 } as const;
 
-export const PROFILE_KEYS = ['host', 'port', 'protocol', 'user', 'wan', 'firmware', 'backend', 'neverBlock'] as const;
+export const PROFILE_KEYS = ['host', 'port', 'protocol', 'user', 'wan', 'firmware', 'backend', 'neverBlock', 'upstream'] as const;
 export type ProfileKey = (typeof PROFILE_KEYS)[number];
 
 const NAME = /^[A-Za-z0-9_-]{1,32}$/;

@@ -20,6 +20,8 @@ export interface Profile {
   savedPassword?: string;
   /** Pinned SSH host key fingerprint (SHA256:…), set on first use. */
   hostKey?: string;
+  /** Issue 20: the profile whose LAN this router's WAN is on; 'none': independent. */
+  upstream?: string;
 }
 
 export interface GlobalFlags {
