@@ -14,6 +14,7 @@ import { confirm, withRouter } from './commands.js';
 import type { OpenRouter } from './open-router.js';
 import type { Services } from './services.js';
 import { UsersPoller, type UsersPollResult } from './users-mode.js';
+import { UsersHistory } from './users-history.js';
 import { shellLine } from '../router/backends/iptables/user-chain.js';
 
 /** The users poller on an open router: iptables in the gateway's shell is required in this slice. */
@@ -53,6 +54,9 @@ export async function runUsersUsage(services: Services, options: { json?: boolea
   if (!(count === Infinity || (Number.isInteger(count) && count >= 1))) throw new UsageError('--count must be a whole number ≥ 1.');
   return withRouter(services, async (router) => {
     const poller = usersPollerFor(services, router);
+    // Recorded per user, per minute, under the gateway's users key (app/users-history.ts).
+    const store = services.openHistory();
+    const history = new UsersHistory(store, services.key, services.clock);
     let stop = false;
     const onSignal = () => {
       stop = true;
@@ -65,7 +69,9 @@ export async function runUsersUsage(services: Services, options: { json?: boolea
         const started = services.clock.now();
         let result: UsersPollResult;
         try {
+          history.beforePoll(poller.accountant);
           result = await poller.poll();
+          history.afterPoll(result.snapshot.atMs, result.deltas, poller.accountant);
         } catch (error) {
           // --watch rides out a lost connection (the session logs in again on the next poll).
           if (!options.watch || !(error instanceof Error)) throw error;
@@ -83,6 +89,8 @@ export async function runUsersUsage(services: Services, options: { json?: boolea
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      history.close();
+      store.close();
     }
     return last === null ? EXIT.unreachable : EXIT.ok;
   });
@@ -92,11 +100,23 @@ export async function runUsersUsage(services: Services, options: { json?: boolea
 export async function runUsersSetup(services: Services, options: { dryRun?: boolean }): Promise<number> {
   return withRouter(services, async (router) => {
     const poller = usersPollerFor(services, router);
-    const result = await poller.poll({ apply: options.dryRun !== true });
     if (options.dryRun) {
-      services.io.stdout.write(result.commands.length === 0 ? '' : result.commands.join('\n') + '\n');
-      if (result.commands.length === 0) services.io.stderr.write('Nothing to do: the users chain already counts the live sessions.\n');
+      const planned = await poller.poll({ apply: false });
+      services.io.stdout.write(planned.commands.length === 0 ? '' : planned.commands.join('\n') + '\n');
+      if (planned.commands.length === 0) services.io.stderr.write('Nothing to do: the users chain already counts the live sessions.\n');
       return EXIT.ok;
+    }
+    // Recorded like a usage poll: a session that ended since is read a last time here, then its rules go.
+    const store = services.openHistory();
+    const history = new UsersHistory(store, services.key, services.clock);
+    let result: UsersPollResult;
+    try {
+      history.beforePoll(poller.accountant);
+      result = await poller.poll();
+      history.afterPoll(result.snapshot.atMs, result.deltas, poller.accountant);
+    } finally {
+      history.close();
+      store.close();
     }
     for (const n of result.snapshot.notices) services.io.stderr.write(`note: ${n.text}\n`);
     services.io.stderr.write(`Users mode: ${result.commands.length} command(s) applied; LANTOP_USERS (from INPUT and OUTPUT) counts ${poller.tracker.sessions().length} session(s). \`lantop usage --mode users\` keeps it in step with the sessions; \`lantop teardown --mode users\` removes it.\n`);

@@ -1,11 +1,12 @@
 // `--mode users` (issue 18) at the entry point: the commands users mode has (usage, setup,
-// teardown) go to their users-mode versions; those that touch no router or history (config,
+// teardown, report) go to their users-mode versions; those that touch no router or history (config,
 // completion, alert channels, help) run as they are; every other command says it does not work in
 // users mode yet, before it logs in anywhere.
 import { UsageError } from '../errors.js';
 import { resolveMode } from '../config/resolve.js';
 import type { Action, CommandContext } from './context.js';
 import { createServices, noteCleartextTelnet } from './services.js';
+import type { UsersReportOptions } from './users-report.js';
 
 /** What cli.ts hands in: a commander Command, by shape (its name and its parents'). */
 export interface NamedCommand {
@@ -40,6 +41,16 @@ const USERS_ACTIONS: Record<string, Action> = {
     const { runUsersSetup } = await import('./users-commands.js');
     return runUsersSetup(createServices(ctx), { dryRun: options.dryRun === true });
   },
+  async report(ctx, options) {
+    const o: UsersReportOptions = { json: options.json === true, csv: options.csv === true, byFamily: options.byFamily === true };
+    for (const key of ['period', 'since', 'until', 'cycleDay', 'html'] as const) {
+      const v = opt(options, key);
+      if (v !== undefined) o[key] = v;
+    }
+    if (options.open === true) o.open = true;
+    const { runUsersReport } = await import('./users-report.js');
+    return runUsersReport(createServices(ctx), o);
+  },
   async teardown(ctx, options) {
     const { runUsersTeardown } = await import('./users-commands.js');
     return runUsersTeardown(createServices(ctx), { dryRun: options.dryRun === true, yes: options.yes === true });
@@ -56,5 +67,5 @@ export function usersModeAction(ctx: Pick<CommandContext, 'flags' | 'env'>, word
   if (first !== undefined && MODE_NEUTRAL.has(first)) return null;
   if (first !== undefined && words.length === 1 && USERS_ACTIONS[first] !== undefined) return USERS_ACTIONS[first]!;
   const name = first === undefined ? 'the app (lantop without a command)' : `\`lantop ${words.join(' ')}\``;
-  throw new UsageError(`${name} is not yet in users mode.`, 'Users mode has `usage` (one-shot or --watch, table or --json), `setup` and `teardown` so far; leave --mode users (or LANTOP_MODE) out for the devices commands.');
+  throw new UsageError(`${name} is not yet in users mode.`, 'Users mode has `usage` (one-shot or --watch, table or --json), `report` (per-user history), `setup` and `teardown` so far; leave --mode users (or LANTOP_MODE) out for the devices commands.');
 }

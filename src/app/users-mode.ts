@@ -20,7 +20,7 @@ import { planUserChain, readSessionCounters, sessionId, shellLine, type SessionC
 import { deliverShellBatch, type ShellBatchLine } from '../router/backends/iptables/apply/shell-batch.js';
 import { marker } from '../router/backends/iptables/apply/markers.js';
 import { SshSessionTracker, canonicalClientAddress, type SshSession } from '../domain/ssh-sessions.js';
-import { UserAccountant, usersSnapshot, type SessionReading } from '../domain/user-usage.js';
+import { UserAccountant, usersSnapshot, type SessionReading, type UserDelta } from '../domain/user-usage.js';
 import type { Notice, Snapshot } from '../domain/snapshot.js';
 import type { Clock } from '../domain/clock.js';
 import { sanitizeText } from '../sanitize.js';
@@ -56,6 +56,8 @@ export interface UsersPollResult {
   /** The rule commands of this poll (shell lines): sent, or only planned with `apply: false`. */
   commands: string[];
   logFile: AuthLogPath | null;
+  /** Per-user bytes counted in this poll (what the history records: app/users-history.ts). */
+  deltas: UserDelta[];
 }
 
 const LOOPBACK = /^(?:127\.|::1$)/;
@@ -157,13 +159,13 @@ export class UsersPoller {
     const wanted = this.tracker.sessions().filter(isCounted);
     // Counters first (read in this round trip, before any rule goes), then the rules change.
     const readings: SessionReading[] = [...counters.values()].filter((c) => keyOf(c) !== selfKey).map((c) => ({ id: c.id, user: c.user, pid: c.pid, clientIp: c.clientIp, clientPort: c.clientPort, downBytes: c.downBytes, upBytes: c.upBytes }));
-    this.accountant.update(readings, new Set(wanted.map(sessionId)), now);
+    const deltas = this.accountant.update(readings, new Set(wanted.map(sessionId)), now);
     const commands = await this.applyPlans(listing4, listing6, wanted, pollOptions.apply !== false);
     const notices = this.pending;
     this.pending = [];
     if (self !== null) notices.unshift({ atMs: now, level: 'info', text: `lantop's own login (${self.ip} port ${self.port}) is not counted` });
     const snapshot = usersSnapshot(options.router, this.accountant.users(), now, { pollLatencyMs: latency, notices, connected: true });
-    return { snapshot, self, commands, logFile };
+    return { snapshot, self, commands, logFile, deltas };
   }
 
   /** Both families' session counters, summed per session. */

@@ -6,7 +6,8 @@
 // session counts from 0, so a lantop that restarts and finds the rules by their comments goes on
 // from the same numbers). A counter below the last reading is a rule written again (someone
 // removed them): it counts from 0 again, never backwards. A session that ends keeps the bytes
-// read for it in its user's total for as long as this accountant lives.
+// read for it in its user's total for as long as this accountant lives, and across restarts when
+// its state is stored (exportState / restore: the history database, app/users-history.ts).
 import type { HostUsage, Notice, Snapshot } from './snapshot.js';
 import { compareAddresses } from './address.js';
 
@@ -55,6 +56,46 @@ interface SessionState {
   lastUp: number;
 }
 
+/** Bytes of one user in one poll (what the history records per minute), and their IPv6 part. */
+export interface UserDelta {
+  user: string;
+  /** A client address of the user's sessions (the history's `ip`). */
+  ip: string;
+  downBytes: number;
+  upBytes: number;
+  down6Bytes: number;
+  up6Bytes: number;
+}
+
+/** [downBytes, upBytes, down6Bytes, up6Bytes]. */
+type Quad = [number, number, number, number];
+
+/** A session as stored (exportState): the usage so far and the raw counters last read. */
+export interface StoredUserSession {
+  id: string;
+  user: string;
+  pid: number;
+  clientIp: string;
+  clientPort: number;
+  downBytes: number;
+  upBytes: number;
+  lastDown: number;
+  lastUp: number;
+  isLive: boolean;
+  firstSeenMs: number;
+  endedMs: number | null;
+}
+
+/** The accountant's state: per-user totals (ended sessions included) and the sessions still listed. */
+export interface UserAccountantState {
+  lastMs: number | null;
+  /** user → totals over all its sessions counted so far, and their first and last sight. */
+  users: Record<string, { downBytes: number; upBytes: number; down6Bytes: number; up6Bytes: number; ip: string; firstSeenMs: number; lastSeenMs: number }>;
+  sessions: StoredUserSession[];
+}
+
+const isV6 = (ip: string) => ip.includes(':');
+
 function delta(now: number, last: number): number {
   return now >= last ? now - last : now;
 }
@@ -62,12 +103,65 @@ function delta(now: number, last: number): number {
 export class UserAccountant {
   private readonly sessions = new Map<string, SessionState>();
   private lastMs: number | null = null;
+  /** Per user: bytes of sessions that ended before a restart (no session of theirs is kept). */
+  private readonly carried = new Map<string, { quad: Quad; ip: string; firstSeenMs: number; lastSeenMs: number }>();
+  private readonly lastSeen = new Map<string, number>();
+
+  /** Goes on from a stored state (replaces everything this accountant had). */
+  restore(state: UserAccountantState): void {
+    this.sessions.clear();
+    this.carried.clear();
+    this.lastSeen.clear();
+    this.lastMs = state.lastMs;
+    const bySession = new Map<string, Quad>();
+    for (const s of state.sessions) {
+      const six = isV6(s.clientIp);
+      const usage: SessionUsage = { id: s.id, user: s.user, pid: s.pid, clientIp: s.clientIp, clientPort: s.clientPort, downBytes: s.downBytes, upBytes: s.upBytes, downBps: 0, upBps: 0, isLive: s.isLive, firstSeenMs: s.firstSeenMs, endedMs: s.endedMs };
+      this.sessions.set(s.id, { usage, lastDown: s.lastDown, lastUp: s.lastUp });
+      const q = bySession.get(s.user) ?? [0, 0, 0, 0];
+      q[0] += s.downBytes;
+      q[1] += s.upBytes;
+      if (six) {
+        q[2] += s.downBytes;
+        q[3] += s.upBytes;
+      }
+      bySession.set(s.user, q);
+    }
+    for (const [user, t] of Object.entries(state.users)) {
+      const q = bySession.get(user) ?? [0, 0, 0, 0];
+      // What the user's stored total has beyond its kept sessions: the sessions that ended.
+      const rest: Quad = [t.downBytes - q[0], t.upBytes - q[1], t.down6Bytes - q[2], t.up6Bytes - q[3]].map((n) => Math.max(0, n)) as Quad;
+      this.carried.set(user, { quad: rest, ip: t.ip, firstSeenMs: t.firstSeenMs, lastSeenMs: t.lastSeenMs });
+      this.lastSeen.set(user, t.lastSeenMs);
+    }
+  }
+
+  /** The state to store after a poll; `restore` goes on from it. Ended sessions live on in their user's totals only. */
+  exportState(): UserAccountantState {
+    const users: UserAccountantState['users'] = {};
+    for (const [user, c] of this.carried) users[user] = { downBytes: c.quad[0], upBytes: c.quad[1], down6Bytes: c.quad[2], up6Bytes: c.quad[3], ip: c.ip, firstSeenMs: c.firstSeenMs, lastSeenMs: this.lastSeen.get(user) ?? c.lastSeenMs };
+    const sessions: StoredUserSession[] = [];
+    for (const { usage: u, lastDown, lastUp } of this.sessions.values()) {
+      const t = (users[u.user] ??= { downBytes: 0, upBytes: 0, down6Bytes: 0, up6Bytes: 0, ip: u.clientIp, firstSeenMs: u.firstSeenMs, lastSeenMs: this.lastSeen.get(u.user) ?? u.firstSeenMs });
+      t.downBytes += u.downBytes;
+      t.upBytes += u.upBytes;
+      if (isV6(u.clientIp)) {
+        t.down6Bytes += u.downBytes;
+        t.up6Bytes += u.upBytes;
+      }
+      t.firstSeenMs = Math.min(t.firstSeenMs, u.firstSeenMs);
+      // Kept while its rules may still be listed (their counters must go on from lastDown/lastUp).
+      if (u.endedMs === null || lastDown > 0 || lastUp > 0) sessions.push({ id: u.id, user: u.user, pid: u.pid, clientIp: u.clientIp, clientPort: u.clientPort, downBytes: u.downBytes, upBytes: u.upBytes, lastDown, lastUp, isLive: u.isLive, firstSeenMs: u.firstSeenMs, endedMs: u.endedMs });
+    }
+    return { lastMs: this.lastMs, users, sessions };
+  }
 
   /**
    * One poll: `readings` are the sessions whose rules were listed (read before any rule was
    * removed); `live` the ids counted from now on. A session not listed any more has ended.
    */
-  update(readings: readonly SessionReading[], live: ReadonlySet<string>, nowMs: number): void {
+  update(readings: readonly SessionReading[], live: ReadonlySet<string>, nowMs: number): UserDelta[] {
+    const deltas = new Map<string, UserDelta>();
     const seconds = this.lastMs === null ? 0 : Math.max(0, (nowMs - this.lastMs) / 1000);
     this.lastMs = nowMs;
     const listed = new Set<string>();
@@ -85,6 +179,17 @@ export class UserAccountant {
       const u = state.usage;
       u.downBytes += down;
       u.upBytes += up;
+      this.lastSeen.set(r.user, nowMs);
+      if (down > 0 || up > 0) {
+        const d = deltas.get(r.user) ?? { user: r.user, ip: r.clientIp, downBytes: 0, upBytes: 0, down6Bytes: 0, up6Bytes: 0 };
+        d.downBytes += down;
+        d.upBytes += up;
+        if (isV6(r.clientIp)) {
+          d.down6Bytes += down;
+          d.up6Bytes += up;
+        }
+        deltas.set(r.user, d);
+      }
       u.downBps = seconds > 0 ? down / seconds : 0;
       u.upBps = seconds > 0 ? up / seconds : 0;
       u.isLive = live.has(r.id);
@@ -104,11 +209,13 @@ export class UserAccountant {
         u.endedMs = nowMs;
       }
     }
+    return [...deltas.values()].sort((a, b) => (a.user < b.user ? -1 : a.user > b.user ? 1 : 0));
   }
 
   /** Users by name, each with its sessions (live first, then by first sight). */
   users(): UserUsage[] {
     const byUser = new Map<string, UserUsage>();
+    for (const [user, c] of this.carried) byUser.set(user, { user, downBytes: c.quad[0], upBytes: c.quad[1], downBps: 0, upBps: 0, liveSessions: 0, sessions: [] });
     for (const { usage } of this.sessions.values()) {
       const row = byUser.get(usage.user) ?? { user: usage.user, downBytes: 0, upBytes: 0, downBps: 0, upBps: 0, liveSessions: 0, sessions: [] };
       row.downBytes += usage.downBytes;

@@ -19,6 +19,10 @@
 // between phases ("gaps"): there the test checks what must hold — an ended session's bytes stay in
 // its user's total, a new session gets its rules, the restarted lantop recovers the sessions from
 // the rules' comments with the same per-session counters — and starts the next phase afresh.
+// History (issue 18, app/users-history.ts): at every quiet point `report --mode users --json
+// --period today` gives the same per-user bytes as the running `usage` (everything it counted is
+// recorded), so over each phase the report's delta is the oracle's, and the totals go on across
+// the restart with the ended session's bytes in them.
 // Needs root and the gateway lab's packages; otherwise skipped with one loud line.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -145,6 +149,36 @@ describe('users mode end to end (gateway lab, real CLI)', { skip }, () => {
     return normalised(v4.stdout) + '\n--- ip6tables\n' + normalised(v6.stdout);
   };
   const rulesText = async () => (await lab.exec(['iptables', '-S', 'LANTOP_USERS'])).stdout;
+  /** `report --mode users --json --period today`: per-user bytes from the history database. */
+  const reported = async (): Promise<PerUser> => {
+    const r = await runCli(['report', '--json', '--period', 'today']);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as { router: string; hosts: Array<{ identity: string; hostname: string; downBytes: number; upBytes: number }> };
+    assert.equal(doc.router, `users@${lab.gatewayConsoleIp}:22`);
+    for (const h of doc.hosts) assert.equal(h.identity, `user:${h.hostname}`);
+    return Object.fromEntries(doc.hosts.map((h) => [h.hostname, { downBytes: h.downBytes, upBytes: h.upBytes }]));
+  };
+  const fill = (p: PerUser): PerUser => Object.fromEntries(users().map((u) => [u, p[u] ?? { downBytes: 0, upBytes: 0 }]));
+  /** The report agrees with the running usage at a quiet point (every lab user; 0 for one never seen). */
+  const reportMatches = async (what: string, lantop: PerUser): Promise<PerUser> => {
+    const got = await reported();
+    assert.deepEqual(fill(got), fill(lantop), `${what}: report --mode users differs from usage's totals`);
+    return got;
+  };
+  const oracleSum: PerUser = {};
+  const reportSum: PerUser = {};
+  const addTo = (sum: PerUser, d: PerUser) => {
+    for (const [u, v] of Object.entries(d)) sum[u] = { downBytes: (sum[u]?.downBytes ?? 0) + v.downBytes, upBytes: (sum[u]?.upBytes ?? 0) + v.upBytes };
+  };
+  /** A counted phase: the report's delta over it is the oracle's (summed over the phases at the end). */
+  const reportPhase = async (name: string, before: PerUser, point: { lantop: PerUser; oracle: PerUser }): Promise<PerUser> => {
+    const after = await reportMatches(name, point.lantop);
+    const d = deltaOf(before, after, users());
+    assert.deepEqual(d, point.oracle, `${name}: the report's per-user delta differs from the oracle`);
+    addTo(reportSum, d);
+    addTo(oracleSum, point.oracle);
+    return after;
+  };
 
   /** A quiet point: a lantop poll after the clients settled, and the oracle since the last reset, then a reset. */
   const quiet = async (w: Watcher, what: string): Promise<{ lantop: PerUser; oracle: PerUser }> => {
@@ -200,6 +234,7 @@ describe('users mode end to end (gateway lab, real CLI)', { skip }, () => {
     for (const s of [a1, a2, odd]) assert.match(rules, new RegExp(`--sport ${s.localPort} --dport 22 .*--comment "pid:\\d+ user:${s.user.replace(/\$/g, '\\$')}"`));
 
     let base = (await quiet(w1, 'the first quiet point')).lantop;
+    let rep = await reportMatches('the first quiet point', base);
 
     // Phase A: all three sessions move bytes.
     await push(a1, 200_000, 10_000);
@@ -207,6 +242,7 @@ describe('users mode end to end (gateway lab, real CLI)', { skip }, () => {
     await push(odd, 5_000, 7_000);
     let point = await quiet(w1, 'phase A');
     comparePhase('A (three sessions)', base, point);
+    rep = await reportPhase('A', rep, point);
     base = point.lantop;
 
     // Gap: alice's second session ends; its rules go, its bytes stay in her total.
@@ -216,12 +252,14 @@ describe('users mode end to end (gateway lab, real CLI)', { skip }, () => {
     point = await quiet(w1, 'after the end');
     assert.ok(point.lantop['alice']!.downBytes >= base['alice']!.downBytes && point.lantop['alice']!.upBytes >= base['alice']!.upBytes, 'an ended session keeps its bytes');
     base = point.lantop;
+    rep = await reportMatches('after the end', base);
 
     // Phase B: the two live sessions.
     await push(a1, 50_000, 123_456);
     await push(odd, 77_777, 1_000);
     point = await quiet(w1, 'phase B');
     comparePhase('B (after an end)', base, point);
+    rep = await reportPhase('B', rep, point);
     base = point.lantop;
 
     // Gap: the log rotates, then alice reconnects: her new Accepted line is in the new auth.log.
@@ -231,12 +269,14 @@ describe('users mode end to end (gateway lab, real CLI)', { skip }, () => {
     assert.ok(w1.docs.some((d) => d.notices.some((n) => /auth\.log was rotated: read the rest of \/var\/log\/auth\.log\.1, then the new file/.test(n.text))), 'the rotation was followed');
     point = await quiet(w1, 'after the reconnect');
     base = point.lantop;
+    rep = await reportMatches('after the reconnect', base);
 
     // Phase C: the new session and the hostile-named one.
     await push(a3, 300_000, 4_000);
     await push(odd, 2_000, 250_000);
     point = await quiet(w1, 'phase C');
     comparePhase('C (after rotation and reconnect)', base, point);
+    rep = await reportPhase('C', rep, point);
     const beforeRestart = w1.docs.at(-1)!;
 
     // Gap: lantop restarts mid-session; the new one finds the sessions by the rules' comments.
@@ -246,16 +286,24 @@ describe('users mode end to end (gateway lab, real CLI)', { skip }, () => {
     const liveBytes = (d: UsersDoc) => Object.fromEntries(d.users.flatMap((u) => u.sessionList.filter((s) => s.live).map((s) => [s.id, [s.downBytes, s.upBytes]])));
     assert.deepEqual(liveBytes(recovered), liveBytes(beforeRestart), 'the same per-session counters after the restart (from the rules)');
     assert.ok(w2.docs.some((d) => d.notices.some((n) => /recovered 2 session\(s\) from the rules' comments/.test(n.text))), 'says it recovered the sessions');
+    // The history's state: the per-user totals go on, the ended sessions' bytes (a1, a2) in alice's.
+    assert.deepEqual(perUser(recovered), perUser(beforeRestart), 'the same per-user totals after the restart (from the history)');
     point = await quiet(w2, 'after the restart');
     base = point.lantop;
+    rep = await reportMatches('after the restart', base);
 
     // Phase D: after the restart.
     await push(a3, 12_345, 54_321);
     await push(odd, 99_999, 11_111);
     point = await quiet(w2, 'phase D');
     comparePhase('D (after a restart)', base, point);
+    rep = await reportPhase('D', rep, point);
     measured.push(`totals at the end (lantop, this run): ${JSON.stringify(point.lantop)}`);
+    measured.push(`report --mode users, summed over phases A–D: ${JSON.stringify(reportSum)} oracle ${JSON.stringify(oracleSum)}`);
+    assert.deepEqual(fill(reportSum), fill(oracleSum));
     await w2.stop();
+    // After the watcher stopped: the same per-user bytes from the history alone.
+    assert.deepEqual(fill(await reported()), fill(point.lantop));
   });
 
   test('one-shot table and JSON; other commands say they are not in users mode yet', async () => {
@@ -269,7 +317,14 @@ describe('users mode end to end (gateway lab, real CLI)', { skip }, () => {
     const doc = JSON.parse(json.stdout) as UsersDoc;
     assert.equal(doc.mode, 'users');
     assert.deepEqual(doc.users.filter((u) => u.sessions > 0).map((u) => u.user).sort(), [HOSTILE_USER, 'alice'].sort());
-    for (const command of [['report'], ['hosts'], ['serve'], ['quota', 'list'], ['block', 'x', '--for', '1m']]) {
+    // The report's other forms over the users history: users as the rows and the chart series.
+    const csv = await runCli(['report', '--csv']);
+    assert.equal(csv.code, 0, csv.stderr);
+    assert.match(csv.stdout, /^user:alice,/m);
+    const html = await runCli(['report', '--html', '-']);
+    assert.equal(html.code, 0, html.stderr);
+    assert.match(html.stdout, /alice/);
+    for (const command of [['hosts'], ['serve'], ['quota', 'list'], ['block', 'x', '--for', '1m']]) {
       const r = await runCli(command);
       assert.equal(r.code, 2, `${command.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, /is not yet in users mode/);
