@@ -14,24 +14,11 @@ import { formatBytes, formatLocalTime } from '../output/units.js';
 import type { HistoryStore } from '../store/history-store.js';
 import type { StoredCounter } from '../store/counter-store.js';
 import { counterSpecError, parseCounterSpec } from './counter-spec.js';
-import { createServices, type Services } from './services.js';
+import { createServices, type Services, storedSettingsRouterKey, withHistory } from './services.js';
 import type { Action } from './context.js';
 
-function routerKeyOf(services: Services): string {
-  if (services.settings.host === null) {
-    throw new UsageError('No router address given: counters belong to a router.', 'Pass --host ADDRESS (or set LANTOP_HOST, or use --profile).');
-  }
-  return services.key;
-}
-
-function withStore<T>(services: Services, use: (store: HistoryStore) => T): T {
-  const store = services.openHistory();
-  try {
-    return use(store);
-  } finally {
-    store.close();
-  }
-}
+const routerKeyOf = (services: Services): string => storedSettingsRouterKey(services, 'counters');
+const withStore = withHistory;
 
 function nameOf(command: string, text: string | undefined): string {
   if (text === undefined || text === '') throw new UsageError(`${command} needs the counter's name.`, 'See the names with `lantop counter list`.');

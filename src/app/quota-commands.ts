@@ -25,7 +25,7 @@ import type { KnownHost } from '../store/quota-store.js';
 import type { Action } from './context.js';
 import { evaluateQuotas } from './quota-usage.js';
 import { checkPersonName, describeHost, nameOfIdentity, resolveDevice, resolveSubject, unknownPerson } from './quota-subjects.js';
-import { createServices, type Services } from './services.js';
+import { createServices, type Services, storedSettingsRouterKey, withHistory } from './services.js';
 
 export interface QuotaAddOptions {
   limit?: string;
@@ -49,21 +49,8 @@ function parsed<T>(flag: string, read: () => T): T {
   }
 }
 
-function routerKeyOf(services: Services): string {
-  if (services.settings.host === null) {
-    throw new UsageError('No router address given: quotas belong to a router.', 'Pass --host ADDRESS (or set LANTOP_HOST, or use --profile).');
-  }
-  return services.key;
-}
-
-function withStore<T>(services: Services, use: (store: HistoryStore) => T): T {
-  const store = services.openHistory();
-  try {
-    return use(store);
-  } finally {
-    store.close();
-  }
-}
+const routerKeyOf = (services: Services): string => storedSettingsRouterKey(services, 'quotas');
+const withStore = withHistory;
 
 function knownHostsOf(store: HistoryStore, key: string): KnownHost[] {
   const routerId = store.findRouter(key);

@@ -13,6 +13,7 @@ import { openRouter, routerLabel, type OpenRouter } from './open-router.js';
 import { openAlertDispatcher } from './alerts.js';
 import { describeReport, type AlertDispatcher } from '../notify/dispatcher.js';
 import { counterSourceFor } from './counter-source.js';
+import { UsageError } from '../errors.js';
 
 /** The router's password, asked for at most once. `isKnown` is false when only the prompt is left. */
 export interface PasswordSource {
@@ -180,4 +181,25 @@ export function createServices(ctx: CommandContext): Services {
 export function noteCleartextTelnet(services: Services): void {
   const { protocol, host } = services.settings;
   if (protocol === 'telnet' && host !== null && !['127.0.0.1', 'localhost', '::1'].includes(host)) warnTelnetCleartextOnce(services.note);
+}
+
+/**
+ * The key of the router a stored setting belongs to (quotas, counters), or a usage error when no
+ * address was given: `what` names the setting ("quotas", "counters").
+ */
+export function storedSettingsRouterKey(services: Services, what: string): string {
+  if (services.settings.host === null) {
+    throw new UsageError(`No router address given: ${what} belong to a router.`, 'Pass --host ADDRESS (or set LANTOP_HOST, or use --profile).');
+  }
+  return services.key;
+}
+
+/** Opens the history database for one use and closes it again, whatever `use` does. */
+export function withHistory<T>(services: Services, use: (store: HistoryStore) => T): T {
+  const store = services.openHistory();
+  try {
+    return use(store);
+  } finally {
+    store.close();
+  }
 }
