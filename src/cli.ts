@@ -132,8 +132,7 @@ function buildProgram(run: (action: Action, cmd: Command, args: string[]) => Pro
     .option('--watch', 'keep polling')
     .option('--interval <ms>', 'poll interval in milliseconds (minimum 500)', '2000')
     .option('--count <n>', 'stop after N polls')
-    .option('--routers <profiles>', 'several routers in one view: comma-separated saved profile names (--all: every saved profile)')
-    .option('--all', 'every saved profile in one view')
+    .option('--routers <profiles>', 'several routers in one view: comma-separated saved profile names (--all: every saved profile)').option('--all', 'every saved profile in one view')
     .action(async function (this: Command) {
       await run(actions.usage, this, []);
     });
@@ -145,6 +144,7 @@ function buildProgram(run: (action: Action, cmd: Command, args: string[]) => Pro
     .option('--json', 'JSON output')
     .option('--csv', 'CSV output')
     .option('--by-family', 'with --json/--csv: add the IPv4 and IPv6 parts of every number')
+    .option('--counters', "with --csv: the custom counters' CSV (name,match,bytes,packets) instead of the hosts'")
     .option('--html <file>', 'write one self-contained HTML report with charts to FILE (- for stdout; docs/reports.md)')
     .option('--open', 'with --html: open the report in the default browser')
     .action(async function (this: Command) {

@@ -179,6 +179,7 @@ export const actions = {
       if (v !== undefined) o[key] = v;
     }
     if (options.open === true) o.open = true;
+    if (options.counters === true) o.counters = true;
     return runReport(createServices(ctx), o);
   },
   async serve(ctx, options) {

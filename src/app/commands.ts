@@ -11,7 +11,9 @@ import { renderCsv, renderTable, type Column } from '../output/table.js';
 import { formatBytes } from '../output/units.js';
 import { hostsJson, snapshotJson, snapshotCsv, reportCsv, reportClassesJson } from '../output/json.js';
 import { renderPlainSnapshot } from '../output/usage-table.js';
-import type { PeriodReport } from '../store/history-store.js';
+import { reportCounterRows, reportCountersCsv, renderReportCounters } from '../output/report-counters.js';
+import { counterKey } from '../domain/custom-counter.js';
+import type { HistoryStore, PeriodReport } from '../store/history-store.js';
 import type { OpenRouter } from './open-router.js';
 import type { TrafficClass } from '../domain/traffic-class.js';
 import { startMonitor } from './monitor.js';
@@ -199,8 +201,10 @@ export async function runUsage(
 
 export async function runReport(
   deps: Pick<Services, 'settings' | 'clock' | 'io' | 'key' | 'openHistory'>,
-  options: { period?: string; since?: string; until?: string; cycleDay?: string; json?: boolean; csv?: boolean; byFamily?: boolean; html?: string; open?: boolean },
+  options: { period?: string; since?: string; until?: string; cycleDay?: string; json?: boolean; csv?: boolean; byFamily?: boolean; html?: string; open?: boolean; counters?: boolean },
 ): Promise<number> {
+  // A second CSV layout, not rows in the hosts' CSV: its header and columns are documented (docs/cli.md).
+  if (options.counters === true && options.csv !== true) throw new UsageError('--counters goes with --csv.', 'The table and --json have the counters already: lantop report [--json].');
   const spec = periodSpec(options);
   // One self-contained HTML file with the charts (issue 17, docs/reports.md).
   if (options.html !== undefined || options.open === true) return runHtmlReport(deps, spec, options);
@@ -213,6 +217,8 @@ export async function runReport(
     if (options.json || (!options.csv && !deps.io.stdout.isTTY)) {
       // With what crossed the WAN and the traffic classes (issue 19); serve's /api/report sends the same.
       write(deps.io, JSON.stringify(reportJsonDocument(store, key, spec, deps.clock.now(), { byFamily: options.byFamily === true }), null, 2) + '\n');
+    } else if (options.csv && options.counters === true) {
+      write(deps.io, reportCountersCsv(counterRows(store, key, range)));
     } else if (options.csv) {
       write(deps.io, reportCsv(report, { byFamily: options.byFamily === true }));
     } else if (report === null) {
@@ -239,6 +245,7 @@ export async function runReport(
           { header: '↑ TOTAL', value: (c) => formatBytes(c.upBytes), align: 'right', priority: 7 },
         ], deps.io.stdout.columns));
       }
+      write(deps.io, renderReportCounters(counterRows(store, key, range), deps.io.stdout.columns));
       const wan = store.wan.query(key, range.startMs, range.endMs);
       if (wan.minutes > 0) {
         const pct = (share: number | null) => (share === null ? 'n/a' : `${Math.floor(share * 100)}%`);
@@ -249,6 +256,12 @@ export async function runReport(
   } finally {
     store.close();
   }
+}
+
+/** The period's custom counters (issue 18) with their matches: what was recorded, and the router's counters that counted nothing. */
+function counterRows(store: HistoryStore, key: string, range: { startMs: number; endMs: number }) {
+  const counters = store.counters.list(key).map((c) => ({ name: c.counter.name, match: counterKey(c.counter) }));
+  return reportCounterRows(store.counters.query(key, range.startMs, range.endMs), counters);
 }
 
 function share(part: number, total: number): string {
