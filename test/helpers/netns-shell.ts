@@ -1,7 +1,7 @@
 // A router namespace's shell as a backend's `run` (src/router/backends/backend.ts RunCommand): ONE
 // BusyBox ash for the whole test, stderr merged, each reply framed by an end marker. Shared by the
 // netns tests of the backends (classes, custom counters, dual-stack apply).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import type { RunCommand } from '../../src/router/backends/backend.js';
 
 const END = '@@END@@\n';
@@ -40,4 +40,44 @@ export function busyboxShell(ns: string, stepMs: number, children?: ChildProcess
     child.kill('SIGKILL');
   };
   return run;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * One TCP connection from namespace `from` to `to`:`port`, served in namespace `server`: the client
+ * sends `upBytes` and closes its side, the server answers `downBytes` and closes; resolves once
+ * both ends are done and the last packets (ACKs, FINs) had time to pass. `children` collects the
+ * server so the test's destroy() kills it with the rest.
+ */
+export async function tcpTransferBetween(
+  options: { from: string; server: string; to: string; port: number; upBytes: number; downBytes: number; stepMs: number },
+  children?: ChildProcess[],
+): Promise<void> {
+  const { from, server, to, port, upBytes, downBytes, stepMs } = options;
+  const child = spawn('ip', ['netns', 'exec', server, process.execPath, '-e', `
+    const s = require('net').createServer((c) => { let n = 0; c.on('data', (d) => { n += d.length; }); c.on('end', () => c.end(Buffer.alloc(${downBytes}, 120), () => console.log('got ' + n))); });
+    s.listen(${port}, '${to.includes(':') ? '::' : '0.0.0.0'}', () => console.log('ready'));`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children?.push(child);
+  let said = '';
+  child.stdout.on('data', (d: Buffer) => (said += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (said += d.toString()));
+  try {
+    for (let i = 0; !said.includes('ready'); i++) {
+      if (i > 200) throw new Error(`server: ${said}`);
+      await sleep(25);
+    }
+    const client = spawnSync('ip', ['netns', 'exec', from, process.execPath, '-e', `
+      const c = require('net').connect(${port}, '${to}', () => c.end(Buffer.alloc(${upBytes}, 97)));
+      let n = 0; c.on('data', (d) => { n += d.length; }); c.on('close', () => console.log('received ' + n));`], { encoding: 'utf8', timeout: stepMs });
+    const out = (client.stdout ?? '') + (client.stderr ?? '');
+    if (!out.includes(`received ${downBytes}`)) throw new Error(`client: ${out}`);
+    for (let i = 0; !said.includes(`got ${upBytes}`); i++) {
+      if (i > 200) throw new Error(`server: ${said}`);
+      await sleep(25);
+    }
+    await sleep(300);
+  } finally {
+    child.kill('SIGKILL');
+  }
 }

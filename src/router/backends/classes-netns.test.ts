@@ -14,7 +14,7 @@
 // touched; destroy() (and process exit) removes them.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import type { CounterPair } from '../../domain/accounting.js';
 import { parseClassList } from '../../domain/traffic-class.js';
@@ -22,7 +22,7 @@ import { firmwareForOverride, type FirmwareProfile } from '../firmware/families.
 import type { AccountingBackend, BackendReading, RunCommand } from './backend.js';
 import { IptablesBackend, type IptablesReading } from './iptables/iptables-backend.js';
 import { NftablesBackend, type NftReading } from './nftables/nftables-backend.js';
-import { busyboxShell } from '../../../test/helpers/netns-shell.js';
+import { busyboxShell, tcpTransferBetween } from '../../../test/helpers/netns-shell.js';
 
 const HOST4 = '198.51.100.10';
 const HOST6 = '2001:db8:1::10';
@@ -111,32 +111,9 @@ class ClassNetns {
    * `downBytes` and closes; resolves once both ends are done and the last packets had time to pass.
    */
   async tcpTransfer(family: 4 | 6, port: number, upBytes: number, downBytes: number): Promise<void> {
-    const server = spawn('ip', ['netns', 'exec', this.w, process.execPath, '-e', `
-      const s = require('net').createServer((c) => { let n = 0; c.on('data', (d) => { n += d.length; }); c.on('end', () => c.end(Buffer.alloc(${downBytes}, 120), () => console.log('got ' + n))); });
-      s.listen(${port}, '${family === 4 ? '0.0.0.0' : '::'}', () => console.log('ready'));`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.children.push(server);
-    let said = '';
-    server.stdout!.on('data', (d: Buffer) => (said += d.toString()));
-    server.stderr!.on('data', (d: Buffer) => (said += d.toString()));
-    try {
-      for (let i = 0; !said.includes('ready'); i++) {
-        if (i > 200) throw new Error(`server: ${said}`);
-        await sleep(25);
-      }
-      const client = sh(['ip', 'netns', 'exec', this.h, process.execPath, '-e', `
-        const c = require('net').connect(${port}, '${family === 4 ? WAN4 : WAN6}', () => c.end(Buffer.alloc(${upBytes}, 97)));
-        let n = 0; c.on('data', (d) => { n += d.length; }); c.on('close', () => console.log('received ' + n));`]);
-      if (!client.out.includes(`received ${downBytes}`)) throw new Error(`client: ${client.out}`);
-      for (let i = 0; !said.includes(`got ${upBytes}`); i++) {
-        if (i > 200) throw new Error(`server: ${said}`);
-        await sleep(25);
-      }
-      // The last ACKs of the close.
-      await sleep(300);
-    } finally {
-      server.kill('SIGKILL');
-    }
+    await tcpTransferBetween({ from: this.h, server: this.w, to: family === 4 ? WAN4 : WAN6, port, upBytes, downBytes, stepMs: STEP_MS }, this.children);
   }
+
 
   /** The router's shell as a `run`: ONE BusyBox ash for the whole test, stderr merged, replies framed. */
   shell(): RunCommand & { close(): void } {

@@ -13,7 +13,7 @@
 // 203.0.113.2/2001:db8:ff::2), forwarding, no NAT — WAN host W (203.0.113.1, 2001:db8:ff::1).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { makeCustomCounter, type CounterInput, type CustomCounter } from '../../domain/custom-counter.js';
 import { parseIptablesListing } from '../parsers/iptables-listing.js';
@@ -22,7 +22,7 @@ import { applyBatch } from './iptables/apply/apply-batch.js';
 import { planCustomCounters, readCustomCounters, type RuleCount } from './iptables/counter-chain.js';
 import { applyNftScript } from './nftables/apply.js';
 import { planNftCustomCounters, readCounterChains, readNftCustomCounters } from './nftables/counter-rules.js';
-import { busyboxShell } from '../../../test/helpers/netns-shell.js';
+import { busyboxShell, tcpTransferBetween } from '../../../test/helpers/netns-shell.js';
 
 const STEP_MS = 20_000;
 const R4 = '198.51.100.1';
@@ -150,31 +150,9 @@ class CounterNetns {
 
   /** One TCP connection from `from` to `to`:`port` on `server`'s listener: `upBytes` sent, `downBytes` back. */
   async tcp(from: string, server: string, to: string, port: number, upBytes: number, downBytes: number): Promise<void> {
-    const child = spawn('ip', ['netns', 'exec', server, process.execPath, '-e', `
-      const s = require('net').createServer((c) => { let n = 0; c.on('data', (d) => { n += d.length; }); c.on('end', () => c.end(Buffer.alloc(${downBytes}, 120), () => console.log('got ' + n))); });
-      s.listen(${port}, '${to.includes(':') ? '::' : '0.0.0.0'}', () => console.log('ready'));`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.children.push(child);
-    let said = '';
-    child.stdout!.on('data', (d: Buffer) => (said += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (said += d.toString()));
-    try {
-      for (let i = 0; !said.includes('ready'); i++) {
-        if (i > 200) throw new Error(`server: ${said}`);
-        await sleep(25);
-      }
-      const client = sh(['ip', 'netns', 'exec', from, process.execPath, '-e', `
-        const c = require('net').connect(${port}, '${to}', () => c.end(Buffer.alloc(${upBytes}, 97)));
-        let n = 0; c.on('data', (d) => { n += d.length; }); c.on('close', () => console.log('received ' + n));`]);
-      if (!client.out.includes(`received ${downBytes}`)) throw new Error(`client: ${client.out}`);
-      for (let i = 0; !said.includes(`got ${upBytes}`); i++) {
-        if (i > 200) throw new Error(`server: ${said}`);
-        await sleep(25);
-      }
-      await sleep(300);
-    } finally {
-      child.kill('SIGKILL');
-    }
+    await tcpTransferBetween({ from, server, to, port, upBytes, downBytes, stepMs: STEP_MS }, this.children);
   }
+
 
   /** The router's shell as a `run`: one BusyBox ash, stderr merged, replies framed. */
   shell(): RunCommand & { close(): void } {
