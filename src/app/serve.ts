@@ -154,7 +154,7 @@ export async function runServe(deps: Services, options: ServeOptions): Promise<n
   const routers: OpenRouter[] = [];
   const monitors: Array<ReturnType<typeof startMonitor>> = [];
   let store: HistoryStore | null = null;
-  let server: Server | null = null;
+  let server: Awaited<ReturnType<typeof listenWeb>> | null = null;
   let reports: ReturnType<typeof startReportScheduler> | null = null;
   let isStopping = false;
   const hub = new SseHub();
@@ -233,15 +233,8 @@ export async function runServe(deps: Services, options: ServeOptions): Promise<n
       canAddEventClient: () => !hub.isFull,
       health: () => ({ nowMs: deps.clock.now(), staleAfterMs: staleAfterMs(intervalMs ?? DEFAULT_INTERVAL_MS), routers: healths.map((h) => h.health) }),
     };
-    server = createServer((req, res) => {
-      routeRequest(web, { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers }).then(
-        (reply) => send(req, res, reply, hub),
-        (error: unknown) => res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`internal error: ${String(error).slice(0, 200)}\n`),
-      );
-    });
-    // Scrapers keep connections alive; do not let them hold shutdown up.
-    server.keepAliveTimeout = 5000;
-    const port = await listen(server, address);
+    server = await listenWeb(web, hub, address);
+    const port = server.port;
     const shownHost = address.host.includes(':') ? `[${address.host}]` : address.host;
     log('info', 'listening', `metrics for ${routers.map((r) => r.label).join(', ')} on http://${shownHost}:${port}/metrics (Ctrl-C to stop)`);
     log('info', 'listening', `live page on http://${shownHost}:${port}/${policy.token !== null ? ' (open it with ?token=…; `lantop serve token` prints it)' : ''}`);
@@ -310,13 +303,7 @@ export async function runServe(deps: Services, options: ServeOptions): Promise<n
     if (hangupTimer !== null) clearTimeout(hangupTimer);
     reloadNow = null;
     hub.close();
-    if (server) {
-      const s = server;
-      await new Promise<void>((resolve) => {
-        s.close(() => resolve());
-        s.closeAllConnections();
-      });
-    }
+    await server?.close();
     for (const monitor of monitors) monitor.poller.stop();
     // The last poll (or the one in flight) is recorded before the lease goes: the history ends at
     // the shutdown, not up to an interval before it.
@@ -337,6 +324,24 @@ export async function runServe(deps: Services, options: ServeOptions): Promise<n
       log('info', 'stopped', 'stopped');
     }
   }
+}
+
+/** The HTTP listener over routeRequest and a hub: serve's, and `--mode users serve`'s (app/users-serve.ts). */
+export async function listenWeb(web: WebRoutesDeps, hub: SseHub, address: ListenAddress): Promise<{ port: number; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    routeRequest(web, { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers }).then(
+      (reply) => send(req, res, reply, hub),
+      (error: unknown) => res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`internal error: ${String(error).slice(0, 200)}\n`),
+    );
+  });
+  // Scrapers keep connections alive; do not let them hold shutdown up.
+  server.keepAliveTimeout = 5000;
+  const port = await listen(server, address);
+  const close = () => new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+  return { port, close };
 }
 
 /** Writes a route's answer; an event stream is handed to the hub until the client goes. */

@@ -1,7 +1,7 @@
 // `--mode users` (issue 18) at the entry point: the commands users mode has (usage, setup,
-// teardown, report) go to their users-mode versions; those that touch no router or history (config,
-// completion, alert channels, help) run as they are; every other command says it does not work in
-// users mode yet, before it logs in anywhere.
+// teardown, report, serve) go to their users-mode versions; those that touch no router or history
+// (config, completion, alert channels, help) run as they are; every other command says it does not
+// work in users mode yet, before it logs in anywhere.
 import { UsageError } from '../errors.js';
 import { resolveMode } from '../config/resolve.js';
 import type { Action, CommandContext } from './context.js';
@@ -51,6 +51,17 @@ const USERS_ACTIONS: Record<string, Action> = {
     const { runUsersReport } = await import('./users-report.js');
     return runUsersReport(createServices(ctx), o);
   },
+  async serve(ctx, options) {
+    // cli.ts gives --cycle-day and --log-format defaults: only a value other than the default is refused.
+    const refused = [options.routers !== undefined && '--routers', options.mqtt !== undefined && '--mqtt', (options.cycleDay ?? '1') !== '1' && '--cycle-day', (options.logFormat ?? 'text') !== 'text' && '--log-format json'].filter((f): f is string => typeof f === 'string');
+    if (refused.length > 0) throw new UsageError(`serve ${refused.join(', ')}: not yet in users mode.`, 'Users-mode serve watches one gateway and logs text on stderr (docs/users-mode.md).');
+    const services = createServices(ctx);
+    noteCleartextTelnet(services);
+    const { resolveServeToken } = await import('../config/serve-access.js');
+    const { runUsersServe } = await import('./users-serve.js');
+    const interval = opt(options, 'interval');
+    return runUsersServe(services, { listen: opt(options, 'listen') ?? '127.0.0.1:9464', ...(interval !== undefined ? { interval } : {}), token: resolveServeToken(ctx.env)?.token ?? null });
+  },
   async teardown(ctx, options) {
     const { runUsersTeardown } = await import('./users-commands.js');
     return runUsersTeardown(createServices(ctx), { dryRun: options.dryRun === true, yes: options.yes === true });
@@ -65,7 +76,9 @@ export function usersModeAction(ctx: Pick<CommandContext, 'flags' | 'env'>, word
   if (resolveMode(ctx.flags, ctx.env) !== 'users') return null;
   const [first] = words;
   if (first !== undefined && MODE_NEUTRAL.has(first)) return null;
+  // `serve token` prints serve's access token: no router, no history, the same in either mode.
+  if (words.length === 2 && first === 'serve' && words[1] === 'token') return null;
   if (first !== undefined && words.length === 1 && USERS_ACTIONS[first] !== undefined) return USERS_ACTIONS[first]!;
   const name = first === undefined ? 'the app (lantop without a command)' : `\`lantop ${words.join(' ')}\``;
-  throw new UsageError(`${name} is not yet in users mode.`, 'Users mode has `usage` (one-shot or --watch, table or --json), `report` (per-user history), `setup` and `teardown` so far; leave --mode users (or LANTOP_MODE) out for the devices commands.');
+  throw new UsageError(`${name} is not yet in users mode.`, 'Users mode has `usage` (one-shot or --watch, table or --json), `report` (per-user history), `serve` (/metrics, /api/usage, the live page), `setup` and `teardown` so far; leave --mode users (or LANTOP_MODE) out for the devices commands.');
 }
