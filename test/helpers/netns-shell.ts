@@ -81,3 +81,29 @@ export async function tcpTransferBetween(
     child.kill('SIGKILL');
   }
 }
+
+/**
+ * Why the namespaces cannot be made here (not root, a tool missing), or false. Under
+ * LANTOP_REQUIRE_LAB=1 (CI) that is an error instead of a skip; `what` names the test in messages.
+ */
+export function netnsSkipReason(what: string, tools: readonly string[]): string | false {
+  const why = process.getuid?.() !== 0 ? 'not root' : ['ip', 'busybox', ...tools].find((p) => spawnSync('sh', ['-c', `command -v ${p}`]).status !== 0);
+  if (why === undefined) return false;
+  const text = why === 'not root' ? why : `${why} is not installed`;
+  if (process.env['LANTOP_REQUIRE_LAB'] === '1') throw new Error(`LANTOP_REQUIRE_LAB=1 but the ${what} netns test cannot run: ${text}`);
+  process.stderr.write(`\n*** ${what.toUpperCase()} NETNS TESTS SKIPPED: ${text} ***\n\n`);
+  return `cannot run: ${text}`;
+}
+
+/** Runs a command to its end (at most `stepMs`): its status and stdout + stderr. */
+export function runSync(argv: readonly string[], stepMs: number, input?: string): { status: number | null; out: string } {
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', input: input ?? '', timeout: stepMs });
+  return { status: r.status, out: (r.stdout ?? '') + (r.stderr ?? '') };
+}
+
+/** runSync that throws with the output unless the command succeeded. */
+export function runSyncOk(argv: readonly string[], stepMs: number, input?: string): string {
+  const r = runSync(argv, stepMs, input);
+  if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.out}`);
+  return r.out;
+}

@@ -22,7 +22,7 @@ import { firmwareForOverride, type FirmwareProfile } from '../firmware/families.
 import type { AccountingBackend, BackendReading, RunCommand } from './backend.js';
 import { IptablesBackend, type IptablesReading } from './iptables/iptables-backend.js';
 import { NftablesBackend, type NftReading } from './nftables/nftables-backend.js';
-import { busyboxShell, tcpTransferBetween } from '../../../test/helpers/netns-shell.js';
+import { busyboxShell, netnsSkipReason, runSync, runSyncOk, tcpTransferBetween } from '../../../test/helpers/netns-shell.js';
 
 const HOST4 = '198.51.100.10';
 const HOST6 = '2001:db8:1::10';
@@ -30,26 +30,11 @@ const WAN4 = '203.0.113.1';
 const WAN6 = '2001:db8:ff::1';
 const STEP_MS = 20_000;
 
-/** Why the namespaces cannot be made here (not root, a tool missing), or false. */
-function classNetnsSkipReason(tools: readonly string[]): string | false {
-  const why = process.getuid?.() !== 0 ? 'not root' : ['ip', 'busybox', ...tools].find((p) => spawnSync('sh', ['-c', `command -v ${p}`]).status !== 0);
-  if (why === undefined) return false;
-  const text = why === 'not root' ? why : `${why} is not installed`;
-  if (process.env['LANTOP_REQUIRE_LAB'] === '1') throw new Error(`LANTOP_REQUIRE_LAB=1 but the traffic-class netns test cannot run: ${text}`);
-  process.stderr.write(`\n*** TRAFFIC-CLASS NETNS TESTS SKIPPED: ${text} ***\n\n`);
-  return `cannot run: ${text}`;
-}
+const classNetnsSkipReason = (tools: readonly string[]): string | false => netnsSkipReason('traffic-class', tools);
 
-function sh(argv: readonly string[], input?: string): { status: number | null; out: string } {
-  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', input: input ?? '', timeout: STEP_MS });
-  return { status: r.status, out: (r.stdout ?? '') + (r.stderr ?? '') };
-}
+const sh = (argv: readonly string[], input?: string) => runSync(argv, STEP_MS, input);
 
-function ok(argv: readonly string[], input?: string): string {
-  const r = sh(argv, input);
-  if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.out}`);
-  return r.out;
-}
+const ok = (argv: readonly string[], input?: string): string => runSyncOk(argv, STEP_MS, input);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -22,7 +22,7 @@ import { applyBatch } from './iptables/apply/apply-batch.js';
 import { planCustomCounters, readCustomCounters, type RuleCount } from './iptables/counter-chain.js';
 import { applyNftScript } from './nftables/apply.js';
 import { planNftCustomCounters, readCounterChains, readNftCustomCounters } from './nftables/counter-rules.js';
-import { busyboxShell, tcpTransferBetween } from '../../../test/helpers/netns-shell.js';
+import { busyboxShell, netnsSkipReason, runSync, runSyncOk, tcpTransferBetween } from '../../../test/helpers/netns-shell.js';
 
 const STEP_MS = 20_000;
 const R4 = '198.51.100.1';
@@ -31,24 +31,10 @@ const RW4 = '203.0.113.2';
 const W4 = '203.0.113.1';
 const W6 = '2001:db8:ff::1';
 
-function skipReason(tools: readonly string[]): string | false {
-  const why = process.getuid?.() !== 0 ? 'not root' : ['ip', 'busybox', 'nft', ...tools].find((p) => spawnSync('sh', ['-c', `command -v ${p}`]).status !== 0);
-  if (why === undefined) return false;
-  const text = why === 'not root' ? why : `${why} is not installed`;
-  if (process.env['LANTOP_REQUIRE_LAB'] === '1') throw new Error(`LANTOP_REQUIRE_LAB=1 but the custom-counter netns test cannot run: ${text}`);
-  process.stderr.write(`\n*** CUSTOM-COUNTER NETNS TESTS SKIPPED: ${text} ***\n\n`);
-  return `cannot run: ${text}`;
-}
+const skipReason = (tools: readonly string[]): string | false => netnsSkipReason('custom-counter', ['nft', ...tools]);
 
-function sh(argv: readonly string[], input?: string): { status: number | null; out: string } {
-  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', input: input ?? '', timeout: STEP_MS });
-  return { status: r.status, out: (r.stdout ?? '') + (r.stderr ?? '') };
-}
-function ok(argv: readonly string[], input?: string): string {
-  const r = sh(argv, input);
-  if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.out}`);
-  return r.out;
-}
+const sh = (argv: readonly string[], input?: string) => runSync(argv, STEP_MS, input);
+const ok = (argv: readonly string[], input?: string): string => runSyncOk(argv, STEP_MS, input);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function counter(input: CounterInput): CustomCounter {
