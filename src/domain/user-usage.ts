@@ -23,14 +23,8 @@ export interface SessionReading {
   upBytes: number;
 }
 
-export interface SessionUsage {
-  id: string;
-  user: string;
-  pid: number;
-  clientIp: string;
-  clientPort: number;
-  downBytes: number;
-  upBytes: number;
+/** A session as the users view shows it: its reading's fields (bytes as counted), rates, and life. */
+export interface SessionUsage extends SessionReading {
   downBps: number;
   upBps: number;
   isLive: boolean;
