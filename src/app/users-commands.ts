@@ -3,7 +3,7 @@
 // chain and its jumps out again). usage installs and keeps the rules itself on every poll, so setup
 // is only needed to start counting before the first usage run. Every other command answers that it
 // does not work in users mode yet (users-mode-gate.ts).
-import { EXIT, RouterError, UsageError } from '../errors.js';
+import { EXIT, UsageError } from '../errors.js';
 import { sanitizeText } from '../sanitize.js';
 import { MIN_INTERVAL_MS } from '../domain/poller.js';
 import type { Snapshot } from '../domain/snapshot.js';
@@ -16,27 +16,7 @@ import type { Services } from './services.js';
 import { UsersPoller, type UsersPollResult } from './users-mode.js';
 import { UsersHistory } from './users-history.js';
 import { shellLine } from '../router/backends/iptables/user-chain.js';
-
-/** The users poller on an open router: iptables in the gateway's shell is required in this slice. */
-export function usersPollerFor(services: Services, router: OpenRouter): UsersPoller {
-  const { iptables, ip6tables } = router.firmware.commands;
-  if (iptables === null || iptables.where !== 'shell') {
-    throw new RouterError('Users mode needs iptables in the gateway\'s shell, and none was found.', 'An nftables-only gateway is not supported in users mode yet; install iptables (iptables-nft works).');
-  }
-  const isSsh = services.settings.protocol === 'ssh';
-  const lineBytes = router.firmware.capabilities.shellLineBytes;
-  return new UsersPoller({
-    run: (command) => router.session.exec(command, { where: 'shell' }),
-    iptables: { command: iptables.command, binary: iptables.binary },
-    ip6tables: ip6tables !== null && ip6tables.where === 'shell' ? { command: ip6tables.command, binary: ip6tables.binary } : null,
-    // lantop's own login came in on the gateway's sshd port; local mode: the usual 22.
-    sshPort: isSsh ? services.settings.port : 22,
-    isSsh,
-    clock: services.clock,
-    router: services.key,
-    ...(lineBytes !== null && lineBytes !== undefined ? { maxLineBytes: Math.max(400, lineBytes) } : {}),
-  });
-}
+import { usersPollerFor } from './users-poller-for.js';
 
 function render(services: Services, poller: UsersPoller, result: UsersPollResult, options: { json?: boolean; csv?: boolean; byFamily?: boolean; isFirst: boolean }): string {
   const users = poller.accountant.users();

@@ -21,7 +21,7 @@ import { SseHub } from './web/sse.js';
 import { usersHistoryKey } from '../domain/user-history.js';
 import { reportJsonDocument } from './report-json.js';
 import { loadReportDocument } from './report-document.js';
-import { usersPollerFor } from './users-commands.js';
+import { usersPollerFor } from './users-poller-for.js';
 import { UsersHistory } from './users-history.js';
 import type { UsersPollResult } from './users-mode.js';
 
