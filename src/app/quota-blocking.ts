@@ -57,11 +57,19 @@ export function displayName(device: Pick<DeviceFacts, 'identity' | 'name'>): str
 }
 
 /**
+ * Whether a device (or, in users mode, a user) may be blocked now: null when it may, else the
+ * refusal in words (display-safe). Devices mode: NeverBlockGuard; users mode: app/user-deny-guard.ts.
+ */
+export interface BlockGuard {
+  refusal(device: DeviceFacts, hosts: readonly HostUsage[]): Promise<string | null>;
+}
+
+/**
  * Never-block facts, gathered once per connection: the router's own addresses are read once
  * (read-only commands); the owner's address is the connection's local end, its MAC what the
  * router's neighbour table (the snapshot) says of that address.
  */
-export class NeverBlockGuard {
+export class NeverBlockGuard implements BlockGuard {
   private routerOwn: Promise<{ addresses: string[]; macs: string[]; notes: string[] }> | null = null;
 
   constructor(
@@ -77,6 +85,12 @@ export class NeverBlockGuard {
     });
     const own = await this.routerOwn;
     return neverBlockFactsOf({ localAddress: this.ends.localAddress ?? null, remoteAddress: this.ends.remoteAddress ?? null, hosts, router: own, neverBlock: this.neverBlock });
+  }
+
+  async refusal(device: DeviceFacts, hosts: readonly HostUsage[]): Promise<string | null> {
+    if (device.mac === null && device.addresses.length === 0) return `Cannot block ${displayName(device)}: no MAC or address is known for it.`;
+    const verdict = checkNeverBlock({ identity: device.identity, mac: device.mac, addresses: device.addresses }, await this.facts(hosts));
+    return verdict.isAllowed ? null : sanitizeText(verdict.reason, 300);
   }
 }
 
@@ -102,12 +116,11 @@ function errorText(error: unknown): string {
 /** Checks never-block, blocks on the router, writes the audit row; the alert event to send. */
 export async function blockDevice(
   request: BlockRequest,
-  parts: { client: BlockPort; guard: NeverBlockGuard; hosts: readonly HostUsage[]; audit: Pick<QuotaStore, 'addAudit'> },
+  parts: { client: BlockPort; guard: BlockGuard; hosts: readonly HostUsage[]; audit: Pick<QuotaStore, 'addAudit'> },
 ): Promise<BlockResult> {
   const { device } = request;
-  if (device.mac === null && device.addresses.length === 0) return { kind: 'refused', reason: `Cannot block ${displayName(device)}: no MAC or address is known for it.` };
-  const verdict = checkNeverBlock({ identity: device.identity, mac: device.mac, addresses: device.addresses }, await parts.guard.facts(parts.hosts));
-  if (!verdict.isAllowed) return { kind: 'refused', reason: sanitizeText(verdict.reason, 300) };
+  const refusal = await parts.guard.refusal(device, parts.hosts);
+  if (refusal !== null) return { kind: 'refused', reason: refusal };
   let outcome: { entries: BlockEntry[]; notes: string[] };
   try {
     outcome = await parts.client.block({ identity: device.identity, mac: device.mac, addresses: device.addresses, untilMs: request.untilMs }, request.nowMs);

@@ -15,7 +15,7 @@ import { sanitizeText } from '../sanitize.js';
 import type { HistoryStore } from '../store/history-store.js';
 import type { KnownHost } from '../store/quota-store.js';
 import type { BlockEntry } from '../router/backends/block.js';
-import { blockDevice, blockedUntil, movedBlocks, blockEvent, blockIdentities, deviceFacts, displayName, NeverBlockGuard, type BlockPort, type ConnectionEnds } from './quota-blocking.js';
+import { blockDevice, blockedUntil, movedBlocks, blockEvent, blockIdentities, deviceFacts, displayName, NeverBlockGuard, type BlockGuard, type BlockPort, type ConnectionEnds } from './quota-blocking.js';
 import { evaluateQuotas } from './quota-usage.js';
 
 export const QUOTA_CHECK_INTERVAL_MS = 10_000;
@@ -32,6 +32,8 @@ export interface QuotaEnforcerOptions {
   sink: AlertSink | null;
   /** The neverBlock setting (canonical MACs and addresses). */
   neverBlock: readonly string[];
+  /** Who may be blocked; default: the never-block rules of devices mode (NeverBlockGuard). */
+  guard?: BlockGuard;
   zone?: LocalZone;
   checkIntervalMs?: number;
   expiryIntervalMs?: number;
@@ -58,12 +60,12 @@ export class QuotaEnforcer {
   private hosts: readonly HostUsage[] = [];
   /** The last failure of a repeating router read, so a router that cannot list blocks says so once. */
   private lastFailure: string | null = null;
-  private readonly guard: NeverBlockGuard;
+  private readonly guard: BlockGuard;
   private readonly checkIntervalMs: number;
   private readonly expiryIntervalMs: number;
 
   constructor(private readonly options: QuotaEnforcerOptions) {
-    this.guard = new NeverBlockGuard(options.client, options.session, options.neverBlock);
+    this.guard = options.guard ?? new NeverBlockGuard(options.client, options.session, options.neverBlock);
     this.checkIntervalMs = options.checkIntervalMs ?? QUOTA_CHECK_INTERVAL_MS;
     this.expiryIntervalMs = options.expiryIntervalMs ?? BLOCK_EXPIRY_INTERVAL_MS;
   }
