@@ -15,18 +15,11 @@ import type { DiscoveredHost } from '../router/discovery.js';
 import type { Action } from './context.js';
 import { withRouter } from './commands.js';
 import { createServices, noteCleartextTelnet, type Services } from './services.js';
+import { parseBlockDuration } from '../domain/durations.js';
 
-const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+export { parseBlockDuration };
 
-/** `90s`, `20m`, `2h`, `1d`, `1h30m` → ms; a RangeError with the reason otherwise. */
-export function parseBlockDuration(text: string): number {
-  const t = text.trim().toLowerCase();
-  if (!/^(?:\d{1,6}[smhd])+$/.test(t)) throw new RangeError(`'${text.slice(0, 30)}' is not a duration like 90s, 20m, 2h or 1h30m`);
-  let ms = 0;
-  for (const m of t.matchAll(/(\d{1,6})([smhd])/g)) ms += Number(m[1]) * UNIT_MS[m[2]!]!;
-  if (ms < 1000) throw new RangeError('the duration must be at least 1s');
-  return ms;
-}
+const DAY_MS = 86_400_000;
 
 /** `--until`: an ISO date-time (`2026-12-03T07:00`, `…Z`), or `HH:MM` today in local time (tomorrow once past). */
 export function parseBlockUntil(text: string, nowMs: number): number {
@@ -37,7 +30,7 @@ export function parseBlockUntil(text: string, nowMs: number): number {
     if (h > 23 || m > 59) throw new RangeError(`'${t}' is not a time of day`);
     const at = new Date(nowMs);
     at.setHours(h, m, 0, 0);
-    return at.getTime() <= nowMs ? at.getTime() + UNIT_MS.d! : at.getTime();
+    return at.getTime() <= nowMs ? at.getTime() + DAY_MS : at.getTime();
   }
   const ms = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?$/.test(t) ? Date.parse(t) : Number.NaN;
   if (!Number.isFinite(ms)) throw new RangeError(`'${t.slice(0, 40)}' is not a time: use HH:MM or an ISO date-time like 2026-12-03T07:00`);

@@ -180,6 +180,8 @@ export function movedBlocks(hosts: readonly HostUsage[], blocks: ReadonlyMap<str
   for (const host of hosts) {
     const entry = blocks.get(host.identity);
     if (entry === undefined || (entry.untilMs !== null && entry.untilMs <= nowMs)) continue;
+    // A block by no address and no MAC (users mode's deny of a user name) has nothing to follow.
+    if (entry.mac === null && entry.addresses.length === 0) continue;
     if (host.addresses.every((a) => entry.addresses.includes(a))) continue;
     moved.push({ entry, addresses: [...host.addresses] });
   }

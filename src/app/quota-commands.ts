@@ -297,39 +297,47 @@ export function runPersonRemove(services: Services, nameText: string | undefined
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
 const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
+/**
+ * The commands, on the services `make` gives (users mode: the users history key, so a quota's
+ * subjects are users).
+ */
+export function quotaActionsWith(make: (ctx: Parameters<Action>[0]) => Services) {
+  return {
+    async quotaAdd(ctx, options, [who]) {
+      const o: QuotaAddOptions = { notify: strings(options.notify), block: options.block === true };
+      for (const k of ['limit', 'direction', 'period', 'cycleDay'] as const) {
+        const v = text(options[k]);
+        if (v !== undefined) o[k] = v;
+      }
+      return runQuotaAdd(make(ctx), who, o);
+    },
+    async quotaEdit(ctx, options, [id]) {
+      const o: QuotaEditOptions = {};
+      for (const k of ['limit', 'direction', 'period', 'cycleDay'] as const) {
+        const v = text(options[k]);
+        if (v !== undefined) o[k] = v;
+      }
+      if (Array.isArray(options.notify)) o.notify = strings(options.notify);
+      if (typeof options.block === 'boolean') o.block = options.block;
+      return runQuotaEdit(make(ctx), id, o);
+    },
+    async quotaList(ctx, options) {
+      return runQuotaList(make(ctx), { json: options.json === true });
+    },
+    async quotaRemove(ctx, _options, [id]) {
+      return runQuotaRemove(make(ctx), id);
+    },
+    async personAdd(ctx, _options, [name, ...devices]) {
+      return runPersonAdd(make(ctx), name, devices);
+    },
+    async personList(ctx, options) {
+      return runPersonList(make(ctx), { json: options.json === true });
+    },
+    async personRemove(ctx, _options, [name]) {
+      return runPersonRemove(make(ctx), name);
+    },
+  } satisfies Record<string, Action>;
+}
+
 /** The commands, as src/cli.ts registers them. */
-export const quotaActions = {
-  async quotaAdd(ctx, options, [who]) {
-    const o: QuotaAddOptions = { notify: strings(options.notify), block: options.block === true };
-    for (const k of ['limit', 'direction', 'period', 'cycleDay'] as const) {
-      const v = text(options[k]);
-      if (v !== undefined) o[k] = v;
-    }
-    return runQuotaAdd(createServices(ctx), who, o);
-  },
-  async quotaEdit(ctx, options, [id]) {
-    const o: QuotaEditOptions = {};
-    for (const k of ['limit', 'direction', 'period', 'cycleDay'] as const) {
-      const v = text(options[k]);
-      if (v !== undefined) o[k] = v;
-    }
-    if (Array.isArray(options.notify)) o.notify = strings(options.notify);
-    if (typeof options.block === 'boolean') o.block = options.block;
-    return runQuotaEdit(createServices(ctx), id, o);
-  },
-  async quotaList(ctx, options) {
-    return runQuotaList(createServices(ctx), { json: options.json === true });
-  },
-  async quotaRemove(ctx, _options, [id]) {
-    return runQuotaRemove(createServices(ctx), id);
-  },
-  async personAdd(ctx, _options, [name, ...devices]) {
-    return runPersonAdd(createServices(ctx), name, devices);
-  },
-  async personList(ctx, options) {
-    return runPersonList(createServices(ctx), { json: options.json === true });
-  },
-  async personRemove(ctx, _options, [name]) {
-    return runPersonRemove(createServices(ctx), name);
-  },
-} satisfies Record<string, Action>;
+export const quotaActions = quotaActionsWith(createServices);

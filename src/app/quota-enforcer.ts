@@ -34,6 +34,8 @@ export interface QuotaEnforcerOptions {
   neverBlock: readonly string[];
   /** Who may be blocked; default: the never-block rules of devices mode (NeverBlockGuard). */
   guard?: BlockGuard;
+  /** How long a quota's block lasts (users mode: setting denyFor); absent or null: until the quota's period ends. */
+  blockForMs?: number | null;
   zone?: LocalZone;
   checkIntervalMs?: number;
   expiryIntervalMs?: number;
@@ -311,7 +313,7 @@ export class QuotaEnforcer {
 
   private async blockQuota(usage: QuotaUsage, threshold: QuotaThreshold, known: readonly KnownHost[], now: number, zone: LocalZone): Promise<void> {
     const { quota } = usage;
-    const untilMs = quotaBlockUntilMs(quota.period, now, zone);
+    const untilMs = this.options.blockForMs != null ? now + this.options.blockForMs : quotaBlockUntilMs(quota.period, now, zone);
     const reason = `quota ${quota.id} (${this.subjectName(usage, known)}) reached ${threshold.percent} %`;
     for (const identity of blockIdentities(quota, this.options.store.quotas, this.hosts)) {
       const device = deviceFacts(identity, this.hosts, known);

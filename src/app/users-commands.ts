@@ -17,6 +17,7 @@ import { UsersPoller, type UsersPollResult } from './users-mode.js';
 import { UsersHistory } from './users-history.js';
 import { shellLine } from '../router/backends/iptables/user-chain.js';
 import { usersPollerFor } from './users-poller-for.js';
+import { usersEnforcerFor } from './user-deny.js';
 
 function render(services: Services, poller: UsersPoller, result: UsersPollResult, options: { json?: boolean; csv?: boolean; byFamily?: boolean; isFirst: boolean }): string {
   const users = poller.accountant.users();
@@ -37,6 +38,9 @@ export async function runUsersUsage(services: Services, options: { json?: boolea
     // Recorded per user, per minute, under the gateway's users key (app/users-history.ts).
     const store = services.openHistory();
     const history = new UsersHistory(store, services.key, services.clock);
+    // Quotas on users act here too: a crossing alerts and, where the quota says so, denies (user-deny.ts).
+    const alerts = services.openAlerts((text) => services.io.stderr.write(`note: ${text}\n`));
+    const enforcer = usersEnforcerFor(services, { router, poller, store, sink: alerts, onNotice: (n) => services.io.stderr.write(`note: ${n.text}\n`) });
     let stop = false;
     const onSignal = () => {
       stop = true;
@@ -51,7 +55,8 @@ export async function runUsersUsage(services: Services, options: { json?: boolea
         try {
           history.beforePoll(poller.accountant);
           result = await poller.poll();
-          history.afterPoll(result.snapshot.atMs, result.deltas, poller.accountant);
+          const isWriter = history.afterPoll(result.snapshot.atMs, result.deltas, poller.accountant);
+          enforcer.afterPoll(result.snapshot, isWriter);
         } catch (error) {
           // --watch rides out a lost connection (the session logs in again on the next poll).
           if (!options.watch || !(error instanceof Error)) throw error;
@@ -59,16 +64,23 @@ export async function runUsersUsage(services: Services, options: { json?: boolea
           await new Promise((resolve) => setTimeout(resolve, intervalMs));
           continue;
         }
-        last = result.snapshot;
         const isLast = i + 1 >= count;
+        // The last one with the quota state of a finished evaluation.
+        if (isLast) await enforcer.idle();
+        const pollNotices = result.snapshot.notices;
+        result = { ...result, snapshot: enforcer.decorate(result.snapshot) };
+        last = result.snapshot;
         if (options.watch || isLast) services.io.stdout.write(render(services, poller, result, { ...options, isFirst: i === 0 || !options.watch }));
-        if (!options.json) for (const n of result.snapshot.notices) if (n.level !== 'info') services.io.stderr.write(`note: ${n.text}\n`);
+        if (!options.json) for (const n of pollNotices) if (n.level !== 'info') services.io.stderr.write(`note: ${n.text}\n`);
         if (isLast || stop) break;
         await new Promise((resolve) => setTimeout(resolve, Math.max(0, intervalMs - (services.clock.now() - started))));
       }
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      enforcer.close();
+      await enforcer.idle();
+      await alerts?.close(2000);
       history.close();
       store.close();
     }

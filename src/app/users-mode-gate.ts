@@ -5,7 +5,8 @@
 import { UsageError } from '../errors.js';
 import { resolveMode } from '../config/resolve.js';
 import type { Action, CommandContext } from './context.js';
-import { createServices, noteCleartextTelnet } from './services.js';
+import { createServices, noteCleartextTelnet, type Services } from './services.js';
+import { usersHistoryKey } from '../domain/user-history.js';
 import type { UsersReportOptions } from './users-report.js';
 
 /** What cli.ts hands in: a commander Command, by shape (its name and its parents'). */
@@ -62,11 +63,51 @@ const USERS_ACTIONS: Record<string, Action> = {
     const interval = opt(options, 'interval');
     return runUsersServe(services, { listen: opt(options, 'listen') ?? '127.0.0.1:9464', ...(interval !== undefined ? { interval } : {}), token: resolveServeToken(ctx.env)?.token ?? null });
   },
+  async block(ctx, options, args) {
+    const services = createServices(ctx);
+    noteCleartextTelnet(services);
+    const deny = await import('./user-deny.js');
+    if (options.list === true) {
+      if (args[0] !== undefined) throw new UsageError('--list takes no USER.');
+      return deny.runUsersBlockList(services, options);
+    }
+    if (args[0] === undefined) throw new UsageError('Whom to deny? Give a login name as `lantop --mode users usage` shows it.', 'Or `lantop --mode users block --list` to see the denies.');
+    return deny.runUsersBlock(services, args[0], options);
+  },
+  async unblock(ctx, options, args) {
+    const services = createServices(ctx);
+    noteCleartextTelnet(services);
+    const { runUsersUnblock } = await import('./user-deny.js');
+    return runUsersUnblock(services, args[0], options);
+  },
   async teardown(ctx, options) {
     const { runUsersTeardown } = await import('./users-commands.js');
     return runUsersTeardown(createServices(ctx), { dryRun: options.dryRun === true, yes: options.yes === true });
   },
 };
+
+/** The services of users mode's stored things: quotas and persons under the users history key. */
+function usersKeyed(ctx: Parameters<Action>[0]): Services {
+  const services = createServices(ctx);
+  return { ...services, key: usersHistoryKey(services.key) };
+}
+
+/** Two-word commands of users mode: quotas and persons on users (`quota add alice --limit 5GB …`). */
+const quotaAction = (name: string): Action => async (ctx, options, args) => ((await quotas()) as Record<string, Action>)[name]!(ctx, options, args);
+const USERS_SUBACTIONS: Record<string, Action> = {
+  'quota add': quotaAction('quotaAdd'),
+  'quota edit': quotaAction('quotaEdit'),
+  'quota list': quotaAction('quotaList'),
+  'quota remove': quotaAction('quotaRemove'),
+  'person add': quotaAction('personAdd'),
+  'person list': quotaAction('personList'),
+  'person remove': quotaAction('personRemove'),
+};
+
+async function quotas() {
+  const { quotaActionsWith } = await import('./quota-commands.js');
+  return quotaActionsWith(usersKeyed);
+}
 
 /**
  * In users mode: the users-mode action of the command, or null to run the command as it is (a
@@ -79,6 +120,8 @@ export function usersModeAction(ctx: Pick<CommandContext, 'flags' | 'env'>, word
   // `serve token` prints serve's access token: no router, no history, the same in either mode.
   if (words.length === 2 && first === 'serve' && words[1] === 'token') return null;
   if (first !== undefined && words.length === 1 && USERS_ACTIONS[first] !== undefined) return USERS_ACTIONS[first]!;
+  const sub = USERS_SUBACTIONS[words.join(' ')];
+  if (sub !== undefined) return sub;
   const name = first === undefined ? 'the app (lantop without a command)' : `\`lantop ${words.join(' ')}\``;
-  throw new UsageError(`${name} is not yet in users mode.`, 'Users mode has `usage` (one-shot or --watch, table or --json), `report` (per-user history), `serve` (/metrics, /api/usage, the live page), `setup` and `teardown` so far; leave --mode users (or LANTOP_MODE) out for the devices commands.');
+  throw new UsageError(`${name} is not yet in users mode.`, 'Users mode has `usage` (one-shot or --watch, table or --json), `report` (per-user history), `serve` (/metrics, /api/usage, the live page), `setup`, `teardown`, `quota`/`person` (on users), and `block`/`unblock` (deny over quota) so far; leave --mode users (or LANTOP_MODE) out for the devices commands.');
 }

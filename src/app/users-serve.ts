@@ -22,6 +22,7 @@ import { usersHistoryKey } from '../domain/user-history.js';
 import { reportJsonDocument } from './report-json.js';
 import { loadReportDocument } from './report-document.js';
 import { usersPollerFor } from './users-poller-for.js';
+import { usersEnforcerFor } from './user-deny.js';
 import { UsersHistory } from './users-history.js';
 import type { UsersPollResult } from './users-mode.js';
 
@@ -140,15 +141,19 @@ export async function runUsersServe(services: Services, options: UsersServeOptio
     // Recorded per user, per minute, under the gateway's users key, as `usage --watch` records.
     const store = services.openHistory();
     const history = new UsersHistory(store, services.key, services.clock);
+    // Quotas on users act here (deny over quota, user-deny.ts); their notices are logged a line each.
+    const alerts = services.openAlerts((text) => log('warn', text));
+    const enforcer = usersEnforcerFor(services, { router, poller, store, sink: alerts, onNotice: (n) => log(n.level === 'info' ? 'info' : 'warn', n.text) });
     let server: UsersServer | null = null;
     try {
       server = await startUsersServe({
         pollOnce: async () => {
           history.beforePoll(poller.accountant);
           const result = await poller.poll();
-          history.afterPoll(result.snapshot.atMs, result.deltas, poller.accountant);
+          const isWriter = history.afterPoll(result.snapshot.atMs, result.deltas, poller.accountant);
           for (const n of result.snapshot.notices) if (n.level !== 'info') log('warn', n.text);
-          return { result, users: poller.accountant.users() };
+          enforcer.afterPoll(result.snapshot, isWriter);
+          return { result: { ...result, snapshot: enforcer.decorate(result.snapshot) }, users: poller.accountant.users() };
         },
         routerKey: services.key,
         name: services.settings.profileName,
@@ -178,6 +183,9 @@ export async function runUsersServe(services: Services, options: UsersServeOptio
       return EXIT.ok;
     } finally {
       await server?.close();
+      enforcer.close();
+      await enforcer.idle();
+      await alerts?.close(2000);
       history.close();
       store.close();
     }

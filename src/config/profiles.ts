@@ -46,13 +46,15 @@ const PROFILE_SCHEMA = {
     firmware: { type: 'string', maxLength: 32 },
     backend: { enum: ['iptables', 'nftables'] },
     neverBlock: { type: 'string', maxLength: 2000 },
+    denyFor: { type: 'string', pattern: '^([0-9]{1,6}[smhd])+$' },
+    denyEndSessions: { enum: ['yes', 'no'] },
     savedPassword: { type: 'string' },
     hostKey: { type: 'string', maxLength: 200 },
     isManaged: { type: 'boolean' },
   },
 } as const;
 
-export const PROFILE_KEYS = ['host', 'port', 'protocol', 'user', 'wan', 'firmware', 'backend', 'neverBlock', 'upstream'] as const;
+export const PROFILE_KEYS = ['host', 'port', 'protocol', 'user', 'wan', 'firmware', 'backend', 'neverBlock', 'upstream', 'denyFor', 'denyEndSessions'] as const;
 export type ProfileKey = (typeof PROFILE_KEYS)[number];
 
 const NAME = /^[A-Za-z0-9_-]{1,32}$/;

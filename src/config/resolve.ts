@@ -2,6 +2,7 @@
 // Pure: the CLI hands in what commander parsed, process.env and the stored profile.
 import { UsageError } from '../errors.js';
 import { parseNeverBlockList } from '../domain/never-block.js';
+import { parseBlockDuration } from '../domain/durations.js';
 import type { Protocol } from '../transport/session.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS } from '../transport/session.js';
 
@@ -22,6 +23,10 @@ export interface Profile {
   hostKey?: string;
   /** Issue 20: the profile whose LAN this router's WAN is on; 'none': independent. */
   upstream?: string;
+  /** Issue 18, users mode: how long a deny over quota lasts (`6h`); unset: until the quota's period ends. */
+  denyFor?: string;
+  /** Issue 18, users mode: 'yes' ends a denied user's running sessions too. */
+  denyEndSessions?: string;
 }
 
 export interface GlobalFlags {
@@ -73,6 +78,10 @@ export interface ResolvedSettings {
   tracePath: string | null;
   /** The never-block list (setting neverBlock, env LANTOP_NEVER_BLOCK), canonical MACs and addresses. */
   neverBlock: string[];
+  /** Users mode: how long a deny over quota lasts, ms (setting denyFor, env LANTOP_DENY_FOR); null: until the period ends. */
+  denyForMs: number | null;
+  /** Users mode: a deny also ends the user's running sessions (setting denyEndSessions, env LANTOP_DENY_END_SESSIONS). */
+  isDenyEndingSessions: boolean;
 }
 
 export const DEFAULT_PROFILE = 'default';
@@ -147,7 +156,25 @@ export function resolveSettings(flags: GlobalFlags, env: Env, profile: Profile |
     isRedetecting: flags.redetect === true,
     tracePath: flags.trace ?? env.LANTOP_TRACE ?? null,
     neverBlock: parseNeverBlock(env.LANTOP_NEVER_BLOCK ?? profile?.neverBlock ?? '', env.LANTOP_NEVER_BLOCK !== undefined ? 'LANTOP_NEVER_BLOCK' : `profile '${profileName}' setting neverBlock`),
+    denyForMs: parseDenyFor(env.LANTOP_DENY_FOR ?? profile?.denyFor, env.LANTOP_DENY_FOR !== undefined ? 'LANTOP_DENY_FOR' : `profile '${profileName}' setting denyFor`),
+    isDenyEndingSessions: parseYesNo(env.LANTOP_DENY_END_SESSIONS ?? profile?.denyEndSessions, env.LANTOP_DENY_END_SESSIONS !== undefined ? 'LANTOP_DENY_END_SESSIONS' : `profile '${profileName}' setting denyEndSessions`),
   };
+}
+
+function parseDenyFor(text: string | undefined, from: string): number | null {
+  if (text === undefined || text === '') return null;
+  try {
+    return parseBlockDuration(text);
+  } catch (error) {
+    if (error instanceof RangeError) throw new UsageError(`${from}: ${error.message}.`, 'e.g. `lantop config set denyFor 6h` (unset: a deny lasts until the quota\'s period ends).');
+    throw error;
+  }
+}
+
+function parseYesNo(text: string | undefined, from: string): boolean {
+  if (text === undefined || text === '' || text === 'no') return false;
+  if (text === 'yes') return true;
+  throw new UsageError(`${from} must be yes or no, not '${text.slice(0, 20)}'.`);
 }
 
 function parseNeverBlock(text: string, from: string): string[] {

@@ -1,0 +1,71 @@
+// The built CLI in users mode as the lab e2e tests drive it: `usage --json --watch` read line by
+// line (one document per poll), with what it wrote on stderr kept for the failure message.
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+
+export interface UsersDoc {
+  mode: string;
+  at: string;
+  connection: string;
+  hosts: Array<{ identity: string; hostname: string; downBytes: number; upBytes: number }>;
+  users: Array<{ user: string; identity: string; downBytes: number; upBytes: number; sessions: number; sessionList: Array<{ id: string; port: number; live: boolean; downBytes: number; upBytes: number }> }>;
+  excluded: { self: { ip: string; port: number } | null };
+  notices: Array<{ level: string; text: string }>;
+}
+
+export type PerUser = Record<string, { downBytes: number; upBytes: number }>;
+
+export class Watcher {
+  readonly docs: UsersDoc[] = [];
+  readonly stderr: string[] = [];
+  private readonly child: ChildProcessByStdio<null, Readable, Readable>;
+  private waiters: Array<() => void> = [];
+  exited: number | null = null;
+
+  constructor(argv: string[], env: NodeJS.ProcessEnv) {
+    this.child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    createInterface({ input: this.child.stdout }).on('line', (line) => {
+      try {
+        this.docs.push(JSON.parse(line) as UsersDoc);
+      } catch {
+        this.stderr.push(`(stdout) ${line}`);
+      }
+      for (const w of this.waiters.splice(0)) w();
+    });
+    this.child.stderr.on('data', (d: Buffer) => this.stderr.push(d.toString()));
+    this.child.on('exit', (code) => {
+      this.exited = code ?? -1;
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+
+  /** The first document (from index `from`) that satisfies `pred`. */
+  async waitFor(pred: (d: UsersDoc) => boolean, what: string, from = 0, timeoutMs = 30_000): Promise<UsersDoc> {
+    const deadline = Date.now() + timeoutMs;
+    for (let i = from; ; ) {
+      for (; i < this.docs.length; i++) if (pred(this.docs[i]!)) return this.docs[i]!;
+      if (this.exited !== null) throw new Error(`lantop exited (${this.exited}) waiting for ${what}\n${this.stderr.join('')}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(this.docs.at(-1))}\n${this.stderr.join('')}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 500);
+      });
+    }
+  }
+
+  /** A poll that began after now (its `at` is when it was taken). */
+  async next(what: string): Promise<UsersDoc> {
+    const since = Date.now();
+    return this.waitFor((d) => Date.parse(d.at) > since + 50, what, this.docs.length > 0 ? this.docs.length - 1 : 0);
+  }
+
+  async stop(): Promise<void> {
+    if (this.exited !== null) return;
+    const done = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+    await done;
+    clearTimeout(timer);
+  }
+}
