@@ -15,10 +15,12 @@ import { parseIptablesListing } from './parsers/iptables-listing.js';
 import { LogFollower, parseUsersPollAnswer, selfEndpointOf, usersPollCommand, usersPollCommands, type LogPosition, type UsersPollRequest } from './users-poll.js';
 
 const NONCE = '0123456789ab';
+const IPT = (command: string) => ({ section: 'ipt4', command: `${command} -L LANTOP_USERS` });
+const IPT6 = (command: string) => ({ section: 'ipt6', command: `${command} -L LANTOP_USERS` });
 
 describe('users poll answer', () => {
   test('the captured answer: log from byte 0, ss, ps, both listings', () => {
-    const request: UsersPollRequest = { nonce: NONCE, logFile: '/var/log/auth.log', position: null, iptables: 'iptables', ip6tables: 'ip6tables' };
+    const request: UsersPollRequest = { nonce: NONCE, log: { kind: 'file', path: '/var/log/auth.log', position: null }, listings: [IPT('iptables'), IPT6('ip6tables')] };
     const answer = parseUsersPollAnswer(readFixture('iptables/1.8.9-legacy/users-chain-poll-answer.txt'), request);
     assert.equal(answer.isComplete, true);
     assert.equal(answer.selfConnection, '');
@@ -28,18 +30,18 @@ describe('users poll answer', () => {
     assert.deepEqual(events.filter((e) => e.kind === 'accepted').map((e) => [e.user, e.port]), [['alice', 37680], ['_-odd-name$', 39360]]);
     assert.equal(parseSsSessions(answer.ss).connections.length, 2);
     assert.match(answer.ps, /sshd: alice/);
-    assert.ok(parseIptablesListing(answer.listing4).chains.some((c) => c.name === 'LANTOP_USERS' && c.rules.length === 4));
-    assert.ok(parseIptablesListing(answer.listing6!).chains.some((c) => c.name === 'LANTOP_USERS' && c.rules.length === 2));
+    assert.ok(parseIptablesListing(answer.listings.get('ipt4')!).chains.some((c) => c.name === 'LANTOP_USERS' && c.rules.length === 4));
+    assert.ok(parseIptablesListing(answer.listings.get('ipt6')!).chains.some((c) => c.name === 'LANTOP_USERS' && c.rules.length === 2));
   });
 
   test('a cut-off answer is incomplete; a forged marker without the nonce is text', () => {
-    const request: UsersPollRequest = { nonce: NONCE, logFile: null, position: null, iptables: 'iptables', ip6tables: null };
+    const request: UsersPollRequest = { nonce: NONCE, log: null, listings: [IPT('iptables')] };
     const text = `__LTUP_${NONCE}_self__\n\n__LTUP_${NONCE}_ss__\n__LTUP_ffffffffffff_ipt4__\n`;
     assert.equal(parseUsersPollAnswer(text, request).isComplete, false);
   });
 
   test('a shell that keeps short lines gets the poll in several, the log part whole', () => {
-    const request: UsersPollRequest = { nonce: NONCE, logFile: '/var/log/secure', position: { inode: 123456789012, offset: 99999999999 }, iptables: '/usr/sbin/iptables-legacy', ip6tables: '/usr/sbin/ip6tables-legacy' };
+    const request: UsersPollRequest = { nonce: NONCE, log: { kind: 'file', path: '/var/log/secure', position: { inode: 123456789012, offset: 99999999999 } }, listings: [IPT('/usr/sbin/iptables-legacy'), IPT6('/usr/sbin/ip6tables-legacy')] };
     const lines = usersPollCommands(request, 1022);
     assert.ok(lines.length > 1 && lines.every((l) => l.length <= 1022), lines.map((l) => l.length).join(' '));
     assert.equal(lines.join('; '), usersPollCommand(request));
@@ -54,10 +56,11 @@ describe('users poll answer', () => {
   });
 
   test('only plain tokens reach the command', () => {
-    assert.throws(() => usersPollCommand({ nonce: 'zz', logFile: null, position: null, iptables: 'iptables', ip6tables: null }), TypeError);
-    assert.throws(() => usersPollCommand({ nonce: NONCE, logFile: '/etc/shadow' as never, position: null, iptables: 'iptables', ip6tables: null }), TypeError);
-    assert.throws(() => usersPollCommand({ nonce: NONCE, logFile: null, position: null, iptables: 'iptables;reboot', ip6tables: null }), TypeError);
-    assert.throws(() => usersPollCommand({ nonce: NONCE, logFile: '/var/log/auth.log', position: { inode: -1, offset: 0 }, iptables: 'iptables', ip6tables: null }), TypeError);
+    assert.throws(() => usersPollCommand({ nonce: 'zz', log: null, listings: [] }), TypeError);
+    assert.throws(() => usersPollCommand({ nonce: NONCE, log: { kind: 'file', path: '/etc/shadow' as never, position: null }, listings: [] }), TypeError);
+    assert.throws(() => usersPollCommand({ nonce: NONCE, log: { kind: 'file', path: '/var/log/auth.log', position: { inode: -1, offset: 0 } }, listings: [] }), TypeError);
+    assert.throws(() => usersPollCommand({ nonce: NONCE, log: null, listings: [{ section: 'ss', command: 'x' }] }), TypeError, 'a listing may not take a poll section');
+    assert.throws(() => usersPollCommand({ nonce: NONCE, log: { kind: 'journal', cursor: "s=1;i=2'; reboot; '" }, listings: [] }), TypeError, 'a hostile cursor never reaches the command');
   });
 });
 
@@ -82,7 +85,7 @@ describe('the log part of the poll in a real shell', { skip: unshareSkip }, () =
       // Each step: shell that changes /var/log (a tmpfs in the private namespace), then one poll.
       const state = join(dir, 'log');
       const poll = (change: string): string => {
-        const request: UsersPollRequest = { nonce: NONCE, logFile: '/var/log/auth.log', position, iptables: 'true', ip6tables: null };
+        const request: UsersPollRequest = { nonce: NONCE, log: { kind: 'file', path: '/var/log/auth.log', position }, listings: [{ section: 'ipt4', command: 'true' }] };
         writeFileSync(script, `set -e\nmount --bind ${state} /var/log\ncd /var/log\n${change}\nset +e\n${usersPollCommand(request)}\n`);
         const r = spawnSync('unshare', ['-m', 'sh', script], { encoding: 'utf8' });
         assert.equal(r.status, 0, r.stderr);

@@ -1,8 +1,10 @@
 // One poll of users mode (issue 18) in one round trip: lantop's own login ($SSH_CONNECTION), the
-// auth log's new bytes since the last offset, the live SSH sockets (`ss -tnpH state established`),
-// the sshd process titles (`ps -eo pid=,args=`, to name a session whose log line was missed) and
-// the users chain with its INPUT/OUTPUT jumps, per family. Pure: the command text and the answer
-// split back into sections; app/users-mode.ts runs it.
+// log's new lines (the auth log's bytes since the last offset, the journal after its cursor, or the
+// ring buffer: users-log-sources.ts), the live SSH sockets (`ss -tnpH state established`, `netstat
+// -tnp` where there is no ss: BusyBox), the sshd process titles (`ps -eo pid=,args=`, to name a
+// session whose log line was missed) and the counting backend's listings (router/backends/
+// users-backend.ts), each under its own section. Pure: the command text and the answer split back
+// into sections; app/users-mode.ts runs it.
 //
 // The log is followed by position (inode + byte offset), as `tail -F` would, but statelessly:
 //   same inode, size ≥ offset   →  the bytes from offset to the size stat saw (`tail -c +N | head -c`)
@@ -16,45 +18,56 @@
 // Sections are cut at markers carrying a per-process nonce (node:crypto): log text cannot forge one,
 // and a marker may follow log text on the same line (a read that ended inside a line).
 
-export const AUTH_LOG_CANDIDATES = ['/var/log/auth.log', '/var/log/secure'] as const;
-export type AuthLogPath = (typeof AUTH_LOG_CANDIDATES)[number];
+import { isJournalCursor, journalCommand, logreadCommand, readJournalAnswer, AUTH_LOG_CANDIDATES, type AuthLogPath } from './users-log-sources.js';
+
+export { AUTH_LOG_CANDIDATES, type AuthLogPath };
 
 export interface LogPosition {
   inode: number;
   offset: number;
 }
 
+/** The log of this poll, where the last one left off. */
+export type LogRequest =
+  | { kind: 'file'; path: AuthLogPath; position: LogPosition | null }
+  | { kind: 'journal'; cursor: string | null }
+  | { kind: 'logread' };
+
 export interface UsersPollRequest {
   nonce: string;
-  /** null: no auth log found (sessions come from `ss` and the process titles alone). */
-  logFile: AuthLogPath | null;
-  /** null: first read (the whole file). */
-  position: LogPosition | null;
-  /** The listing command of each family (`iptables`, `ip6tables`); ip6tables null when absent. */
-  iptables: string;
-  ip6tables: string | null;
+  /** null: no log found (sessions come from `ss` and the process titles alone). */
+  log: LogRequest | null;
+  /** The backend's listings, each answered under its section. */
+  listings: ReadonlyArray<{ section: string; command: string }>;
 }
 
 export interface UsersPollAnswer {
   /** `$SSH_CONNECTION` of lantop's own shell: `client_ip client_port server_ip server_port`, or ''. */
   selfConnection: string;
   /**
-   * The log's new bytes: `continued` goes on from the last read (the same file, or the rest of the
+   * The file's new bytes: `continued` goes on from the last read (the same file, or the rest of the
    * rotated one); `restarted` is a file read from its start (first read, rotation, truncation), null
    * when none. `position` is where the next read starts (null: the file is not there).
    */
   log: { continued: string; restarted: string | null; position: LogPosition | null; isRotated: boolean } | null;
+  /** The journal's new entries and the cursor to go on from (null: none printed, or refused). */
+  journal: { text: string; cursor: string | null; isCursorRefused: boolean } | null;
+  /** The whole ring buffer's SSH lines (RingBufferFollower takes the new ones). */
+  logread: string | null;
   ss: string;
+  /** `netstat -tnp`'s answer on a gateway without ss; null where ss answered. */
+  netstat: string | null;
   ps: string;
-  listing4: string;
-  listing6: string | null;
+  /** Each listing's answer by section. */
+  listings: Map<string, string>;
   /** The answer lacked a section (cut off, or not a shell): nothing in it can be trusted. */
   isComplete: boolean;
 }
 
 const NONCE = /^[0-9a-f]{12}$/;
-const SECTIONS = ['self', 'stat', 'rotated', 'fresh', 'same', 'ss', 'ps', 'ipt4', 'ipt6', 'end'] as const;
-type Section = (typeof SECTIONS)[number];
+const SECTIONS = ['self', 'stat', 'rotated', 'fresh', 'same', 'jrnl', 'logrd', 'ss', 'netstat', 'ps', 'end'] as const;
+type Section = string;
+const LISTING_SECTION = /^[a-z0-9]{1,8}$/;
 
 function markerEcho(nonce: string, name: Section, extra = ''): string {
   // Split quotes: the echoed command line never matches the marker itself.
@@ -67,10 +80,6 @@ function markerText(nonce: string, name: Section): string {
 
 function isCount(n: unknown): n is number {
   return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
-}
-
-function listing(command: string): string {
-  return `${command} -L INPUT -v -x -n --line-numbers 2>&1; ${command} -L OUTPUT -v -x -n --line-numbers 2>&1; ${command} -L LANTOP_USERS -v -x -n --line-numbers 2>/dev/null`;
 }
 
 /** The one shell line of a poll. */
@@ -93,37 +102,52 @@ export function usersPollCommands(request: UsersPollRequest, maxLineBytes: numbe
   return lines;
 }
 
+function checkListings(request: UsersPollRequest): void {
+  const names = new Set<string>();
+  for (const l of request.listings) {
+    if (!LISTING_SECTION.test(l.section) || (SECTIONS as readonly string[]).includes(l.section) || names.has(l.section)) throw new TypeError('listing: a section name of its own');
+    if (typeof l.command !== 'string' || l.command.includes('\n')) throw new TypeError('listing: one command line');
+    names.add(l.section);
+  }
+}
+
+function filePart(nonce: string, f: AuthLogPath, p: LogPosition | null): string {
+  if (!(AUTH_LOG_CANDIDATES as readonly string[]).includes(f)) throw new TypeError('logFile: not a known auth log');
+  if (p !== null && (!isCount(p.inode) || !isCount(p.offset))) throw new TypeError('position: whole numbers');
+  // inode 0 is never a file's: a first read always takes the "another inode" branch.
+  const inode = p === null ? 0 : p.inode;
+  const offset = p === null ? 0 : p.offset;
+  return (
+    `_i=$(stat -L -c %i ${f} 2>/dev/null); _s=$(stat -L -c %s ${f} 2>/dev/null); ` +
+    `${markerEcho(nonce, 'stat', ' $_i $_s')}; ` +
+    `if [ -n "$_s" ] && [ "$_i" = ${inode} ] && [ "$_s" -ge ${offset} ]; then ${markerEcho(nonce, 'same')}; tail -c +${offset + 1} ${f} | head -c $((_s - ${offset})); ` +
+      `elif [ -n "$_s" ]; then if [ ${inode} != 0 ] && [ "$_i" != ${inode} ] && [ "$(stat -L -c %i ${f}.1 2>/dev/null)" = ${inode} ]; then ${markerEcho(nonce, 'rotated')}; tail -c +${offset + 1} ${f}.1; fi; ${markerEcho(nonce, 'fresh')}; head -c "$_s" ${f}; fi`
+  );
+}
+
 function usersPollParts(request: UsersPollRequest): string[] {
   const { nonce } = request;
   if (!NONCE.test(nonce)) throw new TypeError('nonce: 12 hex digits');
-  if (!/^[A-Za-z0-9_./-]+$/.test(request.iptables) || (request.ip6tables !== null && !/^[A-Za-z0-9_./-]+$/.test(request.ip6tables))) throw new TypeError('iptables: a plain command');
+  checkListings(request);
   const parts: string[] = [`${markerEcho(nonce, 'self')}; echo "$SSH_CONNECTION"`];
-  if (request.logFile !== null) {
-    if (!(AUTH_LOG_CANDIDATES as readonly string[]).includes(request.logFile)) throw new TypeError('logFile: not a known auth log');
-    const f = request.logFile;
-    const p = request.position;
-    if (p !== null && (!isCount(p.inode) || !isCount(p.offset))) throw new TypeError('position: whole numbers');
-    // inode 0 is never a file's: a first read always takes the "another inode" branch.
-    const inode = p === null ? 0 : p.inode;
-    const offset = p === null ? 0 : p.offset;
-    parts.push(
-      `_i=$(stat -L -c %i ${f} 2>/dev/null); _s=$(stat -L -c %s ${f} 2>/dev/null); ` +
-      `${markerEcho(nonce, 'stat', ' $_i $_s')}; ` +
-      `if [ -n "$_s" ] && [ "$_i" = ${inode} ] && [ "$_s" -ge ${offset} ]; then ${markerEcho(nonce, 'same')}; tail -c +${offset + 1} ${f} | head -c $((_s - ${offset})); ` +
-        `elif [ -n "$_s" ]; then if [ ${inode} != 0 ] && [ "$_i" != ${inode} ] && [ "$(stat -L -c %i ${f}.1 2>/dev/null)" = ${inode} ]; then ${markerEcho(nonce, 'rotated')}; tail -c +${offset + 1} ${f}.1; fi; ${markerEcho(nonce, 'fresh')}; head -c "$_s" ${f}; fi`,
-    );
-  }
-  parts.push(`${markerEcho(nonce, 'ss')}; ss -tnpH state established 2>&1`, `${markerEcho(nonce, 'ps')}; ps -eo pid=,args= 2>&1`);
-  parts.push(`${markerEcho(nonce, 'ipt4')}; ${listing(request.iptables)}`);
-  if (request.ip6tables !== null) parts.push(`${markerEcho(nonce, 'ipt6')}; ${listing(request.ip6tables)}`);
+  const log = request.log;
+  if (log?.kind === 'file') parts.push(filePart(nonce, log.path, log.position));
+  else if (log?.kind === 'journal') {
+    if (log.cursor !== null && !isJournalCursor(log.cursor)) throw new TypeError('cursor: not a journal cursor');
+    parts.push(`${markerEcho(nonce, 'jrnl')}; ${journalCommand(log.cursor)}`);
+  } else if (log?.kind === 'logread') parts.push(`${markerEcho(nonce, 'logrd')}; ${logreadCommand()}`);
+  else if (log !== null) throw new TypeError('log: not a known source');
+  // BusyBox without ss (OpenWrt): netstat, under its own section.
+  parts.push(`${markerEcho(nonce, 'ss')}; if command -v ss >/dev/null 2>&1; then ss -tnpH state established 2>&1; else ${markerEcho(nonce, 'netstat')}; { netstat -tnp 2>/dev/null || netstat -tn 2>&1; }; fi`, `${markerEcho(nonce, 'ps')}; ps -eo pid=,args= 2>&1`);
+  for (const l of request.listings) parts.push(`${markerEcho(nonce, l.section)}; ${l.command}`);
   parts.push(markerEcho(nonce, 'end'));
   return parts;
 }
 
 /** Per marker: the rest of its line and the text from the next line up to the next marker. */
-function sectionsOf(text: string, nonce: string): Map<Section, { rest: string; body: string }> {
+function sectionsOf(text: string, nonce: string, listings: readonly string[]): Map<Section, { rest: string; body: string }> {
   const found: Array<{ name: Section; at: number; end: number }> = [];
-  const pattern = new RegExp(`__LTUP_${nonce}_(${SECTIONS.join('|')})__`, 'g');
+  const pattern = new RegExp(`__LTUP_${nonce}_(${[...SECTIONS, ...listings.filter((l) => LISTING_SECTION.test(l))].join('|')})__`, 'g');
   for (const m of text.matchAll(pattern)) found.push({ name: m[1] as Section, at: m.index, end: m.index + m[0].length });
   const out = new Map<Section, { rest: string; body: string }>();
   for (const [i, f] of found.entries()) {
@@ -139,11 +163,14 @@ function sectionsOf(text: string, nonce: string): Map<Section, { rest: string; b
 
 /** Splits a poll's answer; `request` is the one the command was built from. */
 export function parseUsersPollAnswer(text: string, request: UsersPollRequest): UsersPollAnswer {
-  const sections = sectionsOf(typeof text === 'string' ? text : '', request.nonce);
+  const names = request.listings.map((l) => l.section);
+  const sections = sectionsOf(typeof text === 'string' ? text : '', request.nonce, names);
   const body = (name: Section) => sections.get(name)?.body ?? '';
-  const isComplete = sections.has('self') && sections.has('ss') && sections.has('ipt4') && sections.has('end') && (request.ip6tables === null || sections.has('ipt6')) && (request.logFile === null || sections.has('stat'));
+  const kind = request.log?.kind ?? null;
+  const hasLog = kind === null || sections.has(kind === 'file' ? 'stat' : kind === 'journal' ? 'jrnl' : 'logrd');
+  const isComplete = sections.has('self') && sections.has('ss') && sections.has('end') && names.every((n) => sections.has(n)) && hasLog;
   let log: UsersPollAnswer['log'] = null;
-  if (request.logFile !== null && sections.has('stat')) {
+  if (kind === 'file' && sections.has('stat')) {
     const stat = /^ (\d{1,20}) (\d{1,20})$/.exec(sections.get('stat')!.rest);
     const inode = stat === null ? null : Number(stat[1]);
     const size = stat === null ? null : Number(stat[2]);
@@ -152,13 +179,16 @@ export function parseUsersPollAnswer(text: string, request: UsersPollRequest): U
       ? { continued: body('same'), restarted: null, position, isRotated: false }
       : { continued: body('rotated'), restarted: sections.has('fresh') ? body('fresh') : null, position, isRotated: sections.has('rotated') };
   }
+  const journalRead = kind === 'journal' && sections.has('jrnl') ? readJournalAnswer(body('jrnl')) : null;
   return {
     selfConnection: body('self').split('\n')[0]?.trim() ?? '',
     log,
+    journal: journalRead === null ? null : { text: journalRead.text, cursor: journalRead.cursor, isCursorRefused: journalRead.isRefused },
+    logread: kind === 'logread' && sections.has('logrd') ? body('logrd') : null,
     ss: body('ss'),
+    netstat: sections.has('netstat') ? body('netstat') : null,
     ps: body('ps'),
-    listing4: body('ipt4'),
-    listing6: request.ip6tables === null ? null : body('ipt6'),
+    listings: new Map(names.map((n) => [n, body(n)])),
     isComplete,
   };
 }

@@ -29,17 +29,12 @@ import type { Chain, IptablesListing, Rule } from '../../parsers/types.js';
 import { shellWords } from './apply/iptables-words.js';
 import { addressOf, findChain } from './rule-spec.js';
 import { isPlainJumpTo, jumpPositions } from './router-chains.js';
+import { sessionId, type SessionCounters, type SessionEndpoint } from '../users-backend.js';
+
+export { sessionId, type SessionCounters, type SessionEndpoint };
 
 export const USERS_CHAIN = 'LANTOP_USERS';
 export const USERS_HOOKS = ['INPUT', 'OUTPUT'] as const;
-
-/** What a session's rules need: who (the tag) and the client end of its TCP connection. */
-export interface SessionEndpoint {
-  pid: number;
-  user: string;
-  clientIp: string;
-  clientPort: number;
-}
 
 export type SessionDirection = 'up' | 'down';
 
@@ -50,21 +45,6 @@ export interface ListedSessionRule extends SessionEndpoint {
   bytes: number;
   /** 1-based position in the chain. */
   num: number;
-}
-
-export interface SessionCounters extends SessionEndpoint {
-  /** `pid/ip/port`, as the session tracker names sessions. */
-  id: string;
-  downBytes: number;
-  upBytes: number;
-  downPackets: number;
-  upPackets: number;
-  /** Both rules are listed (a session with one rule counts one direction only). */
-  isComplete: boolean;
-}
-
-export function sessionId(s: SessionEndpoint): string {
-  return `${s.pid}/${s.clientIp}/${s.clientPort}`;
 }
 
 const PROTOCOL_TCP = new Set(['tcp', '6']);
