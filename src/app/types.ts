@@ -128,10 +128,18 @@ export interface QuotasView {
   audit: Array<{ atMs: number; action: 'block' | 'unblock' | 'expired'; name: string; reason: string; by: 'quota' | 'hand'; untilMs: number | null }>;
 }
 
+/** What the rows are, for the screens' words (issue 18): `{ one: 'user', many: 'users' }` in users mode. */
+export interface SubjectNoun {
+  one: string;
+  many: string;
+}
+
 export interface RouterController {
   /** e.g. "198.51.100.1 over telnet" — for the connect spinner and status line. */
   readonly label: string;
   readonly protocol: 'telnet' | 'ssh' | 'local';
+  /** What the rows are (users mode: users); absent: devices. */
+  readonly subjectNoun?: SubjectNoun;
   connect(): Promise<void>;
   listHosts(): Promise<DiscoveredHost[]>;
   plan(action: RulePlanView['action'], options?: { isAdopting?: boolean }): Promise<RulePlanView>;

@@ -19,6 +19,7 @@ describe('users mode gate', () => {
   test('usage, setup, teardown and report have users versions; config and completion run as they are', () => {
     for (const c of ['usage', 'setup', 'teardown', 'report', 'serve', 'block', 'unblock']) assert.equal(typeof usersModeAction(users, [c]), 'function');
     for (const c of ['quota add', 'quota edit', 'quota list', 'quota remove', 'person add', 'person list', 'person remove']) assert.equal(typeof usersModeAction(users, c.split(' ')), 'function', c);
+    assert.equal(typeof usersModeAction(users, []), 'function', 'the app');
     assert.equal(usersModeAction(users, ['config', 'get']), null);
     assert.equal(usersModeAction(users, ['completion']), null);
     assert.equal(usersModeAction(users, ['serve', 'token']), null);
@@ -26,7 +27,7 @@ describe('users mode gate', () => {
   });
 
   test('every other command: not yet in users mode', () => {
-    for (const words of [[], ['hosts'], ['flush'], ['counter', 'add'], ['doctor'], ['demo'], ['top'], ['schedule', 'list']]) {
+    for (const words of [['hosts'], ['flush'], ['counter', 'add'], ['doctor'], ['demo'], ['top'], ['schedule', 'list']]) {
       assert.throws(() => usersModeAction(users, words), (e: unknown) => e instanceof UsageError && /not yet in users mode/.test(e.message), words.join(' '));
     }
   });

@@ -86,6 +86,18 @@ const USERS_ACTIONS: Record<string, Action> = {
   },
 };
 
+/** The app (`lantop --mode users`): users as the rows; quotas deny through sshd (user-deny.ts). */
+const usersApp: Action = async (ctx, options) => {
+  if (options.all === true || options.routers !== undefined) throw new UsageError('--routers/--all are not yet in users mode.', 'Watch one gateway at a time with --mode users.');
+  const services = createServices(ctx);
+  if (services.settings.host === null) throw new UsageError('No gateway address given.', 'Pass --host ADDRESS (or --host local on the gateway itself).');
+  noteCleartextTelnet(services);
+  const [{ runUsersApp }, { usersEnforcerFor }] = await Promise.all([import('./users-app.js'), import('./user-deny.js')]);
+  return runUsersApp(ctx, services, {
+    makeEnforcer: ({ router, poller, store }) => usersEnforcerFor(services, { router, poller, store, sink: null }),
+  });
+};
+
 /** The services of users mode's stored things: quotas and persons under the users history key. */
 function usersKeyed(ctx: Parameters<Action>[0]): Services {
   const services = createServices(ctx);
@@ -119,9 +131,10 @@ export function usersModeAction(ctx: Pick<CommandContext, 'flags' | 'env'>, word
   if (first !== undefined && MODE_NEUTRAL.has(first)) return null;
   // `serve token` prints serve's access token: no router, no history, the same in either mode.
   if (words.length === 2 && first === 'serve' && words[1] === 'token') return null;
+  if (first === undefined) return usersApp;
   if (first !== undefined && words.length === 1 && USERS_ACTIONS[first] !== undefined) return USERS_ACTIONS[first]!;
   const sub = USERS_SUBACTIONS[words.join(' ')];
   if (sub !== undefined) return sub;
-  const name = first === undefined ? 'the app (lantop without a command)' : `\`lantop ${words.join(' ')}\``;
-  throw new UsageError(`${name} is not yet in users mode.`, 'Users mode has `usage` (one-shot or --watch, table or --json), `report` (per-user history), `serve` (/metrics, /api/usage, the live page), `setup`, `teardown`, `quota`/`person` (on users), and `block`/`unblock` (deny over quota) so far; leave --mode users (or LANTOP_MODE) out for the devices commands.');
+  const name = `\`lantop ${words.join(' ')}\``;
+  throw new UsageError(`${name} is not yet in users mode.`, 'Users mode has the app, `usage` (one-shot or --watch, table or --json), `report` (per-user history), `serve` (/metrics, /api/usage, the live page), `setup`, `teardown`, `quota`/`person` (on users), and `block`/`unblock` (deny over quota) so far; leave --mode users (or LANTOP_MODE) out for the devices commands.');
 }

@@ -93,7 +93,7 @@ function AppBody({ controller, needsPassword = false, onPassword, telnetWarning,
       );
       break;
     case 'menu':
-      screen = <MenuScreen label={controller.label} menuIndex={state.menuIndex} dispatch={dispatch} onQuit={() => quit(0)} isInputActive={isInputActive} />;
+      screen = <MenuScreen label={controller.label} menuIndex={state.menuIndex} dispatch={dispatch} onQuit={() => quit(0)} isInputActive={isInputActive} noun={controller.subjectNoun} />;
       break;
     case 'devices':
       screen = <DevicesScreen controller={controller} isInputActive={isInputActive} onBack={back} />;

@@ -68,24 +68,27 @@ export function DevicesScreen({ controller, isInputActive, onBack }: DevicesScre
   const visible = sorted.slice(top, top + viewportRows);
   const nameWidth = columns.find((c) => c.id === 'name')?.width ?? 32;
   const countedCount = sorted.filter((h) => h.isCounted).length;
+  // Users mode (issue 18): the rows are the gateway's SSH users.
+  const noun = controller.subjectNoun ?? { one: 'device', many: 'devices' };
+  const isUsers = controller.subjectNoun !== undefined;
 
   return (
     <Box flexDirection="column">
       <Text bold wrap="truncate-end">
-        Connected devices
+        Connected {noun.many}
       </Text>
       <Box flexDirection="column" marginY={1}>
-        {state.status === 'loading' ? <Spinner label="Asking the router for its devices…" /> : null}
+        {state.status === 'loading' ? <Spinner label={`Asking the router for its ${noun.many}…`} /> : null}
         {state.status === 'failed' && state.error ? <ErrorPanel error={state.error} /> : null}
         {state.status === 'ready' ? (
           <>
             <Text wrap="truncate-end">
-              Router reports {sorted.length} active {sorted.length === 1 ? 'device' : 'devices'}
+              Router reports {sorted.length} active {sorted.length === 1 ? noun.one : noun.many}
               <Text {...theme.dim}> · lantop counts {countedCount}</Text>
             </Text>
             {sorted.length === 0 ? (
               <Text {...theme.dim} wrap="truncate-end">
-                Nothing in the router's ARP/DHCP tables yet. Devices appear once they talk on the LAN.
+                {isUsers ? 'No SSH sessions on the gateway yet. Users appear once they log in.' : "Nothing in the router's ARP/DHCP tables yet. Devices appear once they talk on the LAN."}
               </Text>
             ) : (
               <Box flexDirection="column">

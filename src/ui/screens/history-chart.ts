@@ -67,11 +67,12 @@ function chartOf(series: HistorySeries, chart: HistoryChart, width: number, heig
 
 /** The chart block for `layout.charts`, every line at most `width` cells. */
 /** `deviceName`: the name to show for the chart's device (raw or clean; default: the one the controller gave). */
-export function historyChartLines(chart: HistoryChart, layout: HistoryLayout, width: number, mode: GlyphMode, deviceName?: string | null): ChartLine[] {
+/** `allLabel`: the total's legend (users mode, issue 18: "all users"). */
+export function historyChartLines(chart: HistoryChart, layout: HistoryLayout, width: number, mode: GlyphMode, deviceName?: string | null, allLabel = 'all devices'): ChartLine[] {
   const out: ChartLine[] = [];
   const [first, second] = layout.charts;
   if (first === undefined) return out;
-  const all = 'all devices';
+  const all = allLabel;
   if (chart.device === null) {
     out.push({ kind: 'legend', text: legend(all, chart.total, chart, mode, '') });
     out.push(...chartOf(chart.total, chart, width, first, mode));

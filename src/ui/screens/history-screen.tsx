@@ -55,6 +55,8 @@ export function HistoryScreen({ controller, isInputActive, onBack }: HistoryScre
   const chart = view?.chart ?? null;
   const layout = historyLayout(rows, chart !== null, chart?.device != null);
   const { viewportRows } = layout;
+  // Users mode (issue 18): the rows are users.
+  const noun = controller.subjectNoun;
 
   useEffect(() => {
     let isCancelled = false;
@@ -75,7 +77,7 @@ export function HistoryScreen({ controller, isInputActive, onBack }: HistoryScre
   const ipWidth = useMemo(() => addressColumnWidth(view?.rows ?? []), [view]);
   const columns = useMemo(() => layoutColumns(widenColumn(HISTORY_COLUMNS, 'ip', ipWidth), width), [ipWidth, width]);
   const sorted = useMemo(() => (view ? sortHistoryRows(view.rows) : []), [view]);
-  const chartLines = useMemo(() => (chart ? historyChartLines(chart, layout, width, mode, state.deviceName) : []), [chart, layout.charts.join(), width, mode, state.deviceName]);
+  const chartLines = useMemo(() => (chart ? historyChartLines(chart, layout, width, mode, state.deviceName, noun ? `all ${noun.many}` : undefined) : []), [chart, layout.charts.join(), width, mode, state.deviceName, noun]);
   const lineStyles: Record<ChartLineKind, object> = { legend: theme.dim, down: theme.down, up: theme.up, axis: theme.dim };
   const busiest = sorted[0] ? sorted[0].downBytes + sorted[0].upBytes : 0;
   const first = clampScrollTop(state.scrollTop, sorted.length, viewportRows);
@@ -114,7 +116,7 @@ export function HistoryScreen({ controller, isInputActive, onBack }: HistoryScre
         {view ? (
           <>
             <Text {...theme.dim} wrap="truncate-end">
-              {formatRange(view.startMs, view.endMs)} · {sorted.length} {sorted.length === 1 ? 'host' : 'hosts'}
+              {formatRange(view.startMs, view.endMs)} · {sorted.length} {sorted.length === 1 ? (noun?.one ?? 'host') : (noun?.many ?? 'hosts')}
             </Text>
             {chartLines.map((line, i) => (
               <Text key={i} wrap="truncate-end" {...lineStyles[line.kind]}>
@@ -162,7 +164,7 @@ export function HistoryScreen({ controller, isInputActive, onBack }: HistoryScre
           { keys: 'h/t/y/w/m/c/a', action: 'period' },
           { keys: '←→', action: 'back/forward' },
           { keys: '↑↓', action: 'select' },
-          { keys: 'Enter/d', action: state.identity === null ? 'chart device' : 'chart all' },
+          { keys: 'Enter/d', action: state.identity === null ? `chart ${noun?.one ?? 'device'}` : 'chart all' },
           { keys: 'q/Esc', action: 'back' },
           { keys: '?', action: 'help' },
         ]}

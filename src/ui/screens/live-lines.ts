@@ -18,6 +18,7 @@ import { hasQuotaColumn, lineQuotaText, quotaCells } from './live-quota.js';
 import { classesLine, hasClassesLine } from './live-classes.js';
 import { accountedText, offloadWarningText } from './live-wan.js';
 import { SPARK_HEADERS, SPARK_WINDOW_LABELS, sparkMaxOf, sparkValues } from './live-spark.js';
+import type { SubjectNoun } from '../../app/types.js';
 import { FAMILY_LABELS, familyView, liveWindow, sortHosts, topTalker, SORT_LABELS, type LiveState, type SortKey } from './use-live-state.js';
 
 export type LiveColumn = 'mark' | 'name' | 'ip' | 'down' | 'up' | 'downTotal' | 'upTotal' | 'downPct' | 'upPct' | 'bar' | 'spark' | 'quota';
@@ -76,6 +77,8 @@ export interface LiveLinesInput {
   theme: Theme;
   /** The waiting spinner's glyph. */
   spinner: string;
+  /** What the rows are (users mode, issue 18: users, and a USER column); absent: hosts. */
+  noun?: SubjectNoun | undefined;
 }
 
 /** The screen without its two status lines (status-line.ts), which go after the title. */
@@ -89,7 +92,7 @@ const BOLD: TextProps = { bold: true };
 // Inverse is no colour: the cursor bar shows under NO_COLOR too (and ❯ marks it for any reader).
 const CURSOR: TextProps = { inverse: true };
 
-export function liveLines({ state, width, rows, theme, spinner }: LiveLinesInput): LiveLines {
+export function liveLines({ state, width, rows, theme, spinner, noun }: LiveLinesInput): LiveLines {
   const viewportRows = liveViewportRows(rows, state);
   const { sortKey, samples } = state;
   const family = state.family ?? 'all';
@@ -104,7 +107,7 @@ export function liveLines({ state, width, rows, theme, spinner }: LiveLinesInput
 
   const lineQuota = snapshot ? lineQuotaText(snapshot) : '';
   const topName = top ? (rowName(top, 32) === NO_NAME ? top.ip : rowName(top, 32)) : '';
-  const about = `${snapshot ? ` · ${hosts.length} ${hosts.length === 1 ? 'host' : 'hosts'}` : ''} · sorted by ${SORT_LABELS[sortKey]}${family === 'all' ? '' : ` · ${FAMILY_LABELS[family]}`}${sparkWindow === '1m' ? '' : ` · sparkline ${SPARK_WINDOW_LABELS[sparkWindow]}`}${top ? ` · top talker ▶ ${topName}` : ''}${lineQuota ? ` · ${lineQuota}` : ''}`;
+  const about = `${snapshot ? ` · ${hosts.length} ${hosts.length === 1 ? (noun?.one ?? 'host') : (noun?.many ?? 'hosts')}` : ''} · sorted by ${SORT_LABELS[sortKey]}${family === 'all' ? '' : ` · ${FAMILY_LABELS[family]}`}${sparkWindow === '1m' ? '' : ` · sparkline ${SPARK_WINDOW_LABELS[sparkWindow]}`}${top ? ` · top talker ▶ ${topName}` : ''}${lineQuota ? ` · ${lineQuota}` : ''}`;
   const title = truncateLine([{ text: 'Live usage', style: BOLD }, { text: about, style: theme.dim }], width);
 
   let body: StyledLine[];
@@ -113,16 +116,18 @@ export function liveLines({ state, width, rows, theme, spinner }: LiveLinesInput
   } else if (hosts.length === 0) {
     body = [
       [],
-      truncateLine([{ text: 'No hosts are being counted yet.' }], width),
-      truncateLine([{ text: 'Set up accounting rules (menu 3) so the router counts each device\'s traffic.', style: theme.dim }], width),
+      truncateLine([{ text: `No ${noun?.many ?? 'hosts'} are being counted yet.` }], width),
+      truncateLine([{ text: noun ? `Set up accounting rules (menu 3) so the router counts each ${noun.one}'s traffic.` : 'Set up accounting rules (menu 3) so the router counts each device\'s traffic.', style: theme.dim }], width),
       [],
     ];
   } else {
     // Sized from every host, not just the visible ones, so scrolling never re-flows the columns.
-    const specs = widenColumn(hasQuotaColumn(snapshot) ? LIVE_COLUMNS_WITH_QUOTA : LIVE_COLUMNS, 'ip', addressColumnWidth(hosts));
+    const widened = widenColumn(hasQuotaColumn(snapshot) ? LIVE_COLUMNS_WITH_QUOTA : LIVE_COLUMNS, 'ip', addressColumnWidth(hosts));
+    // Users mode: a user's name carries its session count ("alice (2 sessions)"): shown whole when it fits.
+    const specs = noun ? widenColumn(widened, 'name', Math.min(28, hosts.reduce((n, h) => Math.max(n, h.hostname?.length ?? 0), 0))) : widened;
     const columns = layoutColumns(specs, width).map((c) =>
       SORTED_COLUMN[sortKey].includes(c.id) ? { ...c, header: c.header + (sortKey === 'name' ? '▲' : '▼') } : c.id === 'spark' ? { ...c, header: SPARK_HEADERS[sparkWindow] } : c,
-    );
+    ).map((c) => (noun && c.id === 'name' ? { ...c, header: c.header.replace('NAME', noun.one.toUpperCase()) } : c));
     const hasSpark = columns.some((c) => c.id === 'spark' && c.width > 0);
     const sparkMax = hasSpark ? sparkMaxOf(sparkWindow, samples, state.rollups) : 0;
     const visible = sorted.slice(first, first + viewportRows);

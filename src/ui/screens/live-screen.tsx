@@ -48,7 +48,7 @@ export function LiveScreen({ controller, now, isInputActive, isVisible = isInput
   const surface = useContext(TerminalSurfaceContext);
   const isScreenReader = useIsScreenReaderEnabled();
   const isDirect = surface !== null && !isScreenReader;
-  const context = { label: controller.label, protocol: controller.protocol, now, theme, isStyled: isInkStyled, width, rows };
+  const context = { label: controller.label, protocol: controller.protocol, now, theme, isStyled: isInkStyled, width, rows, noun: controller.subjectNoun };
   const [view] = useState(() => new LiveView(context));
   view.configure(context);
 

@@ -9,6 +9,7 @@ import type { Theme } from '../theme.js';
 import { SPINNER_GLYPHS } from '../spinner-glyphs.js';
 import { liveLines, type LiveLines } from './live-lines.js';
 import { initialLiveState, liveReducer, type LiveAction, type LiveState } from './use-live-state.js';
+import type { SubjectNoun } from '../../app/types.js';
 
 export interface LiveViewContext {
   label: string;
@@ -19,6 +20,8 @@ export interface LiveViewContext {
   isStyled: boolean;
   width: number;
   rows: number;
+  /** What the rows are (users mode: users); absent: hosts. */
+  noun?: SubjectNoun | undefined;
 }
 
 // A poll due every second arrives a little late; the first tick waits that out, so a steady 1 Hz
@@ -51,7 +54,7 @@ export class LiveView {
   /** New surroundings (size, theme, clock); takes effect at the next read, notifies nobody. */
   configure(context: LiveViewContext): void {
     const c = this.context;
-    if (c.label === context.label && c.protocol === context.protocol && c.now === context.now && c.theme === context.theme && c.isStyled === context.isStyled && c.width === context.width && c.rows === context.rows) return;
+    if (c.label === context.label && c.protocol === context.protocol && c.now === context.now && c.theme === context.theme && c.isStyled === context.isStyled && c.width === context.width && c.rows === context.rows && c.noun === context.noun) return;
     this.context = context;
     this.invalidate(true);
   }
@@ -143,8 +146,8 @@ export class LiveView {
   }
 
   private currentParts(): LiveLines {
-    const { width, rows, theme } = this.context;
-    this.parts ??= liveLines({ state: this.state, width, rows, theme, spinner: SPINNER_GLYPHS[this.spinnerFrame]! });
+    const { width, rows, theme, noun } = this.context;
+    this.parts ??= liveLines({ state: this.state, width, rows, theme, spinner: SPINNER_GLYPHS[this.spinnerFrame]!, noun });
     return this.parts;
   }
 

@@ -4,6 +4,7 @@ import { Footer } from '../components/footer.js';
 import { useTheme } from '../theme.js';
 import { useMenuKeys } from './use-menu.js';
 import { sanitizeText } from '../../sanitize.js';
+import type { SubjectNoun } from '../../app/types.js';
 
 export interface MenuScreenProps {
   label: string;
@@ -11,9 +12,11 @@ export interface MenuScreenProps {
   dispatch: (action: AppAction) => void;
   onQuit: () => void;
   isInputActive: boolean;
+  /** What the rows are (users mode, issue 18: "Connected users"); absent: devices. */
+  noun?: SubjectNoun | undefined;
 }
 
-export function MenuScreen({ label, menuIndex, dispatch, onQuit, isInputActive }: MenuScreenProps) {
+export function MenuScreen({ label, menuIndex, dispatch, onQuit, isInputActive, noun }: MenuScreenProps) {
   const theme = useTheme();
   useMenuKeys({ dispatch, onQuit, isEnabled: isInputActive });
   return (
@@ -27,7 +30,7 @@ export function MenuScreen({ label, menuIndex, dispatch, onQuit, isInputActive }
           return (
             <Text key={item.key} {...(isSelected ? theme.selected : {})} wrap="truncate-end">
               {isSelected ? '❯ ' : '  '}
-              {item.key} {item.label}
+              {item.key} {noun !== undefined && item.screen === 'devices' ? `Connected ${noun.many}` : item.label}
             </Text>
           );
         })}
