@@ -5,7 +5,7 @@
 import './production-env.js';
 import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
-import { EXIT, LantopError, RouterError, UsageError, exitCodeOf } from './errors.js';
+import { EXIT, LantopError, RouterError, exitCodeOf } from './errors.js';
 import { actions } from './app/actions.js';
 import { quotaActions } from './app/quota-commands.js';
 import { alertActions } from './app/alert-commands.js';
@@ -16,6 +16,7 @@ import { scheduleActions } from './app/report-schedule-commands.js';
 import { registerServiceCommands } from './app/service-cli.js';
 import { registerCounterCommands } from './app/counter-cli.js';
 import { addMqttOptions } from './app/serve-mqtt.js';
+import { APP_ROUTERS_HELP } from './app/multi-app-help.js';
 import { PROFILE_KEYS } from './config/profiles.js';
 import { sanitizeText } from './sanitize.js';
 import type { GlobalFlags } from './config/resolve.js';
@@ -51,12 +52,9 @@ function buildProgram(run: (action: Action, cmd: Command, args: string[]) => Pro
     .showHelpAfterError('(run `lantop --help` for usage)')
     .exitOverride();
 
-  program.allowExcessArguments(true).action(async function (this: Command) {
-    const [unknown] = this.args;
-    if (unknown !== undefined) {
-      throw new UsageError(`unknown command '${sanitizeText(unknown, 40)}'.`, 'Run `lantop --help` to see the commands.');
-    }
-    await run(actions.app, this, []);
+  // The app's own words (an unknown command; issue 20's --routers/--all) are read by app/multi-app.ts.
+  program.allowExcessArguments(true).allowUnknownOption().addHelpText('after', APP_ROUTERS_HELP).action(async function (this: Command) {
+    await run(actions.app, this, this.args);
   });
 
   const sub = (name: string, description: string) => program.command(name).description(description).exitOverride();

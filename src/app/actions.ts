@@ -97,8 +97,12 @@ async function plainSnapshot(ctx: CommandContext, controller: LiveRouterControll
 }
 
 export const actions = {
-  async app(ctx) {
+  async app(ctx, _options, args) {
     const services = createServices(ctx);
+    // `lantop --routers a,b` / `--all` (issue 20): every router at once (multi-app.ts reads the words).
+    const { appRouterFlags, appRouterNames, runMultiApp } = await import('./multi-app.js');
+    const names = appRouterNames(services, appRouterFlags(args));
+    if (names !== null) return runMultiApp(ctx, services, names);
     if (services.settings.host === null) throw new UsageError('No router address given.', 'Pass --host ADDRESS (or set LANTOP_HOST), or try `lantop demo` to see lantop on an emulated router.');
     return runInteractive(ctx, services);
   },

@@ -3,6 +3,7 @@
 // (config, completion, alert channels, help) run as they are; every other command says it does not
 // work in users mode yet, before it logs in anywhere.
 import { UsageError } from '../errors.js';
+import { sanitizeText } from '../sanitize.js';
 import { resolveMode } from '../config/resolve.js';
 import type { Action, CommandContext } from './context.js';
 import { createServices, noteCleartextTelnet, type Services } from './services.js';
@@ -87,8 +88,10 @@ const USERS_ACTIONS: Record<string, Action> = {
 };
 
 /** The app (`lantop --mode users`): users as the rows; quotas deny through sshd (user-deny.ts). */
-const usersApp: Action = async (ctx, options) => {
-  if (options.all === true || options.routers !== undefined) throw new UsageError('--routers/--all are not yet in users mode.', 'Watch one gateway at a time with --mode users.');
+const usersApp: Action = async (ctx, _options, args) => {
+  // The program's leftover words (cli.ts): --routers/--all, or an unknown command.
+  if (args.some((a) => a === '--routers' || a.startsWith('--routers=') || a === '--all')) throw new UsageError('--routers/--all are not yet in users mode.', 'Watch one gateway at a time with --mode users.');
+  if (args.length > 0) throw new UsageError(`unknown ${args[0]!.startsWith('-') ? 'option' : 'command'} '${sanitizeText(args[0]!, 40)}'.`, 'Run `lantop --help` to see the commands.');
   const services = createServices(ctx);
   if (services.settings.host === null) throw new UsageError('No gateway address given.', 'Pass --host ADDRESS (or --host local on the gateway itself).');
   noteCleartextTelnet(services);

@@ -9,6 +9,7 @@ import { EXIT_INTERRUPTED } from './use-app.js';
 import { CURSOR_HOME, ENTER_ALTERNATE_SCREEN, LEAVE_ALTERNATE_SCREEN } from './first-frame.js';
 import { TerminalSurface, TerminalSurfaceContext } from './terminal-surface.js';
 import { GlyphModeContext, glyphModeFor, type GlyphMode } from './glyph-mode.js';
+import type { RouterSet } from './router-set.js';
 
 export interface RunAppOptions {
   controller: RouterController;
@@ -31,6 +32,8 @@ export interface RunAppOptions {
   hasFirstFrame?: boolean;
   /** Braille, blocks or ASCII charts (default: from the locale, TERM and LANTOP_GLYPHS, glyph-mode.ts). */
   glyphMode?: GlyphMode;
+  /** Several routers at once (issue 20, `lantop --routers a,b`); `controller` is then the first's. */
+  routers?: RouterSet;
 }
 
 export async function runApp(options: RunAppOptions): Promise<number> {
@@ -51,6 +54,7 @@ export async function runApp(options: RunAppOptions): Promise<number> {
         onPassword={options.onPassword}
         telnetWarning={options.telnetWarning}
         now={options.now}
+        {...(options.routers !== undefined ? { routers: options.routers } : {})}
         onExit={(code) => {
           exitCode = code;
         }}

@@ -1,12 +1,15 @@
 // Which screen is showing, whether help is open, and where the menu cursor was. The connections
 // screen (issue 19) is no menu entry: Enter on a live row opens it for that device, and back
-// returns to the live screen.
-export type ScreenId = 'connect' | 'menu' | 'devices' | 'live' | 'setup' | 'flush' | 'history' | 'quotas' | 'connections' | 'counters';
+// returns to the live screen. With several routers (issue 20) the live screen shows them combined
+// or one at a time, and a menu action first asks which router ('pick': use-router-select-state.ts).
+import { cancelPick, choosePick, initialRouterSelection, movePick, nextLiveView, pickAt, startPick, withLiveRouter, type RouterSelection } from './use-router-select-state.js';
+
+export type ScreenId = 'connect' | 'menu' | 'devices' | 'live' | 'setup' | 'flush' | 'history' | 'quotas' | 'connections' | 'counters' | 'pick';
 
 export interface MenuItem {
   key: string;
   label: string;
-  screen: Exclude<ScreenId, 'connect' | 'menu' | 'connections'>;
+  screen: Exclude<ScreenId, 'connect' | 'menu' | 'connections' | 'pick'>;
 }
 
 /** The device whose connections are shown: its identity and a display-safe name. */
@@ -31,6 +34,8 @@ export interface AppState {
   menuIndex: number;
   /** The device of the connections screen (set while it shows); absent: none. */
   device?: ConnectionsTarget | null;
+  /** Several routers (issue 20): which one each screen shows; absent with one router. */
+  routers?: RouterSelection;
 }
 
 export type AppAction =
@@ -44,9 +49,20 @@ export type AppAction =
   | { type: 'menuMove'; by: number }
   | { type: 'menuSelect'; index: number }
   | { type: 'toggleHelp' }
-  | { type: 'closeHelp' };
+  | { type: 'closeHelp' }
+  /** Several routers: r on the live screen (combined → router 1 → … → combined). */
+  | { type: 'routerView' }
+  /** The router picker: move, put the cursor on a router, open the screen on it. */
+  | { type: 'pickMove'; by: number }
+  | { type: 'pickSelect'; index: number }
+  | { type: 'pickChoose' };
 
 export const initialAppState: AppState = { screen: 'connect', isHelpOpen: false, menuIndex: 0 };
+
+/** Several routers: each logs in on its own, so the app starts at the menu (no connect screen). */
+export function initialMultiAppState(count: number): AppState {
+  return { screen: 'menu', isHelpOpen: false, menuIndex: 0, routers: initialRouterSelection(count) };
+}
 
 export function appReducer(state: AppState, action: AppAction): AppState {
   switch (action.type) {
@@ -55,16 +71,25 @@ export function appReducer(state: AppState, action: AppAction): AppState {
     case 'open': {
       if (state.screen === 'connect') return state;
       const index = MENU_ITEMS.findIndex((item) => item.screen === action.screen);
-      return { ...state, screen: action.screen, menuIndex: index === -1 ? state.menuIndex : index, isHelpOpen: false };
+      const menuIndex = index === -1 ? state.menuIndex : index;
+      if (state.routers !== undefined && action.screen !== 'live') {
+        const { selection, opens } = startPick(state.routers, action.screen);
+        return { ...state, screen: opens ?? 'pick', menuIndex, routers: selection, isHelpOpen: false };
+      }
+      return { ...state, screen: action.screen, menuIndex, isHelpOpen: false };
     }
     case 'openSelected': {
       const item = MENU_ITEMS[state.menuIndex];
       return item ? appReducer(state, { type: 'open', screen: item.screen }) : state;
     }
     case 'openConnections':
-      return state.screen === 'live' ? { ...state, screen: 'connections', device: action.device, isHelpOpen: false } : state;
+      if (state.screen !== 'live') return state;
+      // Several routers: only a router's own live view has device rows to open.
+      if (state.routers !== undefined) return state.routers.live === null ? state : { ...state, screen: 'connections', device: action.device, routers: withLiveRouter(state.routers), isHelpOpen: false };
+      return { ...state, screen: 'connections', device: action.device, isHelpOpen: false };
     case 'back':
       if (state.screen === 'connections') return { ...state, screen: 'live', device: null, isHelpOpen: false };
+      if (state.screen === 'pick' && state.routers !== undefined) return { ...state, screen: 'menu', routers: cancelPick(state.routers), isHelpOpen: false };
       return state.screen === 'connect' || state.screen === 'menu' ? state : { ...state, screen: 'menu', isHelpOpen: false };
     case 'menuMove': {
       const count = MENU_ITEMS.length;
@@ -76,5 +101,16 @@ export function appReducer(state: AppState, action: AppAction): AppState {
       return { ...state, isHelpOpen: !state.isHelpOpen };
     case 'closeHelp':
       return state.isHelpOpen ? { ...state, isHelpOpen: false } : state;
+    case 'routerView':
+      return state.screen === 'live' && state.routers !== undefined ? { ...state, routers: nextLiveView(state.routers) } : state;
+    case 'pickMove':
+      return state.screen === 'pick' && state.routers !== undefined ? { ...state, routers: movePick(state.routers, action.by) } : state;
+    case 'pickSelect':
+      return state.screen === 'pick' && state.routers !== undefined ? { ...state, routers: pickAt(state.routers, action.index) } : state;
+    case 'pickChoose': {
+      if (state.screen !== 'pick' || state.routers === undefined) return state;
+      const { selection, opens } = choosePick(state.routers);
+      return opens === null ? state : { ...state, screen: opens, routers: selection, isHelpOpen: false };
+    }
   }
 }

@@ -71,6 +71,21 @@ const SCREEN_KEYS: Record<ScreenId, ReadonlyArray<readonly [string, string]>> = 
     ['q / Esc', 'back to the menu'],
   ],
   counters: [['q / Esc', 'back to the menu']],
+  pick: [
+    ['↑ ↓ / j k', 'move'],
+    ['1 … 9', 'put the cursor on that router'],
+    ['Enter', 'open the screen on the highlighted router'],
+    ['q / Esc', 'back to the menu'],
+  ],
+};
+
+// Several routers (issue 20): the live screen's view switch, and what the menu does first.
+const MULTI_ROUTER_KEYS: Partial<Record<ScreenId, ReadonlyArray<readonly [string, string]>>> = {
+  live: [['r', "next view: all routers combined → each router's own live usage → combined"]],
+  menu: [['(several routers)', 'an entry that acts on one router asks which first']],
+};
+const MULTI_ROUTER_NOTES: Partial<Record<ScreenId, string>> = {
+  live: 'combined: one row per device and router, a subtotal per router, and a total that counts each byte once ("via" rows of a router behind another are not added)',
 };
 
 // What a screen shows that no key explains: one line each, under the keys.
@@ -84,9 +99,10 @@ const GLOBAL_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['Ctrl-C', 'exit lantop at once (the terminal is restored)'],
 ];
 
-export function HelpOverlay({ screen }: { screen: ScreenId }) {
+export function HelpOverlay({ screen, isMultiRouter = false }: { screen: ScreenId; isMultiRouter?: boolean }) {
   const theme = useTheme();
-  const entries = [...SCREEN_KEYS[screen], ...GLOBAL_KEYS];
+  const entries = [...(isMultiRouter ? (MULTI_ROUTER_KEYS[screen] ?? []) : []), ...SCREEN_KEYS[screen], ...GLOBAL_KEYS];
+  const note = (isMultiRouter ? MULTI_ROUTER_NOTES[screen] : undefined) ?? SCREEN_NOTES[screen];
   const keyWidth = Math.max(...entries.map(([k]) => k.length));
   return (
     <Box flexDirection="column">
@@ -97,9 +113,9 @@ export function HelpOverlay({ screen }: { screen: ScreenId }) {
             <Text {...theme.accent}>{keys.padEnd(keyWidth)}</Text>  {what}
           </Text>
         ))}
-        {SCREEN_NOTES[screen] ? (
+        {note ? (
           <Text wrap="truncate-end" {...theme.dim}>
-            {SCREEN_NOTES[screen]}
+            {note}
           </Text>
         ) : null}
       </Box>

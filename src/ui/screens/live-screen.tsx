@@ -23,6 +23,8 @@ import { useTheme } from '../theme.js';
 import { liveViewportRows } from './live-lines.js';
 import { LiveView } from './live-view.js';
 import { useLiveKeys, type SelectedDevice } from './use-live.js';
+import { ROUTER_VIEW_KEY } from './use-combined.js';
+import { useKeys } from '../use-keys.js';
 
 export { LIVE_COLUMNS, type LiveColumn } from './live-lines.js';
 export type { SelectedDevice } from './use-live.js';
@@ -36,19 +38,26 @@ export interface LiveScreenProps {
   onBack: () => void;
   /** Enter on a row: show that device's connections (the app keeps this screen mounted, hidden). */
   onOpenConnections?: (device: SelectedDevice) => void;
+  /** Several routers (issue 20): which one this is, before its address ("office 2/3"). */
+  routerTag?: string;
+  /** Several routers: key r shows the next view (the next router, or all combined). */
+  onRouterView?: () => void;
+  /** Several routers: the router's state while it is not up ("✗ down (reason)"), display-safe. */
+  routerState?: string;
 }
 
 const NO_LINES: StyledLine[] = [];
 const noSubscription = () => () => undefined;
 const noLines = () => NO_LINES;
 
-export function LiveScreen({ controller, now, isInputActive, isVisible = isInputActive, onBack, onOpenConnections }: LiveScreenProps) {
+export function LiveScreen({ controller, now, isInputActive, isVisible = isInputActive, onBack, onOpenConnections, routerTag, onRouterView, routerState }: LiveScreenProps) {
   const theme = useTheme();
   const { columns: width, rows } = useTerminalSize();
   const surface = useContext(TerminalSurfaceContext);
   const isScreenReader = useIsScreenReaderEnabled();
   const isDirect = surface !== null && !isScreenReader;
-  const context = { label: controller.label, protocol: controller.protocol, now, theme, isStyled: isInkStyled, width, rows, noun: controller.subjectNoun };
+  const label = routerTag === undefined ? controller.label : `${routerTag} · ${controller.label} · r next view${routerState === undefined ? '' : ` · ${routerState}`}`;
+  const context = { label, protocol: controller.protocol, now, theme, isStyled: isInkStyled, width, rows, noun: controller.subjectNoun };
   const [view] = useState(() => new LiveView(context));
   view.configure(context);
 
@@ -70,6 +79,10 @@ export function LiveScreen({ controller, now, isInputActive, isVisible = isInput
     unblockDevice: (identity) => controller.unblockDevice(identity),
     onOpen: onOpenConnections,
   });
+  // r is free on this screen; while the block prompt asks, keys belong to it.
+  useKeys((input, key) => {
+    if (input === ROUTER_VIEW_KEY && !key.ctrl && view.current.block?.kind !== 'ask') onRouterView?.();
+  }, isInputActive && onRouterView !== undefined);
 
   // Ink's frame stays below the last row (where a full frame would scroll the screen).
   const height = Math.max(1, rows - 1);
