@@ -1,15 +1,12 @@
 // The real RouterController behind the Ink app: one router connection, one monitor, the history
 // store. Screens call these methods; nothing here renders.
-import { lastHoursSpec, shiftedPeriod } from '../domain/periods.js';
-import { GRANULARITY_MS } from '../domain/chart-resolution.js';
-import { alignSeries, chartWindow } from '../domain/report-document-builder.js';
 import type { Snapshot } from '../domain/snapshot.js';
 import { RouterError } from '../errors.js';
 import { sanitizeText } from '../sanitize.js';
 import type { HistoryStore } from '../store/history-store.js';
 import type { OpenRouter } from './open-router.js';
 import { startMonitor, type Monitor } from './monitor.js';
-import { periodSpec } from './history-report.js';
+import { loadHistoryView } from './history-view.js';
 import type { Services } from './services.js';
 import type { ApplyResult, BlockActionResult, DiscoveredHost, HistoryPeriod, HistoryQuery, HistoryView, QuotaInput, QuotasView, RouterController, RulePlanView } from './types.js';
 import type { AlertDispatcher } from '../notify/dispatcher.js';
@@ -25,9 +22,6 @@ export interface ControllerOptions {
   /** The alert channels for the quota enforcer (issue 16; the app: Services.openAlerts; the demo: none). */
   openAlerts?: Services['openAlerts'];
 }
-
-/** The History screen's `h` view: the last this many hours, per minute (issue 17). */
-const HISTORY_HOURS = 6;
 
 export class LiveRouterController implements RouterController {
   private router: OpenRouter | null = null;
@@ -65,7 +59,7 @@ export class LiveRouterController implements RouterController {
     this.router = await this.options.services.open();
     // Poll from the start, not only while the live screen is open: history records while the
     // user looks at other screens, and a managed router gets its rules at once.
-    void this.ensureMonitor();
+    this.ensureMonitor().catch(() => undefined /* never an unhandled rejection: a failed login shows on the connect screen, and quotas() awaits it again */);
   }
 
   private async ready(): Promise<OpenRouter> {
@@ -117,7 +111,7 @@ export class LiveRouterController implements RouterController {
 
   watch(listener: (snapshot: Snapshot) => void): () => void {
     this.listeners.add(listener);
-    void this.ensureMonitor();
+    this.ensureMonitor().catch(() => undefined /* never an unhandled rejection: a failed login shows on the connect screen, and quotas() awaits it again */);
     const last = this.monitor?.snapshot;
     if (last) listener(last);
     return () => {
@@ -151,38 +145,7 @@ export class LiveRouterController implements RouterController {
    * series and, when asked, one device's, at chart-resolution's granularity for the period.
    */
   async history(period: HistoryPeriod, query: HistoryQuery = {}): Promise<HistoryView> {
-    const store = this.options.store;
-    if (store === null) throw new RouterError('History is not available: no database.', 'Pass --db PATH or check the data directory is writable.');
-    const now = this.options.services.clock.now();
-    const offset = query.offset ?? 0;
-    if (!Number.isInteger(offset)) throw new RangeError(`history offset must be an integer, got ${String(offset)}`);
-    const spec = period === 'hours' ? lastHoursSpec(now, HISTORY_HOURS) : periodSpec({ period });
-    const range = shiftedPeriod(spec, now, offset);
-    const routerId = store.findRouter(this.options.services.key);
-    const report = routerId === null ? null : store.hostTotals(routerId, range.startMs, range.endMs);
-    const window = chartWindow(spec, range, report, now);
-    const { granularity, bucketStartsMs } = window;
-    const first = bucketStartsMs[0];
-    const last = bucketStartsMs[bucketStartsMs.length - 1];
-    const seriesOf = (identity: string | null) =>
-      alignSeries(routerId === null || first === undefined || last === undefined ? [] : store.series(routerId, identity, first, last + GRANULARITY_MS[granularity], granularity), bucketStartsMs);
-    const rows = (report?.hosts ?? []).map((h) => ({ identity: h.identity, ip: h.ip, mac: h.mac, hostname: h.hostname === null ? null : sanitizeText(h.hostname, 255), downBytes: h.downBytes, upBytes: h.upBytes }));
-    const identity = query.identity ?? null;
-    const named = identity === null ? undefined : rows.find((r) => r.identity === identity);
-    return {
-      period,
-      startMs: range.startMs,
-      endMs: range.endMs,
-      rows,
-      totals: report?.totals ?? { downBytes: 0, upBytes: 0 },
-      offset,
-      chart: {
-        granularity,
-        bucketStartsMs,
-        total: seriesOf(null),
-        device: identity === null ? null : { identity, name: sanitizeText(named?.hostname ?? named?.ip ?? identity, 64), ...seriesOf(identity) },
-      },
-    };
+    return loadHistoryView(this.options.store, this.options.services.key, this.options.services.clock.now(), period, query);
   }
 
   /** The quota enforcer, once the monitor runs (issue 16). */
