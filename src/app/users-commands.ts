@@ -95,7 +95,7 @@ export async function runUsersSetup(services: Services, options: { dryRun?: bool
     if (options.dryRun) {
       const planned = await poller.poll({ apply: false });
       services.io.stdout.write(planned.commands.length === 0 ? '' : planned.commands.join('\n') + '\n');
-      if (planned.commands.length === 0) services.io.stderr.write('Nothing to do: the users chain already counts the live sessions.\n');
+      if (planned.commands.length === 0) services.io.stderr.write(`Nothing to do: ${poller.backend.where} already counts the live sessions.\n`);
       return EXIT.ok;
     }
     // Recorded like a usage poll: a session that ended since is read a last time here, then its rules go.
@@ -111,7 +111,7 @@ export async function runUsersSetup(services: Services, options: { dryRun?: bool
       store.close();
     }
     for (const n of result.snapshot.notices) services.io.stderr.write(`note: ${n.text}\n`);
-    services.io.stderr.write(`Users mode: ${result.commands.length} command(s) applied; LANTOP_USERS (from INPUT and OUTPUT) counts ${poller.tracker.sessions().length} session(s). \`lantop usage --mode users\` keeps it in step with the sessions; \`lantop teardown --mode users\` removes it.\n`);
+    services.io.stderr.write(`Users mode: ${result.commands.length} command(s) applied; ${poller.backend.where} counts ${poller.tracker.sessions().length} session(s). \`lantop usage --mode users\` keeps it in step with the sessions; \`lantop teardown --mode users\` removes it.\n`);
     return EXIT.ok;
   });
 }
@@ -124,7 +124,7 @@ export async function runUsersTeardown(services: Services, options: { dryRun?: b
     const io = services.io;
     const lines = commands.map(shellLine);
     if (commands.length === 0) {
-      io.stderr.write('Nothing to do: the gateway has no users chain (teardown).\n');
+      io.stderr.write(`Nothing to do: the gateway has no ${poller.backend.kind === 'nftables' ? 'users table' : 'users chain'} (teardown).\n`);
       return EXIT.ok;
     }
     if (options.dryRun) {
@@ -140,7 +140,7 @@ export async function runUsersTeardown(services: Services, options: { dryRun?: b
       }
     }
     const applied = await poller.send(commands);
-    io.stderr.write(`Removed: ${applied.length} command(s) applied (the users chain and its INPUT/OUTPUT jumps).\n`);
+    io.stderr.write(`Removed: ${applied.length} command(s) applied (${poller.backend.where}, out).\n`);
     return EXIT.ok;
   });
 }
