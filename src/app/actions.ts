@@ -46,7 +46,7 @@ async function runInteractive(ctx: CommandContext, services: Services, intervalM
     options.prepare?.(store);
     let typed: string | null = null;
     controller = new LiveRouterController({
-      services: { ...services, password: { isKnown: password.isKnown, get: async () => typed ?? password.get() } },
+      services: services.withPassword({ isKnown: password.isKnown, get: async () => typed ?? password.get() }),
       store,
       ...(intervalMs !== undefined ? { intervalMs } : {}),
       // The demo's alerts stay on its notice line: the user's channels would get emulated devices' alerts.

@@ -56,6 +56,8 @@ export interface Services extends RouterServices {
   forProfile(name: string): RouterServices;
   /** The configured alert channels behind one dispatcher (issue 16); null when none is configured. The caller closes it. */
   openAlerts(onReport: (text: string) => void): AlertDispatcher | null;
+  /** The same services logging in with `password` (the app's own password prompt). */
+  withPassword(password: PasswordSource): Services;
 }
 
 export interface ServiceParts {
@@ -116,6 +118,7 @@ export function servicesOf(parts: ServiceParts): Services {
     openHistory: () => HistoryStore.open({ path: parts.settings.dbPath ?? defaultHistoryPath(parts.env) }),
     note: (text) => parts.io.stderr.write(`note: ${text}\n`),
     openAlerts: (onReport) => openAlertDispatcher({ env: parts.env, onReport: (report) => onReport(describeReport(report)) }),
+    withPassword: (password) => servicesOf({ ...parts, password }),
     forProfile:
       parts.forProfile ??
       ((name) => {

@@ -31,7 +31,7 @@ export async function runUsersApp(ctx: CommandContext, services: Services, optio
     store = services.openHistory();
     let typed: string | null = null;
     controller = new UsersController({
-      services: { ...services, password: { isKnown: password.isKnown, get: async () => typed ?? password.get() } },
+      services: services.withPassword({ isKnown: password.isKnown, get: async () => typed ?? password.get() }),
       store,
       ...(options.intervalMs !== undefined ? { intervalMs: options.intervalMs } : {}),
       ...(options.makeEnforcer !== undefined ? { makeEnforcer: options.makeEnforcer } : {}),

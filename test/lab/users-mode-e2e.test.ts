@@ -26,13 +26,12 @@
 // Needs root and the gateway lab's packages; otherwise skipped with one loud line.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HOSTILE_USER, gatewaySkipReason, startGatewayLab, type GatewayLab, type GatewaySession, type PortCounts } from './gateway-lab.js';
 import { CLI_PATH } from './lantop-cli.js';
-import { Watcher, type PerUser, type UsersDoc } from './users-cli.js';
+import { Watcher, runCliOnce, type PerUser, type UsersDoc } from './users-cli.js';
 
 const labSkip = gatewaySkipReason();
 const skip = labSkip !== false ? labSkip : existsSync(CLI_PATH) ? false : 'dist/cli.js is not built (npm run build)';
@@ -58,19 +57,7 @@ describe('users mode end to end (gateway lab, real CLI)', { skip }, () => {
 
   const argv = (args: readonly string[]) => [CLI_PATH, '--host', lab.gatewayConsoleIp, '--protocol', 'ssh', '--user', 'root', '--mode', 'users', '--timeout', '10000', '--db', join(dir, 'history.sqlite'), '--no-color', ...args];
   const env = (): NodeJS.ProcessEnv => ({ ...process.env, LANTOP_PASSWORD: lab.root.password, LANTOP_CONFIG_DIR: join(dir, 'config'), NO_COLOR: '1' });
-  const runCli = (args: readonly string[]) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, argv(args), { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      child.on('exit', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-    });
+  const runCli = (args: readonly string[]) => runCliOnce(argv(args), env());
   const watch = () => {
     const w = new Watcher(argv(['usage', '--json', '--watch', '--interval', '1000']), env());
     watchers.push(w);
