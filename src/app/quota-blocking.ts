@@ -8,6 +8,7 @@ import { checkNeverBlock, neverBlockFactsOf, type NeverBlockFacts } from '../dom
 import type { Quota } from '../domain/quota.js';
 import { isUnattributedIdentity, type HostUsage } from '../domain/snapshot.js';
 import { sanitizeText } from '../sanitize.js';
+import { USER_IDENTITY_PREFIX } from '../domain/user-usage.js';
 import type { BlockEntry, BlockTarget } from '../router/backends/block.js';
 import type { KnownHost, QuotaStore } from '../store/quota-store.js';
 
@@ -39,6 +40,8 @@ export function deviceFacts(identity: string, hosts: readonly HostUsage[], known
   if (live) return { identity, mac: live.mac, addresses: [...live.addresses], name: live.hostname };
   const stored = known.find((h) => h.identity === identity);
   if (stored) return { identity, mac: stored.mac, addresses: [stored.ip], name: stored.hostname };
+  // Users mode (issue 18): a user is known by name alone.
+  if (identity.startsWith(USER_IDENTITY_PREFIX)) return { identity, mac: null, addresses: [], name: identity.slice(USER_IDENTITY_PREFIX.length) };
   const ip = identity.startsWith('ip:') ? identity.slice(3) : null;
   return { identity, mac: ip === null ? identity : null, addresses: ip === null ? [] : [ip], name: null };
 }
@@ -116,7 +119,7 @@ function errorText(error: unknown): string {
 /** Checks never-block, blocks on the router, writes the audit row; the alert event to send. */
 export async function blockDevice(
   request: BlockRequest,
-  parts: { client: BlockPort; guard: BlockGuard; hosts: readonly HostUsage[]; audit: Pick<QuotaStore, 'addAudit'> },
+  parts: { client: BlockPort; guard: BlockGuard; hosts: readonly HostUsage[]; audit: Pick<QuotaStore, 'addAudit'>; words?: BlockWords },
 ): Promise<BlockResult> {
   const { device } = request;
   const refusal = await parts.guard.refusal(device, parts.hosts);
@@ -138,10 +141,18 @@ export async function blockDevice(
     by: request.by,
     untilMs: request.untilMs,
   });
-  return { kind: 'blocked', entries: outcome.entries, notes: outcome.notes.map((n) => sanitizeText(n, 200)), event: blockEvent('block', request) };
+  return { kind: 'blocked', entries: outcome.entries, notes: outcome.notes.map((n) => sanitizeText(n, 200)), event: blockEvent('block', request, parts.words) };
 }
 
-export function blockEvent(kind: 'block' | 'unblock', request: Omit<BlockRequest, 'untilMs'> & { untilMs: number | null }): AlertEvent {
+/** How a block is put in words: devices are blocked; users mode's users are denied SSH logins. */
+export interface BlockWords {
+  blocked: string;
+  unblocked: string;
+}
+
+export const DEVICE_BLOCK_WORDS: BlockWords = { blocked: 'blocked', unblocked: 'unblocked' };
+
+export function blockEvent(kind: 'block' | 'unblock', request: Omit<BlockRequest, 'untilMs'> & { untilMs: number | null }, words: BlockWords = DEVICE_BLOCK_WORDS): AlertEvent {
   const name = displayName(request.device);
   return {
     kind,
@@ -156,7 +167,7 @@ export function blockEvent(kind: 'block' | 'unblock', request: Omit<BlockRequest
     periodStartMs: null,
     resetMs: null,
     untilMs: request.untilMs,
-    message: sanitizeText(`${name} ${kind === 'block' ? 'blocked' : 'unblocked'}: ${request.reason}`, 300),
+    message: sanitizeText(`${name} ${kind === 'block' ? words.blocked : words.unblocked}: ${request.reason}`, 300),
   };
 }
 

@@ -15,7 +15,7 @@ import { sanitizeText } from '../sanitize.js';
 import type { HistoryStore } from '../store/history-store.js';
 import type { KnownHost } from '../store/quota-store.js';
 import type { BlockEntry } from '../router/backends/block.js';
-import { blockDevice, blockedUntil, movedBlocks, blockEvent, blockIdentities, deviceFacts, displayName, NeverBlockGuard, type BlockGuard, type BlockPort, type ConnectionEnds } from './quota-blocking.js';
+import { blockDevice, blockedUntil, movedBlocks, blockEvent, blockIdentities, deviceFacts, displayName, NeverBlockGuard, DEVICE_BLOCK_WORDS, type BlockGuard, type BlockPort, type BlockWords, type ConnectionEnds } from './quota-blocking.js';
 import { evaluateQuotas } from './quota-usage.js';
 
 export const QUOTA_CHECK_INTERVAL_MS = 10_000;
@@ -34,6 +34,8 @@ export interface QuotaEnforcerOptions {
   neverBlock: readonly string[];
   /** Who may be blocked; default: the never-block rules of devices mode (NeverBlockGuard). */
   guard?: BlockGuard;
+  /** How blocks are put in words (users mode: "denied SSH logins"); default: blocked/unblocked. */
+  words?: BlockWords;
   /** How long a quota's block lasts (users mode: setting denyFor); absent or null: until the quota's period ends. */
   blockForMs?: number | null;
   zone?: LocalZone;
@@ -63,11 +65,13 @@ export class QuotaEnforcer {
   /** The last failure of a repeating router read, so a router that cannot list blocks says so once. */
   private lastFailure: string | null = null;
   private readonly guard: BlockGuard;
+  private readonly words: BlockWords;
   private readonly checkIntervalMs: number;
   private readonly expiryIntervalMs: number;
 
   constructor(private readonly options: QuotaEnforcerOptions) {
     this.guard = options.guard ?? new NeverBlockGuard(options.client, options.session, options.neverBlock);
+    this.words = options.words ?? DEVICE_BLOCK_WORDS;
     this.checkIntervalMs = options.checkIntervalMs ?? QUOTA_CHECK_INTERVAL_MS;
     this.expiryIntervalMs = options.expiryIntervalMs ?? BLOCK_EXPIRY_INTERVAL_MS;
   }
@@ -140,7 +144,7 @@ export class QuotaEnforcer {
       const reason = `the device's address changed to ${addresses.join(', ')}: blocked there too${origin ? ` (${origin.reason})` : ''}`;
       const result = await blockDevice(
         { device, untilMs, nowMs: now, routerKey, reason: sanitizeText(reason, 300), quotaId: origin?.quotaId ?? null, by: origin?.by ?? 'quota' },
-        { client: this.options.client, guard: this.guard, hosts: this.hosts, audit: store.quotas },
+        { client: this.options.client, guard: this.guard, hosts: this.hosts, audit: store.quotas, words: this.words },
       );
       if (result.kind === 'blocked') {
         this.setBlocks(result.entries);
@@ -185,7 +189,7 @@ export class QuotaEnforcer {
       const device = deviceFacts(identity, this.hosts, known);
       const result = await blockDevice(
         { device, untilMs: now + durationMs, nowMs: now, routerKey: this.options.routerKey, reason: 'blocked by hand in the app', quotaId: null, by: 'hand' },
-        { client: this.options.client, guard: this.guard, hosts: this.hosts, audit: this.options.store.quotas },
+        { client: this.options.client, guard: this.guard, hosts: this.hosts, audit: this.options.store.quotas, words: this.words },
       );
       if (result.kind !== 'blocked') {
         this.notice(result.kind === 'refused' ? 'warn' : 'error', result.reason);
@@ -193,7 +197,7 @@ export class QuotaEnforcer {
       }
       this.setBlocks(result.entries);
       this.alert(result.event, 'warn');
-      return { isDone: true, message: `${displayName(device)} blocked until ${clockTime(now + durationMs)}.` };
+      return { isDone: true, message: `${displayName(device)} ${this.words.blocked} until ${clockTime(now + durationMs)}.` };
     }, { isDone: false, message: 'the block did not run' });
   }
 
@@ -212,8 +216,8 @@ export class QuotaEnforcer {
       }
       const request = { device, nowMs: now, routerKey: this.options.routerKey, reason: 'unblocked by hand in the app', quotaId: null, by: 'hand' as const, untilMs: null };
       this.options.store.quotas.addAudit({ atMs: now, routerKey: request.routerKey, action: 'unblock', identity, addresses: device.addresses, reason: request.reason, quotaId: null, by: 'hand', untilMs: null });
-      this.alert(blockEvent('unblock', request), 'info');
-      return { isDone: true, message: `${displayName(device)} unblocked.` };
+      this.alert(blockEvent('unblock', request, this.words), 'info');
+      return { isDone: true, message: `${displayName(device)} ${this.words.unblocked}.` };
     }, { isDone: false, message: 'the unblock did not run' });
   }
 
@@ -273,7 +277,7 @@ export class QuotaEnforcer {
         const by = origin?.by ?? 'quota';
         store.quotas.addAudit({ atMs: now, routerKey, action: 'expired', identity, addresses: entry.addresses, reason: 'the block ended', quotaId, by, untilMs: entry.untilMs });
         const device = deviceFacts(identity, this.hosts, []);
-        this.alert(blockEvent('unblock', { device, nowMs: now, routerKey, reason: 'the block ended', quotaId, by, untilMs: entry.untilMs }), 'info');
+        this.alert(blockEvent('unblock', { device, nowMs: now, routerKey, reason: 'the block ended', quotaId, by, untilMs: entry.untilMs }, this.words), 'info');
       }
       this.setBlocks(entries);
       this.lastFailure = null;
@@ -319,7 +323,7 @@ export class QuotaEnforcer {
       const device = deviceFacts(identity, this.hosts, known);
       const result = await blockDevice(
         { device, untilMs, nowMs: now, routerKey: this.options.routerKey, reason, quotaId: quota.id, by: 'quota' },
-        { client: this.options.client, guard: this.guard, hosts: this.hosts, audit: this.options.store.quotas },
+        { client: this.options.client, guard: this.guard, hosts: this.hosts, audit: this.options.store.quotas, words: this.words },
       );
       if (result.kind === 'blocked') {
         this.setBlocks(result.entries);

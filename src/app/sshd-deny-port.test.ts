@@ -148,3 +148,37 @@ test('denyEndSessions: only the denied user\'s sshd processes are ended; a pid w
     bob.kill('SIGKILL');
   }
 });
+
+test('the users-mode quota enforcer (user-deny.ts) denies by hand in users\' words, audits it, and refuses root', { skip: skip ?? false }, async () => {
+  await resetConfig(debianConfig);
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { HistoryStore } = await import('../store/history-store.js');
+  const { usersEnforcerFor } = await import('./user-deny.js');
+  const { resolveSettings } = await import('../config/resolve.js');
+  const dir = mkdtempSync(join(tmpdir(), 'lantop-deny-enforcer-'));
+  const store = HistoryStore.open({ path: join(dir, 'h.sqlite') });
+  try {
+    const settings = resolveSettings({ host: '198.51.100.129', port: 22, protocol: 'ssh' } as never, {}, undefined, 'default');
+    const enforcer = usersEnforcerFor(
+      { settings, key: '198.51.100.129:22', clock: { now: () => T } },
+      { router: { session: { exec: (command: string) => inNs(command) } } as never, poller: { tracker: { sessions: () => [] } } as never, store, sink: null },
+    );
+    const denied = await enforcer.blockByHand('user:alice', HOUR);
+    assert.equal(denied.isDone, true, denied.message);
+    assert.match(denied.message, /^alice denied SSH logins until \d\d:\d\d\.$/);
+    assert.deepEqual(await deniedBy('alice'), ['alice']);
+    const refused = await enforcer.blockByHand('user:root', HOUR);
+    assert.equal(refused.isDone, false);
+    assert.match(refused.message, /lantop logs in/);
+    const lifted = await enforcer.unblockByHand('user:alice');
+    assert.equal(lifted.message, 'alice allowed to log in again.');
+    assert.deepEqual(await deniedBy('alice'), []);
+    assert.deepEqual(store.quotas.listAudit('users@198.51.100.129:22').map((a) => [a.action, a.identity, a.by]), [['block', 'user:alice', 'hand'], ['unblock', 'user:alice', 'hand']]);
+    enforcer.close();
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -54,6 +54,7 @@ export function usersEnforcerFor(
     sink: parts.sink,
     neverBlock: [],
     guard: new UserDenyGuard(port),
+    words: { blocked: 'denied SSH logins', unblocked: 'allowed to log in again' },
     blockForMs: services.settings.denyForMs,
     ...(parts.onNotice !== undefined ? { onNotice: parts.onNotice } : {}),
   });
