@@ -112,6 +112,8 @@ export function sendPeriod(schedule: ReportSchedule, value: string | undefined, 
 export interface ScheduleSendOptions {
   timeouts?: ChannelTimeouts;
   nowMs?: number;
+  /** The history key reported on, from the router's (users mode: its users key). */
+  keyOf?: (key: string) => string;
 }
 
 /** Sends a schedule's report now, through each of its channels, once; 0 only if all took it. Not recorded. */
@@ -123,9 +125,10 @@ export async function runScheduleSend(ctx: CommandContext, name: string | undefi
   const alerts = new AlertChannelStore(ctx.env);
   const store = services.openHistory();
   try {
-    const router = { key: services.key, label: services.settings.profileName === 'default' ? services.key : services.settings.profileName, profile: services.settings.profileName };
+    const key = extra.keyOf?.(services.key) ?? services.key;
+    const router = { key, label: services.settings.profileName === 'default' ? key : extra.keyOf !== undefined ? `${services.settings.profileName} (users)` : services.settings.profileName, profile: services.settings.profileName };
     const payload = buildReportPayload({ store, router, schedule, period, nowMs });
-    if (payload === null) throw new UsageError(`No history for ${sanitizeText(services.key)} yet; nothing to report.`, 'Run `lantop serve` or `lantop usage --watch` to record some.');
+    if (payload === null) throw new UsageError(`No history for ${sanitizeText(key)} yet; nothing to report.`, 'Run `lantop serve` or `lantop usage --watch` to record some.');
     ctx.stderr.write(`Sending '${sanitizeText(schedule.name, 40)}' for ${payload.router}, ${payload.period.title} (not recorded: serve still sends its own)…\n`);
     let isAllOk = true;
     for (const id of schedule.channels) {

@@ -117,6 +117,11 @@ const USERS_SUBACTIONS: Record<string, Action> = {
   'person add': quotaAction('personAdd'),
   'person list': quotaAction('personList'),
   'person remove': quotaAction('personRemove'),
+  // A schedule's report now, on the users history (list/add/remove only edit reports.json: as they are).
+  'schedule send': async (ctx, options, args) => {
+    const { runScheduleSend } = await import('./report-schedule-commands.js');
+    return runScheduleSend(ctx, args[0], options, { keyOf: usersHistoryKey });
+  },
 };
 
 async function quotas() {
@@ -135,9 +140,10 @@ export function usersModeAction(ctx: Pick<CommandContext, 'flags' | 'env'>, word
   // `serve token` prints serve's access token: no router, no history, the same in either mode.
   if (words.length === 2 && first === 'serve' && words[1] === 'token') return null;
   if (first === undefined) return usersApp;
+  if (first === 'schedule' && words.length === 2 && ['add', 'list', 'remove'].includes(words[1]!)) return null;
   if (first !== undefined && words.length === 1 && USERS_ACTIONS[first] !== undefined) return USERS_ACTIONS[first]!;
   const sub = USERS_SUBACTIONS[words.join(' ')];
   if (sub !== undefined) return sub;
   const name = `\`lantop ${words.join(' ')}\``;
-  throw new UsageError(`${name} is not yet in users mode.`, 'Users mode has the app, `usage` (one-shot or --watch, table or --json), `report` (per-user history), `serve` (/metrics, /api/usage, the live page), `setup`, `teardown`, `quota`/`person` (on users), and `block`/`unblock` (deny over quota) so far; leave --mode users (or LANTOP_MODE) out for the devices commands.');
+  throw new UsageError(`${name} is not yet in users mode.`, 'Users mode has the app, `usage` (one-shot or --watch, table or --json), `report` (per-user history), `serve` (/metrics, /api/usage, the live page), `setup`, `teardown`, `quota`/`person` (on users), `block`/`unblock` (deny over quota) and `schedule` (scheduled reports, sent by `serve`) so far; leave --mode users (or LANTOP_MODE) out for the devices commands.');
 }

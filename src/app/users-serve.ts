@@ -23,6 +23,9 @@ import { reportJsonDocument } from './report-json.js';
 import { loadReportDocument } from './report-document.js';
 import { usersPollerFor } from './users-poller-for.js';
 import { usersEnforcerFor } from './user-deny.js';
+import { startReportScheduler } from './report-scheduler.js';
+import { configuredReportChannels } from './report-delivery.js';
+import { ReportScheduleStore } from '../config/report-schedules.js';
 import { UsersHistory } from './users-history.js';
 import type { UsersPollResult } from './users-mode.js';
 
@@ -145,6 +148,7 @@ export async function runUsersServe(services: Services, options: UsersServeOptio
     const alerts = services.openAlerts((text) => log('warn', text));
     const enforcer = usersEnforcerFor(services, { router, poller, store, sink: alerts, onNotice: (n) => log(n.level === 'info' ? 'info' : 'warn', n.text) });
     let server: UsersServer | null = null;
+    let reports: ReturnType<typeof startReportScheduler> | null = null;
     try {
       server = await startUsersServe({
         pollOnce: async () => {
@@ -168,6 +172,15 @@ export async function runUsersServe(services: Services, options: UsersServeOptio
           reportDocument: (key, spec) => loadReportDocument(store, usersHistoryKey(key), spec, services.clock.now()),
         },
       });
+      // Scheduled reports (docs/reports.md) on the users history, as devices-mode serve sends them.
+      reports = startReportScheduler({
+        store,
+        clock: services.clock,
+        routers: [{ key: usersHistoryKey(services.key), label: `${services.settings.profileName === 'default' ? services.key : services.settings.profileName} (users)`, profile: services.settings.profileName }],
+        schedules: () => new ReportScheduleStore(services.env).list(),
+        channels: () => configuredReportChannels(services.env),
+        onNotice: (text, level = 'warn') => log(level, text),
+      });
       const shownHost = address.host.includes(':') ? `[${address.host}]` : address.host;
       log('info', `users mode: metrics for ${services.label} on http://${shownHost}:${server.port}/metrics, live page on http://${shownHost}:${server.port}/ (Ctrl-C to stop)`);
       await new Promise<void>((resolve) => {
@@ -183,6 +196,7 @@ export async function runUsersServe(services: Services, options: UsersServeOptio
       return EXIT.ok;
     } finally {
       await server?.close();
+      await reports?.close();
       enforcer.close();
       await enforcer.idle();
       await alerts?.close(2000);

@@ -244,7 +244,7 @@ describe('users mode end to end (gateway lab, real CLI)', { skip }, () => {
     const html = await runCli(['report', '--html', '-']);
     assert.equal(html.code, 0, html.stderr);
     assert.match(html.stdout, /alice/);
-    for (const command of [['hosts'], ['schedule', 'list'], ['counter', 'list']]) {
+    for (const command of [['hosts'], ['doctor'], ['counter', 'list']]) {
       const r = await runCli(command);
       assert.equal(r.code, 2, `${command.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, /is not yet in users mode/);
