@@ -55,14 +55,17 @@ const USERS_ACTIONS: Record<string, Action> = {
   },
   async serve(ctx, options) {
     // cli.ts gives --cycle-day and --log-format defaults: only a value other than the default is refused.
-    const refused = [options.routers !== undefined && '--routers', options.mqtt !== undefined && '--mqtt', (options.cycleDay ?? '1') !== '1' && '--cycle-day', (options.logFormat ?? 'text') !== 'text' && '--log-format json'].filter((f): f is string => typeof f === 'string');
+    const refused = [options.routers !== undefined && '--routers', (options.cycleDay ?? '1') !== '1' && '--cycle-day', (options.logFormat ?? 'text') !== 'text' && '--log-format json'].filter((f): f is string => typeof f === 'string');
     if (refused.length > 0) throw new UsageError(`serve ${refused.join(', ')}: not yet in users mode.`, 'Users-mode serve watches one gateway and logs text on stderr (docs/users-mode.md).');
     const services = createServices(ctx);
     noteCleartextTelnet(services);
     const { resolveServeToken } = await import('../config/serve-access.js');
     const { runUsersServe } = await import('./users-serve.js');
     const interval = opt(options, 'interval');
-    return runUsersServe(services, { listen: opt(options, 'listen') ?? '127.0.0.1:9464', ...(interval !== undefined ? { interval } : {}), token: resolveServeToken(ctx.env)?.token ?? null });
+    const { mqttFlagsOf, mqttSinkFactory } = await import('./serve-mqtt.js');
+    const mqtt = mqttFlagsOf(options);
+    const sinkFactories = mqtt === null ? [] : [await mqttSinkFactory(mqtt, ctx.env, (text) => void ctx.stderr.write(`warning: ${text}\n`))];
+    return runUsersServe(services, { listen: opt(options, 'listen') ?? '127.0.0.1:9464', ...(interval !== undefined ? { interval } : {}), token: resolveServeToken(ctx.env)?.token ?? null, sinkFactories });
   },
   async block(ctx, options, args) {
     const services = createServices(ctx);

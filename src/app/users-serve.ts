@@ -24,6 +24,7 @@ import { loadReportDocument } from './report-document.js';
 import { usersPollerFor } from './users-poller-for.js';
 import { usersEnforcerFor } from './user-deny.js';
 import { startReportScheduler } from './report-scheduler.js';
+import type { SinkContext, SnapshotSink } from './serve-lifecycle.js';
 import { configuredReportChannels } from './report-delivery.js';
 import { ReportScheduleStore } from '../config/report-schedules.js';
 import { UsersHistory } from './users-history.js';
@@ -124,6 +125,8 @@ export interface UsersServeOptions {
   listen: string;
   interval?: string;
   token?: string | null;
+  /** Where each poll's snapshot also goes (serve --mqtt: Home Assistant, users as its devices). */
+  sinkFactories?: ReadonlyArray<(context: SinkContext) => SnapshotSink>;
   /** Where SIGINT/SIGTERM come from (tests); default the process. */
   signals?: Pick<NodeJS.EventEmitter, 'on' | 'off'>;
 }
@@ -149,6 +152,9 @@ export async function runUsersServe(services: Services, options: UsersServeOptio
     const enforcer = usersEnforcerFor(services, { router, poller, store, sink: alerts, onNotice: (n) => log(n.level === 'info' ? 'info' : 'warn', n.text) });
     let server: UsersServer | null = null;
     let reports: ReturnType<typeof startReportScheduler> | null = null;
+    const label = services.settings.profileName === 'default' ? services.key : services.settings.profileName;
+    const sinkContext: SinkContext = { routers: [{ key: services.key, label }], intervalMs, notice: (level, text) => log(level === 'info' ? 'info' : 'warn', text) };
+    const sinks = (options.sinkFactories ?? []).map((make) => make(sinkContext));
     try {
       server = await startUsersServe({
         pollOnce: async () => {
@@ -157,7 +163,15 @@ export async function runUsersServe(services: Services, options: UsersServeOptio
           const isWriter = history.afterPoll(result.snapshot.atMs, result.deltas, poller.accountant);
           for (const n of result.snapshot.notices) if (n.level !== 'info') log('warn', n.text);
           enforcer.afterPoll(result.snapshot, isWriter);
-          return { result: { ...result, snapshot: enforcer.decorate(result.snapshot) }, users: poller.accountant.users() };
+          const snapshot = enforcer.decorate(result.snapshot);
+          for (const sink of sinks) {
+            try {
+              sink.onSnapshot(services.key, snapshot);
+            } catch (error) {
+              log('warn', `a snapshot sink failed: ${sanitizeText(error instanceof Error ? error.message : String(error), 200)}`);
+            }
+          }
+          return { result: { ...result, snapshot }, users: poller.accountant.users() };
         },
         routerKey: services.key,
         name: services.settings.profileName,
@@ -197,6 +211,7 @@ export async function runUsersServe(services: Services, options: UsersServeOptio
     } finally {
       await server?.close();
       await reports?.close();
+      for (const sink of sinks) await sink.close?.();
       enforcer.close();
       await enforcer.idle();
       await alerts?.close(2000);
