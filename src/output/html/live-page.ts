@@ -136,11 +136,16 @@ export const LIVE_SCRIPT: string = String.raw`(function () {
     return view;
   }
 
-  function setHead(view, withQuota) {
+  // Users mode (issue 18): the rows are a gateway's SSH users.
+  function rowsWord(doc, n) {
+    var word = doc.mode === 'users' ? 'user' : 'device';
+    return n + ' ' + word + (n === 1 ? '' : 's');
+  }
+  function setHead(view, withQuota, doc) {
     if (view.hasQuotaColumn === withQuota) return;
     view.hasQuotaColumn = withQuota;
     while (view.headRow.firstChild) view.headRow.removeChild(view.headRow.firstChild);
-    COLUMNS.concat(withQuota ? [['Quota', '']] : []).forEach(function (c) { view.headRow.appendChild(el('th', c[1], c[0])); });
+    COLUMNS.concat(withQuota ? [['Quota', '']] : []).forEach(function (c, i) { view.headRow.appendChild(el('th', c[1], i === 0 && doc.mode === 'users' ? 'User' : c[0])); });
     view.rows.forEach(function (row) { row.tr.parentNode && row.tr.parentNode.removeChild(row.tr); });
     view.rows = new Map();
   }
@@ -189,9 +194,9 @@ export const LIVE_SCRIPT: string = String.raw`(function () {
     view.state.textContent = isUp ? 'live' : doc.connection === 'failed' ? 'router down' : 'router ' + doc.connection;
     view.state.className = 'lantop-router-state' + (isUp ? '' : ' down');
     view.section.setAttribute('data-connection', doc.connection);
-    view.meta.textContent = 'Last update ' + clock(atMs) + ' \u00b7 ' + doc.hosts.length + ' device' + (doc.hosts.length === 1 ? '' : 's') + (doc.pollLatencyMs !== null && doc.pollLatencyMs !== undefined ? ' \u00b7 poll ' + doc.pollLatencyMs + ' ms' : '');
+    view.meta.textContent = 'Last update ' + clock(atMs) + ' \u00b7 ' + rowsWord(doc, doc.hosts.length) + (doc.pollLatencyMs !== null && doc.pollLatencyMs !== undefined ? ' \u00b7 poll ' + doc.pollLatencyMs + ' ms' : '');
     var withQuota = Array.isArray(doc.quotas) && doc.quotas.length > 0;
-    setHead(view, withQuota);
+    setHead(view, withQuota, doc);
     var totalBytes = doc.totals.downBytes + doc.totals.upBytes;
     var hosts = doc.hosts.slice().sort(function (a, b) { return (b.downBytes + b.upBytes) - (a.downBytes + a.upBytes) || (a.ip < b.ip ? -1 : 1); });
     var seen = new Set();
@@ -219,7 +224,7 @@ export const LIVE_SCRIPT: string = String.raw`(function () {
     while (view.tfoot.firstChild) view.tfoot.removeChild(view.tfoot.firstChild);
     var foot = el('tr');
     var t = doc.totals;
-    ['All ' + doc.hosts.length + ' device' + (doc.hosts.length === 1 ? '' : 's'), '', formatBytes(t.downBps) + '/s', formatBytes(t.upBps) + '/s', formatBytes(t.downBytes), formatBytes(t.upBytes), totalBytes > 0 ? '100.0%' : formatShare(0)]
+    ['All ' + rowsWord(doc, doc.hosts.length), '', formatBytes(t.downBps) + '/s', formatBytes(t.upBps) + '/s', formatBytes(t.downBytes), formatBytes(t.upBytes), totalBytes > 0 ? '100.0%' : formatShare(0)]
       .concat(withQuota ? [''] : [])
       .forEach(function (text, i) { foot.appendChild(el('td', i >= 2 && i <= 6 ? 'num' : '', text)); });
     view.tfoot.appendChild(foot);
