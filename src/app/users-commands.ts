@@ -139,8 +139,19 @@ export async function runUsersTeardown(services: Services, options: { dryRun?: b
         return EXIT.ok;
       }
     }
+    // A last reading first, recorded: the bytes since the last poll go into the history, not away with the rules.
+    const store = services.openHistory();
+    const history = new UsersHistory(store, services.key, services.clock);
+    try {
+      history.beforePoll(poller.accountant);
+      const last = await poller.poll({ apply: false });
+      history.afterPoll(last.snapshot.atMs, last.deltas, poller.accountant);
+    } finally {
+      history.close();
+      store.close();
+    }
     const applied = await poller.send(commands);
-    io.stderr.write(`Removed: ${applied.length} command(s) applied (${poller.backend.where}, out).\n`);
+    io.stderr.write(`Removed: ${applied.length} command(s) applied (${poller.backend.where}, out); the last reading is in the history.\n`);
     return EXIT.ok;
   });
 }
