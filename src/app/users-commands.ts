@@ -53,10 +53,9 @@ export async function runUsersUsage(services: Services, options: { json?: boolea
         const started = services.clock.now();
         let result: UsersPollResult;
         try {
-          history.beforePoll(poller.accountant);
-          result = await poller.poll();
-          const isWriter = history.afterPoll(result.snapshot.atMs, result.deltas, poller.accountant);
-          enforcer.afterPoll(result.snapshot, isWriter);
+          const polled = await history.poll(poller);
+          result = polled.result;
+          enforcer.afterPoll(result.snapshot, polled.isWriter);
         } catch (error) {
           // --watch rides out a lost connection (the session logs in again on the next poll).
           if (!options.watch || !(error instanceof Error)) throw error;
@@ -103,9 +102,7 @@ export async function runUsersSetup(services: Services, options: { dryRun?: bool
     const history = new UsersHistory(store, services.key, services.clock);
     let result: UsersPollResult;
     try {
-      history.beforePoll(poller.accountant);
-      result = await poller.poll();
-      history.afterPoll(result.snapshot.atMs, result.deltas, poller.accountant);
+      result = (await history.poll(poller)).result;
     } finally {
       history.close();
       store.close();
@@ -143,9 +140,7 @@ export async function runUsersTeardown(services: Services, options: { dryRun?: b
     const store = services.openHistory();
     const history = new UsersHistory(store, services.key, services.clock);
     try {
-      history.beforePoll(poller.accountant);
-      const last = await poller.poll({ apply: false });
-      history.afterPoll(last.snapshot.atMs, last.deltas, poller.accountant);
+      await history.poll(poller, { apply: false });
     } finally {
       history.close();
       store.close();

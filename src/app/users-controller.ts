@@ -158,9 +158,8 @@ export class UsersController implements RouterController {
       let result: UsersPollResult;
       let isWriter = false;
       try {
-        history?.beforePoll(poller.accountant);
-        result = await poller.poll({ apply });
-        isWriter = history?.afterPoll(result.snapshot.atMs, result.deltas, poller.accountant) ?? false;
+        if (history === null) result = await poller.poll({ apply });
+        else ({ result, isWriter } = await history.poll(poller, { apply }));
       } catch (error) {
         if (!this.isClosed) this.emit(this.failedSnapshot(error));
         throw error;

@@ -12,6 +12,7 @@ import { usersAccountingResult, usersHistoryKey, usersStateFromAccounting, users
 import type { UserAccountant, UserDelta } from '../domain/user-usage.js';
 import type { HistoryStore } from '../store/history-store.js';
 import { HistoryRecorder } from '../store/recorder.js';
+import type { UsersPoller, UsersPollResult } from './users-mode.js';
 
 export class UsersHistory {
   readonly recorder: HistoryRecorder;
@@ -41,6 +42,13 @@ export class UsersHistory {
   /** After a poll: its per-user bytes and the accountant's state, when this process is the writer. */
   afterPoll(atMs: number, deltas: readonly UserDelta[], accountant: UserAccountant): boolean {
     return this.recorder.record(usersAccountingResult(atMs, deltas), usersStateToAccounting(accountant.exportState()));
+  }
+
+  /** One poll recorded: the state to go on from, the poll, its bytes; `isWriter` when this process recorded it. */
+  async poll(poller: Pick<UsersPoller, 'accountant' | 'poll'>, options: { apply?: boolean } = {}): Promise<{ result: UsersPollResult; isWriter: boolean }> {
+    this.beforePoll(poller.accountant);
+    const result = await poller.poll(options);
+    return { result, isWriter: this.afterPoll(result.snapshot.atMs, result.deltas, poller.accountant) };
   }
 
   close(): void {

@@ -45,7 +45,7 @@ test('the users-mode live page lists users, says users, and stays on serve', { s
     const requests: string[] = [];
     page.on('request', (r) => requests.push(r.url()));
     await page.goto(`${base}/`);
-    await page.waitForFunction(() => document.querySelectorAll('.lantop-live-table tbody tr').length === 2, undefined, { timeout: 20_000 });
+    await page.waitForFunction('document.querySelectorAll(".lantop-live-table tbody tr").length === 2', undefined, { timeout: 20_000 });
     const head = await page.$eval('.lantop-live-table thead th', (th) => th.textContent);
     assert.equal(head, 'User');
     const meta = await page.$eval('.lantop-router-meta', (p) => p.textContent ?? '');

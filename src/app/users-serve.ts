@@ -158,9 +158,7 @@ export async function runUsersServe(services: Services, options: UsersServeOptio
     try {
       server = await startUsersServe({
         pollOnce: async () => {
-          history.beforePoll(poller.accountant);
-          const result = await poller.poll();
-          const isWriter = history.afterPoll(result.snapshot.atMs, result.deltas, poller.accountant);
+          const { result, isWriter } = await history.poll(poller);
           for (const n of result.snapshot.notices) if (n.level !== 'info') log('warn', n.text);
           enforcer.afterPoll(result.snapshot, isWriter);
           const snapshot = enforcer.decorate(result.snapshot);
