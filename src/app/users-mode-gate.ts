@@ -31,7 +31,6 @@ const USERS_ACTIONS: Record<string, Action> = {
   async usage(ctx, options) {
     const services = createServices(ctx);
     noteCleartextTelnet(services);
-    if (options.csv === true && options.watch === true) throw new UsageError('--csv --watch is not available in users mode yet.', 'Use --json --watch (one object per line).');
     if (options.all === true || options.routers !== undefined) throw new UsageError('--routers/--all are not yet in users mode.', 'Watch one gateway at a time with --mode users.');
     const { runUsersUsage } = await import('./users-commands.js');
     const interval = opt(options, 'interval');
