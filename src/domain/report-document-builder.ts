@@ -7,7 +7,7 @@ import { sanitizeText } from '../sanitize.js';
 import type { Person } from './quota.js';
 import { systemZone, type LocalZone, type PeriodSpec, type TimeRange } from './periods.js';
 import type { Granularity, PeriodReport, SeriesPoint } from './report.js';
-import type { ReportDeviceDoc, ReportDocument, ReportPersonDoc, SeriesBytes } from './report-document.js';
+import type { ReportCounterDoc, ReportDeviceDoc, ReportDocument, ReportPersonDoc, SeriesBytes } from './report-document.js';
 import { GRANULARITY_MS, bucketStarts, resolutionFor } from './chart-resolution.js';
 import { isUnattributedIdentity, UNATTRIBUTED_IPV6_NAME } from './snapshot.js';
 
@@ -113,6 +113,30 @@ export function periodLabel(spec: PeriodSpec, range: TimeRange, zone: LocalZone 
   }
 }
 
+/** A counter's bytes in one bucket as the store answered (null: pruned). */
+export interface CounterBucket {
+  startMs: number;
+  bytes: number | null;
+}
+
+/** A custom counter's totals in the period and its per-bucket bytes (any order, may miss buckets). */
+export interface CounterInput {
+  name: string;
+  bytes: number;
+  packets: number;
+  points: readonly CounterBucket[];
+}
+
+/** The counters laid on the document's buckets (a bucket the store did not answer for is null), most bytes first, then by name. */
+export function counterDocs(counters: readonly CounterInput[], bucketStartsMs: readonly number[]): ReportCounterDoc[] {
+  const docs = counters.map((c): ReportCounterDoc => {
+    const byStart = new Map<number, number | null>();
+    for (const p of c.points) byStart.set(p.startMs, p.bytes);
+    return { name: sanitizeText(c.name, 64), bytes: c.bytes, packets: c.packets, series: bucketStartsMs.map((b) => byStart.get(b) ?? null) };
+  });
+  return docs.sort((a, b) => b.bytes - a.bytes || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
 export interface ReportDocumentInput {
   router: string;
   spec: PeriodSpec;
@@ -126,6 +150,8 @@ export interface ReportDocumentInput {
   /** Series of the devices that get their own, by identity; the others are summed into `otherSeries`. */
   deviceSeries: ReadonlyMap<string, readonly SeriesPoint[]>;
   persons: readonly Person[];
+  /** Custom counters (issue 18); none (or empty): the document has no `counters` field. */
+  counters?: readonly CounterInput[];
   zone?: LocalZone;
 }
 
@@ -181,6 +207,7 @@ export function buildReportDocument(input: ReportDocumentInput): ReportDocument 
 
   const totalSeries = alignSeries(input.totalSeries, window.bucketStartsMs);
   const hasOthers = devices.some((d) => d.series === null);
+  const counters = input.counters === undefined || input.counters.length === 0 ? null : counterDocs(input.counters, window.bucketStartsMs);
   return {
     version: 1,
     router: sanitizeText(input.router, 128),
@@ -198,5 +225,6 @@ export function buildReportDocument(input: ReportDocumentInput): ReportDocument 
     otherSeries: hasOthers ? otherSeriesOf(totalSeries, parts) : null,
     persons: personDocs,
     hostCount: report.hostCount,
+    ...(counters === null ? {} : { counters }),
   };
 }

@@ -36,6 +36,16 @@ export interface ReportPersonDoc {
   share: number;
 }
 
+/** A custom counter (issue 18, docs/counters.md) over the period. */
+export interface ReportCounterDoc {
+  /** lantop's own name (custom-counter.ts isCounterName), sanitised anyway. */
+  name: string;
+  bytes: number;
+  packets: number;
+  /** Bytes per bucket, aligned with ReportDocument.bucketStartsMs; null = pruned (unknown, not zero). */
+  series: Array<number | null>;
+}
+
 export interface ReportDocument {
   version: 1;
   /** The router's key as the history names it (host:port or profile). */
@@ -60,4 +70,6 @@ export interface ReportDocument {
   otherSeries: SeriesBytes | null;
   persons: ReportPersonDoc[];
   hostCount: number;
+  /** The router's custom counters, most bytes first; absent when it has none and none were recorded (so such a document is as before issue 18). */
+  counters?: ReportCounterDoc[];
 }

@@ -122,6 +122,58 @@ describe('counter minutes and state', () => {
   });
 });
 
+describe('counter series (the report charts)', () => {
+  test('bytes per minute, hour and day exactly as recorded; 0 where nothing was counted; only the names asked', () => {
+    const store = tmp.open();
+    try {
+      store.counters.record(KEY, T0 + 1000, deltas({ 'ssh-in': [1000, 10], 'not-ours': [10, 1] }));
+      store.counters.record(KEY, T0 + 59_999, deltas({ 'ssh-in': [500, 5] }));
+      store.counters.record(KEY, T0 + 2 * MIN + 5, deltas({ 'ssh-in': [7, 1] }));
+      store.counters.record(KEY, T0 + HOUR + 30 * MIN, deltas({ 'ssh-in': [40_000, 30], 'not-ours': [3, 1] }));
+      store.counters.record(KEY, T0 + DAY + HOUR, deltas({ 'ssh-in': [2 ** 40, 9] }));
+      store.counters.record('other:23', T0, deltas({ 'ssh-in': [999, 9] }));
+      const none = { hoursFromMs: 0 };
+      const minutes = store.counters.series(KEY, ['ssh-in', 'not-ours', 'idle'], T0, T0 + 4 * MIN, 'minute', none);
+      assert.deepEqual([...minutes.keys()], ['ssh-in', 'not-ours', 'idle']);
+      assert.deepEqual(minutes.get('ssh-in'), [1500, 0, 7, 0].map((bytes, k) => ({ startMs: T0 + k * MIN, bytes })));
+      assert.deepEqual(minutes.get('not-ours')?.map((p) => p.bytes), [10, 0, 0, 0]);
+      assert.deepEqual(minutes.get('idle')?.map((p) => p.bytes), [0, 0, 0, 0], 'a counter that counted nothing is zeros');
+      const hours = store.counters.series(KEY, ['ssh-in'], T0 + 10 * MIN, T0 + 2 * HOUR + 1, 'hour', none);
+      assert.deepEqual(hours.get('ssh-in'), [
+        { startMs: T0, bytes: 1507 },
+        { startMs: T0 + HOUR, bytes: 40_000 },
+        { startMs: T0 + 2 * HOUR, bytes: 0 },
+      ], 'buckets are whole UTC hours around the range');
+      const days = store.counters.series(KEY, ['ssh-in', 'not-ours'], T0, T0 + 2 * DAY, 'day', none);
+      assert.deepEqual(days.get('ssh-in')?.map((p) => p.bytes), [41_507, 2 ** 40]);
+      assert.deepEqual(days.get('not-ours')?.map((p) => p.bytes), [13, 0]);
+      assert.deepEqual(store.counters.series('nobody:23', ['ssh-in'], T0, T0 + 2 * MIN, 'minute', none).get('ssh-in')?.map((p) => p.bytes), [0, 0]);
+      assert.equal(store.counters.series(KEY, [], T0, T0 + DAY, 'hour', none).size, 0);
+      assert.throws(() => store.counters.series(KEY, ['ssh-in'], 0, T0, 'minute', none), RangeError);
+    } finally {
+      store.close();
+    }
+  });
+
+  test('after pruning, the buckets before the hourly horizon are null, not 0, at every granularity', () => {
+    const store = HistoryStore.open({ path: join(tmp.path, 'series-prune.sqlite'), hostname: 'testhost', retention: { minuteMs: DAY, hourMs: 2 * DAY } });
+    try {
+      for (let d = 0; d < 5; d++) store.counters.record(KEY, T0 + d * DAY + HOUR, deltas({ 'ssh-in': [100 + d, 1] }));
+      store.prune(T0 + 4 * DAY + 12 * HOUR);
+      const a = store.availability();
+      assert.equal(a.hoursFromMs, T0 + 2 * DAY, 'the horizon is a whole UTC day');
+      const days = store.counters.series(KEY, ['ssh-in'], T0, T0 + 5 * DAY, 'day', a);
+      assert.deepEqual(days.get('ssh-in')?.map((p) => p.bytes), [null, null, 102, 103, 104]);
+      const hours = store.counters.series(KEY, ['ssh-in'], T0 + 2 * DAY - 2 * HOUR, T0 + 2 * DAY + 2 * HOUR, 'hour', a);
+      assert.deepEqual(hours.get('ssh-in')?.map((p) => p.bytes), [null, null, 0, 102]);
+      // The totals agree with the series where it is known.
+      assert.deepEqual(store.counters.query(KEY, 0, T0 + 5 * DAY), [{ name: 'ssh-in', bytes: 102 + 103 + 104, packets: 3 }]);
+    } finally {
+      store.close();
+    }
+  });
+});
+
 describe('the read-only loader (what the router client installs)', () => {
   test('no file: none, and no file is created; a database before version 9: none; an unreadable file: not known (null)', () => {
     const missing = join(tmp.path, 'missing.sqlite');

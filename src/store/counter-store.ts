@@ -1,15 +1,17 @@
 // Custom counters in the history database (issue 18, schema version 9, migrations.ts): the
 // counters a user added per router (`lantop counter add|list|remove|reset`), keyed by the router key
 // as quotas are; per minute, the bytes and packets each counted (domain/counter-usage.ts
-// CounterAccountant.lastDeltas), so a report can say what each moved over a period; and the
-// accountant's last state, so totals survive a restart and a one-shot `lantop usage` continues.
+// CounterAccountant.lastDeltas), so a report can say what each moved over a period (and per chart
+// bucket: `series`); and the accountant's last state, so totals survive a restart and a one-shot
+// `lantop usage` continues.
 // Opened over the HistoryStore's database (history-store.ts `counters`); loadCountersReadOnly
 // reads the counters without creating or migrating anything (what the router client installs).
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { counterKey, counterOfKey, isCounterName, type CustomCounter } from '../domain/custom-counter.js';
 import type { CounterDelta, WantedCounter } from '../domain/counter-usage.js';
-import { BUCKET_MS } from './range-plan.js';
+import type { Granularity } from '../domain/report.js';
+import { BUCKET_MS, type Availability } from './range-plan.js';
 import type { RouterRegistry } from './router-registry.js';
 import { StateRow } from './state-row.js';
 
@@ -23,6 +25,15 @@ export interface CounterTotal {
   bytes: number;
   packets: number;
 }
+
+/** A counter's bytes in one UTC-aligned bucket; null before the history's horizon (pruned: unknown, not zero). */
+export interface CounterPoint {
+  startMs: number;
+  bytes: number | null;
+}
+
+/** As history-queries.ts: a series longer than this is a mistake of the caller's, not a chart. */
+const MAX_SERIES_POINTS = 100_000;
 
 type Row = { name: string; match_key: string; created_ms: number; reset_ms: number | null };
 
@@ -63,6 +74,10 @@ export class CounterStore {
       sum: db.prepare<[number, number, number], { n: string; b: number; p: number }>(
         `SELECT name AS n, SUM(bytes) AS b, SUM(packets) AS p FROM counter_minutes
          WHERE router_id = ? AND minute_ms >= ? AND minute_ms < ? GROUP BY name`,
+      ),
+      perBucket: db.prepare<[number, number, number, number], { n: string; b: number; s: number }>(
+        `SELECT name AS n, minute_ms / CAST(? AS INTEGER) AS b, SUM(bytes) AS s FROM counter_minutes
+         WHERE router_id = ? AND minute_ms >= ? AND minute_ms < ? GROUP BY n, b`,
       ),
     };
   }
@@ -112,6 +127,42 @@ export class CounterStore {
     const out: CounterTotal[] = [];
     for (const r of this.s.sum.all(routerId, startMs, endMs)) if (isCounterName(r.n)) out.push({ name: r.n, bytes: r.b, packets: r.p });
     return out.sort((a, b) => b.bytes - a.bytes || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /**
+   * Each named counter's bytes per UTC-aligned bucket covering [startMs, endMs), dense: 0 where it
+   * counted nothing. counter_minutes has no rollups and is pruned with the hourly horizon
+   * (history-retention.ts), so an hour or a day is summed from its minutes, and a bucket that starts
+   * before `availability.hoursFromMs` is null (its minutes are gone) — at every granularity. That
+   * horizon is a whole UTC day, so no bucket is half gone.
+   */
+  series(routerKey: string, names: readonly string[], startMs: number, endMs: number, granularity: Granularity, availability: Pick<Availability, 'hoursFromMs'>): Map<string, CounterPoint[]> {
+    const len = BUCKET_MS[granularity];
+    const from = Math.floor(startMs / len);
+    const to = Math.ceil(endMs / len);
+    if (to - from > MAX_SERIES_POINTS) throw new RangeError(`a counter series of ${to - from} points`);
+    const wanted = new Set(names);
+    const sums = new Map<string, Map<number, number>>();
+    const routerId = this.routers.findRouter(routerKey);
+    if (routerId !== null && wanted.size > 0 && to > from) {
+      for (const r of this.s.perBucket.all(len, routerId, from * len, to * len)) {
+        if (!wanted.has(r.n)) continue;
+        let m = sums.get(r.n);
+        if (m === undefined) sums.set(r.n, (m = new Map()));
+        m.set(r.b, r.s);
+      }
+    }
+    const out = new Map<string, CounterPoint[]>();
+    for (const name of wanted) {
+      const m = sums.get(name);
+      const points: CounterPoint[] = [];
+      for (let b = from; b < to; b++) {
+        const bucketStartMs = b * len;
+        points.push({ startMs: bucketStartMs, bytes: bucketStartMs < availability.hoursFromMs ? null : (m?.get(b) ?? 0) });
+      }
+      out.set(name, points);
+    }
+    return out;
   }
 
   /** Keeps the exported state (CounterAccountant.exportState) of the router's last poll. */

@@ -1,7 +1,8 @@
 // The browser side of the report's charts (issue 17): plain ES2019, no imports, kept as text so the
 // HTML report inlines it and serve's live page can send it as is. It needs uPlot loaded (the global
 // `uPlot`) and defines `window.lantopCharts.render(container, doc)`, which draws the stacked
-// download/upload series, the share chart and one small chart per device into `container`. Called
+// download/upload series, the share chart, one small chart per device and one per custom counter
+// (issue 18, when the document has `counters`) into `container`. Called
 // again (the live page, with a new document) it destroys the charts it drew there first. Every text
 // from the document goes in through textContent or uPlot's labels (also textContent), never as HTML.
 //
@@ -183,6 +184,30 @@ export const REPORT_CHARTS_SCRIPT: string = String.raw`(function () {
     });
   }
 
+  /** One small chart per custom counter (issue 18): its bytes per bucket, each on its own scale (counters measure unlike things). */
+  function counterCharts(parent, doc, plots) {
+    var xs = doc.bucketStartsMs.map(function (ms) { return ms / 1000; });
+    var grid = el('div', 'lantop-multiples');
+    parent.appendChild(grid);
+    doc.counters.forEach(function (c, i) {
+      var color = PALETTE[i % PALETTE.length];
+      var box = el('div', 'lantop-multiple');
+      box.setAttribute('data-chart', 'counter');
+      grid.appendChild(box);
+      var opts = {
+        title: short(c.name + ' \u2013 ' + formatBytes(c.bytes), 48),
+        width: 320,
+        height: 160,
+        legend: { show: false },
+        cursor: { show: true, points: { show: false } },
+        scales: { x: xScale(doc), y: { range: yRange() } },
+        series: [{}, { label: 'bytes', stroke: color, fill: color + '55', width: 1.5, points: { show: false } }],
+        axes: [{ size: 28, font: '10px sans-serif' }, { size: 60, font: '10px sans-serif', values: function (u, splits) { return splits.map(formatBytes); } }],
+      };
+      plots.push(new uPlot(opts, [xs, c.series], box));
+    });
+  }
+
   function render(container, doc) {
     destroy(container);
     var plots = [];
@@ -207,6 +232,10 @@ export const REPORT_CHARTS_SCRIPT: string = String.raw`(function () {
     if (layers.length > 0) {
       root.appendChild(el('h3', null, 'Each device (same scale; solid: download, dashed: upload)'));
       smallMultiples(root, doc, layers, plots);
+    }
+    if (doc.counters && doc.counters.length > 0) {
+      root.appendChild(el('h3', null, 'Custom counters (bytes per ' + bucketWord(doc) + ', each on its own scale)'));
+      counterCharts(root, doc, plots);
     }
     var state = { plots: plots, onResize: null, frame: 0 };
     state.onResize = function () {

@@ -1,6 +1,6 @@
 // The HTML report (issue 17, docs/reports.md): one self-contained file from a ReportDocument — the
-// period and router, totals per device and person, and the charts (uPlot and the document inlined,
-// so the file opens with no network). Pure: the assets are handed in (app/report-assets.ts reads
+// period and router, totals per device and person (and per custom counter, issue 18), and the
+// charts (uPlot and the document inlined, so the file opens with no network). Pure: the assets are handed in (app/report-assets.ts reads
 // them). Tables are written here with every text escaped; the charts are drawn in the browser by
 // REPORT_CHARTS_SCRIPT from the inlined JSON. A Content-Security-Policy forbids every fetch.
 
@@ -93,6 +93,20 @@ function personsTable(doc: ReportDocument): string {
   return `<table class="lantop-table" id="lantop-persons"><thead><tr>${head}</tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`;
 }
 
+/** The custom counters' section (issue 18), '' without counters: such a page is as before. */
+function countersSection(doc: ReportDocument): string {
+  const counters = doc.counters ?? [];
+  if (counters.length === 0) return '';
+  const head = cells([['Counter'], ['Bytes', 'num'], ['Packets', 'num']], 'th');
+  const rows = counters.map((c) => `<tr title="${escapeHtml(`${c.bytes} bytes`)}">${cells([[c.name, 'lantop-name'], [formatBytes(c.bytes), 'num'], [String(c.packets), 'num']], 'td')}</tr>`);
+  return `<section>
+<h2>Custom counters</h2>
+<table class="lantop-table" id="lantop-counters"><thead><tr>${head}</tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>
+<p class="lantop-muted">Bytes and packets in the period (<code>lantop counter add</code>); a chart per counter is under Charts.</p>
+</section>
+`;
+}
+
 function exactness(doc: ReportDocument): string {
   const { range, effective } = doc;
   if (effective.startMs === range.startMs && effective.endMs >= range.endMs - 60_000) return '';
@@ -137,7 +151,7 @@ ${devicesTable(doc)}
 <h2>Persons</h2>
 ${personsTable(doc)}
 </section>
-<section>
+${countersSection(doc)}<section>
 <h2>Charts</h2>
 <div id="lantop-charts" class="lantop-charts"><noscript><p class="lantop-empty">The charts need JavaScript; the tables above hold the same totals.</p></noscript></div>
 </section>
