@@ -33,7 +33,9 @@ export function loadHistoryView(store: HistoryStore | null, routerKey: string, n
   const rows = (report?.hosts ?? []).map((h) => ({ identity: h.identity, ip: h.ip, mac: h.mac, hostname: h.hostname === null ? null : sanitizeText(h.hostname, 255), downBytes: h.downBytes, upBytes: h.upBytes }));
   const identity = query.identity ?? null;
   const named = identity === null ? undefined : rows.find((r) => r.identity === identity);
+  const counters = store.counters.query(routerKey, range.startMs, range.endMs).filter((c) => c.bytes > 0).sort((a, b) => b.bytes - a.bytes).map((c) => ({ name: sanitizeText(c.name, 40), bytes: c.bytes, packets: c.packets }));
   return {
+    ...(counters.length > 0 ? { counters } : {}),
     period,
     startMs: range.startMs,
     endMs: range.endMs,

@@ -76,6 +76,8 @@ export interface HistoryView {
   offset?: number;
   /** Absent or null: no chart (a controller without series). */
   chart?: HistoryChart | null;
+  /** Custom counters' totals in the period (issue 18), most bytes first; absent: none. Names are lantop's. */
+  counters?: Array<{ name: string; bytes: number; packets: number }>;
 }
 
 /** `hours`: the last 6 hours, per minute (issue 17); the others as `lantop report --period`. */

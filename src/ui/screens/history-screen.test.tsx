@@ -124,3 +124,14 @@ test('history: IPv6 addresses show whole when there is room, then the bar goes, 
   for (const line of frame.split('\n')) assert.ok([...line].length <= 60, `fits: ${line}`);
   fake.verify();
 });
+
+test('history: custom counters\' totals for the period on one line (issue 18); none, no line', async () => {
+  const today = { ...historyView('today', [row('mac:02:00:00:00:00:01', 5_000, 100, { ip: '198.51.100.1', hostname: 'laptop' })]), counters: [{ name: 'lan-fwd', bytes: 1_990_000, packets: 10_766 }, { name: 'wan-in', bytes: 19_100, packets: 137 }] };
+  const fake = new FakeController().expectHistory('today', today);
+  const { t } = mount(fake);
+  const frame = await t.waitFor('laptop');
+  assert.match(frame, /Counters: lan-fwd 1\.99 MB · wan-in 19\.1 kB/);
+  const plain = new FakeController().expectHistory('today', historyView('today', [row('mac:02:00:00:00:00:01', 5_000, 100, { ip: '198.51.100.1', hostname: 'laptop' })]));
+  const other = mount(plain);
+  assert.doesNotMatch(await other.t.waitFor('laptop'), /Counters:/);
+});

@@ -123,6 +123,11 @@ export function HistoryScreen({ controller, isInputActive, onBack }: HistoryScre
                 {line.text}
               </Text>
             ))}
+            {view.counters !== undefined && view.counters.length > 0 ? (
+              <Text {...theme.dim} wrap="truncate-end">
+                Counters: {view.counters.map((c) => `${c.name} ${formatBytes(c.bytes)}`).join(' · ')}
+              </Text>
+            ) : null}
             {sorted.length === 0 ? (
               <Text wrap="truncate-end">No traffic recorded for {title}.</Text>
             ) : (
