@@ -29,7 +29,7 @@ export interface InstalledNftLayout {
 
 const lastOctet = (ip: string): number => Number(ip.split('.')[3]);
 
-async function nftScript(lab: Lab, script: string): Promise<void> {
+export async function nftScript(lab: Lab, script: string): Promise<void> {
   const r = await lab.exec(['nft', '-f', '-'], { input: script, timeoutMs: 20_000 });
   if (r.code !== 0) throw new Error(`nft -f: ${r.stderr}${r.stdout}`);
 }

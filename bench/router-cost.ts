@@ -24,19 +24,24 @@ const DEFAULT_LAYOUT = defaultLayoutFor(253);
 import { findChain } from '../src/router/backends/iptables/rule-spec.js';
 import type { IptablesReading } from '../src/router/backends/iptables/iptables-backend.js';
 import type { IptablesListing } from '../src/router/parsers/types.js';
-import { countsAgainstOracle, installNftLayouts, withoutNftTable } from './router-cost-nft.js';
+import { countsAgainstOracle, installNftLayouts, nftScript, withoutNftTable } from './router-cost-nft.js';
+import { NFT_FLOORS, checkFloorCounts, floorVariants, iptablesFloors } from './router-cost-floor.js';
 import { log, median, round, runProgram, sleep, withTimeout } from './util.js';
 
 const ISP_IP = '203.0.113.1';
 const ROUTER_WAN_IP = '203.0.113.2';
 /** The target (issue 21): the default layout's last host keeps this share of the no-rules figure. */
 export const ROUTER_TARGET_PERCENT = 97;
+/** Loads of every rule set per CPU round: 9 (was 5) so each round's median is of 9 samples (issue 21: "until the figure is stable"). */
+const CPU_ALTERNATIONS = 9;
 
 export interface RouterCostOptions {
   transferBytes: number;
   perPacketBytes: number;
   /** Interleaved rounds of each measure (the target asks for 3). */
   rounds: number;
+  /** Loads of every rule set per CPU round (each followed by one sample per host). */
+  alternations?: number;
 }
 
 export interface InstalledLayout {
@@ -246,9 +251,8 @@ export type CpuVariant = [name: string, load: () => Promise<void>];
  * every load. A round's figure per rule set is the median of its samples; percentOfNoRules per
  * round = no-rules cost / this cost (what the router's forwarding capacity keeps).
  */
-export async function cpuPerPacket(lab: Lab, variants: CpuVariant[], hosts: string[], rounds: number): Promise<Record<string, unknown>> {
+export async function cpuPerPacket(lab: Lab, variants: CpuVariant[], hosts: string[], rounds: number, alternations = 5): Promise<Record<string, unknown>> {
   const packets = 20_000;
-  const alternations = 5;
   const payloadBytes = 1400;
   const cpu = cpus().length > 1 ? '1' : null;
   const ports = new Map(hosts.map((h, i) => [h, 7001 + i]));
@@ -321,9 +325,15 @@ export async function runRouterCost(lab: Lab, options: RouterCostOptions, noneDu
   }
   // lantop's nftables table in each layout (router-cost-nft.ts), measured in the same rounds.
   const nft = await installNftLayouts(lab, () => restoreFilter(lab, noneDump));
-  const iptablesVariants: CpuVariant[] = dumps.map(([name, dump]) => [name, () => withoutNftTable(lab).then(() => restoreFilter(lab, dump))]);
+  const loadDump = (dump: string) => withoutNftTable(lab).then(() => restoreFilter(lab, dump));
+  const iptablesVariants: CpuVariant[] = dumps.map(([name, dump]) => [name, () => loadDump(dump)]);
+  // The floors (router-cost-floor.ts): what any per-device count costs, in the same rounds.
+  const h3Ip = lab.hosts.find((h) => h.name === 'h3')!.ip;
+  const floorSets = [...iptablesFloors(dumps.find(([n]) => n === 'flat')![1], h3Ip), ...NFT_FLOORS];
+  const floorCounts = await checkFloorCounts(lab, floorSets, (f) => loadDump(f.dump!), h3Ip);
+  const floors = floorVariants(floorSets, loadDump, (script) => restoreFilter(lab, noneDump).then(() => nftScript(lab, script)));
   const hosts = ['h3', 'h1'];
-  const cpu = await cpuPerPacket(lab, [...iptablesVariants, ...nft.variants], hosts, options.rounds);
+  const cpu = await cpuPerPacket(lab, [...iptablesVariants, ...floors, ...nft.variants], hosts, options.rounds, options.alternations ?? CPU_ALTERNATIONS);
 
   // Throughput, as issue 6 measured it: once with offloads as they are, once per packet.
   const modes: Array<[string, number, number]> = [['offload', 65535, options.transferBytes], ['perPacket', 1, options.perPacketBytes]];
@@ -362,6 +372,7 @@ export async function runRouterCost(lab: Lab, options: RouterCostOptions, noneDu
     defaultLayout: DEFAULT_LAYOUT, targetPercent: ROUTER_TARGET_PERCENT,
     layouts,
     nftLayouts: nft.layouts,
+    floors: { sets: floorSets.map(({ name, label }) => ({ name, label })), counts: floorCounts },
     countsIdentical: Object.values(layouts).every((l) => l.counts.isIdentical) && Object.values(nft.layouts).every((l) => l.counts.isIdentical),
     cpu: { ...cpu, meetsTarget: target.perRound.length >= 3 && target.min >= ROUTER_TARGET_PERCENT },
     throughput: table,
