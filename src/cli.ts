@@ -15,6 +15,7 @@ import { commandWords, usersModeAction } from './app/users-mode-gate.js';
 import { scheduleActions } from './app/report-schedule-commands.js';
 import { registerServiceCommands } from './app/service-cli.js';
 import { registerCounterCommands } from './app/counter-cli.js';
+import { addReportRouterOptions } from './app/multi-report-cli.js';
 import { addMqttOptions } from './app/serve-mqtt.js';
 import { APP_ROUTERS_HELP } from './app/multi-app-help.js';
 import { PROFILE_KEYS } from './config/profiles.js';
@@ -259,7 +260,7 @@ function buildProgram(run: (action: Action, cmd: Command, args: string[]) => Pro
       await run(actions.serveToken, this, []);
     });
   registerServiceCommands(program, run); // issue 22: lantop service install|uninstall|status (docs/service.md)
-  registerCounterCommands(program, run); // issue 18: lantop counter add|list|remove|reset (docs/counters.md)
+  registerCounterCommands(program, run); addReportRouterOptions(program, run); // issue 18: lantop counter … (docs/counters.md); issue 20: report --routers/--all
   // Shell completion (issue 22, docs/cli.md): the script is generated from this program; the hidden
   // --list is its callback for profile and device names (no router login).
   sub('completion', 'print a shell completion script: source <(lantop completion bash), or zsh, or fish')

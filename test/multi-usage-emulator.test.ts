@@ -287,3 +287,82 @@ test('the built CLI: usage --routers / --all over saved profiles, upstream from 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('usage --routers detects the chain: office\'s own address is a host on home\'s LAN, no upstream set', { timeout: 60_000 }, async () => {
+  // The emulator's interfaces (`ifconfig`) have the one LAN address 198.51.100.1, as every emulator
+  // does; home gets a host there (office's WAN side, as the emulator can say it), office none.
+  const home = await startEmulatedRouter({ clock: 'manual', churn: false, seed: 61, hosts: [{ hostname: 'laptop', kind: 'laptop', mac: LAPTOP }, { hostname: 'office-ap', kind: 'downloader', ip: '198.51.100.1' }, { hostname: 'tv', kind: 'tv' }] });
+  const office = await startEmulatedRouter({ clock: 'manual', churn: false, seed: 62, hosts: [{ hostname: 'laptop', kind: 'laptop', mac: LAPTOP }, { hostname: 'phone', kind: 'phone' }] });
+  const dir = mkdtempSync(join(tmpdir(), 'lantop-multi-detect-'));
+  const stopTicking = ticking([home, office]);
+  try {
+    const db = join(dir, 'history.sqlite');
+    const out = lineSink();
+    const main = servicesFor(home, 'home', db, out.stream);
+    const routers = [main, servicesFor(office, 'office', db, out.stream)];
+    const code = await runMultiUsage(main, routers, { json: true, intervalMs: 500, signals: new EventEmitter() });
+    assert.equal(code, 0);
+    const doc = JSON.parse(out.lines[0]!) as Doc;
+    assert.deepEqual(doc.routers.map((r) => [r.label, r.upstream, r.countedBy, r.inTotal]), [['home', null, null, true], ['office', routers[0]!.key, routers[0]!.key, false]]);
+    assert.equal(doc.total.downBytes, usageOf(doc, 'home').totals.downBytes);
+    assert.equal(doc.devices.find((d) => d.via === routers[1]!.key)?.name, 'office-ap');
+    assert.ok(doc.notices.includes("office is behind home (detected: office's address 198.51.100.1 is a host on home's LAN); counted on home's WAN only"), JSON.stringify(doc.notices));
+    // (The setting winning over the detection, `none` included: upstream-detection.test.ts mergeTopology.)
+  } finally {
+    stopTicking();
+    await home.close();
+    await office.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the built CLI: report --routers / --all over the histories usage --routers recorded (router in every row, counted once)', { timeout: 90_000 }, async () => {
+  const { runCliAsync } = await import('./helpers/run-cli.js');
+  const { writeFileSync, chmodSync } = await import('node:fs');
+  const home = await startEmulatedRouter({ clock: 'real', churn: false, seed: 71, hosts: [{ hostname: 'laptop', kind: 'laptop', mac: LAPTOP }, { hostname: 'tv', kind: 'tv' }] });
+  const office = await startEmulatedRouter({ clock: 'real', churn: false, seed: 72, hosts: [{ hostname: 'laptop', kind: 'laptop', mac: LAPTOP }, { hostname: 'phone', kind: 'phone' }] });
+  const dir = mkdtempSync(join(tmpdir(), 'lantop-multi-report-'));
+  try {
+    const env = { LANTOP_CONFIG_DIR: join(dir, 'config'), LANTOP_DB: join(dir, 'history.sqlite') };
+    for (const [profile, router] of [['home', home], ['office', office]] as const) {
+      const pw = join(dir, `${profile}.pw`);
+      writeFileSync(pw, `${router.password}\n`);
+      chmodSync(pw, 0o600);
+      for (const [key, value] of [['host', router.host], ['port', String(router.port)], ['user', router.user], ['wan', 'ppp0']]) assert.equal((await runCliAsync(['--profile', profile, 'config', 'set', key!, value!], env)).code, 0);
+      assert.equal((await runCliAsync(['--profile', profile, '--password-file', pw, 'config', 'save-password'], env)).code, 0);
+      assert.equal((await runCliAsync(['--profile', profile, 'setup', '--yes'], env, { timeoutMs: 45_000 })).code, 0);
+    }
+    assert.equal((await runCliAsync(['--profile', 'office', 'config', 'set', 'upstream', 'home'], env)).code, 0);
+    for (let i = 0; i < 2; i++) assert.equal((await runCliAsync(['usage', '--routers', 'home,office', '--interval', '500'], env, { timeoutMs: 60_000 })).code, 0);
+
+    const json = await runCliAsync(['report', '--routers', 'home,office', '--json'], env);
+    assert.equal(json.code, 0, json.stderr);
+    const doc = JSON.parse(json.stdout) as { routers: Array<{ key: string; label: string; inTotal: boolean; countedBy: string | null; totals: { downBytes: number; upBytes: number } }>; hosts: Array<{ router: string; downBytes: number }>; devices: Array<{ mac: string | null; roaming: boolean; perRouter: unknown[] }>; total: { downBytes: number; upBytes: number }; rule: string };
+    assert.deepEqual(doc.routers.map((r) => [r.label, r.inTotal, r.countedBy]), [['home', true, null], ['office', false, doc.routers[0]!.key]]);
+    assert.ok(doc.routers[0]!.totals.downBytes > 0 && doc.routers[1]!.totals.downBytes > 0);
+    assert.deepEqual(doc.total, doc.routers[0]!.totals);
+    for (const r of doc.routers) assert.equal(doc.hosts.filter((h) => h.router === r.key).reduce((s, h) => s + h.downBytes, 0), r.totals.downBytes);
+    const laptop = doc.devices.filter((d) => d.mac === LAPTOP);
+    assert.equal(laptop.length, 1);
+    assert.equal(laptop[0]!.roaming, true);
+    assert.match(doc.rule, /^home counts the line/);
+    const csv = await runCliAsync(['report', '--all', '--csv'], env);
+    assert.equal(csv.code, 0, csv.stderr);
+    const lines = csv.stdout.trim().split('\n');
+    assert.equal(lines[0], 'router,identity,ip,mac,hostname,down_bytes,up_bytes,via,in_total,router_key');
+    assert.equal(lines.length - 1, doc.hosts.length);
+    const unknown = await runCliAsync(['report', '--routers', 'home,cabin'], env);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /no saved profile 'cabin'[\s\S]*config set host/);
+    const html = await runCliAsync(['report', '--routers', 'home,office', '--html', join(dir, 'r.html')], env);
+    assert.equal(html.code, 2);
+    assert.match(html.stderr, /--html does not work with --routers/);
+    const users = await runCliAsync(['--mode', 'users', 'report', '--routers', 'home,office'], env);
+    assert.equal(users.code, 2);
+    assert.match(users.stderr, /not yet in users mode/);
+  } finally {
+    await home.close();
+    await office.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -6,6 +6,8 @@
 import { AuthError, LantopError } from '../errors.js';
 import { sanitizeText } from '../sanitize.js';
 import type { RouterTopology } from '../domain/multi-router.js';
+import { canonicalAddress } from '../domain/address.js';
+import { liveTopology } from './multi-usage.js';
 import type { Snapshot } from '../domain/snapshot.js';
 import { DEFAULT_INTERVAL_MS } from '../domain/poller.js';
 import type { HistoryStore } from '../store/history-store.js';
@@ -104,7 +106,7 @@ class SlotController implements RouterController {
 
 export class MultiRouterController implements RouterSet {
   readonly entries: readonly RouterEntry[];
-  readonly topology: RouterTopology;
+  private readonly configuredTopology: RouterTopology;
   private readonly slots: Slot[];
   private readonly listeners = new Set<() => void>();
   private readonly staleMs: number;
@@ -115,7 +117,7 @@ export class MultiRouterController implements RouterSet {
     const intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS;
     this.staleMs = staleAfterMs(intervalMs);
     this.retryAfterMs = options.retryAfterMs ?? Math.max(intervalMs, 10_000);
-    this.topology = options.topology;
+    this.configuredTopology = options.topology;
     this.slots = options.routers.map(({ name, services }) => {
       const controller = new LiveRouterController({
         services: { ...services, clock: options.clock },
@@ -177,6 +179,23 @@ export class MultiRouterController implements RouterSet {
       slot.retry.unref?.();
     }
     this.notify();
+  }
+
+  /**
+   * The profiles' `upstream` settings, else the relation detected now: a router's login address
+   * that is a host on another's LAN (the app's controllers do not hand out their sessions, so the
+   * routers' interface addresses, which `usage --routers` reads too, are not asked for here).
+   */
+  get topology(): RouterTopology {
+    const nowMs = this.options.clock.now();
+    return liveTopology(
+      this.configuredTopology,
+      this.slots.map((slot) => {
+        const login = slot.services.settings.host === null ? null : canonicalAddress(slot.services.settings.host);
+        const isUp = routerStatusOf({ routerKey: slot.entry.key, label: slot.entry.name }, slot, nowMs, this.staleMs).state === 'up';
+        return { key: slot.entry.key, label: slot.entry.name, ownAddresses: login === null ? [] : [login], snapshot: slot.snapshot, isUp };
+      }),
+    );
   }
 
   statuses(nowMs: number): RouterStatus[] {

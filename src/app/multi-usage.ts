@@ -7,6 +7,7 @@ import { AuthError, EXIT, LantopError, UsageError } from '../errors.js';
 import { MIN_INTERVAL_MS } from '../domain/poller.js';
 import { combineSnapshots, NO_UPSTREAM, type CombinedView, type RouterPart, type RouterTopology } from '../domain/multi-router.js';
 import { canonicalAddress } from '../domain/address.js';
+import { detectUpstreams, mergeTopology, type DetectionInput } from '../domain/upstream-detection.js';
 import type { Snapshot } from '../domain/snapshot.js';
 import { renderCombinedTable } from '../output/combined-table.js';
 import { combinedCsv, combinedJson } from '../output/combined-json.js';
@@ -23,7 +24,7 @@ export interface MultiUsageOptions {
   intervalMs: number;
   /** Rounds of polls (default 2, or until SIGINT with --watch); only the last is printed without --watch. */
   count?: number;
-  /** Who is upstream of whom; default: the profiles' `upstream` settings (topologyOf). */
+  /** Who is upstream of whom, as is (no detection); default: the profiles' `upstream` settings (topologyOf), else what is detected (liveTopology). */
   topology?: RouterTopology;
   /** Where SIGINT/SIGTERM come from (tests); default the process. */
   signals?: Pick<NodeJS.EventEmitter, 'on' | 'off'>;
@@ -55,8 +56,37 @@ export function topologyOf(routers: readonly RouterServices[]): RouterTopology {
   return { upstreamOf, uplinkAddressesOf };
 }
 
+/**
+ * The topology in effect now: each profile's `upstream` setting where it has one, else the relation
+ * detected from what the routers answered (domain/upstream-detection.ts): a router's own addresses
+ * (its interfaces', read once after login, and its login address) against the other routers' hosts.
+ */
+export function liveTopology(configured: RouterTopology, routers: ReadonlyArray<{ key: string; label: string; ownAddresses: readonly string[] | null; snapshot: Snapshot | null; isUp: boolean }>): RouterTopology {
+  const inputs: DetectionInput[] = routers.map((r) => ({
+    routerKey: r.key,
+    label: r.label,
+    ownAddresses: r.ownAddresses,
+    lanAddresses: r.isUp && r.snapshot !== null ? r.snapshot.hosts.flatMap((h) => h.addresses) : null,
+  }));
+  return mergeTopology(configured, detectUpstreams(inputs));
+}
+
+/** The login address (when it is one) and, where the client can read them, the router's interface addresses. Never throws. */
+export async function ownAddressesOf(router: RouterServices, opened: OpenRouter): Promise<string[]> {
+  const login = router.settings.host === null ? null : canonicalAddress(router.settings.host);
+  const out = login === null ? [] : [login];
+  const client = opened.client as Partial<Pick<OpenRouter['client'], 'routerOwnAddresses'>>;
+  if (typeof client.routerOwnAddresses === 'function') {
+    const read = await client.routerOwnAddresses().catch(() => null);
+    for (const a of read?.addresses ?? []) if (!out.includes(a)) out.push(a);
+  }
+  return out;
+}
+
 interface Slot {
   router: RouterServices;
+  /** Its own addresses (ownAddressesOf), for the detection; null until it opened. */
+  ownAddresses: string[] | null;
   label: string;
   opened: OpenRouter | null;
   monitor: Monitor | null;
@@ -94,7 +124,7 @@ export async function runMultiUsage(services: Services, routers: readonly Router
   if (!(count === Infinity || (Number.isInteger(count) && count >= 1))) throw new UsageError('--count must be a whole number ≥ 1.');
   if (routers.length === 0) throw new UsageError('--routers names no router.');
   if (new Set(routers.map((r) => r.key)).size !== routers.length) throw new UsageError('Two of the routers given to --routers are the same router (same host and port).');
-  const topology = options.topology ?? topologyOf(routers);
+  const configured = topologyOf(routers);
   const io = services.io;
   const signals = options.signals ?? process;
   const reopenAfterMs = options.reopenAfterMs ?? Math.max(intervalMs, 10_000);
@@ -102,7 +132,7 @@ export async function runMultiUsage(services: Services, routers: readonly Router
   // Quotas act here too (issue 16), through one dispatcher for every router, as in serve.
   const alerts = services.openAlerts((text) => io.stderr.write(`note: ${text}\n`));
   const alertSink: AlertSink = { send: (event) => alerts?.send(event) };
-  const slots: Slot[] = routers.map((router) => ({ router, label: routerDisplayName(router), opened: null, monitor: null, openError: null, reopening: null, lastTryMs: 0 }));
+  const slots: Slot[] = routers.map((router) => ({ router, label: routerDisplayName(router), opened: null, monitor: null, openError: null, reopening: null, lastTryMs: 0, ownAddresses: null }));
 
   const open = async (slot: Slot): Promise<void> => {
     slot.lastTryMs = services.clock.now();
@@ -110,6 +140,7 @@ export async function runMultiUsage(services: Services, routers: readonly Router
       const opened = await slot.router.open();
       slot.opened = opened;
       slot.openError = null;
+      if (options.topology === undefined) slot.ownAddresses = await ownAddressesOf(slot.router, opened);
       slot.monitor = startMonitor({
         routerKey: slot.router.key,
         client: opened.client,
@@ -155,7 +186,11 @@ export async function runMultiUsage(services: Services, routers: readonly Router
   signals.on('SIGTERM', onSignal);
   let last: CombinedView | null = null;
   const staleMs = staleAfterMs(intervalMs);
-  const combineNow = () => combineSnapshots(slots.map((s) => partOf(s, services.clock.now(), staleMs)), topology);
+  const combineNow = () => {
+    const parts = slots.map((s) => partOf(s, services.clock.now(), staleMs));
+    const topology = options.topology ?? liveTopology(configured, slots.map((s, i) => ({ key: s.router.key, label: s.label, ownAddresses: s.ownAddresses, snapshot: parts[i]!.snapshot, isUp: parts[i]!.state === 'up' })));
+    return combineSnapshots(parts, topology);
+  };
   try {
     // Every router is opened (and closed in finally) even when one open fails with a bug.
     const opens = await Promise.allSettled(slots.map(open));

@@ -43,6 +43,7 @@ const USERS_ACTIONS: Record<string, Action> = {
     return runUsersSetup(createServices(ctx), { dryRun: options.dryRun === true });
   },
   async report(ctx, options) {
+    if (options.all === true || options.routers !== undefined) throw new UsageError('--routers/--all are not yet in users mode.', 'Report one gateway at a time with --mode users.');
     const o: UsersReportOptions = { json: options.json === true, csv: options.csv === true, byFamily: options.byFamily === true };
     for (const key of ['period', 'since', 'until', 'cycleDay', 'html'] as const) {
       const v = opt(options, key);

@@ -18,10 +18,11 @@
 // - While A is down, B's counts are all there is: B's devices count in the total until A is back
 //   (the nearest router up counts).
 // - A router that is down contributes nothing (not its last totals either) and is listed with why.
-// - The topology is explicit only: the snapshot does not know a router's own WAN address, and two
-//   gateways of an office share one LAN (each sees the other as a device, with none of its
-//   traffic), so an address match is no proof that one is behind the other. Where B's login address is a device of
-//   A and no `upstream` is set, a notice suggests the setting; it changes no number.
+// - The topology is the profile setting where there is one (`none`: independent), else what
+//   upstream-detection.ts found (B's own address is a host on A's LAN, and not the other way round:
+//   two gateways of one office LAN each see the other, so both directions is no proof). The notices
+//   say which ("office is behind home (setting upstream)"). Where B's login address is a device of
+//   A and neither says anything, a notice suggests the setting; it changes no number.
 import { canonicalAddress } from './address.js';
 import type { HostUsage, Snapshot } from './snapshot.js';
 
@@ -45,6 +46,12 @@ export interface RouterTopology {
   upstreamOf?: Readonly<Record<string, string>>;
   /** B's addresses as its upstream's LAN would list them (the address lantop logs in to B by, when on that LAN). */
   uplinkAddressesOf?: Readonly<Record<string, readonly string[]>>;
+  /** How B's upstream became known, in words ("setting upstream", "detected: …"): said in a notice. */
+  reasonOf?: Readonly<Record<string, string>>;
+  /** What the detection found that no number follows (ambiguous matches), in words. */
+  notices?: readonly string[];
+  /** Routers whose relation the detection already explained: no setting is suggested for them. */
+  explainedKeys?: readonly string[];
 }
 
 export interface Traffic {
@@ -140,7 +147,7 @@ function deviceKeyOf(routerKey: string, host: HostUsage): string {
 export const NO_UPSTREAM = 'none';
 
 /** A router's uplink addresses in canonical form (what snapshot rows hold); text that is no address is dropped. */
-function uplinkAddresses(topology: RouterTopology, key: string): string[] {
+export function uplinkAddresses(topology: RouterTopology, key: string): string[] {
   const out: string[] = [];
   for (const text of topology.uplinkAddressesOf?.[key] ?? []) {
     const address = canonicalAddress(text);
@@ -150,7 +157,7 @@ function uplinkAddresses(topology: RouterTopology, key: string): string[] {
 }
 
 /** Each router's upstream in effect: set, not itself, in this view, and on no loop. */
-function effectiveUpstreams(parts: readonly RouterPart[], topology: RouterTopology, notices: string[]): Map<string, string> {
+export function effectiveUpstreams(parts: readonly Pick<RouterPart, 'routerKey' | 'label'>[], topology: RouterTopology, notices: string[]): Map<string, string> {
   const labels = new Map(parts.map((p) => [p.routerKey, p.label]));
   const wanted = new Map<string, string>();
   for (const part of parts) {
@@ -179,7 +186,7 @@ function effectiveUpstreams(parts: readonly RouterPart[], topology: RouterTopolo
 }
 
 /** The topmost router up above `key` (it counts the line for both); null when none is up. */
-function countedBy(key: string, upstreams: ReadonlyMap<string, string>, isUp: (key: string) => boolean): string | null {
+export function countedBy(key: string, upstreams: ReadonlyMap<string, string>, isUp: (key: string) => boolean): string | null {
   let found: string | null = null;
   for (let at = upstreams.get(key); at !== undefined; at = upstreams.get(at)) if (isUp(at)) found = at;
   return found;
@@ -261,6 +268,7 @@ export function combineSnapshots(parts: readonly RouterPart[], topology: RouterT
       );
     }
   }
+  notices.push(...relationNotices(upstreams, topology, labelOf), ...(topology.notices ?? []));
   notices.push(...suggestUpstreams(parts, topology, upstreams, isUp));
 
   return {
@@ -273,11 +281,21 @@ export function combineSnapshots(parts: readonly RouterPart[], topology: RouterT
   };
 }
 
+/** Each relation in effect and how it is known, where the topology says how ("b is behind a (setting upstream); …"). */
+export function relationNotices(upstreams: ReadonlyMap<string, string>, topology: RouterTopology, labelOf: ReadonlyMap<string, string>): string[] {
+  const out: string[] = [];
+  for (const [below, above] of upstreams) {
+    const reason = topology.reasonOf?.[below];
+    if (reason !== undefined) out.push(`${labelOf.get(below)} is behind ${labelOf.get(above)} (${reason}); counted on ${labelOf.get(above)}'s WAN only`);
+  }
+  return out;
+}
+
 /** Where B's login address is a device of A and B has no upstream set: say how to set it. */
 function suggestUpstreams(parts: readonly RouterPart[], topology: RouterTopology, upstreams: ReadonlyMap<string, string>, isUp: (key: string) => boolean): string[] {
   const out: string[] = [];
   for (const part of parts) {
-    if (upstreams.has(part.routerKey) || topology.upstreamOf?.[part.routerKey] !== undefined) continue;
+    if (upstreams.has(part.routerKey) || topology.upstreamOf?.[part.routerKey] !== undefined || topology.explainedKeys?.includes(part.routerKey)) continue;
     const addresses = uplinkAddresses(topology, part.routerKey);
     for (const other of parts) {
       if (other === part || !isUp(other.routerKey) || other.snapshot === null) continue;
@@ -291,7 +309,7 @@ function suggestUpstreams(parts: readonly RouterPart[], topology: RouterTopology
 }
 
 /** The rule in words, for the routers as they are now. */
-function describeRule(routers: readonly CombinedRouter[], labelOf: ReadonlyMap<string, string>): string {
+export function describeRule(routers: readonly Pick<CombinedRouter, 'routerKey' | 'label' | 'upstreamKey' | 'countedByKey' | 'isInTotal'>[], labelOf: ReadonlyMap<string, string>): string {
   if (!routers.some((r) => r.isInTotal)) return 'no router is up: nothing is counted';
   const behind = routers.filter((r) => r.upstreamKey !== null);
   if (behind.length === 0) {
