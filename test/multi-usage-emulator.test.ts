@@ -259,6 +259,10 @@ test('the built CLI: usage --routers / --all over saved profiles, upstream from 
     await save('office', office, office.state.wanInterface);
     assert.equal((await runCliAsync(['--profile', 'office', 'config', 'set', 'upstream', 'home'], env)).code, 0);
     assert.equal((await runCliAsync(['--profile', 'office', 'config', 'set', 'upstream', 'no/such'], env)).code, 2, 'upstream is a profile name');
+    // The setup plan says who counts what.
+    const plan = await runCliAsync(['--profile', 'office', 'setup', '--dry-run'], env, { timeoutMs: 45_000 });
+    assert.equal(plan.code, 0, plan.stderr);
+    assert.match(plan.stderr, /note: this router is behind 'home' \(setting upstream\): in `--routers` views home's WAN counts its traffic/);
 
     const run = await runCliAsync(['usage', '--routers', 'home,office', '--json'], env, { timeoutMs: 60_000 });
     assert.equal(run.code, 0, run.stderr);

@@ -86,6 +86,9 @@ export async function runRules(deps: Services, action: RuleAction, options: { dr
       commands = plan.commands;
       notes.push(...plan.notes);
       if (plan.rejectedHosts.length > 0) notes.push(`${plan.rejectedHosts.length} host entr${plan.rejectedHosts.length === 1 ? 'y has' : 'ies have'} no valid IPv4 address and get no rules`);
+      // Several routers (issue 20): who counts what, as the `--routers` views will.
+      const upstream = (deps.profiles?.get(deps.settings.profileName) as { upstream?: unknown } | undefined)?.upstream;
+      if (typeof upstream === 'string' && upstream !== '' && upstream !== 'none') notes.push(`this router is behind '${sanitizeText(upstream, 32)}' (setting upstream): in \`--routers\` views ${sanitizeText(upstream, 32)}'s WAN counts its traffic, and its own devices are shown per device but not added to the total`);
       io.stderr.write(`${hosts.length} host(s) on ${label}${plan.caveat === null ? '' : ` (${plan.caveat})`}\n`);
       if (options.dryRun) io.stderr.write(`accounting: ${client.backend.describe()}\n`);
       const { names } = client.backend;
