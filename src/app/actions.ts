@@ -15,7 +15,7 @@ import type { Snapshot } from '../domain/snapshot.js';
 import { runHosts, runRules, runUsage, runReport } from './commands.js';
 import { LiveRouterController } from './controller.js';
 import { renderPlainSnapshot } from '../output/usage-table.js';
-import { drawFirstFrame } from '../ui/first-frame.js';
+import { runInteractiveApp } from './interactive.js';
 import type { HistoryStore } from '../store/history-store.js';
 import { createServices, noteCleartextTelnet, passwordSource, profileNameOf, servicesOf, type Services } from './services.js';
 
@@ -33,49 +33,19 @@ function profilesFor(ctx: CommandContext): ProfileStore {
 const opt = (options: Record<string, unknown>, key: string) => (typeof options[key] === 'string' ? (options[key] as string) : undefined);
 
 async function runInteractive(ctx: CommandContext, services: Services, intervalMs?: number, options: { isDemo?: boolean; prepare?: (store: HistoryStore) => void } = {}): Promise<number> {
-  const password = services.password;
-  const telnetWarning = services.settings.protocol === 'telnet' ? TELNET_CLEARTEXT_WARNING : undefined;
-  // Loading Ink (React, yoga) takes a while: the connecting frame goes up first (before the history
-  // database opens and Ink loads), and the login runs while Ink loads, so the menu follows soon
-  // after Ink's first frame. With no password yet, the first frame is Ink's prompt.
-  const firstFrame = ctx.stdout.isTTY && password.isKnown ? drawFirstFrame(ctx.stdout, { label: services.label, protocol: services.settings.protocol, telnetWarning, isColor: services.settings.isColor, env: ctx.env }) : null;
-  let store: HistoryStore | null = null;
-  let controller: LiveRouterController | null = null;
-  try {
-    store = services.openHistory();
-    options.prepare?.(store);
-    let typed: string | null = null;
-    controller = new LiveRouterController({
-      services: services.withPassword({ isKnown: password.isKnown, get: async () => typed ?? password.get() }),
-      store,
-      ...(intervalMs !== undefined ? { intervalMs } : {}),
-      // The demo's alerts stay on its notice line: the user's channels would get emulated devices' alerts.
-      ...(options.isDemo ? {} : { openAlerts: services.openAlerts }),
-    });
-    if (!ctx.stdout.isTTY) return await plainSnapshot(ctx, controller);
-    const ui = import('../ui/run-app.js');
-    if (password.isKnown) controller.connect().catch(() => undefined /* the connect screen shows it */);
-    const { runApp } = await ui;
-    firstFrame?.handOver();
-    return await runApp({
-      controller,
-      stdin: ctx.stdin,
-      stdout: ctx.stdout,
-      stderr: ctx.stderr,
-      isColor: services.settings.isColor,
-      needsPassword: !password.isKnown,
-      onPassword: (pw) => {
-        typed = pw;
-      },
-      ...(telnetWarning !== undefined ? { telnetWarning } : {}),
-      hasFirstFrame: firstFrame !== null,
-    });
-  } finally {
-    // Before any error is reported: the message must land on the main screen.
-    firstFrame?.abandon();
-    await controller?.close();
-    store?.close();
-  }
+  return runInteractiveApp(ctx, services, {
+    ...(services.settings.protocol === 'telnet' ? { telnetWarning: TELNET_CLEARTEXT_WARNING } : {}),
+    ...(options.prepare !== undefined ? { prepare: options.prepare } : {}),
+    makeController: (typedServices, store) =>
+      new LiveRouterController({
+        services: typedServices,
+        store,
+        ...(intervalMs !== undefined ? { intervalMs } : {}),
+        // The demo's alerts stay on its notice line: the user's channels would get emulated devices' alerts.
+        ...(options.isDemo ? {} : { openAlerts: services.openAlerts }),
+      }),
+    plain: (controller) => plainSnapshot(ctx, controller),
+  });
 }
 
 /** Not a terminal: one plain snapshot (two polls, so rates are real) and a pointer to JSON. */

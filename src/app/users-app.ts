@@ -7,8 +7,7 @@ import { EXIT } from '../errors.js';
 import type { Snapshot } from '../domain/snapshot.js';
 import { sanitizeText } from '../sanitize.js';
 import { renderPlainSnapshot } from '../output/usage-table.js';
-import { drawFirstFrame } from '../ui/first-frame.js';
-import type { HistoryStore } from '../store/history-store.js';
+import { runInteractiveApp } from './interactive.js';
 import type { QuotaEnforcer } from './quota-enforcer.js';
 import type { CommandContext } from './context.js';
 import type { Services } from './services.js';
@@ -22,43 +21,17 @@ export interface UsersAppOptions {
 }
 
 export async function runUsersApp(ctx: CommandContext, services: Services, options: UsersAppOptions = {}): Promise<number> {
-  const password = services.password;
   // Users mode needs SSH or local mode (users-mode-gate.ts): never telnet, so no cleartext warning.
-  const firstFrame = ctx.stdout.isTTY && password.isKnown ? drawFirstFrame(ctx.stdout, { label: services.label, protocol: services.settings.protocol, isColor: services.settings.isColor, env: ctx.env }) : null;
-  let store: HistoryStore | null = null;
-  let controller: UsersController | null = null;
-  try {
-    store = services.openHistory();
-    let typed: string | null = null;
-    controller = new UsersController({
-      services: services.withPassword({ isKnown: password.isKnown, get: async () => typed ?? password.get() }),
-      store,
-      ...(options.intervalMs !== undefined ? { intervalMs: options.intervalMs } : {}),
-      ...(options.makeEnforcer !== undefined ? { makeEnforcer: options.makeEnforcer } : {}),
-    });
-    if (!ctx.stdout.isTTY) return await plainUsersSnapshot(ctx, controller);
-    const ui = import('../ui/run-app.js');
-    if (password.isKnown) controller.connect().catch(() => undefined /* the connect screen shows it */);
-    const { runApp } = await ui;
-    firstFrame?.handOver();
-    return await runApp({
-      controller,
-      stdin: ctx.stdin,
-      stdout: ctx.stdout,
-      stderr: ctx.stderr,
-      isColor: services.settings.isColor,
-      needsPassword: !password.isKnown,
-      onPassword: (pw) => {
-        typed = pw;
-      },
-      hasFirstFrame: firstFrame !== null,
-    });
-  } finally {
-    // Before any error is reported: the message must land on the main screen.
-    firstFrame?.abandon();
-    await controller?.close();
-    store?.close();
-  }
+  return runInteractiveApp(ctx, services, {
+    makeController: (typedServices, store) =>
+      new UsersController({
+        services: typedServices,
+        store,
+        ...(options.intervalMs !== undefined ? { intervalMs: options.intervalMs } : {}),
+        ...(options.makeEnforcer !== undefined ? { makeEnforcer: options.makeEnforcer } : {}),
+      }),
+    plain: (controller) => plainUsersSnapshot(ctx, controller),
+  });
 }
 
 /**
