@@ -5,7 +5,7 @@
 import { chmodSync, chownSync, mkdirSync, readFileSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  CONSOLE_IP, GATEWAY_HOSTNAME, GW_CLIENT_IP, GW_CONSOLE_IP, SERVER_IP, groupFile, passwdFile, rsyslogConfig, shadowFile, sshdConfig,
+  CONSOLE_IP, GATEWAY_HOSTNAME, GW_CLIENT_IP, GW_CLIENT_IP6, GW_CONSOLE_IP, SERVER_IP, groupFile, passwdFile, rsyslogConfig, shadowFile, sshdConfig,
   type GatewayUser, type SyslogTemplate,
 } from './gateway-model.js';
 import type { IptablesBackend } from './lab-model.js';
@@ -17,7 +17,10 @@ export interface GatewayFilesSpec {
   users: readonly GatewayUser[];
   rootPassword: string;
   template: SyslogTemplate;
-  backend: IptablesBackend;
+  /** 'none': no iptables at all (an nftables-only gateway; see writeAlternatives). */
+  backend: IptablesBackend | 'none';
+  /** sshd listens on IPv6 as well (`AddressFamily any`). */
+  ipv6: boolean;
 }
 
 /** Where the gateway's paths live on this machine (the binds of gateway-processes.ts). */
@@ -56,13 +59,13 @@ export async function writeGatewayFiles(spec: GatewayFilesSpec): Promise<void> {
     chmodSync(home, 0o750);
   }
   writeAlternatives(paths.alternatives, spec.backend);
-  writeFileSync(join(paths.ssh, 'sshd_config'), sshdConfig());
+  writeFileSync(join(paths.ssh, 'sshd_config'), sshdConfig({ ipv6: spec.ipv6 }));
   const key = join(paths.ssh, 'ssh_host_ed25519_key');
   await runOk(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `root@${GATEWAY_HOSTNAME}`, '-f', key]);
   writeFileSync(join(spec.dir, 'rsyslog.conf'), rsyslogConfig(paths.spool, spec.template));
   // The clients trust exactly this host key (StrictHostKeyChecking yes): no prompt, no file of the machine's.
   const publicKey = readFileSync(`${key}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' ');
-  writeFileSync(join(paths.client, 'known_hosts'), `${GW_CLIENT_IP} ${publicKey}\n${GW_CONSOLE_IP} ${publicKey}\n`);
+  writeFileSync(join(paths.client, 'known_hosts'), `${GW_CLIENT_IP} ${publicKey}\n${GW_CLIENT_IP6} ${publicKey}\n${GW_CONSOLE_IP} ${publicKey}\n`);
   // ssh asks this program for the password (SSH_ASKPASS_REQUIRE=force): a password login without a tty or sshpass.
   writeFileSync(join(paths.client, 'askpass'), '#!/bin/sh\nprintf \'%s\\n\' "$LAB_SSH_PASSWORD"\n', { mode: 0o700 });
   chmodSync(join(paths.client, 'askpass'), 0o700);
@@ -73,12 +76,19 @@ export async function writeGatewayFiles(spec: GatewayFilesSpec): Promise<void> {
  * -save/-restore pointing at the chosen backend, as `update-alternatives --set iptables
  * /usr/sbin/iptables-legacy` would make them on a Debian gateway. Any program in the gateway (sshd
  * sessions, lantop's commands, exec()) that runs `iptables` gets that backend, whatever its PATH.
+ * 'none': those six names have no alternative at all, as after `apt purge iptables` on a gateway
+ * that has only nftables: `/usr/sbin/iptables` (a link to /etc/alternatives/iptables) then points
+ * nowhere, so `which iptables` prints nothing (exit 1) and running it fails "not found". The
+ * machine's `/usr/sbin/iptables-nft`, `-legacy` and `xtables-*-multi` stay visible (a bind cannot
+ * hide single files); nothing that probes for `iptables`/`ip6tables` by name finds them.
  */
-function writeAlternatives(dir: string, backend: IptablesBackend): void {
-  const chosen = BACKEND_BINARIES[backend];
+function writeAlternatives(dir: string, backend: IptablesBackend | 'none'): void {
+  const chosen: Record<string, string> = backend === 'none' ? {} : BACKEND_BINARIES[backend];
+  const removed = new Set(backend === 'none' ? Object.keys(BACKEND_BINARIES.nft) : []);
   for (const name of readdirSync('/etc/alternatives')) {
     let target: string;
     try { target = readlinkSync(join('/etc/alternatives', name)); } catch { continue; }
+    if (removed.has(name)) continue;
     symlinkSync(chosen[name] ?? target, join(dir, name));
   }
   for (const [name, target] of Object.entries(chosen)) {

@@ -8,13 +8,13 @@ import { canRunLab, type LabCheck } from './lab-check.js';
 import { gatewayPaths, writeGatewayFiles } from './gateway-files.js';
 import { readLog, rotateLog, waitForLog } from './gateway-log.js';
 import {
-  CONSOLE_IP, GW_CLIENT_IP, GW_CONSOLE_IP, GW_SERVER_IP, MAX_CLIENTS, SERVER_IP, SSH_PORT, USER_NAME_PATTERN, addCounts, clientIp,
-  defaultGatewayUsers, zeroPortCounts, type GatewayUser, type PortCounts, type SyslogTemplate,
+  CONSOLE_IP, GW_CLIENT_IP, GW_CLIENT_IP6, GW_CONSOLE_IP, GW_SERVER_IP, MAX_CLIENTS, SERVER_IP, SSH_PORT, USER_NAME_PATTERN, addCounts, clientIp,
+  clientIp6, defaultGatewayUsers, zeroPortCounts, type AddressFamily, type GatewayUser, type PortCounts, type SyslogTemplate,
 } from './gateway-model.js';
 import { GatewayProcesses } from './gateway-processes.js';
 import { SshTunnel, type TunnelKind } from './gateway-sessions.js';
 import { buildGatewayTopology } from './gateway-topology.js';
-import { GatewayAgents, forgetClientPort, installClientOracle, readClientOracle } from './gateway-traffic.js';
+import { GatewayAgents, forgetClientPort, installClientOracle, readClientOracle, type ClientOracle } from './gateway-traffic.js';
 import { labNames, type IptablesBackend } from './lab-model.js';
 import {
   acquireConsoleLock, allocatePrefix, cleanupStaleLabs, destroyLabByPrefixSync, installExitHandlers, registerLab, unregisterLab,
@@ -23,7 +23,7 @@ import { STATE_ROOT, STEP_TIMEOUT_MS } from './lab-settings.js';
 import { settleOracle } from './lab-traffic.js';
 import { LabError, run, runSyncQuiet, type ExecResult } from './run-command.js';
 
-export type { GatewayUser, PortCounts, SyslogTemplate } from './gateway-model.js';
+export type { AddressFamily, GatewayUser, PortCounts, SyslogTemplate } from './gateway-model.js';
 export { HOSTILE_USER } from './gateway-model.js';
 export type { TunnelKind } from './gateway-sessions.js';
 
@@ -36,15 +36,22 @@ export interface GatewayLabOptions {
   rootPassword?: string;
   /** auth.log line format; default 'debian12' (what Debian 12's rsyslog writes). */
   syslogTemplate?: SyslogTemplate;
-  /** What `iptables` is in the gateway (its /etc/alternatives): 'nft' (default, Debian 12's) or 'legacy'. */
-  backend?: IptablesBackend;
+  /** What `iptables` is in the gateway (its /etc/alternatives): 'nft' (default, Debian 12's) or
+   * 'legacy'; 'none': no iptables or ip6tables at all, nftables only (`nft` stays). */
+  backend?: GatewayBackend;
+  /** The client link carries IPv6 too (2001:db8:ff::/64) and sshd listens on both families. */
+  ipv6?: boolean;
 }
+
+export type GatewayBackend = IptablesBackend | 'none';
 
 export interface GatewayClient {
   name: string;
   index: number;
   ns: string;
   ip: string;
+  /** Its IPv6 address (2001:db8:ff::10, ::11, …) when the lab has `ipv6`. */
+  ip6: string | undefined;
 }
 
 /** What one session moved on its SSH connection, at the IP level: down = gateway → client. */
@@ -61,6 +68,8 @@ export interface GatewaySession {
   readonly user: string;
   readonly client: GatewayClient;
   readonly tunnel: TunnelKind;
+  /** 6: the session's SSH connection goes to 2001:db8:ff::1 from the client's IPv6 address. */
+  readonly family: AddressFamily;
   /** The client's TCP port of the SSH connection (`Accepted password for U from IP port N ssh2`). */
   readonly localPort: number;
   /** The forward's port on the client's loopback (SOCKS for -D, the local end for -L). */
@@ -78,7 +87,7 @@ class Session implements GatewaySession {
   baseline = zeroPortCounts();
   private chain: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly id: number, readonly user: string, readonly client: GatewayClient, readonly tunnel: TunnelKind, readonly ssh: SshTunnel,
+  constructor(readonly id: number, readonly user: string, readonly client: GatewayClient, readonly tunnel: TunnelKind, readonly family: AddressFamily, readonly ssh: SshTunnel,
     private readonly finish: (session: Session, abrupt: boolean) => Promise<void>) {}
 
   get localPort(): number { return this.ssh.localPort; }
@@ -124,11 +133,14 @@ export class GatewayLab {
   readonly consoleIp = CONSOLE_IP;
   readonly gatewayConsoleIp = GW_CONSOLE_IP;
   readonly gatewayIp = GW_CLIENT_IP;
+  /** The gateway's IPv6 address on the client link (only with `ipv6`). */
+  readonly gatewayIp6: string | undefined;
+  readonly ipv6: boolean;
   readonly gatewayServerSideIp = GW_SERVER_IP;
   readonly serverIp = SERVER_IP;
   readonly sshPort = SSH_PORT;
   readonly syslogTemplate: SyslogTemplate;
-  readonly backend: IptablesBackend;
+  readonly backend: GatewayBackend;
   /** The gateway's /var/log on this machine (auth.log, syslog, rotated files). */
   readonly logDir: string;
   private readonly dir: string;
@@ -150,7 +162,9 @@ export class GatewayLab {
     this.root = { user: 'root', password: options.rootPassword ?? 'admin' };
     this.syslogTemplate = options.syslogTemplate ?? 'debian12';
     this.backend = options.backend ?? 'nft';
-    if (this.backend !== 'nft' && this.backend !== 'legacy') throw new LabError(`gateway lab: backend must be 'nft' or 'legacy'`);
+    if (this.backend !== 'nft' && this.backend !== 'legacy' && this.backend !== 'none') throw new LabError(`gateway lab: backend must be 'nft', 'legacy' or 'none'`);
+    this.ipv6 = options.ipv6 === true;
+    this.gatewayIp6 = this.ipv6 ? GW_CLIENT_IP6 : undefined;
     if (this.syslogTemplate !== 'debian12' && this.syslogTemplate !== 'traditional') throw new LabError(`gateway lab: syslogTemplate must be 'debian12' or 'traditional'`);
     this.prefix = allocatePrefix();
     const names = labNames(this.prefix);
@@ -159,7 +173,7 @@ export class GatewayLab {
     this.gatewayNs = names.routerNs;
     this.serverNs = names.ispNs;
     this.consoleIf = names.consoleIf;
-    this.clients = Array.from({ length: count }, (_, i) => ({ name: `c${i + 1}`, index: i + 1, ns: names.hostNs(i + 1), ip: clientIp(i + 1) }));
+    this.clients = Array.from({ length: count }, (_, i) => ({ name: `c${i + 1}`, index: i + 1, ns: names.hostNs(i + 1), ip: clientIp(i + 1), ip6: this.ipv6 ? clientIp6(i + 1) : undefined }));
     this.dir = join(STATE_ROOT, this.prefix);
     this.logDir = gatewayPaths(this.dir).log;
     this.processes = new GatewayProcesses(this.gatewayNs, this.dir);
@@ -170,10 +184,10 @@ export class GatewayLab {
   async start(): Promise<void> {
     mkdirSync(this.dir, { recursive: true });
     writeFileSync(join(this.dir, 'owner'), `${process.pid}\n`);
-    await writeGatewayFiles({ dir: this.dir, users: this.users, rootPassword: this.root.password, template: this.syslogTemplate, backend: this.backend });
+    await writeGatewayFiles({ dir: this.dir, users: this.users, rootPassword: this.root.password, template: this.syslogTemplate, backend: this.backend, ipv6: this.ipv6 });
     // One lab at a time on this machine, as for the router lab (lab-registry.ts's lock).
     await acquireConsoleLock(this.prefix);
-    await buildGatewayTopology({ gatewayNs: this.gatewayNs, serverNs: this.serverNs, clients: this.clients, consoleIf: this.consoleIf });
+    await buildGatewayTopology({ gatewayNs: this.gatewayNs, serverNs: this.serverNs, clients: this.clients, consoleIf: this.consoleIf, ipv6: this.ipv6 });
     for (const client of this.clients) await installClientOracle(client.ns);
     await this.processes.startKeeper();
     await this.processes.startDaemon('rsyslogd');
@@ -185,30 +199,33 @@ export class GatewayLab {
   }
 
   client(ref: string | number): GatewayClient {
-    const found = this.clients.find((c) => c.name === ref || c.index === ref || c.ip === ref);
+    const found = this.clients.find((c) => c.name === ref || c.index === ref || c.ip === ref || (c.ip6 !== undefined && c.ip6 === ref));
     if (!found) throw new LabError(`gateway lab: no client ${String(ref)}`);
     return found;
   }
 
   // --- sessions and traffic -----------------------------------------------------------------------
 
-  /** `ssh -N -D|-L … USER@203.0.113.1` from the client, with the user's password; resolves when logged in. */
-  async login(clientRef: string | number, userName: string, options: { tunnel?: TunnelKind; password?: string } = {}): Promise<GatewaySession> {
+  /** `ssh -N -D|-L … USER@203.0.113.1` (`family: 6`: @2001:db8:ff::1) from the client, with the user's password; resolves when logged in. */
+  async login(clientRef: string | number, userName: string, options: { tunnel?: TunnelKind; password?: string; family?: AddressFamily } = {}): Promise<GatewaySession> {
     this.assertRunning();
     const client = this.client(clientRef);
     const user = this.users.find((u) => u.name === userName);
     const password = options.password ?? user?.password ?? this.root.password;
     if (!user && userName !== 'root') throw new LabError(`gateway lab: no user ${JSON.stringify(userName)}`);
     const tunnel = options.tunnel ?? 'D';
+    const family = options.family ?? 4;
+    if (family === 6 && client.ip6 === undefined) throw new LabError('gateway lab: an IPv6 login needs startGatewayLab({ ipv6: true })');
     const id = this.nextSessionId++;
-    const ssh = new SshTunnel({ id, clientNs: client.ns, clientIp: client.ip, user: userName, password, tunnel, clientDir: gatewayPaths(this.dir).client });
+    const clientAddress = family === 6 ? client.ip6! : client.ip;
+    const ssh = new SshTunnel({ id, clientNs: client.ns, clientIp: clientAddress, family, user: userName, password, tunnel, clientDir: gatewayPaths(this.dir).client });
     try {
       await ssh.ready();
     } catch (error) {
       ssh.killSync();
       throw error;
     }
-    const session = new Session(id, userName, client, tunnel, ssh, (s, abrupt) => this.endSession(s, abrupt));
+    const session = new Session(id, userName, client, tunnel, family, ssh, (s, abrupt) => this.endSession(s, abrupt));
     this.sessionList.push(session);
     return session;
   }
@@ -216,7 +233,7 @@ export class GatewayLab {
   /** Ends the session and opens a new one for the same user, client and tunnel (a reconnect). */
   async reconnect(session: GatewaySession, options: { abrupt?: boolean } = {}): Promise<GatewaySession> {
     await session.end(options);
-    return this.login(session.client.name, session.user, { tunnel: session.tunnel });
+    return this.login(session.client.name, session.user, { tunnel: session.tunnel, family: session.family });
   }
 
   private async endSession(session: Session, abrupt: boolean): Promise<void> {
@@ -225,8 +242,8 @@ export class GatewayLab {
     await session.ssh.stop(abrupt);
     await session.ssh.gatewayReleased(this.gatewayNs);
     await this.settle();
-    session.final = (await readClientOracle(session.client.ns)).get(session.localPort) ?? zeroPortCounts();
-    await forgetClientPort(session.client.ns, session.localPort);
+    session.final = (await readClientOracle(session.client.ns))[session.family].get(session.localPort) ?? zeroPortCounts();
+    await forgetClientPort(session.client.ns, session.localPort, session.family);
   }
 
   /** Exactly downBytes server → client and upBytes client → server, through the session's tunnel. */
@@ -253,12 +270,12 @@ export class GatewayLab {
   // --- the oracle -------------------------------------------------------------------------------
 
   private async rawBySession(): Promise<Array<{ session: Session; counts: PortCounts }>> {
-    const live = new Map<string, Map<number, PortCounts>>();
+    const live = new Map<string, ClientOracle>();
     for (const client of this.clients) {
       if (this.sessionList.some((s) => !s.ended && s.client === client)) live.set(client.ns, await readClientOracle(client.ns));
     }
     return this.sessionList.map((session) => {
-      const counts = { ...(session.final ?? live.get(session.client.ns)?.get(session.localPort) ?? zeroPortCounts()) };
+      const counts = { ...(session.final ?? live.get(session.client.ns)?.[session.family].get(session.localPort) ?? zeroPortCounts()) };
       addCounts(counts, session.baseline, -1);
       return { session, counts };
     });
@@ -289,7 +306,10 @@ export class GatewayLab {
 
   /** Until the clients' counters stay the same for 200 ms (lab-traffic.ts settleOracle). */
   async settle(): Promise<void> {
-    await settleOracle(async () => Promise.all(this.clients.map(async (c) => [...(await readClientOracle(c.ns))])));
+    await settleOracle(async () => Promise.all(this.clients.map(async (c) => {
+      const oracle = await readClientOracle(c.ns);
+      return [[...oracle[4]], [...oracle[6]]];
+    })));
   }
 
   // --- the gateway's log and daemons ----------------------------------------------------------------

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  HOSTILE_USER, USER_NAME_PATTERN, clientIp, clientOracleRuleset, defaultGatewayUsers, parseClientOracle, parseSs, passwdFile,
+  HOSTILE_USER, USER_NAME_PATTERN, clientIp, clientIp6, clientOracleRuleset, defaultGatewayUsers, parseClientOracle, parseSs, passwdFile,
   rsyslogConfig, sshdConfig,
 } from './gateway-model.js';
 
@@ -53,4 +53,22 @@ test('ss -tanpH lines: state, endpoints, owning pids', () => {
   assert.deepEqual(listen, { state: 'LISTEN', local: { ip: '127.0.0.1', port: 11001 }, peer: { ip: '0.0.0.0', port: NaN }, pids: [4242] });
   assert.deepEqual(estab?.peer, { ip: '203.0.113.1', port: 22 });
   assert.deepEqual(wait?.pids, []);
+});
+
+test('the IPv6 path: addresses, sshd on both families, the oracle\'s own sets per family', () => {
+  assert.equal(clientIp6(1), '2001:db8:ff::10');
+  assert.equal(clientIp6(2), '2001:db8:ff::11');
+  assert.match(sshdConfig(), /^AddressFamily inet$/m);
+  assert.match(sshdConfig({ ipv6: true }), /^AddressFamily any$/m);
+  const rules = clientOracleRuleset();
+  assert.match(rules, /ip6 daddr 2001:db8:ff::1 tcp dport 22 update @up6 \{ tcp sport counter \}/);
+  assert.match(rules, /ip6 saddr 2001:db8:ff::1 tcp sport 22 update @down6 \{ tcp dport counter \}/);
+  const json = JSON.stringify({ nftables: [
+    { set: { family: 'inet', name: 'up', table: 'lantop_gw_oracle', elem: [{ elem: { val: 40000, counter: { packets: 3, bytes: 300 } } }] } },
+    { set: { family: 'inet', name: 'down', table: 'lantop_gw_oracle' } },
+    { set: { family: 'inet', name: 'up6', table: 'lantop_gw_oracle', elem: [{ elem: { val: 40000, counter: { packets: 5, bytes: 700 } } }] } },
+    { set: { family: 'inet', name: 'down6', table: 'lantop_gw_oracle', elem: [{ elem: { val: 40000, counter: { packets: 4, bytes: 4000 } } }] } },
+  ] });
+  assert.deepEqual(parseClientOracle(json, 4).get(40000), { upBytes: 300, upPackets: 3, downBytes: 0, downPackets: 0 });
+  assert.deepEqual(parseClientOracle(json, 6).get(40000), { upBytes: 700, upPackets: 5, downBytes: 4000, downPackets: 4 });
 });

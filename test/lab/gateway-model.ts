@@ -7,6 +7,12 @@ export const GW_CLIENT_IP = '203.0.113.1';
 export const CLIENT_PREFIX_LENGTH = 24;
 export const FIRST_CLIENT_OCTET = 10;
 export const MAX_CLIENTS = 8;
+/**
+ * The IPv6 path (`ipv6: true`): the client link's /64 from the documentation prefix 2001:db8::/32
+ * (RFC 3849), the gateway at ::1 and each client at ::10, ::11, … (the IPv4 host octet's digits).
+ */
+export const GW_CLIENT_IP6 = '2001:db8:ff::1';
+export const CLIENT_PREFIX6_LENGTH = 64;
 /** The server's side (198.51.100.0/25): the gateway's address there and the byte server behind it. */
 export const GW_SERVER_IP = '198.51.100.1';
 export const SERVER_IP = '198.51.100.20';
@@ -29,6 +35,13 @@ export function clientIp(index: number): string {
   if (!Number.isInteger(index) || index < 1 || index > MAX_CLIENTS) throw new RangeError(`gateway client index must be 1..${MAX_CLIENTS}`);
   return `203.0.113.${FIRST_CLIENT_OCTET + index - 1}`;
 }
+
+export function clientIp6(index: number): string {
+  clientIp(index);
+  return `2001:db8:ff::${FIRST_CLIENT_OCTET + index - 1}`;
+}
+
+export type AddressFamily = 4 | 6;
 
 export interface GatewayUser {
   name: string;
@@ -85,15 +98,16 @@ export function shadowFile(hashes: ReadonlyArray<{ name: string; hash: string }>
 /**
  * Debian 12's `/etc/ssh/sshd_config` (openssh-server 1:9.2p1-2, its non-comment lines, in order:
  * the Include first, so drop-ins such as a DenyUsers file win) plus what the lab sets: one ed25519
- * host key, IPv4, root may log in with a password (lantop's own login), passwords and TCP forwarding
- * on (both are Debian's compiled-in defaults as well; written out so a test can rely on them).
+ * host key, IPv4 (`ipv6`: both families, Debian's default `#AddressFamily any`), root may log in with
+ * a password (lantop's own login), passwords and TCP forwarding on (both are Debian's compiled-in
+ * defaults as well; written out so a test can rely on them).
  */
-export function sshdConfig(): string {
+export function sshdConfig(options: { ipv6?: boolean } = {}): string {
   return [
     'Include /etc/ssh/sshd_config.d/*.conf',
-    '# lab: one host key, IPv4 only, root with a password (lantop logs in as root)',
+    `# lab: one host key, ${options.ipv6 === true ? 'IPv4 and IPv6' : 'IPv4 only'}, root with a password (lantop logs in as root)`,
     'Port 22',
-    'AddressFamily inet',
+    `AddressFamily ${options.ipv6 === true ? 'any' : 'inet'}`,
     'HostKey /etc/ssh/ssh_host_ed25519_key',
     'PermitRootLogin yes',
     'PasswordAuthentication yes',
@@ -146,20 +160,26 @@ export function rsyslogConfig(workDirectory: string, template: SyslogTemplate): 
  * The same packets, with the same length, as the gateway's INPUT and OUTPUT see for that session
  * (a veth pair between them, nothing forwards, merges or splits; gateway-lab.test.ts proves it
  * against counters in the gateway); nothing in the gateway — lantop's rules, a flush, a restart of
- * sshd — can touch it.
+ * sshd — can touch it. IPv6 connections (to 2001:db8:ff::1) count in sets of their own (`up6`,
+ * `down6`): a v4 and a v6 connection of one client may share a local port (the kernel hands out
+ * ephemeral ports per 4-tuple), so one set per family keeps them apart. Without IPv6 they stay empty.
  */
 export function clientOracleRuleset(): string {
   return [
     `table inet ${GW_ORACLE_TABLE} {`,
     '  set up { type inet_service; size 4096; flags dynamic; }',
     '  set down { type inet_service; size 4096; flags dynamic; }',
+    '  set up6 { type inet_service; size 4096; flags dynamic; }',
+    '  set down6 { type inet_service; size 4096; flags dynamic; }',
     '  chain up {',
     '    type filter hook postrouting priority 0; policy accept;',
     `    oifname "eth0" ip daddr ${GW_CLIENT_IP} tcp dport ${SSH_PORT} update @up { tcp sport counter }`,
+    `    oifname "eth0" ip6 daddr ${GW_CLIENT_IP6} tcp dport ${SSH_PORT} update @up6 { tcp sport counter }`,
     '  }',
     '  chain down {',
     '    type filter hook prerouting priority 0; policy accept;',
     `    iifname "eth0" ip saddr ${GW_CLIENT_IP} tcp sport ${SSH_PORT} update @down { tcp dport counter }`,
+    `    iifname "eth0" ip6 saddr ${GW_CLIENT_IP6} tcp sport ${SSH_PORT} update @down6 { tcp dport counter }`,
     '  }',
     '}',
     '',
@@ -175,14 +195,21 @@ export interface PortCounts {
 
 export const zeroPortCounts = (): PortCounts => ({ downBytes: 0, upBytes: 0, downPackets: 0, upPackets: 0 });
 
-/** `nft -j list table inet lantop_gw_oracle` → counts per client-side port. Missing sets: an error. */
-export function parseClientOracle(json: string): Map<number, PortCounts> {
+/** The oracle's set names for one family. */
+export function oracleSets(family: AddressFamily): { up: string; down: string } {
+  return family === 6 ? { up: 'up6', down: 'down6' } : { up: 'up', down: 'down' };
+}
+
+/** `nft -j list table inet lantop_gw_oracle` → counts per client-side port of one family (default
+ * IPv4). Missing sets: an error. */
+export function parseClientOracle(json: string, family: AddressFamily = 4): Map<number, PortCounts> {
   const parsed = JSON.parse(json) as { nftables?: Array<Record<string, unknown>> };
   const result = new Map<number, PortCounts>();
   const seen = new Set<string>();
+  const names = oracleSets(family);
   for (const item of parsed.nftables ?? []) {
     const set = item['set'] as { name?: string; table?: string; elem?: unknown[] } | undefined;
-    if (!set || set.table !== GW_ORACLE_TABLE || (set.name !== 'up' && set.name !== 'down')) continue;
+    if (!set || set.table !== GW_ORACLE_TABLE || (set.name !== names.up && set.name !== names.down)) continue;
     seen.add(set.name);
     for (const entry of set.elem ?? []) {
       const elem = (typeof entry === 'object' && entry !== null ? (entry as { elem?: { val?: unknown; counter?: { packets?: number; bytes?: number } } }).elem : undefined) ?? {};
@@ -192,7 +219,7 @@ export function parseClientOracle(json: string): Map<number, PortCounts> {
       if (!counts) result.set(port, (counts = zeroPortCounts()));
       const bytes = Number(elem.counter?.bytes ?? 0);
       const packets = Number(elem.counter?.packets ?? 0);
-      if (set.name === 'up') { counts.upBytes += bytes; counts.upPackets += packets; } else { counts.downBytes += bytes; counts.downPackets += packets; }
+      if (set.name === names.up) { counts.upBytes += bytes; counts.upPackets += packets; } else { counts.downBytes += bytes; counts.downPackets += packets; }
     }
   }
   if (seen.size !== 2) throw new Error(`gateway oracle sets missing from nft output (saw ${[...seen].join(', ') || 'none'})`);

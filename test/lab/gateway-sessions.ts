@@ -4,7 +4,7 @@
 // waits until the gateway has let go of the connection before taking the final reading.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { GW_CLIENT_IP, SERVER_IP, SSH_PORT, parseSs, type SocketLine } from './gateway-model.js';
+import { GW_CLIENT_IP, GW_CLIENT_IP6, SERVER_IP, SSH_PORT, parseSs, type AddressFamily, type SocketLine } from './gateway-model.js';
 import { STEP_TIMEOUT_MS, SYSTEM_PATH } from './lab-settings.js';
 import { LabError, runOk, waitFor } from './run-command.js';
 
@@ -13,7 +13,10 @@ export type TunnelKind = 'D' | 'L';
 export interface SessionSpec {
   id: number;
   clientNs: string;
+  /** The client's address of this session's family (what the gateway sees as the peer). */
   clientIp: string;
+  /** 6: ssh connects to the gateway's 2001:db8:ff::1 (the lab's `ipv6` path). */
+  family: AddressFamily;
   user: string;
   password: string;
   tunnel: TunnelKind;
@@ -40,11 +43,14 @@ export class SshTunnel {
   /** The client's TCP port of the SSH connection (what `Accepted … port N` names). */
   localPort = 0;
   readonly child: ChildProcess;
+  /** The gateway's address this session connects to (203.0.113.1 or 2001:db8:ff::1). */
+  readonly gatewayIp: string;
   private stderr = '';
 
   constructor(readonly spec: SessionSpec) {
     this.forwardPort = (spec.tunnel === 'D' ? 11000 : 21000) + spec.id;
     this.serverPort = spec.tunnel === 'L' ? 31000 + spec.id : undefined;
+    this.gatewayIp = spec.family === 6 ? GW_CLIENT_IP6 : GW_CLIENT_IP;
     const forward = spec.tunnel === 'D'
       ? ['-D', `127.0.0.1:${this.forwardPort}`]
       : ['-L', `127.0.0.1:${this.forwardPort}:${SERVER_IP}:${this.serverPort}`];
@@ -56,7 +62,7 @@ export class SshTunnel {
       '-o', 'PreferredAuthentications=password', '-o', 'PubkeyAuthentication=no', '-o', 'KbdInteractiveAuthentication=no',
       '-o', 'NumberOfPasswordPrompts=1', '-o', 'ExitOnForwardFailure=yes', '-o', 'ControlMaster=no', '-o', 'ControlPath=none',
       '-o', 'ConnectTimeout=10', '-o', 'LogLevel=ERROR',
-      '-l', spec.user, '-p', String(SSH_PORT), GW_CLIENT_IP,
+      '-l', spec.user, '-p', String(SSH_PORT), this.gatewayIp,
     ];
     this.child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'ip', 'netns', 'exec', spec.clientNs, ...argv], {
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -81,7 +87,7 @@ export class SshTunnel {
       if (!this.running) throw new LabError(`gateway lab: ssh for ${JSON.stringify(this.spec.user)} exited ${this.child.exitCode ?? this.child.signalCode}: ${this.stderr.trim()}`);
       const sockets = await socketsIn(this.spec.clientNs);
       const listening = sockets.some((s) => s.state === 'LISTEN' && s.local.port === this.forwardPort && s.pids.includes(pid));
-      const connection = sockets.find((s) => s.state === 'ESTAB' && s.peer.ip === GW_CLIENT_IP && s.peer.port === SSH_PORT && s.pids.includes(pid));
+      const connection = sockets.find((s) => s.state === 'ESTAB' && s.peer.ip === this.gatewayIp && s.peer.port === SSH_PORT && s.pids.includes(pid));
       return listening && connection ? connection.local.port : undefined;
     }, timeoutMs, 50);
     this.localPort = port;

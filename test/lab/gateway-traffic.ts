@@ -1,11 +1,11 @@
 // Bytes through the gateway's SSH tunnels and their ground truth: gateway-agent.mjs in the server's
 // and the clients' namespaces (JSON lines both ways), and the oracle's table in each client
-// (gateway-model.ts clientOracleRuleset) read per local port.
+// (gateway-model.ts clientOracleRuleset) read per family and local port.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { GW_ORACLE_TABLE, clientOracleRuleset, parseClientOracle, type PortCounts } from './gateway-model.js';
+import { GW_ORACLE_TABLE, clientOracleRuleset, oracleSets, parseClientOracle, type AddressFamily, type PortCounts } from './gateway-model.js';
 import { STEP_TIMEOUT_MS } from './lab-settings.js';
 import { LabError, runOk } from './run-command.js';
 
@@ -121,14 +121,18 @@ export async function installClientOracle(clientNs: string): Promise<void> {
   await runOk(['ip', 'netns', 'exec', clientNs, 'nft', '-f', '-'], { input: clientOracleRuleset(), timeoutMs: STEP_TIMEOUT_MS });
 }
 
-export async function readClientOracle(clientNs: string): Promise<Map<number, PortCounts>> {
+/** One client's oracle: counts per local port, for its IPv4 and its IPv6 connections to the gateway. */
+export type ClientOracle = Record<AddressFamily, Map<number, PortCounts>>;
+
+export async function readClientOracle(clientNs: string): Promise<ClientOracle> {
   const json = await runOk(['ip', 'netns', 'exec', clientNs, 'nft', '-j', 'list', 'table', 'inet', GW_ORACLE_TABLE], { timeoutMs: STEP_TIMEOUT_MS });
-  return parseClientOracle(json);
+  return { 4: parseClientOracle(json, 4), 6: parseClientOracle(json, 6) };
 }
 
 /** Forgets a finished session's port, so that a later connection from the same port starts at zero. */
-export async function forgetClientPort(clientNs: string, port: number): Promise<void> {
-  for (const set of ['up', 'down']) {
+export async function forgetClientPort(clientNs: string, port: number, family: AddressFamily = 4): Promise<void> {
+  const sets = oracleSets(family);
+  for (const set of [sets.up, sets.down]) {
     await runOk(['ip', 'netns', 'exec', clientNs, 'nft', 'delete', 'element', 'inet', GW_ORACLE_TABLE, set, `{ ${port} }`], { timeoutMs: STEP_TIMEOUT_MS }).catch(() => undefined);
   }
 }

@@ -85,3 +85,46 @@ export function runCliOnce(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     });
   });
 }
+
+/** A document's per-user totals. */
+export const perUserOf = (doc: UsersDoc): PerUser => Object.fromEntries(doc.users.map((u) => [u.user, { downBytes: u.downBytes, upBytes: u.upBytes }]));
+
+/** b − a for each of `users` (0 where a user is absent). */
+export function perUserDelta(a: PerUser, b: PerUser, users: readonly string[]): PerUser {
+  return Object.fromEntries(users.map((u) => [u, { downBytes: (b[u]?.downBytes ?? 0) - (a[u]?.downBytes ?? 0), upBytes: (b[u]?.upBytes ?? 0) - (a[u]?.upBytes ?? 0) }]));
+}
+
+/** The oracle's per-user counts without the packets. */
+export const bytesOnlyOf = (o: Record<string, { downBytes: number; upBytes: number }>): PerUser =>
+  Object.fromEntries(Object.entries(o).map(([u, c]) => [u, { downBytes: c.downBytes, upBytes: c.upBytes }]));
+
+/** iptables-save / ip6tables-save without counters and comment lines (they change with every packet and run). */
+export const normalisedSave = (text: string): string => text.split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/g, '[]')).join('\n');
+
+/** `nft list ruleset` without counter values (packets/bytes move with every packet). */
+export const normalisedRuleset = (text: string): string => text.replace(/counter packets \d+ bytes \d+/g, 'counter');
+
+/** The argv and environment of the built CLI in users mode against a gateway lab, from the root namespace. */
+export function usersCliArgs(cliPath: string, gatewayIp: string, dir: string, args: readonly string[]): string[] {
+  return [cliPath, '--host', gatewayIp, '--protocol', 'ssh', '--user', 'root', '--mode', 'users', '--timeout', '10000', '--db', `${dir}/history.sqlite`, '--no-color', ...args];
+}
+
+export function usersCliEnv(password: string, dir: string): NodeJS.ProcessEnv {
+  return { ...process.env, LANTOP_PASSWORD: password, LANTOP_CONFIG_DIR: `${dir}/config`, NO_COLOR: '1' };
+}
+
+/** One run of the CLI to its end (killed after timeoutMs). */
+export function runUsersCli(argv: readonly string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
