@@ -31,11 +31,12 @@ function sessionPidsOf(poller: Pick<UsersPoller, 'tracker'>, user: string): numb
   return [...new Set(poller.tracker.sessions().filter((s) => s.user === user).map((s) => s.pid))];
 }
 
-export function denyPortFor(services: Pick<Services, 'settings'>, router: Pick<OpenRouter, 'session'>, poller: Pick<UsersPoller, 'tracker'>): SshdDenyPort {
+/** `poller` null: a port that only reads and lifts denies (it ends no session, and needs no counting backend). */
+export function denyPortFor(services: Pick<Services, 'settings'>, router: Pick<OpenRouter, 'session'>, poller: Pick<UsersPoller, 'tracker'> | null): SshdDenyPort {
   return new SshdDenyPort({
     run: (command) => router.session.exec(command, { where: 'shell' }),
-    endSessions: services.settings.isDenyEndingSessions,
-    sessionPidsOf: (user) => sessionPidsOf(poller, user),
+    endSessions: poller !== null && services.settings.isDenyEndingSessions,
+    ...(poller !== null ? { sessionPidsOf: (user: string) => sessionPidsOf(poller, user) } : {}),
   });
 }
 
@@ -117,7 +118,7 @@ export async function runUsersUnblock(services: Services, userText: string | und
   if (isAll === (userText !== undefined)) throw new UsageError('Say whom to lift the deny of: a USER or --all, one of them.');
   const user = userText === undefined ? null : userArg(userText);
   return withRouter(services, async (router) => {
-    const port = denyPortFor(services, router, usersPollerFor(services, router));
+    const port = denyPortFor(services, router, null);
     const nowMs = services.clock.now();
     const before = await port.list(nowMs);
     const outcome = await port.unblock(user === null ? 'all' : `user:${user}`, nowMs);
@@ -136,7 +137,7 @@ function entryJson(e: BlockEntry): Record<string, unknown> {
 /** `block --list`: the denies on the gateway (expired ones lifted now, and audited), and the audit log. */
 export async function runUsersBlockList(services: Services, options: Record<string, unknown>): Promise<number> {
   return withRouter(services, async (router) => {
-    const port = denyPortFor(services, router, usersPollerFor(services, router));
+    const port = denyPortFor(services, router, null);
     const nowMs = services.clock.now();
     const { entries, removed, notes: said } = await port.removeExpiredBlocks(nowMs);
     notes(services, said);
